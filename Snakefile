@@ -1,0 +1,24 @@
+# Cross-cultural music recommendation on LFM-1b: a reproduction of Ido, Sharkov & Yang,
+# "ML-Based Collaborative Filtering for Cross-Cultural Music Recommendations", and beyond.
+# This file is a table of contents; each stage of the paper lives in rules/<stage>.smk.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/cv.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

@@ -1,0 +1,63 @@
+# Shared helpers: config validation, the raw input paths, the model registry, wildcard constraints.
+
+import os
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+# The library lives in workflow/lfmrec: importable here and by every script job.
+LIB = str(Path(workflow.basedir) / "workflow")
+sys.path.insert(0, LIB)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (LIB, os.environ.get("PYTHONPATH")) if p)
+
+from lfmrec.errors import InputError
+from lfmrec.models import validate_models
+
+
+validate(config, schema="../config/schema.yaml")
+
+try:
+    validate_models(config["models"])
+    if config["dataset"]["source"] == "lfm1b" and not config["dataset"].get("dir"):
+        raise InputError("config dataset.dir", "is empty but dataset.source is lfm1b", "set it to the folder holding LFM-1b_LEs.mat")
+except InputError as err:
+    raise ValueError(f"Invalid config: {err}") from None
+
+MODELS = list(config["models"])
+FOLDS = list(range(config["cv"]["n_folds"]))
+
+
+wildcard_constraints:
+    model="|".join(MODELS),
+    fold=r"\d+",
+
+
+def raw_dir():
+    if config["dataset"]["source"] == "synthetic":
+        return "results/synthetic"
+    return config["dataset"]["dir"]
+
+
+def raw(name):
+    """Path of a raw LFM-1b file (LEs, users, artists)."""
+    return f"{raw_dir()}/LFM-1b_{name}"
+
+
+def artists_file():
+    """The optional artists file: a list with its path when it exists (or will be generated)."""
+    path = raw("artists.txt")
+    if config["dataset"]["source"] == "synthetic" or Path(path).exists():
+        return [path]
+    return []
+
+
+def all_outputs():
+    return [
+        "results/data/summary.json",
+        "results/tables/user_countries.csv",
+        "results/tables/artist_countries.csv",
+        "results/metrics.csv",
+        "results/metrics.md",
+        "results/plots/metrics.png",
+    ]

@@ -1,0 +1,60 @@
+# Phase 1 of the paper (section 5): k-fold cross-validation, one job per (model, fold).
+
+
+rule folds:
+    input:
+        triples="results/data/triples.parquet",
+    output:
+        folds="results/cv/folds.parquet",
+    params:
+        n_folds=config["cv"]["n_folds"],
+        seed=config["cv"]["seed"],
+    log:
+        "results/logs/folds.log",
+    script:
+        "../workflow/scripts/folds.py"
+
+
+rule cv_fold:
+    input:
+        triples="results/data/triples.parquet",
+        folds="results/cv/folds.parquet",
+    output:
+        predictions="results/cv/{model}/fold{fold}.parquet",
+        metrics="results/cv/{model}/fold{fold}.json",
+    params:
+        spec=lambda wc: config["models"][wc.model],
+        seed=config["model_seed"],
+        max_memory_gb=config["resources"]["max_memory_gb"],
+    log:
+        "results/logs/cv/{model}/fold{fold}.log",
+    benchmark:
+        "results/benchmarks/cv/{model}/fold{fold}.tsv"
+    script:
+        "../workflow/scripts/cv_fold.py"
+
+
+rule metrics:
+    input:
+        folds=expand("results/cv/{model}/fold{fold}.json", model=MODELS, fold=FOLDS),
+    output:
+        csv=report("results/metrics.csv", caption="../workflow/report/metrics.rst", category="2. Cross-validation"),
+        md=report("results/metrics.md", caption="../workflow/report/metrics.rst", category="2. Cross-validation"),
+    params:
+        models=config["models"],
+        n_folds=config["cv"]["n_folds"],
+    log:
+        "results/logs/metrics.log",
+    script:
+        "../workflow/scripts/metrics.py"
+
+
+rule plot_metrics:
+    input:
+        csv="results/metrics.csv",
+    output:
+        png=report("results/plots/metrics.png", caption="../workflow/report/metrics_plot.rst", category="2. Cross-validation"),
+    log:
+        "results/logs/plot_metrics.log",
+    script:
+        "../workflow/scripts/plot_metrics.py"

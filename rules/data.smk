@@ -1,0 +1,113 @@
+# Section 3 of the paper: raw LFM-1b files -> sampled users and artists -> triples.
+
+
+rule generate_synthetic:
+    output:
+        mat="results/synthetic/LFM-1b_LEs.mat",
+        users="results/synthetic/LFM-1b_users.txt",
+        artists="results/synthetic/LFM-1b_artists.txt",
+        truth_artists="results/synthetic/truth_artists.parquet",
+        truth_users="results/synthetic/truth_users.parquet",
+    params:
+        scale=config["dataset"].get("synthetic", {}).get("scale", "default"),
+        seed=config["dataset"].get("synthetic", {}).get("seed", 1),
+    log:
+        "results/logs/generate_synthetic.log",
+    benchmark:
+        "results/benchmarks/generate_synthetic.tsv"
+    script:
+        "../workflow/scripts/generate_synthetic.py"
+
+
+rule align:
+    input:
+        les=raw("LEs.mat"),
+        users=raw("users.txt"),
+    output:
+        aligned="results/data/aligned_users.parquet",
+        alignment="results/data/alignment.json",
+    log:
+        "results/logs/align.log",
+    benchmark:
+        "results/benchmarks/align.tsv"
+    script:
+        "../workflow/scripts/align.py"
+
+
+rule sample:
+    input:
+        les=raw("LEs.mat"),
+        aligned="results/data/aligned_users.parquet",
+    output:
+        users="results/data/users.parquet",
+        sampled_artists="results/data/sampled_artists.parquet",
+        matrix="results/data/sample_matrix.npz",
+        info="results/data/sample.json",
+    params:
+        n_users=config["sample"]["n_users"],
+        n_artists=config["sample"]["n_artists"],
+        seed=config["sample"]["seed"],
+    log:
+        "results/logs/sample.log",
+    benchmark:
+        "results/benchmarks/sample.tsv"
+    script:
+        "../workflow/scripts/sample.py"
+
+
+rule artist_countries:
+    input:
+        users="results/data/users.parquet",
+        sampled_artists="results/data/sampled_artists.parquet",
+        matrix="results/data/sample_matrix.npz",
+        names=artists_file(),
+    output:
+        artists="results/data/artists.parquet",
+        plays="results/data/artist_country_plays.parquet",
+    log:
+        "results/logs/artist_countries.log",
+    script:
+        "../workflow/scripts/artist_countries.py"
+
+
+rule melt:
+    input:
+        users="results/data/users.parquet",
+        sampled_artists="results/data/sampled_artists.parquet",
+        matrix="results/data/sample_matrix.npz",
+    output:
+        triples="results/data/triples.parquet",
+    log:
+        "results/logs/melt.log",
+    benchmark:
+        "results/benchmarks/melt.tsv"
+    script:
+        "../workflow/scripts/melt.py"
+
+
+rule country_tables:
+    input:
+        users="results/data/users.parquet",
+        artists="results/data/artists.parquet",
+    output:
+        users=report("results/tables/user_countries.csv", caption="../workflow/report/user_countries.rst", category="1. Data"),
+        artists=report("results/tables/artist_countries.csv", caption="../workflow/report/artist_countries.rst", category="1. Data"),
+    log:
+        "results/logs/country_tables.log",
+    script:
+        "../workflow/scripts/country_tables.py"
+
+
+rule summary:
+    input:
+        alignment="results/data/alignment.json",
+        info="results/data/sample.json",
+        users="results/data/users.parquet",
+        artists="results/data/artists.parquet",
+        triples="results/data/triples.parquet",
+    output:
+        summary="results/data/summary.json",
+    log:
+        "results/logs/summary.log",
+    script:
+        "../workflow/scripts/summary.py"

@@ -1,0 +1,119 @@
+"""Phase 1 of the paper (section 5): k-fold cross-validation of every model, RMSE and MAE per fold."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .models import build_algorithm, describe_params
+
+
+def assign_folds(triples: pd.DataFrame, n_folds: int, seed: int) -> pd.DataFrame:
+    """Assign every triple to a fold 0..n_folds-1, as Surprise's KFold does.
+
+    The triples are shuffled with ``seed`` and cut into contiguous chunks; the first
+    ``n % n_folds`` folds get one extra triple, so fold sizes differ by at most one. The result
+    (user_id, artist_id, fold) is in the shuffled order, which is the order training sets are
+    built in (it fixes Surprise's inner ids and so kNN tie-breaking).
+    """
+    n = len(triples)
+    if n_folds < 2:
+        raise InputError("config cv.n_folds", f"is {n_folds}, must be at least 2")
+    if n_folds > n:
+        raise InputError("config cv.n_folds", f"is {n_folds} but there are only {n} triples", "use fewer folds or a larger sample")
+    order = np.random.default_rng(seed).permutation(n)
+    sizes = np.full(n_folds, n // n_folds)
+    sizes[: n % n_folds] += 1
+    folds = np.repeat(np.arange(n_folds), sizes)
+    shuffled = triples.iloc[order]
+    return pd.DataFrame(
+        {
+            "user_id": shuffled["user_id"].to_numpy(np.int64),
+            "artist_id": shuffled["artist_id"].to_numpy(np.int64),
+            "fold": folds.astype(np.int64),
+        }
+    )
+
+
+def split(triples: pd.DataFrame, folds: pd.DataFrame, fold: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train and test triples of one fold, both in the folds file's (shuffled) order."""
+    merged = folds.merge(triples[["user_id", "artist_id", "rating"]], on=["user_id", "artist_id"], how="left", sort=False)
+    if merged["rating"].isna().any():
+        raise InputError("results/cv/folds.parquet", "lists pairs that are not in the triples", "delete it and rerun")
+    test = merged["fold"].to_numpy() == fold
+    cols = ["user_id", "artist_id", "rating"]
+    return merged.loc[~test, cols].reset_index(drop=True), merged.loc[test, cols].reset_index(drop=True)
+
+
+def rating_scale(triples: pd.DataFrame) -> tuple[float, float]:
+    """The Reader's rating_scale: (min, max) of the ratings, not Surprise's default (1, 5)."""
+    return float(triples["rating"].min()), float(triples["rating"].max())
+
+
+def build_trainset(train: pd.DataFrame, scale: tuple[float, float]):
+    """A Surprise Trainset from triples, in their order (which fixes Surprise's inner ids)."""
+    from surprise import Dataset, Reader
+
+    data = Dataset.load_from_df(train[["user_id", "artist_id", "rating"]], Reader(rating_scale=scale))
+    return data.build_full_trainset()
+
+
+def rmse_mae(rating: np.ndarray, est: np.ndarray) -> tuple[float, float]:
+    """RMSE = sqrt(mean((r - est)^2)) and MAE = mean(|r - est|), as in the paper."""
+    err = np.asarray(rating, dtype=np.float64) - np.asarray(est, dtype=np.float64)
+    return float(np.sqrt(np.mean(err**2))), float(np.mean(np.abs(err)))
+
+
+def run_fold(spec: dict, seed: int, train: pd.DataFrame, test: pd.DataFrame, scale: tuple[float, float]):
+    """Fit one model on the train part and predict the test part with Surprise's test().
+
+    Returns (predictions: user_id, artist_id, rating, est; metrics dict).
+    """
+    algo = build_algorithm(spec, seed)
+    trainset = build_trainset(train, scale)
+    t0 = time.perf_counter()
+    algo.fit(trainset)
+    t1 = time.perf_counter()
+    testset = list(zip(test["user_id"].tolist(), test["artist_id"].tolist(), test["rating"].tolist()))
+    predictions = algo.test(testset)
+    t2 = time.perf_counter()
+    est = np.fromiter((p.est for p in predictions), dtype=np.float64, count=len(predictions))
+    out = test.copy()
+    out["est"] = est
+    rmse, mae = rmse_mae(out["rating"].to_numpy(), est)
+    metrics = {
+        "rmse": rmse,
+        "mae": mae,
+        "n_train": int(len(train)),
+        "n_test": int(len(test)),
+        "fit_seconds": round(t1 - t0, 3),
+        "predict_seconds": round(t2 - t1, 3),
+    }
+    return out, metrics
+
+
+def metrics_table(fold_metrics: dict[str, list[dict]], models: dict) -> pd.DataFrame:
+    """The paper's table: one row per model and metric with fold_1..fold_k, mean and std (ddof=1)."""
+    rows = []
+    for name, per_fold in fold_metrics.items():
+        for metric in ("rmse", "mae"):
+            values = np.array([m[metric] for m in per_fold], dtype=np.float64)
+            row = {"model": name, "params": describe_params(models[name]), "metric": metric.upper()}
+            row.update({f"fold_{k + 1}": v for k, v in enumerate(values)})
+            row["mean"] = float(values.mean())
+            row["std"] = float(values.std(ddof=1)) if values.size > 1 else 0.0
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def metrics_markdown(table: pd.DataFrame, digits: int = 4) -> str:
+    """The metrics table as a Markdown table (values rounded to ``digits``)."""
+    cols = list(table.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in table.itertuples(index=False):
+        cells = [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

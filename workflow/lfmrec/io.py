@@ -1,0 +1,75 @@
+"""Small, atomic, deterministic writers shared by the workflow scripts.
+
+Every writer goes through a temporary file in the target folder and renames it at the end, so a
+crash or a kill never leaves a half-written file under the final name.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pandas as pd
+
+from .errors import InputError
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, float_format: str = "%.10g") -> None:
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, float_format=float_format, lineterminator="\n")
+
+
+def write_json(obj, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def write_text(text: str, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def run_script(main: Callable, smk) -> None:
+    """Run a Snakemake script's ``main(snakemake)`` with logging to its log file.
+
+    An :class:`InputError` becomes one line on stderr (and in the log) and exit status 1.
+    """
+    log_file = smk.log[0] if len(smk.log) else None
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, mode="w"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", handlers=handlers, force=True)
+    handlers[0].setLevel(logging.WARNING)  # the terminal only sees problems; the log sees everything
+    handlers[0].setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    try:
+        main(smk)
+    except InputError as err:
+        logging.getLogger(smk.rule).error(str(err))
+        sys.exit(1)

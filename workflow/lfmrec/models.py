@@ -1,0 +1,182 @@
+"""The model registry (section 4 of the paper): config entries -> Surprise algorithms.
+
+A config entry is ``{algorithm: <name>, params: {...}}``. Parameters are checked here, before any
+job runs, so that a typo or an impossible value is a one-line config error, not a crash in a job.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .errors import InputError
+
+Check = Callable[[Any], bool]
+
+
+def _pos_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def _nonneg_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _pos_number(v) -> bool:
+    return _number(v) and v > 0
+
+
+def _nonneg_number(v) -> bool:
+    return _number(v) and v >= 0
+
+
+def _bool(v) -> bool:
+    return isinstance(v, bool)
+
+
+_SVD_PARAMS: dict[str, tuple[Check, str]] = {
+    "n_factors": (_pos_int, "a positive integer"),
+    "n_epochs": (_pos_int, "a positive integer"),
+    "biased": (_bool, "true or false"),
+    "init_mean": (_number, "a number"),
+    "init_std_dev": (_nonneg_number, "a number >= 0"),
+    "lr_all": (_pos_number, "a number > 0"),
+    "reg_all": (_nonneg_number, "a number >= 0"),
+    **{f"lr_{p}": (_pos_number, "a number > 0") for p in ("bu", "bi", "pu", "qi")},
+    **{f"reg_{p}": (_nonneg_number, "a number >= 0") for p in ("bu", "bi", "pu", "qi")},
+}
+_KNN_PARAMS: dict[str, tuple[Check, str]] = {
+    "k": (_pos_int, "a positive integer"),
+    "min_k": (_pos_int, "a positive integer"),
+    "sim_options": (lambda v: isinstance(v, dict), "a mapping"),
+    "verbose": (_bool, "true or false"),
+}
+_SIM_OPTIONS: dict[str, tuple[Check, str]] = {
+    "name": (lambda v: v in ("msd", "cosine", "pearson", "pearson_baseline"), "one of msd, cosine, pearson, pearson_baseline"),
+    "user_based": (lambda v: v is True, "true (the pipeline scores user-based kNN only)"),
+    "min_support": (_nonneg_int, "an integer >= 0"),
+    "shrinkage": (_nonneg_number, "a number >= 0"),
+}
+_BSL_OPTIONS: dict[str, tuple[Check, str]] = {
+    "method": (lambda v: v in ("als", "sgd"), "als or sgd"),
+    "n_epochs": (_pos_int, "a positive integer"),
+    "reg_u": (_nonneg_number, "a number >= 0"),
+    "reg_i": (_nonneg_number, "a number >= 0"),
+    "reg": (_nonneg_number, "a number >= 0"),
+    "learning_rate": (_pos_number, "a number > 0"),
+}
+PARAMS: dict[str, dict[str, tuple[Check, str]]] = {
+    "BaselineOnly": {"bsl_options": (lambda v: isinstance(v, dict), "a mapping"), "verbose": (_bool, "true or false")},
+    "SVD": {**_SVD_PARAMS, "verbose": (_bool, "true or false")},
+    "KNNBasic": _KNN_PARAMS,
+    "KNNWithMeans": _KNN_PARAMS,
+}
+_NESTED = {"bsl_options": _BSL_OPTIONS, "sim_options": _SIM_OPTIONS}
+
+
+def _check_mapping(values: dict, allowed: dict[str, tuple[Check, str]], key: str) -> None:
+    for name, value in values.items():
+        if name not in allowed:
+            raise InputError(f"config {key}.{name}", "is not a known parameter", f"use one of {', '.join(sorted(allowed))}")
+        check, expected = allowed[name]
+        if not check(value):
+            raise InputError(f"config {key}.{name}", f"is {value!r}, must be {expected}")
+        if name in _NESTED:
+            _check_mapping(value, _NESTED[name], f"{key}.{name}")
+
+
+def validate_models(models: dict) -> None:
+    """Check every model entry's algorithm and parameters; raise InputError on the first problem."""
+    if not models:
+        raise InputError("config models", "is empty", "configure at least one model")
+    for name, spec in models.items():
+        algorithm = spec.get("algorithm")
+        if algorithm not in PARAMS:
+            raise InputError(f"config models.{name}.algorithm", f"{algorithm!r} is not a known algorithm", f"use one of {', '.join(PARAMS)}")
+        _check_mapping(spec.get("params") or {}, PARAMS[algorithm], f"models.{name}.params")
+
+
+def build_algorithm(spec: dict, seed: int):
+    """Instantiate the Surprise algorithm of a (validated) config entry, seeded with ``seed``."""
+    import surprise
+
+    params = dict(spec.get("params") or {})
+    algorithm = spec["algorithm"]
+    if algorithm in ("SVD", "BaselineOnly"):
+        params.setdefault("verbose", False)
+    if algorithm == "SVD":
+        params["random_state"] = seed
+    if algorithm == "BaselineOnly":
+        # Surprise's SGD baseline visits ratings in trainset order; no randomness is involved.
+        params.setdefault("bsl_options", {})
+    if algorithm in ("KNNBasic", "KNNWithMeans"):
+        params.setdefault("verbose", False)
+        params.setdefault("sim_options", {"name": "msd", "user_based": True})
+    return getattr(surprise, algorithm)(**params)
+
+
+def describe_params(spec: dict) -> str:
+    """Short text of a model's parameters for the metrics table, e.g. 'k=20, lr=0.005, reg=0.02'."""
+    p = spec.get("params") or {}
+    algorithm = spec["algorithm"]
+    if algorithm == "SVD":
+        parts = [f"k={p.get('n_factors', 100)}", f"lr={p.get('lr_all', 0.005)}", f"reg={p.get('reg_all', 0.02)}"]
+        if p.get("n_epochs", 20) != 20:
+            parts.append(f"epochs={p['n_epochs']}")
+        return ", ".join(parts)
+    if algorithm in ("KNNBasic", "KNNWithMeans"):
+        sim = (p.get("sim_options") or {}).get("name", "msd")
+        parts = [f"k={p.get('k', 40)}", f"sim={sim}"]
+        if p.get("min_k", 1) != 1:
+            parts.append(f"min_k={p['min_k']}")
+        return ", ".join(parts)
+    bsl = p.get("bsl_options") or {}
+    method = bsl.get("method", "als")
+    if method == "als":
+        return f"als, epochs={bsl.get('n_epochs', 10)}, reg_u={bsl.get('reg_u', 15)}, reg_i={bsl.get('reg_i', 10)}"
+    return f"sgd, epochs={bsl.get('n_epochs', 20)}, lr={bsl.get('learning_rate', 0.005)}, reg={bsl.get('reg', 0.02)}"
+
+
+# Bytes per rating held by Surprise's Trainset (tuples in per-user and per-item lists, dicts of
+# raw ids), measured on the default data; rounded up.
+TRAINSET_BYTES_PER_RATING = 400
+
+
+def estimate_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
+    """Rough peak memory of fitting and scoring one model with Surprise, in GB.
+
+    kNN (user-based) holds three dense n_users x n_users arrays while computing the similarity;
+    the factor models hold n x n_factors arrays; all hold the Python trainset.
+    """
+    algorithm = spec["algorithm"]
+    p = spec.get("params") or {}
+    total = TRAINSET_BYTES_PER_RATING * n_ratings
+    if algorithm in ("KNNBasic", "KNNWithMeans"):
+        total += 3 * 8 * n_users * n_users
+    elif algorithm == "SVD":
+        total += 8 * (n_users + n_items) * p.get("n_factors", 100) * 2
+    else:
+        total += 8 * (n_users + n_items) * 2
+    return total / 1e9
+
+
+def check_memory(spec: dict, train, max_memory_gb: float, key: str) -> None:
+    """Refuse, before fitting, a model whose estimated memory exceeds ``max_memory_gb``."""
+    n_users = int(train["user_id"].nunique())
+    n_items = int(train["artist_id"].nunique())
+    need = estimate_memory_gb(spec, n_users, n_items, len(train))
+    if need > max_memory_gb:
+        hint = (
+            "sample fewer users (sample.n_users) or drop the kNN models"
+            if spec["algorithm"].startswith("KNN")
+            else "sample fewer users or artists"
+        )
+        raise InputError(
+            f"config {key}",
+            f"needs about {need:.1f} GB for {n_users} users x {n_items} artists ({len(train)} ratings), "
+            f"more than resources.max_memory_gb = {max_memory_gb}",
+            hint,
+        )

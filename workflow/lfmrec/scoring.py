@@ -1,0 +1,501 @@
+"""Vectorized scores for every (user, item) pair, equal to Surprise's ``algo.predict(uid, iid).est``.
+
+Scoring 2,300 users x 8,000 artists one pair at a time with ``predict()`` costs minutes per model;
+this module computes the same numbers from the fitted parameters with numpy/scipy, block by block.
+
+The parameters live in an engine-agnostic :class:`ScoringParams` (plain arrays and two dicts), so
+a native engine that fits the same models without Surprise can be scored by the same code.
+:func:`params_from_surprise` reads them from a fitted Surprise algorithm.
+
+Exactness (scikit-surprise 1.1.5, see shared/docs/surprise.md):
+
+- Raw ids are looked up in the trainset's raw -> inner dicts, so the type matters (``5 != "5"``).
+- ``baseline``: ``mu + bu[u] (user known) + bi[i] (item known)``, added in Surprise's order
+  (bit-for-bit equal).
+- ``svd`` (SVD, biased=True): ``mu + bu + bi + qi.pu``, each term only when known.
+- ``mf`` (SVD, biased=False): ``qi.pu``; unknown user or item -> global mean.
+- ``knn_basic`` / ``knn_means`` (user based, any similarity, k, min_k): the neighbours of ``u``
+  for item ``i`` are ``heapq.nlargest(k, ir[i], key=sim[u, v])`` -- a stable selection, so
+  among equal similarities the rater that comes first in ``trainset.ir[i]`` wins -- and only the
+  ones with ``sim > 0`` count. ``knn_basic``: ``sum(sim*r)/sum(sim)``, fewer than ``min_k``
+  usable neighbours -> global mean. ``knn_means``: ``means[u] + sum(sim*(r-means[v]))/sum(sim)``,
+  fewer than ``min_k`` neighbours or a zero similarity sum -> ``means[u]``. Unknown user or item
+  -> global mean. A pair the user already rated has the user among the raters (``sim[u, u]``).
+- Every estimate is clipped to ``rating_scale`` as ``max(lo, min(hi, est))``.
+
+Sums are formed in a different order than Surprise's Python loop (BLAS / sparse products), so
+kNN and SVD scores can differ from ``predict()`` in the last bits (~1e-15); the neighbour
+*selection* is exact. Break score ties deterministically downstream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Mapping
+
+import numpy as np
+import scipy.sparse as sp
+
+KINDS = ("baseline", "svd", "mf", "knn_basic", "knn_means")
+DEFAULT_BLOCK_USERS = 256
+
+# Upper bound (in float64 elements) for one gather of similarities of a user block with the raters
+# of a group of items that have more than k raters; bounds the temporaries of the top-k selection.
+_GATHER_BUDGET = 1 << 22
+# Items with more than k raters are grouped by rater count; a group is padded to its largest
+# member, and a member must have at least this fraction of that width (bounds padding waste).
+_GROUP_FILL = 0.8
+
+
+@dataclass(eq=False)
+class ScoringParams:
+    """Everything needed to reproduce ``predict().est`` of one fitted model.
+
+    Inner ids are ``0..n_users-1`` and ``0..n_items-1``; every inner id is a known user / item
+    (has at least one training rating), as in a Surprise trainset.
+
+    Fields used per kind (others stay ``None``):
+
+    - ``baseline``: ``bu`` (n_users,), ``bi`` (n_items,)
+    - ``svd``: ``bu``, ``bi``, ``pu`` (n_users, f), ``qi`` (n_items, f)
+    - ``mf``: ``pu``, ``qi``
+    - ``knn_basic``: ``sim`` (n_users, n_users), ``k``, ``min_k`` (>= 1), ``ir_indptr``,
+      ``ir_users``, ``ir_ratings``
+    - ``knn_means``: as ``knn_basic`` plus ``means`` (n_users,); any ``min_k``
+
+    ``ir_indptr`` (n_items + 1,), ``ir_users`` and ``ir_ratings`` (n_ratings,) hold the raters of
+    each item in CSR form: the raters of item ``i`` are
+    ``ir_users[ir_indptr[i]:ir_indptr[i+1]]`` **in the order of ``trainset.ir[i]``** (the order
+    of the training triples); that order breaks ties between equal similarities.
+    See :func:`build_item_raters`.
+    """
+
+    kind: str
+    global_mean: float
+    rating_scale: tuple[float, float]
+    user_raw2inner: Mapping[Any, int]
+    item_raw2inner: Mapping[Any, int]
+    bu: np.ndarray | None = None
+    bi: np.ndarray | None = None
+    pu: np.ndarray | None = None
+    qi: np.ndarray | None = None
+    sim: np.ndarray | None = None
+    means: np.ndarray | None = None
+    k: int | None = None
+    min_k: int | None = None
+    ir_indptr: np.ndarray | None = None
+    ir_users: np.ndarray | None = None
+    ir_ratings: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"ScoringParams.kind must be one of {KINDS}, got {self.kind!r}")
+        self.global_mean = float(self.global_mean)
+        lo, hi = self.rating_scale
+        self.rating_scale = (float(lo), float(hi))
+        nu = _check_raw2inner(self.user_raw2inner, "user_raw2inner")
+        ni = _check_raw2inner(self.item_raw2inner, "item_raw2inner")
+        self.n_users, self.n_items = nu, ni
+        need = {
+            "baseline": ("bu", "bi"),
+            "svd": ("bu", "bi", "pu", "qi"),
+            "mf": ("pu", "qi"),
+            "knn_basic": ("sim", "k", "min_k", "ir_indptr", "ir_users", "ir_ratings"),
+            "knn_means": ("sim", "means", "k", "min_k", "ir_indptr", "ir_users", "ir_ratings"),
+        }[self.kind]
+        missing = [name for name in need if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"ScoringParams(kind={self.kind!r}) needs {', '.join(missing)}")
+
+        def vec(name: str, n: int) -> None:
+            a = np.asarray(getattr(self, name), dtype=np.float64)
+            if a.shape != (n,):
+                raise ValueError(f"ScoringParams.{name} has shape {a.shape}, expected ({n},)")
+            setattr(self, name, a)
+
+        if "bu" in need:
+            vec("bu", nu)
+            vec("bi", ni)
+        if "pu" in need:
+            self.pu = np.asarray(self.pu, dtype=np.float64)
+            self.qi = np.asarray(self.qi, dtype=np.float64)
+            if (self.pu.ndim != 2 or self.qi.ndim != 2 or self.pu.shape[0] != nu
+                    or self.qi.shape[0] != ni or self.pu.shape[1] != self.qi.shape[1]):
+                raise ValueError(
+                    f"ScoringParams.pu/qi have shapes {self.pu.shape}/{self.qi.shape}, expected "
+                    f"({nu}, f)/({ni}, f)"
+                )
+        if "sim" in need:
+            self.sim = np.asarray(self.sim, dtype=np.float64)
+            if self.sim.shape != (nu, nu):
+                raise ValueError(
+                    f"ScoringParams.sim has shape {self.sim.shape}, expected ({nu}, {nu})"
+                )
+            if np.isnan(self.sim).any():
+                raise ValueError(
+                    "ScoringParams.sim holds NaN: Surprise's neighbour order is undefined then"
+                )
+            self.k, self.min_k = int(self.k), int(self.min_k)
+            if self.kind == "knn_basic" and self.min_k < 1:
+                raise ValueError(
+                    f"knn_basic needs min_k >= 1 (got {self.min_k}): with min_k < 1 Surprise's "
+                    "KNNBasic.predict() raises ZeroDivisionError when no neighbour has sim > 0"
+                )
+            if self.kind == "knn_means":
+                vec("means", nu)
+            self.ir_indptr = np.asarray(self.ir_indptr, dtype=np.int64)
+            self.ir_users = np.asarray(self.ir_users, dtype=np.int64)
+            self.ir_ratings = np.asarray(self.ir_ratings, dtype=np.float64)
+            ptr = self.ir_indptr
+            if (ptr.shape != (ni + 1,) or ptr[0] != 0 or np.any(np.diff(ptr) < 0)
+                    or ptr[-1] != self.ir_users.size or self.ir_users.shape != self.ir_ratings.shape
+                    or self.ir_users.ndim != 1):
+                raise ValueError(
+                    "ScoringParams.ir_indptr/ir_users/ir_ratings are not a CSR over "
+                    f"{ni} items (see build_item_raters)"
+                )
+            if self.ir_users.size and (self.ir_users.min() < 0 or self.ir_users.max() >= nu):
+                raise ValueError("ScoringParams.ir_users holds ids outside 0..n_users-1")
+
+
+def _check_raw2inner(m: Mapping[Any, int], name: str) -> int:
+    n = len(m)
+    inner = np.fromiter(m.values(), dtype=np.int64, count=n)
+    if n and (inner.min() != 0 or inner.max() != n - 1 or np.unique(inner).size != n):
+        raise ValueError(f"ScoringParams.{name} must map raw ids onto 0..{n - 1} one to one")
+    return n
+
+
+def raw2inner_from_ids(raw_ids_in_inner_order: Iterable[Any]) -> dict[Any, int]:
+    """``{raw: inner}`` from the raw ids listed in inner-id order (for engines other than Surprise)."""
+    out: dict[Any, int] = {}
+    for inner, raw in enumerate(raw_ids_in_inner_order):
+        if raw in out:
+            raise ValueError(f"duplicate raw id {raw!r}")
+        out[raw] = inner
+    return out
+
+
+def build_item_raters(
+    user_inner: np.ndarray, item_inner: np.ndarray, ratings: np.ndarray, n_items: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR ``(indptr, users, ratings)`` of the raters of each item, keeping the input order.
+
+    Given the training triples in the order Surprise's trainset was built from (e.g. the order of
+    the DataFrame passed to ``Dataset.load_from_df``, or a fold's shuffled order), the raters of
+    item ``i`` come out in the order of ``trainset.ir[i]``.
+    """
+    user_inner = np.asarray(user_inner, dtype=np.int64)
+    item_inner = np.asarray(item_inner, dtype=np.int64)
+    ratings = np.asarray(ratings, dtype=np.float64)
+    order = np.argsort(item_inner, kind="stable")
+    counts = np.bincount(item_inner, minlength=n_items)
+    if counts.size != n_items:
+        raise ValueError("item_inner holds ids >= n_items")
+    indptr = np.zeros(n_items + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return indptr, user_inner[order], ratings[order]
+
+
+def params_from_surprise(algo: Any) -> ScoringParams:
+    """Read the scoring parameters of a fitted Surprise algorithm.
+
+    Supported: ``BaselineOnly`` (ALS or SGD), ``SVD`` (biased -> ``"svd"``, unbiased -> ``"mf"``),
+    user-based ``KNNBasic`` and ``KNNWithMeans`` (any similarity, k, min_k). Arrays are shared
+    with ``algo``, not copied. Raises ValueError for anything else.
+    """
+    from surprise import SVD, BaselineOnly, KNNBasic, KNNWithMeans
+
+    cls = type(algo)
+    if cls not in (BaselineOnly, SVD, KNNBasic, KNNWithMeans):
+        raise ValueError(
+            f"cannot score {cls.__name__}: supported algorithms are BaselineOnly, SVD (biased or "
+            "not), and user-based KNNBasic / KNNWithMeans"
+        )
+    ts = getattr(algo, "trainset", None)
+    if ts is None:
+        raise ValueError(f"{cls.__name__} is not fitted (call fit(trainset) first)")
+    u2i, i2i = ts._raw2inner_id_users, ts._raw2inner_id_items
+    if not (len(ts.ur) == len(u2i) == ts.n_users and len(ts.ir) == len(i2i) == ts.n_items):
+        raise ValueError(
+            "the trainset has inner ids without ratings (or ur/ir were modified); cannot score"
+        )
+    common = dict(
+        global_mean=float(ts.global_mean),
+        rating_scale=tuple(ts.rating_scale),
+        user_raw2inner=u2i,
+        item_raw2inner=i2i,
+    )
+    if cls is BaselineOnly:
+        if getattr(algo, "bu", None) is None:
+            raise ValueError("BaselineOnly is not fitted (no baselines)")
+        return ScoringParams(kind="baseline", bu=algo.bu, bi=algo.bi, **common)
+    if cls is SVD:
+        if getattr(algo, "pu", None) is None:
+            raise ValueError("SVD is not fitted (no factors)")
+        if algo.biased:
+            return ScoringParams(
+                kind="svd", bu=algo.bu, bi=algo.bi, pu=algo.pu, qi=algo.qi, **common
+            )
+        return ScoringParams(kind="mf", pu=algo.pu, qi=algo.qi, **common)
+    # kNN
+    if not algo.sim_options.get("user_based", True):
+        raise ValueError(
+            f"item-based {cls.__name__} (sim_options user_based=False) is not supported; "
+            "only user-based kNN can be scored"
+        )
+    if getattr(algo, "sim", None) is None:
+        raise ValueError(f"{cls.__name__} is not fitted (no similarity matrix)")
+    counts = np.fromiter((len(ts.ir[i]) for i in range(ts.n_items)), np.int64, ts.n_items)
+    indptr = np.zeros(ts.n_items + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    n = int(indptr[-1])
+    users = np.fromiter((v for i in range(ts.n_items) for (v, _) in ts.ir[i]), np.int64, n)
+    ratings = np.fromiter((r for i in range(ts.n_items) for (_, r) in ts.ir[i]), np.float64, n)
+    kw = dict(sim=algo.sim, k=algo.k, min_k=algo.min_k, ir_indptr=indptr, ir_users=users,
+              ir_ratings=ratings)
+    if cls is KNNBasic:
+        return ScoringParams(kind="knn_basic", **kw, **common)
+    return ScoringParams(kind="knn_means", means=algo.means, **kw, **common)
+
+
+def _to_inner(raw_ids: Iterable[Any], raw2inner: Mapping[Any, int]) -> np.ndarray:
+    """Inner ids (int64) of raw ids; -1 for ids the trainset does not know."""
+    if isinstance(raw_ids, np.ndarray):
+        raw_ids = raw_ids.tolist() if raw_ids.dtype.kind != "O" else list(raw_ids)
+    else:
+        raw_ids = list(raw_ids)
+    get = raw2inner.get
+    return np.fromiter((get(r, -1) for r in raw_ids), dtype=np.int64, count=len(raw_ids))
+
+
+# ----------------------------------------------------------------------------------------------
+# Item-side preparation (once per call), then one block of users at a time.
+
+
+@dataclass
+class _ItemPlan:
+    cols_known: np.ndarray  # bool (n_req_items,)
+    inner: np.ndarray  # int64 (n_req_items,), -1 unknown
+    # linear models
+    bi_col: np.ndarray | None = None  # (n_req,), 0 for unknown items
+    q_col: np.ndarray | None = None  # (n_req, f), 0 rows for unknown items
+    # kNN: unique known items, and how to spread them over the requested columns
+    uniq: np.ndarray | None = None
+    spread: np.ndarray | None = None  # None: requested columns == uniq (all known, sorted, unique)
+    small_pos: np.ndarray | None = None  # positions in uniq of items with <= k raters
+    small_stack: sp.csr_array | None = None  # (2*m, n_users): rows [ones; values] per small item
+    small_ones: sp.csr_array | None = None  # (m, n_users) indicator (only when counts are needed)
+    groups: list | None = None  # [(pos_in_uniq (m,), pad_idx (m, L), values (m, L))]
+    need_count: bool = False
+
+
+def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any], block_users: int) -> _ItemPlan:
+    inner = _to_inner(item_raw_ids, p.item_raw2inner)
+    known = inner >= 0
+    plan = _ItemPlan(cols_known=known, inner=inner)
+    safe = np.where(known, inner, 0)
+    if p.kind in ("baseline", "svd"):
+        plan.bi_col = np.where(known, p.bi[safe], 0.0)
+    if p.kind in ("svd", "mf"):
+        plan.q_col = np.where(known[:, None], p.qi[safe], 0.0)
+    if p.kind not in ("knn_basic", "knn_means"):
+        return plan
+
+    uniq, inverse = np.unique(inner[known], return_inverse=True)
+    plan.uniq = uniq
+    if not (known.all() and uniq.size == inner.size):  # np.unique sorts: equal iff sorted & unique
+        plan.spread = inverse
+    elif not np.array_equal(uniq, inner):
+        plan.spread = inverse
+    plan.need_count = p.min_k > 1
+    k = p.k
+    ptr, users, ratings = p.ir_indptr, p.ir_users, p.ir_ratings
+    values = ratings if p.kind == "knn_basic" else ratings - p.means[users]
+    n_r = ptr[uniq + 1] - ptr[uniq]
+    if k < 1:  # heapq.nlargest(k <= 0, ...) is empty: no neighbours anywhere
+        plan.small_pos = np.zeros(0, dtype=np.int64)
+        plan.groups = []
+        return plan
+
+    # Items with at most k raters: every rater is a neighbour -> sparse products.
+    small_pos = np.flatnonzero(n_r <= k)
+    plan.small_pos = small_pos
+    if small_pos.size:
+        idx, sub_ptr = _ranges(ptr[uniq[small_pos]], n_r[small_pos])
+        m = small_pos.size
+        rows_u = users[idx]
+        ones = sp.csr_array((np.ones(idx.size), rows_u, sub_ptr), shape=(m, p.n_users))
+        vals = sp.csr_array((values[idx], rows_u, sub_ptr), shape=(m, p.n_users))
+        plan.small_stack = sp.vstack([ones, vals], format="csr")
+        if plan.need_count:
+            plan.small_ones = ones
+
+    # Items with more than k raters: gather sims, exact stable top-k. Group by rater count.
+    large_pos = np.flatnonzero(n_r > k)
+    large_pos = large_pos[np.argsort(-n_r[large_pos], kind="stable")]
+    groups = []
+    start = 0
+    while start < large_pos.size:
+        width = int(n_r[large_pos[start]])
+        max_m = max(1, _GATHER_BUDGET // max(1, block_users * width))
+        stop = start + 1
+        while (stop < large_pos.size and stop - start < max_m
+               and n_r[large_pos[stop]] >= _GROUP_FILL * width):
+            stop += 1
+        pos = large_pos[start:stop]
+        m = pos.size
+        pad_idx = np.full((m, width), p.n_users, dtype=np.int64)  # column n_users holds -inf
+        pad_val = np.zeros((m, width))
+        for row, it in enumerate(uniq[pos]):
+            a, b = ptr[it], ptr[it + 1]
+            pad_idx[row, : b - a] = users[a:b]
+            pad_val[row, : b - a] = values[a:b]
+        groups.append((pos, pad_idx, pad_val))
+        start = stop
+    plan.groups = groups
+    return plan
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ``arange(s, s+l)`` for each (s, l), and the CSR indptr of the pieces."""
+    sub_ptr = np.zeros(lengths.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=sub_ptr[1:])
+    total = int(sub_ptr[-1])
+    idx = np.arange(total, dtype=np.int64) + np.repeat(starts - sub_ptr[:-1], lengths)
+    return idx, sub_ptr
+
+
+def _knn_sums(p: ScoringParams, plan: _ItemPlan, urows: np.ndarray):
+    """sum_sim, sum_val (sim * rating, or sim * deviation) and count (or None) over the neighbours
+    with sim > 0, for known users ``urows`` (inner ids) x ``plan.uniq`` items."""
+    S = p.sim[urows]  # (b, n_users)
+    b, n_u = S.shape
+    n = plan.uniq.size
+    sum_sim = np.zeros((b, n))
+    sum_val = np.zeros((b, n))
+    count = np.zeros((b, n), dtype=np.int64) if plan.need_count else None
+
+    if plan.small_stack is not None:
+        pos_mask = S > 0
+        St = np.ascontiguousarray(np.where(pos_mask, S, 0.0).T)  # (n_users, b)
+        res = plan.small_stack @ St  # (2m, b)
+        m = plan.small_pos.size
+        sum_sim[:, plan.small_pos] = res[:m].T
+        sum_val[:, plan.small_pos] = res[m:].T
+        if count is not None:
+            c = plan.small_ones @ np.ascontiguousarray(pos_mask.T, dtype=np.float64)
+            count[:, plan.small_pos] = np.rint(c.T).astype(np.int64)
+
+    if plan.groups:
+        k = p.k
+        Sx = np.empty((b, n_u + 1))
+        Sx[:, :n_u] = S
+        Sx[:, n_u] = -np.inf
+        for pos, pad_idx, pad_val in plan.groups:
+            G = np.take(Sx, pad_idx, axis=1)  # (b, m, L), raters in ir order, -inf padding
+            L = pad_idx.shape[1]
+            kth = np.partition(G, L - k, axis=-1)[..., L - k]  # k-th largest sim, (b, m)
+            # Neighbours with sim > 0: all with sim > max(kth, 0); when kth > 0 also the first
+            # (in ir order) entries equal to kth, as many as the k slots still allow.
+            thr = np.maximum(kth, 0.0)[..., None]
+            sel = G > thr
+            tie = kth > 0
+            if tie.any():
+                eq = G == kth[..., None]
+                eq &= tie[..., None]
+                need = k - sel.sum(axis=-1, dtype=np.int64)
+                eq &= np.cumsum(eq, axis=-1, dtype=np.int64) <= need[..., None]
+                sel |= eq
+            W = np.where(sel, G, 0.0)
+            sum_sim[:, pos] = W.sum(axis=-1)
+            sum_val[:, pos] = np.einsum("bml,ml->bm", W, pad_val)
+            if count is not None:
+                count[:, pos] = sel.sum(axis=-1)
+    return sum_sim, sum_val, count
+
+
+def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray) -> np.ndarray:
+    ukn = uinner >= 0
+    usafe = np.where(ukn, uinner, 0)
+    mu = p.global_mean
+    n_cols = plan.inner.size
+    if p.kind in ("baseline", "svd"):
+        # Surprise: est = mu; est += bu[u] (known); est += bi[i] (known); est += qi.pu (both)
+        ub = np.where(ukn, mu + p.bu[usafe], mu)
+        out = ub[:, None] + plan.bi_col[None, :]
+        if p.kind == "svd":
+            P = np.where(ukn[:, None], p.pu[usafe], 0.0)
+            out += P @ plan.q_col.T
+    elif p.kind == "mf":
+        P = np.where(ukn[:, None], p.pu[usafe], 0.0)
+        out = P @ plan.q_col.T
+        out[~ukn, :] = mu
+        out[:, ~plan.cols_known] = mu
+    else:
+        out = np.full((uinner.size, n_cols), mu)
+        rows = np.flatnonzero(ukn)
+        if rows.size and plan.uniq.size:
+            urows = uinner[rows]
+            sum_sim, sum_val, count = _knn_sums(p, plan, urows)
+            valid = sum_sim > 0 if count is None else count >= p.min_k
+            if p.kind == "knn_basic":
+                est = np.full(sum_sim.shape, mu)
+            else:
+                valid &= sum_sim != 0
+                est = np.zeros(sum_sim.shape)
+            np.divide(sum_val, sum_sim, out=est, where=valid)
+            if p.kind == "knn_means":
+                est = p.means[urows][:, None] + est  # + 0.0 where no neighbours: means[u]
+            if plan.spread is None and rows.size == uinner.size:
+                out = est
+            else:
+                if plan.spread is not None:
+                    est = est[:, plan.spread]
+                cols = np.flatnonzero(plan.cols_known)
+                if cols.size == n_cols:
+                    out[rows] = est
+                else:
+                    out[np.ix_(rows, cols)] = est
+    lo, hi = p.rating_scale
+    np.minimum(out, hi, out=out)  # Surprise: est = min(hi, est); est = max(lo, est)
+    np.maximum(out, lo, out=out)
+    return out
+
+
+def iter_score_blocks(
+    params: ScoringParams,
+    user_raw_ids: Iterable[Any],
+    item_raw_ids: Iterable[Any],
+    block_users: int = DEFAULT_BLOCK_USERS,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(start, scores)`` with ``scores[r, c] == predict(users[start + r], items[c]).est``.
+
+    ``scores`` is a fresh float64 array of shape (<= block_users, len(items)); memory stays
+    bounded by a few block_users x max(n_items, n_users) arrays.
+    """
+    if block_users < 1:
+        raise ValueError(f"block_users must be >= 1, got {block_users}")
+    uinner = _to_inner(user_raw_ids, params.user_raw2inner)
+    plan = _plan_items(params, item_raw_ids, block_users)
+    for start in range(0, uinner.size, block_users):
+        yield start, _score_block(params, plan, uinner[start : start + block_users])
+
+
+def score(
+    params: ScoringParams,
+    user_raw_ids: Iterable[Any],
+    item_raw_ids: Iterable[Any],
+    block_users: int = DEFAULT_BLOCK_USERS,
+) -> np.ndarray:
+    """Scores of shape (len(users), len(items)), float64, equal to ``algo.predict(u, i).est``.
+
+    Raw ids as in the training data; unknown ids get Surprise's fallbacks. Computed block by
+    block (see :func:`iter_score_blocks`); only the result is n_users x n_items.
+    """
+    users = list(user_raw_ids) if not isinstance(user_raw_ids, np.ndarray) else user_raw_ids
+    items = list(item_raw_ids) if not isinstance(item_raw_ids, np.ndarray) else item_raw_ids
+    out = np.empty((len(users), len(items)))
+    for start, blk in iter_score_blocks(params, users, items, block_users):
+        out[start : start + blk.shape[0]] = blk
+    return out

@@ -1,0 +1,15 @@
+"""Assign every triple to a cross-validation fold (one seeded assignment shared by all models)."""
+
+import pandas as pd
+
+from lfmrec.cv import assign_folds
+from lfmrec.io import run_script, write_parquet
+
+
+def main(snakemake):
+    triples = pd.read_parquet(snakemake.input.triples)
+    write_parquet(assign_folds(triples, snakemake.params.n_folds, snakemake.params.seed), snakemake.output.folds)
+
+
+if "snakemake" in globals():
+    run_script(main, snakemake)  # noqa: F821

@@ -1,0 +1,35 @@
+"""The sample's key figures in one JSON file (the numbers the paper quotes in section 3)."""
+
+import json
+
+import pandas as pd
+
+from lfmrec.io import run_script, write_json
+
+
+def summarize(alignment: dict, info: dict, users: pd.DataFrame, artists: pd.DataFrame, n_triples: int) -> dict:
+    cells = len(users) * len(artists)
+    return {
+        "users_listed": alignment["users_listed"],
+        "users_in_matrix": alignment["users_in_matrix"],
+        "users_missing_from_matrix": alignment["users_missing_from_matrix"],
+        "users_sampled": info["users_sampled"],
+        "users_with_country": int(len(users)),
+        "artists_sampled": int(len(artists)),
+        "artists_with_listens": int(artists["country"].notna().sum()),
+        "triples": int(n_triples),
+        "density": n_triples / cells if cells else 0.0,
+    }
+
+
+def main(snakemake):
+    alignment = json.loads(open(snakemake.input.alignment).read())
+    info = json.loads(open(snakemake.input.info).read())
+    users = pd.read_parquet(snakemake.input.users)
+    artists = pd.read_parquet(snakemake.input.artists)
+    n_triples = len(pd.read_parquet(snakemake.input.triples, columns=["user_id"]))
+    write_json(summarize(alignment, info, users, artists, n_triples), snakemake.output.summary)
+
+
+if "snakemake" in globals():
+    run_script(main, snakemake)  # noqa: F821
