@@ -67,7 +67,9 @@ def draw_sample(
             "sample more users or check the country column of users.txt",
         )
     rows_kept = picked["row"].to_numpy()[keep]
-    sub = sp.csc_matrix(matrix)[:, cols] if cols.size != matrix.shape[1] else sp.csc_matrix(matrix)
+    sub = sp.csc_matrix(matrix)
+    if not np.array_equal(cols, np.arange(matrix.shape[1])):  # skip the copy when all columns stay in order
+        sub = sub[:, cols]
     sub = sp.csr_matrix(sub)[rows_kept, :]
     sub.sort_indices()
     users = pd.DataFrame(

@@ -88,9 +88,9 @@ SCALES: dict[str, Scale] = {
     "tiny": Scale("tiny", n_users=600, n_excluded=2, n_artists=3_000, mean_artists=40.0,
                   sigma_artists=0.7, n_groups=8, zipf_exponent=1.0, zipf_offset=10.0),
     "default": Scale("default", n_users=12_032, n_excluded=15, n_artists=58_510,
-                     mean_artists=60.0, sigma_artists=0.75, n_groups=24, zipf_exponent=1.05, zipf_offset=10.0),
+                     mean_artists=60.0, sigma_artists=0.75, n_groups=24, zipf_exponent=1.3, zipf_offset=10.0),
     "full": Scale("full", n_users=120_322, n_excluded=147, n_artists=585_095,
-                  mean_artists=511.0, sigma_artists=0.75, n_groups=24, zipf_exponent=1.05, zipf_offset=10.0),
+                  mean_artists=511.0, sigma_artists=0.75, n_groups=24, zipf_exponent=1.2, zipf_offset=20.0),
 }
 
 # Share (percent) of LFM-1b users by country; the top 10 are the paper's Table 1, the tail
@@ -121,13 +121,17 @@ GROUP_CONCENTRATION = 4.0
 LOCAL_BETA = (4.0, 4.0)
 #: Per-user share of draws restricted to the user's main taste group, Beta(a, b) (mean 0.43).
 GROUP_BETA = (3.0, 4.0)
-#: Playcount model: log2(playcount) = MU + user bias + artist bias + group/country bonus + noise.
-PC_LOG2_MU = 1.55
-PC_USER_SD = 0.6
-PC_ARTIST_SD = 0.5
+#: Playcount model: log2(playcount) = MU + user activity bias + artist bias + bonus for the
+#: user's own taste group / own country + Gaussian noise + a half-normal "favourite" bonus on a
+#: share of the pairs (heavier upper tail: median 4, mean ~18, log2 sd ~2).
+PC_LOG2_MU = 1.4
+PC_USER_SD = 0.7
+PC_ARTIST_SD = 0.6
 PC_SAME_GROUP = 0.7
 PC_SAME_COUNTRY = 0.3
-PC_NOISE_SD = 1.75
+PC_NOISE_SD = 1.8
+PC_FAVOURITE_P = 0.2
+PC_FAVOURITE_SD = 2.0
 PC_MAX = 200_000
 #: Draws per missing artist in the first sampling round, and the cap in later rounds
 #: (duplicates are dropped); after LOCAL_ROUNDS rounds the still missing artists come from the
@@ -352,13 +356,16 @@ def _playcounts(users: _Users, members: np.ndarray, artists: _Artists, owner: np
     """Playcount (int32, >= 1) of each (user, artist) pair.
 
     log2(playcount) = mu + user bias + artist bias + bonus for the user's own taste group and
-    own country + Gaussian noise; rounded, at least 1 play.
+    own country + Gaussian noise + a favourite bonus on some pairs; rounded, at least 1 play.
     """
     user = members[owner]
+    n = owner.size
+    favourite = rng.random(n, dtype=np.float32) < PC_FAVOURITE_P
     x = (PC_LOG2_MU + users.bias[user] + artists.bias[artist]
          + PC_SAME_GROUP * (users.group[user] == artists.group[artist])
          + PC_SAME_COUNTRY * (users.country[user] == artists.country[artist])
-         + rng.normal(0.0, PC_NOISE_SD, owner.size).astype(np.float32))
+         + rng.normal(0.0, PC_NOISE_SD, n).astype(np.float32)
+         + favourite * np.abs(rng.normal(0.0, PC_FAVOURITE_SD, n)).astype(np.float32))
     return np.clip(np.rint(np.exp2(x)), 1, PC_MAX).astype(np.int32)
 
 

@@ -1,0 +1,133 @@
+"""Phase 1: folds, the model registry, per-fold metrics equal to Surprise's, and the metrics table."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from surprise import KNNWithMeans, SVD, BaselineOnly, KNNBasic, accuracy
+
+from lfmrec.cv import assign_folds, build_trainset, metrics_markdown, metrics_table, rating_scale, run_fold, split
+from lfmrec.errors import InputError
+from lfmrec.models import build_algorithm, describe_params, estimate_memory_gb, check_memory, validate_models
+
+
+def random_triples(n_users=60, n_items=80, n=700, seed=0):
+    rng = np.random.default_rng(seed)
+    keys = rng.choice(n_users * n_items, size=n, replace=False)
+    plays = np.floor(np.exp(rng.normal(1.0, 1.3, size=n))).astype(np.int64) + 1
+    df = pd.DataFrame({"user_id": keys // n_items + 1000, "artist_id": keys % n_items + 5, "playcount": plays})
+    df["rating"] = np.log2(df["playcount"].astype(float))
+    return df.sort_values(["user_id", "artist_id"], ignore_index=True)
+
+
+def test_folds_cover_every_triple_once_with_balanced_sizes():
+    t = random_triples(n=703)
+    f = assign_folds(t, 5, seed=1)
+    assert len(f) == 703
+    assert f.merge(t, on=["user_id", "artist_id"]).shape[0] == 703
+    sizes = f["fold"].value_counts().sort_index().tolist()
+    assert sizes == [141, 141, 141, 140, 140]
+    assert assign_folds(t, 5, seed=1).equals(f)
+    other = assign_folds(t, 5, seed=2).merge(f, on=["user_id", "artist_id"], suffixes=("_2", "_1"))
+    assert (other["fold_2"] != other["fold_1"]).mean() > 0.5  # another seed, another assignment
+
+
+@pytest.mark.parametrize("k, message", [(1, "is 1, must be at least 2"), (11, "is 11 but there are only 10 triples")])
+def test_fold_count_errors(k, message):
+    with pytest.raises(InputError, match=f"config cv.n_folds: {message}"):
+        assign_folds(random_triples(n=10), k, seed=0)
+
+
+def test_split_partitions_the_triples():
+    t = random_triples()
+    f = assign_folds(t, 5, seed=3)
+    train, test = split(t, f, 2)
+    assert len(train) + len(test) == len(t)
+    assert len(test) == (f["fold"] == 2).sum()
+    assert train.merge(test, on=["user_id", "artist_id"]).empty
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"algorithm": "BaselineOnly", "params": {"bsl_options": {"method": "als"}}},
+        {"algorithm": "SVD", "params": {"biased": False, "n_factors": 5, "n_epochs": 5}},
+        {"algorithm": "SVD", "params": {"biased": True, "n_factors": 5, "n_epochs": 5}},
+        {"algorithm": "KNNBasic", "params": {"k": 5, "sim_options": {"name": "msd", "user_based": True}}},
+        {"algorithm": "KNNWithMeans", "params": {"k": 5, "sim_options": {"name": "msd", "user_based": True}}},
+    ],
+)
+def test_fold_metrics_equal_surprise_accuracy(spec):
+    t = random_triples()
+    f = assign_folds(t, 5, seed=4)
+    train, test = split(t, f, 0)
+    scale = rating_scale(t)
+    assert scale == (0.0, float(t["rating"].max()))
+    preds, metrics = run_fold(spec, 7, train, test, scale)
+    # Surprise's own route on the same split
+    algo = build_algorithm(spec, 7)
+    algo.fit(build_trainset(train, scale))
+    theirs = algo.test(list(zip(test["user_id"], test["artist_id"], test["rating"])))
+    assert metrics["rmse"] == pytest.approx(accuracy.rmse(theirs, verbose=False), abs=1e-12)
+    assert metrics["mae"] == pytest.approx(accuracy.mae(theirs, verbose=False), abs=1e-12)
+    np.testing.assert_allclose(preds["est"].to_numpy(), [p.est for p in theirs], atol=1e-12)
+    assert metrics["n_train"] == len(train) and metrics["n_test"] == len(test)
+    assert preds["est"].between(*scale).all()
+    assert metrics["rmse"] >= metrics["mae"] > 0
+
+
+def test_registry_builds_the_paper_models():
+    assert isinstance(build_algorithm({"algorithm": "BaselineOnly"}, 0), BaselineOnly)
+    svd = build_algorithm({"algorithm": "SVD", "params": {"biased": False, "n_factors": 20}}, 3)
+    assert isinstance(svd, SVD) and svd.biased is False and svd.n_factors == 20 and svd.random_state == 3
+    assert isinstance(build_algorithm({"algorithm": "KNNBasic", "params": {"k": 40}}, 0), KNNBasic)
+    knn = build_algorithm({"algorithm": "KNNWithMeans", "params": {"k": 50}}, 0)
+    assert isinstance(knn, KNNWithMeans) and knn.k == 50 and knn.sim_options["user_based"] is True
+    assert describe_params({"algorithm": "SVD", "params": {"n_factors": 20, "lr_all": 0.005, "reg_all": 0.02}}) == "k=20, lr=0.005, reg=0.02"
+    assert describe_params({"algorithm": "KNNWithMeans", "params": {"k": 30}}) == "k=30, sim=msd"
+
+
+@pytest.mark.parametrize(
+    "models, message",
+    [
+        ({"m": {"algorithm": "SlopeOne"}}, "config models.m.algorithm: 'SlopeOne' is not a known algorithm"),
+        ({"m": {"algorithm": "SVD", "params": {"n_factor": 5}}}, "config models.m.params.n_factor: is not a known parameter"),
+        ({"m": {"algorithm": "SVD", "params": {"n_factors": 0}}}, "n_factors: is 0, must be a positive integer"),
+        ({"m": {"algorithm": "SVD", "params": {"reg_all": -0.1}}}, "reg_all: is -0.1, must be a number >= 0"),
+        ({"m": {"algorithm": "KNNBasic", "params": {"k": 0}}}, "models.m.params.k: is 0, must be a positive integer"),
+        ({"m": {"algorithm": "KNNBasic", "params": {"k": 2.5}}}, "params.k: is 2.5"),
+        ({"m": {"algorithm": "KNNBasic", "params": {"sim_options": {"name": "jaccard"}}}}, "sim_options.name: is 'jaccard'"),
+        ({"m": {"algorithm": "KNNWithMeans", "params": {"sim_options": {"user_based": False}}}}, "user_based: is False"),
+        ({"m": {"algorithm": "BaselineOnly", "params": {"bsl_options": {"reg_u": -1}}}}, "bsl_options.reg_u: is -1"),
+        ({}, "config models: is empty"),
+    ],
+)
+def test_registry_rejects_bad_config(models, message):
+    with pytest.raises(InputError, match=message.replace(".", r"\.").replace("(", r"\(")):
+        validate_models(models)
+
+
+def test_memory_refusal_for_dense_knn():
+    knn = {"algorithm": "KNNWithMeans", "params": {"k": 40}}
+    # Surprise's user-based kNN holds three dense n x n float64 arrays: ~346 GB at 120,000 users
+    assert estimate_memory_gb(knn, 120_000, 585_000, 0) == pytest.approx(3 * 8 * 120_000**2 / 1e9)
+    train = pd.DataFrame({"user_id": np.arange(30_000), "artist_id": np.arange(30_000)})
+    with pytest.raises(InputError, match=r"config models.knn: needs about 21.6 GB for 30000 users"):
+        check_memory(knn, train, 16, "models.knn")
+    check_memory({"algorithm": "BaselineOnly"}, train, 16, "models.b")  # small: no error
+
+
+def test_metrics_table_layout():
+    per_fold = {
+        "baseline": [{"rmse": 1.0 + k / 10, "mae": 0.5} for k in range(5)],
+        "mf_k20": [{"rmse": 2.0, "mae": 1.0 + k} for k in range(5)],
+    }
+    models = {"baseline": {"algorithm": "BaselineOnly"}, "mf_k20": {"algorithm": "SVD", "params": {"n_factors": 20, "biased": False}}}
+    table = metrics_table(per_fold, models)
+    assert list(table.columns) == ["model", "params", "metric", "fold_1", "fold_2", "fold_3", "fold_4", "fold_5", "mean", "std"]
+    assert table[["model", "metric"]].values.tolist() == [["baseline", "RMSE"], ["baseline", "MAE"], ["mf_k20", "RMSE"], ["mf_k20", "MAE"]]
+    assert table.loc[0, "fold_3"] == pytest.approx(1.2) and table.loc[0, "mean"] == pytest.approx(1.2)
+    assert table.loc[0, "std"] == pytest.approx(np.std([1.0, 1.1, 1.2, 1.3, 1.4], ddof=1))
+    assert table.loc[3, "mean"] == pytest.approx(3.0)
+    md = metrics_markdown(table)
+    assert md.splitlines()[0].startswith("| model | params | metric | fold_1")
+    assert "| mf_k20 | k=20, lr=0.005, reg=0.02 | MAE | 1.0000 | 2.0000 |" in md

@@ -1,0 +1,357 @@
+"""lfmrec.scoring: vectorized scores must equal Surprise's predict().est for every pair."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from surprise import (
+    NMF,
+    SVD,
+    BaselineOnly,
+    Dataset,
+    KNNBaseline,
+    KNNBasic,
+    KNNWithMeans,
+    KNNWithZScore,
+    Reader,
+    SVDpp,
+)
+from surprise.model_selection import KFold
+
+from lfmrec import scoring
+from lfmrec.scoring import (
+    ScoringParams,
+    build_item_raters,
+    iter_score_blocks,
+    params_from_surprise,
+    raw2inner_from_ids,
+    score,
+)
+
+TOL = 1e-9
+N_USERS, N_ITEMS, N_RATINGS = 300, 1500, 6000
+N_ISOLATED = 4  # users whose items nobody else rated: no neighbour with sim > 0
+UNKNOWN_USERS = [-1, "1005", 99999]  # "1005" is unknown: raw ids are ints (type matters)
+UNKNOWN_ITEMS = ["nope", 7, "a-1"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Data
+
+
+def make_ratings(seed: int = 0) -> pd.DataFrame:
+    """Heavy-tailed users x items log2 playcounts, shuffled (so ir[i] is not in inner-id order)."""
+    rng = np.random.default_rng(seed)
+    pop = 1.0 / (np.arange(N_ITEMS) + 3.0) ** 1.1
+    act = rng.pareto(1.2, N_USERS) + 1.0
+    u = rng.choice(N_USERS, 3 * N_RATINGS, p=act / act.sum())
+    i = rng.choice(N_ITEMS, 3 * N_RATINGS, p=pop / pop.sum())
+    df = pd.DataFrame({"user": u, "item": i}).drop_duplicates().head(N_RATINGS)
+    # isolated users, each with exclusive items
+    iso = [{"user": N_USERS + j, "item": N_ITEMS + 2 * j + t} for j in range(N_ISOLATED)
+           for t in range(1 + j % 2)]
+    df = pd.concat([df, pd.DataFrame(iso)], ignore_index=True)
+    plays = np.minimum(rng.zipf(1.7, len(df)), 20000)  # many 1s and 2s -> ratings 0.0 and 1.0
+    df["rating"] = np.log2(plays.astype(float))
+    df["user"] = 1000 + df["user"]  # raw user ids: ints
+    df["item"] = "a" + df["item"].astype(str)  # raw item ids: strings
+    return df.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def data():
+    df = make_ratings(0)
+    reader = Reader(rating_scale=(0.0, float(df["rating"].max())))
+    ds = Dataset.load_from_df(df[["user", "item", "rating"]], reader)
+    return df, ds, ds.build_full_trainset()
+
+
+MODELS = {
+    "baseline_als": lambda: BaselineOnly(verbose=False),
+    "baseline_sgd": lambda: BaselineOnly(bsl_options={"method": "sgd", "n_epochs": 5},
+                                         verbose=False),
+    "svd": lambda: SVD(n_factors=20, n_epochs=5, random_state=1),
+    "mf": lambda: SVD(biased=False, n_factors=20, n_epochs=5, random_state=2),
+    "knn_basic_k5": lambda: KNNBasic(k=5, verbose=False),
+    "knn_basic_k40": lambda: KNNBasic(k=40, verbose=False),
+    "knn_basic_k5_mink3": lambda: KNNBasic(k=5, min_k=3, verbose=False),
+    "knn_means_k5": lambda: KNNWithMeans(k=5, min_k=1, verbose=False),
+    "knn_means_k40_mink3": lambda: KNNWithMeans(k=40, min_k=3, verbose=False),
+    "knn_basic_pearson_k5": lambda: KNNBasic(k=5, sim_options={"name": "pearson"},
+                                             verbose=False),
+    "knn_means_pearson_base_k5_mink2": lambda: KNNWithMeans(
+        k=5, min_k=2, sim_options={"name": "pearson_baseline"}, verbose=False),
+}
+
+
+def sample_pairs(df, trainset, rng, n_random=10_000):
+    """Indices into (users + UNKNOWN_USERS) x (items + UNKNOWN_ITEMS) covering all the cases."""
+    users = sorted(trainset._raw2inner_id_users) + UNKNOWN_USERS
+    items = sorted(trainset._raw2inner_id_items) + UNKNOWN_ITEMS
+    uix = {u: n for n, u in enumerate(users)}
+    iix = {i: n for n, i in enumerate(items)}
+    nu, ni = len(users), len(items)
+    r = [rng.integers(0, nu, n_random), rng.integers(0, ni, n_random)]
+    rated = df.sample(1500, random_state=3)  # pairs the user already rated
+    r += [rated["user"].map(uix).to_numpy(), rated["item"].map(iix).to_numpy()]
+    iso = [uix[1000 + N_USERS + j] for j in range(N_ISOLATED)]  # no usable neighbour
+    r += [np.repeat(iso, 100), rng.integers(0, ni, 100 * len(iso))]
+    unk_u = np.arange(nu - len(UNKNOWN_USERS), nu)
+    unk_i = np.arange(ni - len(UNKNOWN_ITEMS), ni)
+    r += [np.repeat(unk_u, 100), rng.integers(0, ni, 100 * len(unk_u))]
+    r += [rng.integers(0, nu, 100 * len(unk_i)), np.repeat(unk_i, 100)]
+    pu = np.concatenate(r[0::2]).astype(np.int64)
+    pi = np.concatenate(r[1::2]).astype(np.int64)
+    return users, items, pu, pi
+
+
+def assert_matches_predict(algo, params, users, items, pu, pi, block_users=64):
+    S = score(params, users, items, block_users=block_users)
+    assert S.shape == (len(users), len(items)) and S.dtype == np.float64
+    ref = np.array([algo.predict(users[a], items[b]).est for a, b in zip(pu, pi)])
+    got = S[pu, pi]
+    bad = np.abs(got - ref) > TOL
+    assert not bad.any(), (
+        f"{bad.sum()} of {len(ref)} pairs differ, e.g. user {users[pu[bad][0]]!r} item "
+        f"{items[pi[bad][0]]!r}: score {got[bad][0]!r} predict {ref[bad][0]!r}"
+    )
+    return S
+
+
+# ------------------------------------------------------------------------------------------------
+# Random pairs vs predict(), every supported model type
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_random_pairs_equal_predict(data, name):
+    df, _, ts = data
+    algo = MODELS[name]().fit(ts)
+    params = params_from_surprise(algo)
+    assert params.kind == next(k for k in scoring.KINDS if name.startswith(k))
+    rng = np.random.default_rng(hash(name) % 2**32)
+    users, items, pu, pi = sample_pairs(df, ts, rng)
+    assert len(pu) >= 10_000
+    S = assert_matches_predict(algo, params, users, items, pu, pi)
+    lo, hi = ts.rating_scale
+    assert S.min() >= lo and S.max() <= hi
+
+
+def test_data_exercises_ties_at_the_top_k_boundary(data):
+    """The kNN tests above are only meaningful if ir order decides some neighbourhoods."""
+    _, _, ts = data
+    assert any(
+        [v for v, _ in ts.ir[i]] != sorted(v for v, _ in ts.ir[i]) for i in range(ts.n_items)
+    ), "ir[i] is always in inner-id order: the tie-order tests would not discriminate"
+    algo = KNNBasic(k=5, verbose=False).fit(ts)
+    k, sim = 5, algo.sim
+    decisive = 0
+    for i in range(ts.n_items):
+        raters = np.array([v for v, _ in ts.ir[i]])
+        ratings = np.array([r for _, r in ts.ir[i]])
+        if raters.size <= k:
+            continue
+        G = sim[:, raters]
+        kth = np.sort(G, axis=1)[:, -k]
+        need = k - (G > kth[:, None]).sum(1)
+        for u in np.flatnonzero(kth > 0):
+            tied = np.flatnonzero(G[u] == kth[u])
+            if tied.size > need[u] and np.ptp(ratings[tied]) > 0:
+                decisive += 1
+    assert decisive > 50, decisive
+
+
+def test_fold_trainset_with_unknowns(data):
+    """A cross-validation trainset: shuffled ir order, test users/items unknown to the model."""
+    df, ds, _ = data
+    trainset, testset = next(KFold(n_splits=3, random_state=0, shuffle=True).split(ds))
+    users = sorted({u for u, _, _ in testset}, key=str)
+    items = sorted({i for _, i, _ in testset}, key=str)
+    assert any(u not in trainset._raw2inner_id_users for u in users)
+    assert any(i not in trainset._raw2inner_id_items for i in items)
+    uix = {u: n for n, u in enumerate(users)}
+    iix = {i: n for n, i in enumerate(items)}
+    pu = np.array([uix[u] for u, _, _ in testset])
+    pi = np.array([iix[i] for _, i, _ in testset])
+    for make in (MODELS["svd"], MODELS["knn_means_k5"], MODELS["knn_basic_k40"]):
+        algo = make().fit(trainset)
+        assert_matches_predict(algo, params_from_surprise(algo), users, items, pu, pi)
+
+
+def test_blocks_budget_and_item_order_do_not_matter(data, monkeypatch):
+    df, _, ts = data
+    algo = KNNWithMeans(k=5, min_k=2, verbose=False).fit(ts)
+    params = params_from_surprise(algo)
+    rng = np.random.default_rng(5)
+    users = list(rng.permutation(sorted(ts._raw2inner_id_users)).tolist()) + UNKNOWN_USERS
+    items = sorted(ts._raw2inner_id_items)
+    # unordered, duplicated, with unknowns
+    items = [items[j] for j in rng.integers(0, len(items), 800)] + UNKNOWN_ITEMS
+    base = score(params, users, items, block_users=1000)
+    monkeypatch.setattr(scoring, "_GATHER_BUDGET", 500)  # many small groups of big items
+    for b in (1, 7, 64):
+        got = np.vstack([blk for _, blk in iter_score_blocks(params, users, items, b)])
+        np.testing.assert_allclose(got, base, rtol=0, atol=1e-12)
+    starts = [s for s, _ in iter_score_blocks(params, users, items, 100)]
+    assert starts == list(range(0, len(users), 100))
+    pu = rng.integers(0, len(users), 3000)
+    pi = rng.integers(0, len(items), 3000)
+    assert_matches_predict(algo, params, users, items, pu, pi, block_users=13)
+    # numpy arrays of raw ids behave like lists
+    np.testing.assert_allclose(
+        score(params, np.array(users[:-3]), np.array(items[:-3])), base[:-3, :-3], rtol=0,
+        atol=1e-12,
+    )
+
+
+def test_build_item_raters_matches_trainset_ir(data):
+    df, _, ts = data
+    algo = KNNBasic(k=5, verbose=False).fit(ts)
+    p = params_from_surprise(algo)
+    uin = df["user"].map(ts._raw2inner_id_users).to_numpy()
+    iin = df["item"].map(ts._raw2inner_id_items).to_numpy()
+    ptr, users, ratings = build_item_raters(uin, iin, df["rating"].to_numpy(), ts.n_items)
+    np.testing.assert_array_equal(ptr, p.ir_indptr)
+    np.testing.assert_array_equal(users, p.ir_users)
+    np.testing.assert_array_equal(ratings, p.ir_ratings)
+    # An engine-agnostic rebuild of the params scores identically
+    u_raw = [ts.to_raw_uid(u) for u in range(ts.n_users)]
+    i_raw = [ts.to_raw_iid(i) for i in range(ts.n_items)]
+    q = ScoringParams(kind="knn_basic", global_mean=ts.global_mean, rating_scale=ts.rating_scale,
+                      user_raw2inner=raw2inner_from_ids(u_raw),
+                      item_raw2inner=raw2inner_from_ids(i_raw), sim=algo.sim, k=5, min_k=1,
+                      ir_indptr=ptr, ir_users=users, ir_ratings=ratings)
+    np.testing.assert_array_equal(score(q, u_raw, i_raw), score(p, u_raw, i_raw))
+
+
+# ------------------------------------------------------------------------------------------------
+# Hand-made cases
+
+
+def tiny_trainset(rows, scale=(0.0, 4.0)):
+    df = pd.DataFrame(rows, columns=["user", "item", "rating"])
+    return Dataset.load_from_df(df, Reader(rating_scale=scale)).build_full_trainset()
+
+
+# A, B, C rate Y alike -> msd(A, B) == msd(A, C) == 1. Inner ids: A=0, B=1, C=2.
+# X is rated by C (3.0) and then B (1.0): ir[X] = [C, B], so C wins the tie for k=1.
+TIE_ROWS = [("A", "Y", 1.0), ("B", "Y", 1.0), ("C", "Y", 1.0), ("C", "X", 3.0), ("B", "X", 1.0),
+            ("E", "Z", 2.5)]
+
+
+def test_tie_in_sim_is_broken_by_ir_order():
+    ts = tiny_trainset(TIE_ROWS)
+    assert [v for v, _ in ts.ir[ts.to_inner_iid("X")]] == [2, 1]
+    algo = KNNBasic(k=1, verbose=False).fit(ts)
+    assert algo.sim[0, 1] == algo.sim[0, 2] == 1.0
+    s = score(params_from_surprise(algo), ["A"], ["X"])[0, 0]
+    assert s == algo.predict("A", "X").est == 3.0  # C's rating, not B's
+    # KNNWithMeans: means A = 1, C = 2 -> 1 + 1 * (3 - 2) / 1 = 2
+    algo = KNNWithMeans(k=1, verbose=False).fit(ts)
+    s = score(params_from_surprise(algo), ["A"], ["X"])[0, 0]
+    assert s == algo.predict("A", "X").est == 2.0
+    # Same data, B rates X before C: B wins
+    rows = TIE_ROWS[:3] + [TIE_ROWS[4], TIE_ROWS[3]] + TIE_ROWS[5:]
+    algo = KNNBasic(k=1, verbose=False).fit(tiny_trainset(rows))
+    s = score(params_from_surprise(algo), ["A"], ["X"])[0, 0]
+    assert s == algo.predict("A", "X").est == 1.0
+    # k=2: both neighbours -> (3 + 1) / 2
+    algo = KNNBasic(k=2, verbose=False).fit(tiny_trainset(rows))
+    assert score(params_from_surprise(algo), ["A"], ["X"])[0, 0] == 2.0
+
+
+def test_knn_fallbacks():
+    ts = tiny_trainset(TIE_ROWS)
+    mu = ts.global_mean
+    # E shares no item with anyone: no neighbour with sim > 0
+    means = KNNWithMeans(k=40, verbose=False).fit(ts)
+    basic = KNNBasic(k=40, verbose=False).fit(ts)
+    pm, pb = params_from_surprise(means), params_from_surprise(basic)
+    assert score(pm, ["E"], ["X"])[0, 0] == means.predict("E", "X").est == 2.5  # means[E]
+    assert score(pb, ["E"], ["X"])[0, 0] == basic.predict("E", "X").est == mu
+    # E's own item: E is its only rater, sim(E, E) = 1
+    assert score(pb, ["E"], ["Z"])[0, 0] == basic.predict("E", "Z").est == 2.5
+    # min_k = 3 with only 2 neighbours for (A, X): KNNWithMeans -> means[A], KNNBasic -> mu
+    means3 = KNNWithMeans(k=40, min_k=3, verbose=False).fit(ts)
+    basic3 = KNNBasic(k=40, min_k=3, verbose=False).fit(ts)
+    assert score(params_from_surprise(means3), ["A"], ["X"])[0, 0] == 1.0
+    assert means3.predict("A", "X").est == 1.0
+    assert score(params_from_surprise(basic3), ["A"], ["X"])[0, 0] == mu
+    # unknown user / item -> global mean
+    S = score(pm, ["A", "nobody"], ["X", "nothing"])
+    assert S[0, 1] == S[1, 0] == S[1, 1] == mu == means.predict("nobody", "X").est
+
+
+def test_mf_and_svd_fallbacks():
+    ts = tiny_trainset(TIE_ROWS)
+    mu = ts.global_mean
+    mf = SVD(biased=False, n_factors=3, n_epochs=3, random_state=0).fit(ts)
+    S = score(params_from_surprise(mf), ["A", "ghost"], ["X", "void"])
+    assert S[0, 1] == S[1, 0] == S[1, 1] == mu  # impossible -> global mean, not 0
+    assert S[0, 0] == pytest.approx(mf.predict("A", "X").est, abs=1e-12)
+    svd = SVD(n_factors=3, n_epochs=3, random_state=0).fit(ts)
+    S = score(params_from_surprise(svd), ["A", "ghost"], ["X", "void"])
+    a, x = ts.to_inner_uid("A"), ts.to_inner_iid("X")
+    assert S[0, 1] == mu + svd.bu[a]
+    assert S[1, 0] == mu + svd.bi[x]
+    assert S[1, 1] == mu
+    for r, u in enumerate(["A", "ghost"]):
+        for c, i in enumerate(["X", "void"]):
+            assert S[r, c] == pytest.approx(svd.predict(u, i).est, abs=1e-12)
+
+
+def test_clipping_at_both_ends():
+    ts = tiny_trainset(TIE_ROWS, scale=(0.5, 3.0))
+    svd = SVD(n_factors=2, n_epochs=1, random_state=0).fit(ts)
+    svd.pu[:] = 10.0
+    svd.qi[ts.to_inner_iid("X")] = 10.0
+    svd.qi[ts.to_inner_iid("Y")] = -10.0
+    S = score(params_from_surprise(svd), ["A", "B"], ["X", "Y", "Z"])
+    assert (S[:, 0] == 3.0).all() and (S[:, 1] == 0.5).all()
+    for r, u in enumerate(["A", "B"]):
+        for c, i in enumerate(["X", "Y", "Z"]):
+            assert S[r, c] == pytest.approx(svd.predict(u, i).est, abs=1e-12)
+    # engine-agnostic params, baseline: mu + bu + bi beyond both ends
+    p = ScoringParams(kind="baseline", global_mean=2.0, rating_scale=(0, 4),
+                      user_raw2inner={"hi": 0, "lo": 1}, item_raw2inner={"i": 0},
+                      bu=np.array([5.0, -5.0]), bi=np.array([0.25]))
+    np.testing.assert_array_equal(score(p, ["hi", "lo", "?"], ["i", "?"]),
+                                  [[4.0, 4.0], [0.0, 0.0], [2.25, 2.0]])
+
+
+# ------------------------------------------------------------------------------------------------
+# Errors
+
+
+@pytest.mark.parametrize("algo", [
+    KNNBasic(sim_options={"user_based": False}, verbose=False),
+    KNNWithMeans(sim_options={"user_based": False}, verbose=False),
+    KNNBaseline(verbose=False),
+    KNNWithZScore(verbose=False),
+    SVDpp(n_epochs=1, random_state=0),
+    NMF(n_epochs=1, random_state=0),
+])
+def test_unsupported_algorithms_raise(algo):
+    algo.fit(tiny_trainset(TIE_ROWS))
+    with pytest.raises(ValueError, match="not supported|cannot score"):
+        params_from_surprise(algo)
+
+
+def test_bad_params_raise():
+    with pytest.raises(ValueError, match="not fitted"):
+        params_from_surprise(BaselineOnly())
+    with pytest.raises(ValueError, match="kind"):
+        ScoringParams(kind="slope_one", global_mean=0, rating_scale=(0, 1),
+                      user_raw2inner={}, item_raw2inner={})
+    with pytest.raises(ValueError, match="needs bi"):
+        ScoringParams(kind="baseline", global_mean=0, rating_scale=(0, 1),
+                      user_raw2inner={"u": 0}, item_raw2inner={"i": 0}, bu=[0.0])
+    with pytest.raises(ValueError, match="min_k >= 1"):
+        ScoringParams(kind="knn_basic", global_mean=0, rating_scale=(0, 1),
+                      user_raw2inner={"u": 0}, item_raw2inner={"i": 0}, sim=[[1.0]], k=5,
+                      min_k=0, ir_indptr=[0, 1], ir_users=[0], ir_ratings=[1.0])
+    with pytest.raises(ValueError, match="block_users"):
+        next(iter_score_blocks(
+            ScoringParams(kind="baseline", global_mean=0, rating_scale=(0, 1),
+                          user_raw2inner={"u": 0}, item_raw2inner={"i": 0}, bu=[0.0], bi=[0.0]),
+            ["u"], ["i"], block_users=0))
