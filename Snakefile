@@ -16,6 +16,7 @@ report: "workflow/report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/cv.smk"
+include: "rules/recommend.smk"
 
 
 rule all:

@@ -52,6 +52,13 @@ def artists_file():
     return []
 
 
+def truth_file():
+    """The planted artist countries of synthetic data (none for a real LFM-1b copy)."""
+    if config["dataset"]["source"] == "synthetic":
+        return ["results/synthetic/truth_artists.parquet"]
+    return []
+
+
 def all_outputs():
     return [
         "results/data/summary.json",
@@ -60,4 +67,7 @@ def all_outputs():
         "results/metrics.csv",
         "results/metrics.md",
         "results/plots/metrics.png",
+        "results/deletions.csv",
+        "results/plots/deletions.png",
+        "results/reports",
     ]

@@ -94,3 +94,66 @@ def deletion_summary(model: str, per_user: pd.DataFrame) -> dict:
         "users_with_deletions": int((d > 0).sum()),
         "mean_per_user": float(d.mean()) if d.size else 0.0,
     }
+
+
+def recommend_all(
+    params,
+    users: pd.DataFrame,
+    triples: pd.DataFrame,
+    artists: pd.DataFrame,
+    n: int = 10,
+    block_users: int = 512,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score every (user, candidate artist) pair block by block and build the cross-cultural lists.
+
+    ``params`` is a :class:`lfmrec.scoring.ScoringParams` of a model fit on ``triples``.
+    Returns the final lists (user_id, user_country, rank, artist_id, artist_country, score) and
+    the per-user counts (user_id, user_country, deletions, foreign_candidates, list_length).
+    """
+    from .scoring import iter_score_blocks
+
+    item_ids = np.sort(triples["artist_id"].unique())  # candidates: artists rated in the sample
+    country_of = artists.set_index("artist_id")["country"]
+    item_country_str = country_of.reindex(item_ids).to_numpy()
+    codes = country_codes(users["country"], item_country_str)
+    item_country = encode(item_country_str, codes)
+    user_ids = users["user_id"].to_numpy(np.int64)
+    user_country = encode(users["country"], codes)
+
+    row_of = pd.Series(np.arange(user_ids.size), index=user_ids)
+    col_of = pd.Series(np.arange(item_ids.size), index=item_ids)
+    t = triples[triples["user_id"].isin(row_of.index)]
+    played = sp.csr_matrix(
+        (np.ones(len(t)), (row_of[t["user_id"]].to_numpy(), col_of[t["artist_id"]].to_numpy())),
+        shape=(user_ids.size, item_ids.size),
+    )
+
+    parts, deletions, foreign = [], np.zeros(user_ids.size, np.int64), np.zeros(user_ids.size, np.int64)
+    for start, block in iter_score_blocks(params, user_ids, item_ids, block_users):
+        stop = start + block.shape[0]
+        rows, cols, dels, n_foreign = recommend_block(block, played[start:stop], user_country[start:stop], item_country, n)
+        deletions[start:stop] = dels
+        foreign[start:stop] = n_foreign
+        rank = np.arange(rows.size) - np.searchsorted(rows, rows) + 1
+        parts.append(pd.DataFrame({"row": rows + start, "rank": rank, "col": cols, "score": block[rows, cols]}))
+    rec = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["row", "rank", "col", "score"])
+    out = pd.DataFrame(
+        {
+            "user_id": user_ids[rec["row"].to_numpy(np.int64)],
+            "user_country": pd.array(users["country"].to_numpy()[rec["row"].to_numpy(np.int64)], dtype="string"),
+            "rank": rec["rank"].to_numpy(np.int64),
+            "artist_id": item_ids[rec["col"].to_numpy(np.int64)].astype(np.int64),
+            "artist_country": pd.array(item_country_str[rec["col"].to_numpy(np.int64)], dtype="string"),
+            "score": rec["score"].to_numpy(np.float64),
+        }
+    )
+    per_user = pd.DataFrame(
+        {
+            "user_id": user_ids,
+            "user_country": pd.array(users["country"].to_numpy(), dtype="string"),
+            "deletions": deletions,
+            "foreign_candidates": foreign,
+            "list_length": np.minimum(foreign, n),
+        }
+    )
+    return out, per_user

@@ -404,8 +404,12 @@ def _knn_sums(p: ScoringParams, plan: _ItemPlan, urows: np.ndarray):
             if tie.any():
                 eq = G == kth[..., None]
                 eq &= tie[..., None]
-                need = k - sel.sum(axis=-1, dtype=np.int64)
-                eq &= np.cumsum(eq, axis=-1, dtype=np.int64) <= need[..., None]
+                need = k - sel.sum(axis=-1, dtype=np.int64)  # >= 1 where tie
+                over = np.nonzero(eq.sum(axis=-1, dtype=np.int64) > need)
+                if over[0].size:  # more raters tied at kth than free slots: first ones win
+                    sub = eq[over]  # (r, L)
+                    sub &= np.cumsum(sub, axis=-1, dtype=np.int64) <= need[over][:, None]
+                    eq[over] = sub
                 sel |= eq
             W = np.where(sel, G, 0.0)
             sum_sim[:, pos] = W.sum(axis=-1)

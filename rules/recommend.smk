@@ -1,0 +1,78 @@
+# Phase 2 of the paper (section 5): fit on all triples, score every pair, cross-cultural top-n.
+
+
+rule fit_full:
+    input:
+        triples="results/data/triples.parquet",
+    output:
+        model="results/models/{model}.pkl",
+    params:
+        spec=lambda wc: config["models"][wc.model],
+        seed=config["model_seed"],
+        max_memory_gb=config["resources"]["max_memory_gb"],
+    log:
+        "results/logs/fit_full/{model}.log",
+    benchmark:
+        "results/benchmarks/fit_full/{model}.tsv"
+    script:
+        "../workflow/scripts/fit_full.py"
+
+
+rule recommend:
+    input:
+        model="results/models/{model}.pkl",
+        triples="results/data/triples.parquet",
+        users="results/data/users.parquet",
+        artists="results/data/artists.parquet",
+    output:
+        lists="results/recommendations/{model}.parquet",
+        per_user="results/recommendations/{model}.per_user.parquet",
+    params:
+        n=config["recommend"]["n"],
+        block_users=config["recommend"]["block_users"],
+    log:
+        "results/logs/recommend/{model}.log",
+    benchmark:
+        "results/benchmarks/recommend/{model}.tsv"
+    script:
+        "../workflow/scripts/recommend.py"
+
+
+rule deletions:
+    input:
+        per_user=expand("results/recommendations/{model}.per_user.parquet", model=MODELS),
+    output:
+        csv=report("results/deletions.csv", caption="../workflow/report/deletions.rst", category="3. Cross-cultural lists"),
+        png=report("results/plots/deletions.png", caption="../workflow/report/deletions_plot.rst", category="3. Cross-cultural lists"),
+    params:
+        models=MODELS,
+    log:
+        "results/logs/deletions.log",
+    script:
+        "../workflow/scripts/deletions.py"
+
+
+rule user_reports:
+    input:
+        lists=expand("results/recommendations/{model}.parquet", model=MODELS),
+        per_user=expand("results/recommendations/{model}.per_user.parquet", model=MODELS),
+        triples="results/data/triples.parquet",
+        users="results/data/users.parquet",
+        artists="results/data/artists.parquet",
+        truth=truth_file(),
+    output:
+        reports=report(
+            directory("results/reports"),
+            patterns=["user_{user}.md"],
+            caption="../workflow/report/user_reports.rst",
+            category="3. Cross-cultural lists",
+        ),
+    params:
+        models=MODELS,
+        users=config["report"]["users"],
+        min_plays=config["report"]["min_plays"],
+        n=config["recommend"]["n"],
+    log:
+        "results/logs/user_reports.log",
+    script:
+        "../workflow/scripts/user_reports.py"

@@ -1,0 +1,348 @@
+"""Tests of the synthetic LFM-1b generator: raw formats, determinism, planted statistics."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import generate_synthetic
+from lfmrec import synthetic
+from lfmrec.errors import InputError
+from lfmrec.synthetic import (ARTISTS_NAME, MAT_NAME, SCALES, TRUTH_ARTISTS_NAME,
+                              TRUTH_USERS_NAME, USERS_HEADER, USERS_NAME, generate)
+
+RAW_FILES = (MAT_NAME, USERS_NAME, ARTISTS_NAME)
+ALL_FILES = RAW_FILES + (TRUTH_ARTISTS_NAME, TRUTH_USERS_NAME)
+
+
+@dataclasses.dataclass
+class Loaded:
+    """The raw files read back the way a careful reader would."""
+
+    matrix: sp.csr_array      # users x artists playcounts, rows in file order
+    idx_users: np.ndarray     # user id of each matrix row
+    idx_artists: np.ndarray   # artist id of each matrix column
+    users: pd.DataFrame       # users.txt, country "" when missing
+    artists: pd.DataFrame     # artists.txt
+    truth_users: pd.DataFrame
+    truth_artists: pd.DataFrame
+
+
+def load(out: Path) -> Loaded:
+    """Read all five outputs of :func:`generate` from ``out``."""
+    with h5py.File(out / MAT_NAME, "r") as f:
+        les = f["LEs"]
+        n_rows = int(les.attrs["MATLAB_sparse"])
+        jc = les["jc"][:].astype(np.int64)
+        csc = sp.csc_array((les["data"][:], les["ir"][:].astype(np.int64), jc),
+                           shape=(n_rows, jc.size - 1))
+        idx_users = f["idx_users"][:].ravel().astype(np.int64)
+        idx_artists = f["idx_artists"][:].ravel().astype(np.int64)
+    users = pd.read_csv(out / USERS_NAME, sep="\t", keep_default_na=False,
+                        dtype={"country": str, "gender": str})
+    artists = pd.read_csv(out / ARTISTS_NAME, sep="\t", header=None,
+                          names=["artist_id", "artist_name"], keep_default_na=False,
+                          quoting=3, dtype={"artist_name": str})
+    return Loaded(csc.tocsr(), idx_users, idx_artists, users, artists,
+                  pd.read_parquet(out / TRUTH_USERS_NAME),
+                  pd.read_parquet(out / TRUTH_ARTISTS_NAME))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("tiny0")
+    return out, generate(out, "tiny", seed=0)
+
+
+@pytest.fixture(scope="module")
+def tiny_loaded(tiny) -> Loaded:
+    return load(tiny[0])
+
+
+def paper_sample(data: Loaded, seed: int) -> tuple[int, int, float]:
+    """The paper's sampling: 5,000 matrix users, keep those with a country; 20,000 artists.
+
+    Returns (users kept, non-zero triples, share of sampled artists without listens).
+    """
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(data.matrix.shape[0], size=5000, replace=False)
+    country = data.users.set_index("user_id").loc[data.idx_users[rows], "country"].to_numpy()
+    rows = rows[country != ""]
+    cols = rng.choice(data.matrix.shape[1], size=20000, replace=False)
+    sub = data.matrix[rows][:, cols].tocsc()
+    return rows.size, sub.nnz, float(np.mean(np.diff(sub.indptr) == 0))
+
+
+# --- scales --------------------------------------------------------------------------------
+
+def test_scales_match_lfm1b_sizes():
+    full, default = SCALES["full"], SCALES["default"]
+    assert (full.n_users, full.n_matrix_users, full.n_artists) == (120_322, 120_175, 585_095)
+    assert 500 <= full.mean_artists <= 520
+    assert default.n_users == 12_032 and default.n_artists == 58_510
+    assert default.n_excluded == round(default.n_users * 147 / 120_322)
+    assert set(SCALES) == {"tiny", "default", "full"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        full.n_users = 1  # type: ignore[misc]
+
+
+def test_unknown_scale_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="huge"):
+        generate(tmp_path, "huge")
+
+
+# --- MAT file ------------------------------------------------------------------------------
+
+def test_mat_header_is_matlab_73(tiny):
+    out, _ = tiny
+    head = (out / MAT_NAME).read_bytes()[:512]
+    text = head[:116].decode("ascii")
+    assert text.startswith("MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: ")
+    assert "HDF5 schema 1.00 ." in text and text == text.rstrip(" ").ljust(116)
+    assert head[116:124] in (b"\x00" * 8, b" " * 8)
+    assert head[124:126] == b"\x00\x02"
+    assert head[126:128] == b"IM"
+    assert head[128:] == b"\x00" * 384
+    with h5py.File(out / MAT_NAME, "r") as f:
+        assert f.userblock_size == 512
+
+
+def test_mat_structure(tiny):
+    out, summary = tiny
+    scale = SCALES["tiny"]
+    with h5py.File(out / MAT_NAME, "r") as f:
+        assert set(f) == {"LEs", "idx_users", "idx_artists"}
+        les = f["LEs"]
+        assert isinstance(les, h5py.Group) and set(les) == {"data", "ir", "jc"}
+        assert les.attrs["MATLAB_class"] == b"double"
+        assert les.attrs["MATLAB_sparse"].dtype == np.uint64
+        assert int(les.attrs["MATLAB_sparse"]) == scale.n_matrix_users
+        data, ir, jc = les["data"][:], les["ir"][:], les["jc"][:]
+        assert (data.dtype, ir.dtype, jc.dtype) == (np.float64, np.uint64, np.uint64)
+        for name, n in (("idx_users", scale.n_matrix_users), ("idx_artists", scale.n_artists)):
+            ds = f[name]
+            assert ds.dtype == np.float64 and ds.shape == (n, 1)
+            assert ds.attrs["MATLAB_class"] == b"double"
+    assert jc.shape == (scale.n_artists + 1,)
+    assert jc[0] == 0 and jc[-1] == data.size == ir.size == summary["nnz"]
+    assert np.all(np.diff(jc.astype(np.int64)) >= 0)
+    assert ir.max() < scale.n_matrix_users
+    col = np.repeat(np.arange(scale.n_artists), np.diff(jc.astype(np.int64)))
+    key = col * scale.n_matrix_users + ir.astype(np.int64)
+    assert np.all(np.diff(key) > 0), "row indices must be sorted and unique within a column"
+    assert np.all(data >= 1) and np.all(data == np.rint(data))
+
+
+def test_matrix_rows_are_shuffled_and_aligned_through_idx_users(tiny_loaded):
+    d = tiny_loaded
+    ids = d.users["user_id"].to_numpy()
+    assert np.unique(d.idx_users).size == d.idx_users.size
+    assert np.isin(d.idx_users, ids).all()
+    assert not np.all(np.diff(d.idx_users) > 0), "rows must not follow users.txt order"
+    plays = d.users.set_index("user_id").loc[d.idx_users, "playcount"].to_numpy()
+    np.testing.assert_array_equal(d.matrix.sum(axis=1), plays)
+    positional = d.users.loc[d.users["user_id"].isin(d.idx_users), "playcount"].to_numpy()
+    assert not np.array_equal(positional, plays)
+    np.testing.assert_array_equal(d.idx_artists, d.artists["artist_id"].to_numpy())
+    assert np.diff(d.matrix.indptr).min() >= synthetic.MIN_MATRIX_ARTISTS
+
+
+# --- text files ----------------------------------------------------------------------------
+
+def test_users_txt_format(tiny, tiny_loaded):
+    out, _ = tiny
+    lines = (out / USERS_NAME).read_text(encoding="utf-8").split("\n")
+    assert lines[0] == USERS_HEADER
+    assert lines[-1] == ""
+    assert all(line.count("\t") == 5 for line in lines[1:-1])
+    u = tiny_loaded.users
+    scale = SCALES["tiny"]
+    assert len(u) == scale.n_users
+    assert u["user_id"].dtype == np.int64 and u["user_id"].is_monotonic_increasing
+    assert u["user_id"].is_unique
+    assert (np.diff(u["user_id"].to_numpy()) > 1).any(), "ids must not be contiguous"
+    assert (u["country"] == "").any() and (u["country"] != "").any()
+    assert set(u["country"]) - {""} <= set(synthetic.COUNTRY_USER_SHARES)
+    assert (u["age"] == -1).any() and u.loc[u["age"] != -1, "age"].between(10, 90).all()
+    assert set(u["gender"]) == {"m", "f", "n"}
+    assert (u["playcount"] > 0).all()
+    lo, hi = synthetic.REGISTERED_RANGE
+    assert u["registered_unixtime"].between(lo, hi).all()
+    assert len(u) - tiny_loaded.matrix.shape[0] == scale.n_excluded
+
+
+def test_artists_txt_format(tiny, tiny_loaded):
+    out, _ = tiny
+    lines = (out / ARTISTS_NAME).read_text(encoding="utf-8").split("\n")
+    assert lines[-1] == ""
+    fields = [line.split("\t") for line in lines[:-1]]
+    assert all(len(f) == 2 and f[0].isdigit() and f[1].strip() == f[1] != "" for f in fields)
+    a = tiny_loaded.artists
+    assert len(a) == SCALES["tiny"].n_artists and a["artist_id"].is_unique
+    assert a["artist_id"].is_monotonic_increasing
+    assert a["artist_name"].nunique() > 0.95 * len(a)
+
+
+def test_artist_names_are_readable():
+    names = synthetic.artist_names(2000, np.random.default_rng(5))
+    assert names.shape == (2000,)
+    assert all(n and "\t" not in n and "\n" not in n and n[0].isupper() for n in names)
+    assert any(n.startswith("The ") for n in names) and any(" " not in n for n in names)
+
+
+# --- truth files ---------------------------------------------------------------------------
+
+def test_truth_files_match_raw_files(tiny_loaded):
+    d = tiny_loaded
+    tu, ta = d.truth_users, d.truth_artists
+    assert list(tu.columns) == ["user_id", "true_country", "declared_country", "taste_group",
+                                "in_matrix", "n_artists"]
+    assert list(ta.columns) == ["artist_id", "home_country", "taste_group", "popularity"]
+    assert tu["user_id"].dtype == np.int64 and tu["n_artists"].dtype == np.int64
+    assert tu["in_matrix"].dtype == bool and ta["popularity"].dtype == np.float64
+    np.testing.assert_array_equal(tu["user_id"], d.users["user_id"])
+    assert tu["true_country"].notna().all()
+    declared = tu["declared_country"].fillna("").to_numpy()
+    np.testing.assert_array_equal(declared, d.users["country"].to_numpy())
+    shown = tu["declared_country"].notna()
+    assert (tu.loc[shown, "declared_country"] == tu.loc[shown, "true_country"]).all()
+    np.testing.assert_array_equal(tu["in_matrix"], tu["user_id"].isin(d.idx_users))
+    by_id = tu.set_index("user_id")
+    np.testing.assert_array_equal(by_id.loc[d.idx_users, "n_artists"],
+                                  np.diff(d.matrix.indptr))
+    left_out = tu.loc[~tu["in_matrix"], "n_artists"]
+    assert len(left_out) == SCALES["tiny"].n_excluded and left_out.between(1, 9).all()
+    np.testing.assert_array_equal(ta["artist_id"], d.idx_artists)
+    assert (ta["popularity"] > 0).all() and ta["popularity"].sum() == pytest.approx(1.0)
+    assert set(ta["home_country"]) <= set(synthetic.COUNTRY_USER_SHARES)
+    assert ta["taste_group"].between(0, SCALES["tiny"].n_groups - 1).all()
+
+
+# --- determinism, atomic writes, entry points ----------------------------------------------
+
+def test_same_seed_same_bytes_other_seed_differs(tiny, tmp_path):
+    out0, _ = tiny
+    generate(tmp_path / "again", "tiny", seed=0)
+    generate(tmp_path / "other", "tiny", seed=1)
+    for name in RAW_FILES:
+        assert sha256(out0 / name) == sha256(tmp_path / "again" / name), name
+        assert sha256(out0 / name) != sha256(tmp_path / "other" / name), name
+
+
+def test_outputs_only_final_files(tiny):
+    out, summary = tiny
+    assert sorted(p.name for p in out.iterdir()) == sorted(ALL_FILES)
+    assert {Path(p).name for p in summary["files"].values()} == set(ALL_FILES)
+
+
+def test_interrupted_write_leaves_no_file(tmp_path):
+    target = tmp_path / "x.txt"
+    with pytest.raises(RuntimeError):
+        with synthetic._atomic(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_command_line(tmp_path, capsys):
+    synthetic.main(["--scale", "tiny", "--seed", "2", "--out", str(tmp_path)])
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["scale"] == "tiny" and summary["seed"] == 2
+    assert summary["n_matrix_users"] == SCALES["tiny"].n_matrix_users
+    assert (tmp_path / MAT_NAME).exists()
+
+
+def _fake_snakemake(out: Path, log: Path, **rename: str) -> SimpleNamespace:
+    names = dict(generate_synthetic.OUTPUT_NAMES, **rename)
+    return SimpleNamespace(output=SimpleNamespace(**{k: str(out / v) for k, v in names.items()}),
+                           params=SimpleNamespace(scale="tiny", seed=0), log=[str(log)])
+
+
+def test_snakemake_script(tiny, tmp_path):
+    out = tmp_path / "data"
+    summary = generate_synthetic.main(_fake_snakemake(out, tmp_path / "gen.log"))
+    assert summary["nnz"] == tiny[1]["nnz"]
+    assert sha256(out / MAT_NAME) == sha256(tiny[0] / MAT_NAME)
+    assert '"nnz":' in (tmp_path / "gen.log").read_text()
+    with pytest.raises(InputError, match="users"):
+        generate_synthetic.main(_fake_snakemake(out, tmp_path / "gen.log", users="u.txt"))
+
+
+# --- planted statistics on the default scale -----------------------------------------------
+
+def test_default_scale_statistics(tmp_path):
+    """Country shares, the paper's sampling calibration, playcounts, locality, taste groups."""
+    summary = generate(tmp_path, "default", seed=0)
+    d = load(tmp_path)
+    users, m = d.users, d.matrix
+    scale = SCALES["default"]
+
+    # countries as in LFM-1b
+    declared = users.loc[users["country"] != "", "country"]
+    assert 0.42 <= len(declared) / len(users) <= 0.50
+    shares = declared.value_counts(normalize=True)
+    assert 0.16 <= shares["US"] <= 0.22
+    for c in ("RU", "UK", "DE", "PL", "BR"):
+        assert 0.06 <= shares[c] <= 0.11, c
+    assert shares.index.nunique() >= 40 and "GB" not in shares.index
+    left_out = len(users) - m.shape[0]
+    assert left_out == scale.n_excluded and 0.0008 <= left_out / len(users) <= 0.0016
+
+    # the paper's sampling: ~2,312 users with a country, ~46,865 triples, ~61.5% silent artists
+    for seed in range(5):
+        kept, triples, silent = paper_sample(d, seed)
+        assert 2100 <= kept <= 2500, (seed, kept)
+        assert 35_000 <= triples <= 60_000, (seed, triples)
+        assert 0.55 <= silent <= 0.67, (seed, silent)
+
+    # heavy-tailed playcounts and artists per user
+    pc = m.data
+    assert np.median(pc) <= 5 and pc.max() >= 1000 and 12 <= pc.mean() <= 25
+    assert 1.7 <= np.log2(pc).std() <= 2.3
+    per_user = np.diff(m.indptr)
+    assert per_user.min() >= 10 and 55 <= per_user.mean() <= 65
+    assert per_user.max() >= 6 * np.median(per_user)
+    assert summary["nnz"] == m.nnz
+
+    # popularity: roughly a straight line on a log-log rank plot of listener counts
+    listeners = np.sort(np.diff(m.tocsc().indptr))[::-1]
+    rank = np.arange(1, listeners.size + 1)
+    sel = slice(9, 10_000)
+    slope, _ = np.polyfit(np.log(rank[sel]), np.log(listeners[sel]), 1)
+    assert -1.6 <= slope <= -0.7
+    assert listeners[0] > 100 * np.median(listeners)
+
+    # locality: users play own-country artists far more than those artists' share
+    tu = d.truth_users.set_index("user_id").loc[d.idx_users]
+    ta = d.truth_artists.set_index("artist_id").loc[d.idx_artists]
+    coo = m.tocoo()
+    u_country = tu["true_country"].to_numpy()[coo.row]
+    a_country = ta["home_country"].to_numpy()[coo.col]
+    artist_share = ta["home_country"].value_counts(normalize=True)
+    for c in ("US", "RU", "UK", "DE", "PL", "BR", "NL", "FI"):
+        mine = u_country == c
+        own = coo.data[mine & (a_country == c)].sum() / coo.data[mine].sum()
+        assert own >= 2 * artist_share[c], (c, own, artist_share[c])
+    # US/UK artists are over-represented among artists and more popular abroad
+    assert artist_share["US"] > 1.3 * shares["US"] and artist_share["UK"] > 1.2 * shares["UK"]
+    abroad = u_country != a_country
+    us_abroad = coo.data[abroad & (a_country == "US")].sum() / coo.data[abroad].sum()
+    assert us_abroad > 1.3 * artist_share["US"]
+
+    # taste groups: co-listening and higher playcounts inside the user's main group
+    same = tu["taste_group"].to_numpy()[coo.row] == ta["taste_group"].to_numpy()[coo.col]
+    chance = float((ta["taste_group"].value_counts(normalize=True) ** 2).sum())
+    assert same.mean() > 3 * chance
+    assert np.log2(coo.data[same]).mean() > np.log2(coo.data[~same]).mean() + 0.3

@@ -1,0 +1,39 @@
+"""Collect each model's deletion counts (results/deletions.csv) and plot them."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from lfmrec.io import atomic_path, run_script, write_csv  # noqa: E402
+from lfmrec.recommend import deletion_summary  # noqa: E402
+
+
+def plot(table: pd.DataFrame, path) -> None:
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax.bar(table["model"], table["deletions"], color="#d99a8f", label="deletions")
+    ax.bar(table["model"], table["users_with_deletions"], color="#8c3b2e", width=0.4, label="users with deletions")
+    for x, (d, u) in enumerate(zip(table["deletions"], table["users"])):
+        ax.annotate(f"{d / u:.2f}/user" if u else "", (x, d), ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel("count")
+    ax.set_title(f"Same-country artists deleted from the initial top lists ({int(table['users'].iat[0])} users)")
+    ax.tick_params(axis="x", rotation=45)
+    for label in ax.get_xticklabels():
+        label.set_ha("right")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+
+
+def main(snakemake):
+    rows = [deletion_summary(m, pd.read_parquet(p)) for m, p in zip(snakemake.params.models, snakemake.input.per_user)]
+    table = pd.DataFrame(rows)
+    write_csv(table, snakemake.output.csv)
+    plot(table, snakemake.output.png)
+
+
+if "snakemake" in globals():
+    run_script(main, snakemake)  # noqa: F821
