@@ -1,4 +1,4 @@
-"""Vectorized scores for every (user, item) pair, equal to Surprise's ``algo.predict(uid, iid).est``.
+"""Vectorized scores for all (user, item) pairs, equal to Surprise's ``algo.predict(uid, iid).est``.
 
 Scoring 2,300 users x 8,000 artists one pair at a time with ``predict()`` costs minutes per model;
 this module computes the same numbers from the fitted parameters with numpy/scipy, block by block.
@@ -30,7 +30,7 @@ kNN and SVD scores can differ from ``predict()`` in the last bits (~1e-15); the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
@@ -73,8 +73,8 @@ class ScoringParams:
     kind: str
     global_mean: float
     rating_scale: tuple[float, float]
-    user_raw2inner: Mapping[Any, int]
-    item_raw2inner: Mapping[Any, int]
+    user_raw2inner: Mapping[Any, int] = field(repr=False)
+    item_raw2inner: Mapping[Any, int] = field(repr=False)
     bu: np.ndarray | None = None
     bi: np.ndarray | None = None
     pu: np.ndarray | None = None
@@ -86,6 +86,8 @@ class ScoringParams:
     ir_indptr: np.ndarray | None = None
     ir_users: np.ndarray | None = None
     ir_ratings: np.ndarray | None = None
+    n_users: int = field(init=False)  # len(user_raw2inner)
+    n_items: int = field(init=False)  # len(item_raw2inner)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -167,7 +169,7 @@ def _check_raw2inner(m: Mapping[Any, int], name: str) -> int:
 
 
 def raw2inner_from_ids(raw_ids_in_inner_order: Iterable[Any]) -> dict[Any, int]:
-    """``{raw: inner}`` from the raw ids listed in inner-id order (for engines other than Surprise)."""
+    """``{raw: inner}`` from raw ids listed in inner-id order (for engines other than Surprise)."""
     out: dict[Any, int] = {}
     for inner, raw in enumerate(raw_ids_in_inner_order):
         if raw in out:

@@ -1,0 +1,130 @@
+"""Phase 2: tie rules, deletions worked out by hand, short lists, the report users, and the whole
+route (scores -> lists) against Surprise's predict() one pair at a time."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from lfmrec.cv import build_trainset, rating_scale
+from lfmrec.errors import InputError
+from lfmrec.models import build_algorithm
+from lfmrec.recommend import recommend_all, recommend_block, top_n
+from lfmrec.report import choose_report_users, user_report
+from lfmrec.scoring import params_from_surprise
+
+# artists 10..60 (columns in artist_id order) and their estimated countries
+ITEMS = np.array([10, 20, 30, 40, 50, 60])
+ITEM_COUNTRY = np.array(["US", "DE", "US", "PL", "DE", "US"])
+CODES = {"DE": 0, "PL": 1, "US": 2}
+
+
+def codes(values):
+    return np.array([CODES[v] for v in values])
+
+
+def test_top_n_breaks_score_ties_by_artist_id():
+    s = np.array([[1.0, 3.0, 3.0, 2.0, 3.0], [-np.inf, 0.5, -np.inf, 0.5, -np.inf]])
+    rows, cols = top_n(s, 2)
+    assert rows.tolist() == [0, 0, 1, 1]
+    assert cols.tolist() == [1, 2, 1, 3]
+    rows, cols = top_n(s, 4)
+    assert cols[rows == 0].tolist() == [1, 2, 4, 3] and cols[rows == 1].tolist() == [1, 3]
+
+
+def test_deletions_and_refill_by_hand():
+    scores = np.array(
+        [
+            [5.0, 4.0, 4.0, 3.0, 2.0, 1.0],  # user A, US, played artist 10
+            [1.0, 9.0, 1.0, 1.0, 9.0, 0.0],  # user B, DE, played nothing
+        ]
+    )
+    played = sp.csr_matrix(np.array([[1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]]))
+    rows, cols, deletions, foreign = recommend_block(scores, played, codes(["US", "DE"]), codes(ITEM_COUNTRY), 3)
+    # A: initial top 3 = 20 (4.0), 30 (4.0, tie after 20), 40 -> 30 is US: 1 deletion; final 20, 40, 50
+    # B: initial top 3 = 20, 50 (both DE, 9.0), 10 (first of the 1.0 ties) -> 2 deletions; final 10, 30, 40
+    assert deletions.tolist() == [1, 2]
+    assert ITEMS[cols[rows == 0]].tolist() == [20, 40, 50]
+    assert ITEMS[cols[rows == 1]].tolist() == [10, 30, 40]
+    assert foreign.tolist() == [2 + 1, 4]  # A: 20, 40, 50 (10 played; 30, 60 US); B: 10, 30, 40, 60
+
+
+def test_fewer_foreign_candidates_than_n_gives_a_shorter_list():
+    scores = np.array([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]])
+    played = sp.csr_matrix((1, 6))
+    rows, cols, deletions, foreign = recommend_block(scores, played, codes(["US"]), codes(ITEM_COUNTRY), 5)
+    assert ITEMS[cols].tolist() == [50, 40, 20]  # only the three non-US artists
+    assert foreign.tolist() == [3]
+    assert deletions.tolist() == [2]  # initial top 5: 60 US, 50, 40, 30 US, 20
+
+
+def small_sample(seed=0, n_users=40, n_items=60, n=400):
+    rng = np.random.default_rng(seed)
+    keys = rng.choice(n_users * n_items, size=n, replace=False)
+    t = pd.DataFrame({"user_id": keys // n_items + 100, "artist_id": keys % n_items + 1})
+    t["playcount"] = rng.integers(1, 120, size=n)
+    t["rating"] = np.log2(t["playcount"].astype(float))
+    t = t.sort_values(["user_id", "artist_id"], ignore_index=True)
+    uids = np.arange(100, 100 + n_users)
+    users = pd.DataFrame({"user_id": uids, "country": pd.array(rng.choice(["US", "DE", "PL"], n_users), dtype="string")})
+    aids = np.arange(1, n_items + 1)
+    artists = pd.DataFrame({"artist_id": aids, "country": pd.array(rng.choice(["US", "DE", "PL", "UK"], n_items), dtype="string")})
+    artists["name"] = pd.array([f"Artist {a}" for a in aids], dtype="string")
+    return t, users, artists
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"algorithm": "BaselineOnly"},
+        {"algorithm": "SVD", "params": {"biased": False, "n_factors": 4, "n_epochs": 5}},
+        {"algorithm": "KNNWithMeans", "params": {"k": 3}},
+    ],
+)
+def test_lists_equal_the_naive_predict_route(spec):
+    t, users, artists = small_sample()
+    algo = build_algorithm(spec, 1)
+    algo.fit(build_trainset(t, rating_scale(t)))
+    lists, per_user = recommend_all(params_from_surprise(algo), users, t, artists, n=5, block_users=7)
+
+    country = artists.set_index("artist_id")["country"]
+    candidates = np.sort(t["artist_id"].unique())
+    for u, uc in zip(users["user_id"], users["country"]):
+        played = set(t.loc[t["user_id"] == u, "artist_id"])
+        ranked = sorted(
+            ((algo.predict(u, a).est, a) for a in candidates if a not in played),
+            key=lambda x: (-round(x[0], 9), x[1]),
+        )
+        initial = [a for _, a in ranked[:5]]
+        final = [a for _, a in ranked if country[a] != uc][:5]
+        mine = lists[lists["user_id"] == u].sort_values("rank")
+        assert mine["artist_id"].tolist() == final
+        assert mine["rank"].tolist() == list(range(1, len(final) + 1))
+        assert (mine["artist_country"] != uc).all()
+        row = per_user.set_index("user_id").loc[u]
+        assert row["deletions"] == sum(country[a] == uc for a in initial)
+        assert row["list_length"] == len(final)
+
+
+def test_report_users_choice_and_errors():
+    t, users, _ = small_sample()
+    chosen = choose_report_users(users, t, 50, [])
+    counts = t[t["playcount"] > 50].groupby("user_id").size()
+    fav_users = set(counts.index)
+    n_triples = t.groupby("user_id").size()
+    pool = sorted(fav_users, key=lambda u: (-n_triples[u], u))
+    assert chosen == [pool[0], pool[(len(pool) - 1) // 2], pool[-1]]
+    assert choose_report_users(users, t, 50, [105, 101]) == [105, 101]
+    with pytest.raises(InputError, match="config report.users: user 99999 is not among the sampled users"):
+        choose_report_users(users, t, 50, [99999])
+
+
+def test_user_report_says_when_the_list_is_short():
+    t, users, artists = small_sample()
+    u = int(users["user_id"].iat[0])
+    lists = {"m": pd.DataFrame({"user_id": [u], "rank": [1], "artist_id": [3], "artist_country": ["XX"], "score": [1.5]})}
+    per_user = {"m": pd.DataFrame({"user_id": [u], "deletions": [4]})}
+    text = user_report(u, users["country"].iat[0], t, artists, lists, per_user, 50, 10)
+    assert "**Only 1 candidates from other countries: the list is shorter than 10.**" in text
+    assert "4 same-country artists deleted" in text
+    assert "| 1 | 3 | Artist 3 | XX | 1.5000 |" in text
