@@ -62,8 +62,9 @@ class Scale:
     ``n_users`` users are listed in users.txt; ``n_excluded`` of them listen to fewer than
     ``MIN_MATRIX_ARTISTS`` distinct artists and are left out of the matrix. The distinct artists
     per matrix user are ``10 + lognormal`` with mean ``mean_artists`` and log-sd
-    ``sigma_artists``, capped at ``max_artists_factor * mean_artists``. Popularity of the
-    artist of popularity rank r is ``r ** -zipf_exponent`` (times a US/UK boost).
+    ``sigma_artists``, capped at ``max_artists_factor * mean_artists``. The popularity of the
+    artist of rank r is ``(r + zipf_offset) ** -zipf_exponent`` (times a US/UK boost).
+    Users are processed ``chunk_users`` matrix rows at a time.
     """
 
     name: str
@@ -87,10 +88,14 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "tiny": Scale("tiny", n_users=600, n_excluded=2, n_artists=3_000, mean_artists=40.0,
                   sigma_artists=0.7, n_groups=8, zipf_exponent=1.0, zipf_offset=10.0),
+    # a tenth of LFM-1b in both dimensions (same density); the popularity curve is calibrated
+    # so that the paper's sampling leaves ~61% of the sampled artists without listens
     "default": Scale("default", n_users=12_032, n_excluded=15, n_artists=58_510,
-                     mean_artists=60.0, sigma_artists=0.75, n_groups=24, zipf_exponent=1.3, zipf_offset=10.0),
+                     mean_artists=60.0, sigma_artists=0.75, n_groups=24, zipf_exponent=1.3,
+                     zipf_offset=10.0),
     "full": Scale("full", n_users=120_322, n_excluded=147, n_artists=585_095,
-                  mean_artists=511.0, sigma_artists=0.75, n_groups=24, zipf_exponent=1.2, zipf_offset=20.0),
+                  mean_artists=511.0, sigma_artists=0.75, n_groups=24, zipf_exponent=1.2,
+                  zipf_offset=20.0),
 }
 
 # Share (percent) of LFM-1b users by country; the top 10 are the paper's Table 1, the tail
@@ -360,12 +365,12 @@ def _playcounts(users: _Users, members: np.ndarray, artists: _Artists, owner: np
     """
     user = members[owner]
     n = owner.size
-    favourite = rng.random(n, dtype=np.float32) < PC_FAVOURITE_P
+    favourite = rng.random(n) < PC_FAVOURITE_P
     x = (PC_LOG2_MU + users.bias[user] + artists.bias[artist]
          + PC_SAME_GROUP * (users.group[user] == artists.group[artist])
          + PC_SAME_COUNTRY * (users.country[user] == artists.country[artist])
-         + rng.normal(0.0, PC_NOISE_SD, n).astype(np.float32)
-         + favourite * np.abs(rng.normal(0.0, PC_FAVOURITE_SD, n)).astype(np.float32))
+         + rng.normal(0.0, PC_NOISE_SD, n)
+         + favourite * np.abs(rng.normal(0.0, PC_FAVOURITE_SD, n)))
     return np.clip(np.rint(np.exp2(x)), 1, PC_MAX).astype(np.int32)
 
 

@@ -1,0 +1,191 @@
+"""The Snakemake workflow itself: config errors before any job, the README's rule graph, and an end
+to end run on a tiny synthetic universe whose outputs are checked against the raw files."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+README_BLOCK = re.compile(r"(<!-- rulegraph:start[^\n]*-->\n)(.*?)(<!-- rulegraph:end -->)", re.S)
+
+
+def workdir(tmp_path: Path, config: dict | None = None) -> Path:
+    """A working copy of the workflow (symlinks) with an optional extra config file."""
+    for name in ("Snakefile", "rules", "workflow", "config"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    if config is not None:
+        (tmp_path / "test.yaml").write_text(yaml.safe_dump(config))
+    return tmp_path
+
+
+def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+    cmd = [*SNAKEMAKE, "--cores", "2", *args]
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return proc
+
+
+def rulegraph_block(cwd: Path) -> str:
+    text = snakemake(cwd, "--rulegraph", "mermaid-js", "--quiet", "all").stdout
+    start = text.index("---")
+    return "```mermaid\n" + text[start:].strip() + "\n```\n"
+
+
+def test_readme_rulegraph_is_current(tmp_path):
+    expected = rulegraph_block(workdir(tmp_path))
+    readme = (ROOT / "README.md").read_text()
+    found = README_BLOCK.search(readme)
+    assert found, "README.md lacks the rulegraph block"
+    # snakemake prints the edges in no fixed order: compare the graphs, not the text
+    assert graph(found.group(2)) == graph(expected), "README rule graph is stale: run `python tests/test_workflow.py --update-readme`"
+
+
+def graph(mermaid: str) -> tuple[set, set]:
+    """(rule names, edges between rule names) of a mermaid rule graph."""
+    names = dict(re.findall(r"^\s*(id\d+)\[(\w+)\]", mermaid, re.M))
+    edges = {(names[a], names[b]) for a, b in re.findall(r"^\s*(id\d+) --> (id\d+)", mermaid, re.M)}
+    return set(names.values()), edges
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"models": {"bad": {"algorithm": "KNNBasic", "params": {"k": 0}}}}, "config models.bad.params.k: is 0, must be a positive integer"),
+        ({"models": {"bad": {"algorithm": "Magic"}}}, "'Magic' is not one of"),
+        ({"cv": {"n_folds": 1, "seed": 1}}, "n_folds"),
+        ({"sample": {"n_users": 0, "n_artists": 10, "seed": 1}}, "n_users"),
+        ({"dataset": {"source": "lfm1b", "dir": None}}, "config dataset.dir: is empty but dataset.source is lfm1b"),
+    ],
+)
+def test_bad_config_fails_before_any_job(tmp_path, override, message):
+    cwd = workdir(tmp_path, override)
+    proc = snakemake(cwd, "-n", "--configfile", "test.yaml", check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+    assert not (cwd / "results").exists()
+
+
+TINY = {
+    "dataset": {"source": "synthetic", "synthetic": {"scale": "tiny", "seed": 3}},
+    "sample": {"n_users": 300, "n_artists": 1500, "seed": 5},
+    "cv": {"n_folds": 3, "seed": 2},
+    "models": {
+        "baseline": {"algorithm": "BaselineOnly"},
+        "mf_k5": {"algorithm": "SVD", "params": {"biased": False, "n_factors": 5, "n_epochs": 5}},
+        "knn_means_k10": {"algorithm": "KNNWithMeans", "params": {"k": 10}},
+    },
+    "report": {"users": [], "min_plays": 20},
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    cwd = workdir(tmp_path_factory.mktemp("tiny"), TINY)
+    snakemake(cwd, "--configfile", "test.yaml")
+    return cwd
+
+
+@pytest.mark.slow
+def test_foundation_outputs_match_the_raw_files(tiny_run):
+    from lfmrec.lfm1b import read_les, read_users
+
+    d = tiny_run / "results"
+    les = read_les(d / "synthetic/LFM-1b_LEs.mat")
+    listed = read_users(d / "synthetic/LFM-1b_users.txt")
+    users = pd.read_parquet(d / "data/users.parquet")
+    artists = pd.read_parquet(d / "data/artists.parquet")
+    triples = pd.read_parquet(d / "data/triples.parquet")
+    summary = json.loads((d / "data/summary.json").read_text())
+
+    assert summary["users_listed"] == len(listed)
+    assert summary["users_in_matrix"] == les.matrix.shape[0]
+    assert summary["users_missing_from_matrix"] == len(listed) - les.matrix.shape[0]
+    assert summary["users_sampled"] == 300 and summary["artists_sampled"] == 1500 == len(artists)
+    assert summary["users_with_country"] == len(users) and summary["triples"] == len(triples)
+    assert summary["density"] == pytest.approx(len(triples) / (len(users) * len(artists)))
+    assert users["country"].notna().all()
+    # every user's country is the one users.txt gives
+    assert (users.set_index("user_id")["country"] == listed.set_index("user_id")["country"].reindex(users["user_id"])).all()
+
+    # every triple is the matrix entry of that user and artist (aligned by idx, not position)
+    row = pd.Series(np.arange(les.user_ids.size), index=les.user_ids)
+    col = pd.Series(np.arange(les.artist_ids.size), index=les.artist_ids)
+    csr = les.matrix.tocsr()
+    values = np.asarray(csr[row[triples["user_id"]].to_numpy(), col[triples["artist_id"]].to_numpy()]).ravel()
+    np.testing.assert_array_equal(values, triples["playcount"].to_numpy())
+    np.testing.assert_allclose(triples["rating"], np.log2(triples["playcount"]))
+    # and no non-zero entry of the sample is missing from the triples
+    sub = csr[row[users["user_id"]].to_numpy()][:, col[artists["artist_id"]].to_numpy()]
+    assert sub.nnz == len(triples)
+
+    # artist countries: argmax over the sampled users' countries, ties alphabetical
+    plays = triples.merge(users, on="user_id").groupby(["artist_id", "country"])["playcount"].sum().reset_index()
+    best = plays.sort_values(["artist_id", "playcount", "country"], ascending=[True, False, True]).drop_duplicates("artist_id")
+    est = artists.set_index("artist_id")["country"]
+    assert (est.reindex(best["artist_id"]).to_numpy() == best["country"].to_numpy()).all()
+    assert est.isna().sum() == len(artists) - best["artist_id"].nunique()
+    assert artists["name"].notna().all()
+
+    t2 = pd.read_csv(d / "tables/artist_countries.csv", keep_default_na=False)
+    assert t2.set_index("country").loc["NULL", "artists"] == est.isna().sum()
+    assert t2["percent"].sum() == pytest.approx(100, abs=0.01)
+
+
+@pytest.mark.slow
+def test_phase_one_and_two_outputs(tiny_run):
+    d = tiny_run / "results"
+    metrics = pd.read_csv(d / "metrics.csv")
+    assert metrics["model"].tolist() == ["baseline", "baseline", "mf_k5", "mf_k5", "knn_means_k10", "knn_means_k10"]
+    assert list(metrics.columns)[3:] == ["fold_1", "fold_2", "fold_3", "mean", "std"]
+    for model in TINY["models"]:
+        for k in range(3):
+            fold = json.loads((d / f"cv/{model}/fold{k}.json").read_text())
+            preds = pd.read_parquet(d / f"cv/{model}/fold{k}.parquet")
+            rmse = float(np.sqrt(np.mean((preds["rating"] - preds["est"]) ** 2)))
+            assert fold["rmse"] == pytest.approx(rmse, abs=1e-12)
+            row = metrics[(metrics["model"] == model) & (metrics["metric"] == "RMSE")]
+            assert row[f"fold_{k + 1}"].iat[0] == pytest.approx(fold["rmse"], abs=1e-9)
+
+    users = pd.read_parquet(d / "data/users.parquet")
+    deletions = pd.read_csv(d / "deletions.csv")
+    assert deletions["users"].tolist() == [len(users)] * 3
+    for model in TINY["models"]:
+        lists = pd.read_parquet(d / f"recommendations/{model}.parquet")
+        per_user = pd.read_parquet(d / f"recommendations/{model}.per_user.parquet")
+        assert (lists["artist_country"] != lists["user_country"]).all()
+        assert lists.groupby("user_id")["rank"].max().le(10).all()
+        assert deletions.set_index("model").loc[model, "deletions"] == per_user["deletions"].sum()
+    reports = sorted((d / "reports").glob("user_*.md"))
+    assert len(reports) == 3
+    assert "## knn_means_k10: top 10 from other countries" in reports[0].read_text()
+    snakemake(tiny_run, "--configfile", "test.yaml", "--report", "results/report.html")
+    html = (d / "report.html").read_text(errors="replace")
+    assert "metrics.csv" in html and "deletions" in html
+
+
+def update_readme() -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        block = rulegraph_block(workdir(Path(tmp)))
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if README_BLOCK.search(text) is None:
+        text = text.replace("RULEGRAPH_PLACEHOLDER\n", "")
+    readme.write_text(README_BLOCK.sub(lambda m: m.group(1) + block + m.group(3), text))
+
+
+if __name__ == "__main__" and "--update-readme" in sys.argv:
+    sys.path.insert(0, str(ROOT / "workflow"))
+    update_readme()
