@@ -17,6 +17,9 @@ from lfmrec.models import validate_models
 
 validate(config, schema="../config/schema.yaml")
 
+# An override config drops a model of config/config.yaml by setting it to null.
+config["models"] = {name: spec for name, spec in config["models"].items() if spec is not None}
+
 try:
     validate_models(config["models"])
     if config["dataset"]["source"] == "lfm1b" and not config["dataset"].get("dir"):

@@ -31,8 +31,7 @@ import argparse
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +42,7 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from lfmrec.errors import InputError
+from lfmrec.io import atomic_path
 
 MAT_NAME = "LFM-1b_LEs.mat"
 USERS_NAME = "LFM-1b_users.txt"
@@ -384,17 +384,6 @@ def _listen(users: _Users, members: np.ndarray, artists: _Artists, sampler: _Art
     return owner, artist, _playcounts(users, members, artists, owner, artist, rng)
 
 
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it to ``path`` only on success."""
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def mat_header(created: str = MAT_CREATED) -> bytes:
     """The 128-byte MATLAB v7.3 header: 116 bytes text, 8 bytes subsystem offset,
     version 0x0200 (written as bytes 00 02) and the endian indicator ``IM``."""
@@ -407,7 +396,7 @@ def _write_mat(path: Path, les: sp.csc_array, idx_users: np.ndarray,
                idx_artists: np.ndarray) -> None:
     """Write the playcount matrix as MATLAB v7.3 sparse ``LEs`` plus ``idx_users/artists``."""
     n_rows = les.shape[0]
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         with h5py.File(tmp, "w", userblock_size=512) as f:
             grp = f.create_group("LEs")
             grp.attrs["MATLAB_class"] = np.bytes_(b"double")
@@ -429,7 +418,7 @@ def _write_mat(path: Path, les: sp.csc_array, idx_users: np.ndarray,
 
 def _write_text(path: Path, lines: list[str]) -> None:
     """Write ``lines`` (newline terminated) atomically."""
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
             fh.write("\n".join(lines))
             fh.write("\n")
@@ -477,7 +466,7 @@ def artist_names(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def _write_parquet(path: Path, table: pa.Table) -> None:
     """Write ``table`` atomically."""
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
 
 

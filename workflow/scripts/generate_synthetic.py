@@ -5,14 +5,13 @@ The rule declares the outputs ``mat``, ``users``, ``artists``, ``truth_artists``
 ``scale`` and ``seed``, and one log file. Importable without a ``snakemake`` object (tests call
 :func:`main` with a stand-in).
 """
-from __future__ import annotations
-
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
 from lfmrec.errors import InputError
+from lfmrec.io import run_script
 from lfmrec.synthetic import (ARTISTS_NAME, MAT_NAME, TRUTH_ARTISTS_NAME, TRUTH_USERS_NAME,
                               USERS_NAME, generate)
 
@@ -29,19 +28,10 @@ def main(snakemake: Any) -> dict:
             raise InputError(f"rule output {key!r}", f"is {declared}, but the generator writes "
                              f"{out_dir / name}", f"declare it as {out_dir / name}")
     logger = logging.getLogger("generate_synthetic")
-    logger.setLevel(logging.INFO)
-    handler = logging.FileHandler(snakemake.log[0], mode="w", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
-    try:
-        summary = generate(out_dir, scale=str(snakemake.params.scale),
-                           seed=int(snakemake.params.seed), log=logger.info)
-        logger.info("summary %s", json.dumps(summary, sort_keys=True))
-    finally:
-        logger.removeHandler(handler)
-        handler.close()
+    summary = generate(out_dir, scale=str(snakemake.params.scale), seed=int(snakemake.params.seed), log=logger.info)
+    logger.info("summary %s", json.dumps(summary, sort_keys=True))
     return summary
 
 
 if "snakemake" in globals():
-    main(snakemake)  # noqa: F821
+    run_script(main, snakemake)  # noqa: F821
