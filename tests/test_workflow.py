@@ -2,38 +2,18 @@
 to end run on a tiny synthetic universe whose outputs are checked against the raw files."""
 
 import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+
+from helpers import TINY, snakemake, workdir
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 README_BLOCK = re.compile(r"(<!-- rulegraph:start[^\n]*-->\n)(.*?)(<!-- rulegraph:end -->)", re.S)
-
-
-def workdir(tmp_path: Path, config: dict | None = None) -> Path:
-    """A working copy of the workflow (symlinks) with an optional extra config file."""
-    for name in ("Snakefile", "rules", "workflow", "config"):
-        (tmp_path / name).symlink_to(ROOT / name)
-    if config is not None:
-        (tmp_path / "test.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    return tmp_path
-
-
-def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
-    cmd = [*SNAKEMAKE, "--cores", "2", *args]
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
-    return proc
 
 
 def rulegraph_block(cwd: Path) -> str:
@@ -74,27 +54,6 @@ def test_bad_config_fails_before_any_job(tmp_path, override, message):
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr
     assert not (cwd / "results").exists()
-
-
-TINY = {
-    "dataset": {"source": "synthetic", "synthetic": {"scale": "tiny", "seed": 3}},
-    "sample": {"n_users": 300, "n_artists": 1500, "seed": 5},
-    "cv": {"n_folds": 3, "seed": 2},
-    "models": {
-        **{name: None for name in yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]},
-        "baseline": {"algorithm": "BaselineOnly"},
-        "mf_k5": {"algorithm": "SVD", "params": {"biased": False, "n_factors": 5, "n_epochs": 5}},
-        "knn_means_k10": {"algorithm": "KNNWithMeans", "params": {"k": 10}},
-    },
-    "report": {"users": [], "min_plays": 20},
-}
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    cwd = workdir(tmp_path_factory.mktemp("tiny"), TINY)
-    snakemake(cwd, "--configfile", "test.yaml")
-    return cwd
 
 
 @pytest.mark.slow

@@ -1,0 +1,44 @@
+"""Helpers shared by the workflow tests: a working copy of the workflow, running Snakemake, the tiny config."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def workdir(tmp_path: Path, config: dict | None = None) -> Path:
+    """A working copy of the workflow (symlinks) with an optional extra config file."""
+    for name in ("Snakefile", "rules", "workflow", "config"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    if config is not None:
+        (tmp_path / "test.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return tmp_path
+
+
+def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+    cmd = [*SNAKEMAKE, "--cores", "2", *args]
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return proc
+
+
+TINY = {
+    "dataset": {"source": "synthetic", "synthetic": {"scale": "tiny", "seed": 3}},
+    "sample": {"n_users": 300, "n_artists": 1500, "seed": 5},
+    "cv": {"n_folds": 3, "seed": 2},
+    "models": {
+        **{name: None for name in yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]},
+        "baseline": {"algorithm": "BaselineOnly"},
+        "mf_k5": {"algorithm": "SVD", "params": {"biased": False, "n_factors": 5, "n_epochs": 5}},
+        "knn_means_k10": {"algorithm": "KNNWithMeans", "params": {"k": 10}},
+    },
+    "report": {"users": [], "min_plays": 20},
+}
