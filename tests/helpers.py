@@ -14,6 +14,7 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 def workdir(tmp_path: Path, config: dict | None = None) -> Path:
     """A working copy of the workflow (symlinks) with an optional extra config file."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     for name in ("Snakefile", "rules", "workflow", "config"):
         (tmp_path / name).symlink_to(ROOT / name)
     if config is not None:
@@ -42,3 +43,27 @@ TINY = {
     },
     "report": {"users": [], "min_plays": 20},
 }
+
+
+def clone_run(src: Path, dst: Path) -> Path:
+    """A second working copy holding a finished run's results and Snakemake metadata."""
+    import shutil
+
+    workdir(dst)
+    shutil.copy2(src / "test.yaml", dst / "test.yaml")
+    for name in ("results", ".snakemake"):
+        shutil.copytree(src / name, dst / name, symlinks=True)
+    return dst
+
+
+def job_counts(dry_run_output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run as {rule: count}."""
+    counts = {}
+    lines = dry_run_output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Job stats:"))
+    for line in lines[start + 3 :]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit() or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
