@@ -1,0 +1,75 @@
+"""The workflow scripts are importable without Snakemake, and their own small functions are right."""
+
+import importlib
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+SCRIPTS = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "workflow" / "scripts").glob("*.py"))
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_script_imports_without_snakemake_and_has_main(name):
+    module = importlib.import_module(name)
+    assert callable(module.main)
+
+
+def test_artist_names_are_null_without_an_artists_file():
+    from artist_countries import with_names
+
+    artists = pd.DataFrame({"artist_id": [3, 1], "country": pd.array(["US", None], dtype="string"), "plays": [5, 0]})
+    assert with_names(artists, None)["name"].isna().all()
+    names = pd.DataFrame({"artist_id": [1, 2], "name": pd.array(["Oasis", "Enslaved"], dtype="string")})
+    named = with_names(artists, names)
+    assert pd.isna(named["name"].iat[0]) and named["name"].iat[1] == "Oasis"
+
+
+def test_summary_figures():
+    from summary import summarize
+
+    users = pd.DataFrame({"user_id": [1, 2], "country": ["US", "DE"]})
+    artists = pd.DataFrame({"artist_id": [1, 2, 3, 4], "country": pd.array(["US", None, None, "DE"], dtype="string")})
+    s = summarize({"users_listed": 10, "users_in_matrix": 9, "users_missing_from_matrix": 1}, {"users_sampled": 5}, users, artists, 3)
+    assert s == {
+        "users_listed": 10, "users_in_matrix": 9, "users_missing_from_matrix": 1, "users_sampled": 5,
+        "users_with_country": 2, "artists_sampled": 4, "artists_with_listens": 2, "triples": 3, "density": 3 / 8,
+    }
+
+
+def test_metrics_collect_reads_folds_in_order(tmp_path, monkeypatch):
+    from metrics import collect
+
+    monkeypatch.chdir(tmp_path)
+    for k in range(3):
+        p = tmp_path / f"results/cv/m/fold{k}.json"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps({"rmse": float(k), "mae": 0.5}))
+    paths = [f"results/cv/m/fold{k}.json" for k in (2, 0, 1)]
+    assert [f["rmse"] for f in collect(paths, {"m": {}}, 3)["m"]] == [0.0, 1.0, 2.0]
+
+
+def test_align_counts_from_the_script():
+    from align import alignment_counts
+
+    counts = alignment_counts(pd.DataFrame({"user_id": range(5)}), pd.DataFrame({"row": range(3)}), np.array([7, 9]))
+    assert counts == {"users_listed": 5, "users_in_matrix": 3, "users_missing_from_matrix": 2, "missing_user_ids_head": [7, 9]}
+
+
+def test_run_script_turns_input_errors_into_one_line_and_exit_1(tmp_path, capsys):
+    from lfmrec.errors import InputError
+    from lfmrec.io import run_script
+
+    def main(_):
+        raise InputError("data/x.txt", "line 3 is malformed", "fix the file")
+
+    smk = SimpleNamespace(log=[str(tmp_path / "x.log")], rule="x")
+    with pytest.raises(SystemExit) as exit_info:
+        run_script(main, smk)
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["ERROR: data/x.txt: line 3 is malformed (fix: fix the file)"]
+    assert "line 3 is malformed" in (tmp_path / "x.log").read_text()
