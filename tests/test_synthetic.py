@@ -15,7 +15,7 @@ import pytest
 import scipy.sparse as sp
 
 import generate_synthetic
-from lfmrec import synthetic
+from lfmrec import lfm1b, synthetic
 from lfmrec.errors import InputError
 from lfmrec.synthetic import (ARTISTS_NAME, MAT_NAME, SCALES, TRUTH_ARTISTS_NAME,
                               TRUTH_USERS_NAME, USERS_HEADER, USERS_NAME, generate)
@@ -252,7 +252,7 @@ def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("interrupted")
 
-    monkeypatch.setattr(synthetic, "mat_header", fail)  # dies after the HDF5 part is written
+    monkeypatch.setattr(lfm1b, "mat73_header", fail)  # dies after the HDF5 part is written
     with pytest.raises(RuntimeError, match="interrupted"):
         generate(tmp_path, "tiny", seed=0)
     assert list(tmp_path.iterdir()) == []

@@ -268,44 +268,52 @@ def align_users(les: ListeningEvents, users: pd.DataFrame, les_path, users_path)
     return aligned, missing
 
 
-MAT73_HEADER_TEXT = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Jan  4 00:00:00 2016 HDF5 schema 1.00 ."
+MAT73_CREATED = "Fri Jan 15 12:00:00 2016"  # fixed, so that the same data writes the same bytes
+WRITE_CHUNK = 4_000_000  # non-zeros per HDF5 write: bounds the temporary uint64 copy of ir
 
 
-def mat73_header() -> bytes:
+def mat73_header(created: str = MAT73_CREATED) -> bytes:
     """The 512-byte MATLAB v7.3 user block: 116 bytes of text, 8 bytes subsystem offset,
-    version 0x0200 and the endian indicator 'IM', then zeros. The date is fixed for determinism."""
-    text = MAT73_HEADER_TEXT.ljust(116, b" ")
-    return text + b" " * 8 + b"\x00\x02" + b"IM" + b"\x00" * 384
+    version 0x0200 (bytes 00 02) and the endian indicator 'IM', then zeros."""
+    text = f"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: {created} HDF5 schema 1.00 .".encode("ascii")
+    return (text.ljust(116, b" ") + b"\x00" * 8 + b"\x00\x02" + b"IM").ljust(512, b"\x00")
 
 
 def write_les(path: str | Path, matrix: sp.spmatrix, user_ids, artist_ids, version: str = "7.3") -> None:
-    """Write a users x artists playcount matrix in the LFM-1b ``LEs.mat`` layout.
+    """Write a users x artists playcount matrix in the LFM-1b ``LEs.mat`` layout, atomically.
 
-    ``version="7.3"`` writes HDF5 with the MATLAB header and the sparse group LEs (data/ir/jc,
-    MATLAB_sparse = number of rows), idx_users and idx_artists as float64 N x 1; ``"5"`` writes
-    the same variables with scipy.io.savemat. Small matrices only: it holds the CSC form in memory.
+    ``version="7.3"`` writes HDF5 with the MATLAB header and the sparse group LEs (data/ir/jc in
+    chunks, MATLAB_sparse = number of rows), idx_users and idx_artists as float64 N x 1; ``"5"``
+    writes the same variables with scipy.io.savemat. Same input, same bytes.
     """
-    path = Path(path)
-    csc = sp.csc_matrix(matrix, dtype=np.float64)
+    from .io import atomic_path
+
+    csc = matrix if sp.issparse(matrix) and matrix.format == "csc" else sp.csc_matrix(matrix)
     csc.sort_indices()
     uid = np.asarray(user_ids, dtype=np.float64).reshape(-1, 1)
     aid = np.asarray(artist_ids, dtype=np.float64).reshape(-1, 1)
-    if version == "5":
-        import scipy.io
+    with atomic_path(path) as tmp:
+        if version == "5":
+            import scipy.io
 
-        scipy.io.savemat(path, {"LEs": csc, "idx_users": uid, "idx_artists": aid}, format="5")
-        return
-    import h5py
+            with open(tmp, "wb") as fh:
+                scipy.io.savemat(fh, {"LEs": sp.csc_matrix(csc, dtype=np.float64), "idx_users": uid, "idx_artists": aid}, format="5")
+            return
+        import h5py
 
-    with h5py.File(path, "w", userblock_size=512, track_times=False) as f:
-        grp = f.create_group("LEs", track_order=False)
-        grp.attrs["MATLAB_class"] = np.bytes_(b"double")
-        grp.attrs["MATLAB_sparse"] = np.uint64(csc.shape[0])
-        grp.create_dataset("data", data=csc.data, track_times=False)
-        grp.create_dataset("ir", data=csc.indices.astype(np.uint64), track_times=False)
-        grp.create_dataset("jc", data=csc.indptr.astype(np.uint64), track_times=False)
-        for name, ids in (("idx_users", uid), ("idx_artists", aid)):
-            ds = f.create_dataset(name, data=ids, track_times=False)
-            ds.attrs["MATLAB_class"] = np.bytes_(b"double")
-    with open(path, "r+b") as fh:
-        fh.write(mat73_header())
+        with h5py.File(tmp, "w", userblock_size=512, track_times=False) as f:
+            grp = f.create_group("LEs")
+            grp.attrs["MATLAB_class"] = np.bytes_(b"double")
+            grp.attrs["MATLAB_sparse"] = np.uint64(csc.shape[0])
+            data = grp.create_dataset("data", shape=(csc.nnz,), dtype=np.float64, track_times=False)
+            ir = grp.create_dataset("ir", shape=(csc.nnz,), dtype=np.uint64, track_times=False)
+            for lo in range(0, csc.nnz, WRITE_CHUNK):
+                hi = min(lo + WRITE_CHUNK, csc.nnz)
+                data[lo:hi] = csc.data[lo:hi].astype(np.float64)
+                ir[lo:hi] = csc.indices[lo:hi].astype(np.uint64)
+            grp.create_dataset("jc", data=csc.indptr.astype(np.uint64), track_times=False)
+            for name, ids in (("idx_users", uid), ("idx_artists", aid)):
+                ds = f.create_dataset(name, data=ids, track_times=False)
+                ds.attrs["MATLAB_class"] = np.bytes_(b"double")
+        with open(tmp, "r+b") as fh:
+            fh.write(mat73_header())

@@ -35,7 +35,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -43,6 +42,7 @@ import scipy.sparse as sp
 
 from lfmrec.errors import InputError
 from lfmrec.io import atomic_path
+from lfmrec.lfm1b import write_les
 
 MAT_NAME = "LFM-1b_LEs.mat"
 USERS_NAME = "LFM-1b_users.txt"
@@ -146,9 +146,7 @@ MAX_OVERDRAW = 200.0
 LOCAL_ROUNDS = 2
 MAX_ROUNDS = 30
 #: Rows written to the HDF5 file per slice.
-WRITE_CHUNK = 4_000_000
 #: Fixed MAT header date, so that the same seed writes byte-identical files.
-MAT_CREATED = "Fri Jan 15 12:00:00 2016"
 #: Registration times span 2002-10-29 .. 2014-12-31 (last.fm's life until LFM-1b's crawl).
 REGISTERED_RANGE = (1_035_849_600, 1_420_070_399)
 
@@ -384,38 +382,6 @@ def _listen(users: _Users, members: np.ndarray, artists: _Artists, sampler: _Art
     return owner, artist, _playcounts(users, members, artists, owner, artist, rng)
 
 
-def mat_header(created: str = MAT_CREATED) -> bytes:
-    """The 128-byte MATLAB v7.3 header: 116 bytes text, 8 bytes subsystem offset,
-    version 0x0200 (written as bytes 00 02) and the endian indicator ``IM``."""
-    text = (f"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: {created} "
-            f"HDF5 schema 1.00 .").encode("ascii")
-    return text.ljust(116, b" ") + b"\x00" * 8 + b"\x00\x02" + b"IM"
-
-
-def _write_mat(path: Path, les: sp.csc_array, idx_users: np.ndarray,
-               idx_artists: np.ndarray) -> None:
-    """Write the playcount matrix as MATLAB v7.3 sparse ``LEs`` plus ``idx_users/artists``."""
-    n_rows = les.shape[0]
-    with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w", userblock_size=512) as f:
-            grp = f.create_group("LEs")
-            grp.attrs["MATLAB_class"] = np.bytes_(b"double")
-            grp.attrs["MATLAB_sparse"] = np.uint64(n_rows)
-            nnz = les.nnz
-            data = grp.create_dataset("data", shape=(nnz,), dtype=np.float64)
-            ir = grp.create_dataset("ir", shape=(nnz,), dtype=np.uint64)
-            for lo in range(0, nnz, WRITE_CHUNK):
-                hi = min(lo + WRITE_CHUNK, nnz)
-                data[lo:hi] = les.data[lo:hi].astype(np.float64)
-                ir[lo:hi] = les.indices[lo:hi].astype(np.uint64)
-            grp.create_dataset("jc", data=les.indptr.astype(np.uint64))
-            for name, ids in (("idx_users", idx_users), ("idx_artists", idx_artists)):
-                ds = f.create_dataset(name, data=ids.astype(np.float64).reshape(-1, 1))
-                ds.attrs["MATLAB_class"] = np.bytes_(b"double")
-        with open(tmp, "r+b") as fh:
-            fh.write(mat_header().ljust(512, b"\x00"))
-
-
 def _write_text(path: Path, lines: list[str]) -> None:
     """Write ``lines`` (newline terminated) atomically."""
     with atomic_path(path) as tmp:
@@ -520,7 +486,7 @@ def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
     les = csr.tocsc()
     del csr
     total_plays = int(les.data.sum(dtype=np.int64))
-    _write_mat(out / MAT_NAME, les, users.ids[row_users], artists.ids)
+    write_les(out / MAT_NAME, les, users.ids[row_users], artists.ids)
     nnz = les.nnz
     del les
     say(f"wrote {MAT_NAME}: nnz={nnz}")
