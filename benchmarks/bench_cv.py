@@ -26,13 +26,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cores", type=int, default=2)
     args = ap.parse_args()
-    smk = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--quiet"]
-    subprocess.run([*smk, "results/data/triples.parquet"], cwd=ROOT, check=True)
+    smk = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--quiet", "all"]
+    subprocess.run([*smk, "--", "results/data/triples.parquet"], cwd=ROOT, check=True)
     for path in ("results/cv", "results/benchmarks/cv", "results/metrics.csv"):
         p = ROOT / path
         shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     t0 = time.perf_counter()
-    subprocess.run([*smk, "results/metrics.csv"], cwd=ROOT, check=True)
+    subprocess.run([*smk, "--", "results/metrics.csv"], cwd=ROOT, check=True)
     wall = time.perf_counter() - t0
 
     rows = []

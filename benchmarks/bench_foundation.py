@@ -9,7 +9,9 @@ synthetic universe, generated first into --raw when it is missing. Writes result
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,10 +39,10 @@ def main() -> None:
     args = ap.parse_args()
     raw = Path(args.raw)
     if not (raw / "LFM-1b_LEs.mat").exists():
-        from lfmrec.synthetic import generate
-
+        # in a subprocess, so that the generator's memory does not count in this process's peak
         print(f"generating the {args.scale} synthetic universe into {raw} ...", flush=True)
-        generate(raw, scale=args.scale, seed=1)
+        cmd = [sys.executable, "-m", "lfmrec.synthetic", "--scale", args.scale, "--seed", "1", "--out", str(raw)]
+        subprocess.run(cmd, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "workflow")}, stdout=subprocess.DEVNULL)
 
     rows = []
 
