@@ -97,13 +97,13 @@ def _read_v73(path: Path) -> ListeningEvents:
     jc = jc.astype(np.int64)
     if np.any(np.diff(jc) < 0):
         raise InputError(path, "LEs column pointers jc are not non-decreasing (corrupt sparse matrix)")
-    ir = ir.astype(np.int64) if ir.dtype != np.int64 else ir
-    if ir.size and (ir.min() < 0 or ir.max() >= n_rows):
+    if ir.size and ((ir.dtype.kind == "i" and ir.min() < 0) or int(ir.max()) >= n_rows):
         raise InputError(path, f"LEs row indices ir are out of range [0, {n_rows})")
     _check_playcounts(data, path)
     index_dtype = np.int32 if max(n_rows, data.size) < 2**31 else np.int64
+    # straight from the stored uint64 to the index type: one copy of ir, not two
     matrix = sp.csc_matrix(
-        (data, ir.astype(index_dtype), jc.astype(index_dtype)), shape=(n_rows, n_cols)
+        (data, ir.astype(index_dtype, copy=False), jc.astype(index_dtype)), shape=(n_rows, n_cols)
     )
     return _finish(matrix, idx_users, idx_artists, path)
 
