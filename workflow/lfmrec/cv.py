@@ -9,6 +9,7 @@ import pandas as pd
 
 from .errors import InputError
 from .models import build_algorithm, describe_params
+from .report import markdown_table
 
 
 def assign_folds(triples: pd.DataFrame, n_folds: int, seed: int) -> pd.DataFrame:
@@ -111,9 +112,4 @@ def metrics_table(fold_metrics: dict[str, list[dict]], models: dict) -> pd.DataF
 
 def metrics_markdown(table: pd.DataFrame, digits: int = 4) -> str:
     """The metrics table as a Markdown table (values rounded to ``digits``)."""
-    cols = list(table.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for row in table.itertuples(index=False):
-        cells = [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return markdown_table(table, digits) + "\n"

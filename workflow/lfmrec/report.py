@@ -41,14 +41,15 @@ def choose_report_users(users: pd.DataFrame, triples: pd.DataFrame, min_plays: i
     return list(dict.fromkeys(int(pool["user_id"].iat[i]) for i in picks))
 
 
-def _md_table(df: pd.DataFrame) -> str:
+def markdown_table(df: pd.DataFrame, digits: int = 4) -> str:
+    """A DataFrame as a Markdown table: floats with ``digits`` decimals, missing values empty."""
     cols = list(df.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for row in df.itertuples(index=False):
         cells = []
         for v in row:
             if isinstance(v, float):
-                cells.append(f"{v:.4f}")
+                cells.append(f"{v:.{digits}f}")
             elif v is None or (not isinstance(v, str) and pd.isna(v)):
                 cells.append("")
             else:
@@ -86,7 +87,7 @@ def user_report(
     n_triples = int((triples["user_id"] == user_id).sum())
     out = [f"# User {user_id} ({country})", "", f"{n_triples} artists played in the sample.", ""]
     out += [f"## Known favourites (more than {min_plays} plays)", ""]
-    out += [_md_table(fav_table) if len(fav_table) else "_No artist with more plays than that._", ""]
+    out += [markdown_table(fav_table) if len(fav_table) else "_No artist with more plays than that._", ""]
     for model, recs in lists.items():
         mine = recs[recs["user_id"] == user_id].sort_values("rank")
         counts = per_user[model].set_index("user_id").loc[user_id]
@@ -105,5 +106,5 @@ def user_report(
         out += [f"{int(counts['deletions'])} same-country artists deleted from the initial top {n}.", ""]
         if len(table) < n:
             out += [f"**Only {len(table)} candidates from other countries: the list is shorter than {n}.**", ""]
-        out += [_md_table(table) if len(table) else "_No candidate._", ""]
+        out += [markdown_table(table) if len(table) else "_No candidate._", ""]
     return "\n".join(out)

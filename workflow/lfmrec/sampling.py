@@ -75,10 +75,9 @@ def draw_sample(
     users = pd.DataFrame(
         {
             "user_id": picked["user_id"].to_numpy(np.int64)[keep],
-            "country": picked["country"].astype("string").to_numpy()[keep],
+            "country": pd.array(picked["country"].to_numpy()[keep], dtype="string"),
         }
     )
-    users["country"] = users["country"].astype("string")
     return Sample(users=users, artist_ids=artist_ids[cols].astype(np.int64), matrix=sub, users_sampled=int(rows.size))
 
 
@@ -114,10 +113,15 @@ def estimate_artist_countries(plays: pd.DataFrame, artist_ids: np.ndarray) -> pd
     best = best.drop_duplicates("artist_id", keep="first").set_index("artist_id")
     total = plays.groupby("artist_id")["plays"].sum()
     out = pd.DataFrame({"artist_id": np.asarray(artist_ids, dtype=np.int64)})
-    out["country"] = best["country"].reindex(out["artist_id"]).astype("string").to_numpy()
-    out["country"] = out["country"].astype("string")
+    out["country"] = pd.array(best["country"].reindex(out["artist_id"]).to_numpy(), dtype="string")
     out["plays"] = total.reindex(out["artist_id"]).fillna(0).astype(np.int64).to_numpy()
     return out
+
+
+def _is_sorted(major: np.ndarray, minor: np.ndarray) -> bool:
+    """Whether the pairs are in strictly ascending (major, minor) order."""
+    dm, dn = np.diff(major), np.diff(minor)
+    return bool(np.all((dm > 0) | ((dm == 0) & (dn > 0))))
 
 
 def melt(matrix: sp.spmatrix, user_ids: np.ndarray, artist_ids: np.ndarray) -> pd.DataFrame:
@@ -131,7 +135,10 @@ def melt(matrix: sp.spmatrix, user_ids: np.ndarray, artist_ids: np.ndarray) -> p
             "playcount": np.rint(coo.data).astype(np.int64),
         }
     )
-    df = df[df["playcount"] > 0].sort_values(["user_id", "artist_id"], ignore_index=True)
+    df = df[df["playcount"] > 0]
+    if not _is_sorted(df["user_id"].to_numpy(), df["artist_id"].to_numpy()):
+        df = df.sort_values(["user_id", "artist_id"])
+    df = df.reset_index(drop=True)
     df["rating"] = np.log2(df["playcount"].to_numpy(dtype=np.float64))
     return df
 
