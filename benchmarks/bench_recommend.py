@@ -1,7 +1,8 @@
 """Phase 2 benchmark: vectorized scoring + cross-cultural top-10 for all users vs. the naive route.
 
-Uses the fitted models and data of a finished run (default: results/). For each model, in a fresh
-subprocess (so peak memory is per model), it times ``recommend_all`` for every user, then times
+Uses the data and config of a finished run (default: results/, config/config.yaml). For each model,
+in a fresh subprocess (so peak memory is per model), it refits the model with Surprise on all
+triples, times ``recommend_all`` for every user, then times
 the naive route - ``algo.predict()`` for every candidate pair, then sorting - on a seeded subset of
 users and extrapolates to all users. Writes results/bench/recommend.csv and prints it.
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import resource
 import subprocess
 import sys
@@ -40,13 +40,21 @@ def naive_lists(algo, users, triples, artists, n):
     return out
 
 
-def measure(model: str, results: Path, naive_users: int) -> dict:
+def load_models(config: Path) -> dict:
+    import yaml
+
+    return {k: v for k, v in yaml.safe_load(config.read_text())["models"].items() if v}
+
+
+def measure(model: str, results: Path, config: Path, naive_users: int) -> dict:
+    from lfmrec.cv import build_trainset, rating_scale
+    from lfmrec.models import build_algorithm
     from lfmrec.recommend import recommend_all
     from lfmrec.scoring import params_from_surprise
 
-    with open(results / f"models/{model}.pkl", "rb") as fh:
-        algo = pickle.load(fh)
     triples = pd.read_parquet(results / "data/triples.parquet")
+    algo = build_algorithm(load_models(config)[model], 0)
+    algo.fit(build_trainset(triples, rating_scale(triples)))
     users = pd.read_parquet(results / "data/users.parquet")
     artists = pd.read_parquet(results / "data/artists.parquet")
     t0 = time.perf_counter()
@@ -77,17 +85,19 @@ def measure(model: str, results: Path, naive_users: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", default="results")
+    ap.add_argument("--config", default="config/config.yaml")
     ap.add_argument("--naive-users", type=int, default=40)
     ap.add_argument("--model", help="measure one model in this process (used internally)")
     args = ap.parse_args()
     results = Path(args.results)
     if args.model:
-        print(json.dumps(measure(args.model, results, args.naive_users)))
+        print(json.dumps(measure(args.model, results, Path(args.config), args.naive_users)))
         return
-    models = sorted(p.stem for p in (results / "models").glob("*.pkl"))
+    models = sorted(load_models(Path(args.config)))
     rows = []
     for m in models:
-        cmd = [sys.executable, __file__, "--results", str(results), "--naive-users", str(args.naive_users), "--model", m]
+        cmd = [sys.executable, __file__, "--results", str(results), "--config", args.config,
+               "--naive-users", str(args.naive_users), "--model", m]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
         print(rows[-1], flush=True)

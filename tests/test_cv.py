@@ -62,7 +62,7 @@ def test_fold_metrics_equal_surprise_accuracy(spec):
     train, test = split(t, f, 0)
     scale = rating_scale(t)
     assert scale == (0.0, float(t["rating"].max()))
-    preds, metrics = run_fold(spec, 7, train, test, scale)
+    preds, metrics, _ = run_fold(spec, 7, train, test, scale)
     # Surprise's own route on the same split
     algo = build_algorithm(spec, 7)
     algo.fit(build_trainset(train, scale))

@@ -1,7 +1,10 @@
 """The model registry (section 4 of the paper): config entries -> Surprise algorithms.
 
-A config entry is ``{algorithm: <name>, params: {...}}``. Parameters are checked here, before any
-job runs, so that a typo or an impossible value is a one-line config error, not a crash in a job.
+A config entry is ``{algorithm: <name>, params: {...}, engine: surprise|native}``. ``params`` are
+Surprise's keyword arguments whatever the engine: ``surprise`` fits scikit-surprise itself,
+``native`` (:mod:`lfmrec.native`) fits the same model with the same semantics on arrays. Everything
+is checked here, before any job runs, so that a typo or an impossible value is a one-line config
+error, not a crash in a job.
 """
 
 from __future__ import annotations
@@ -88,6 +91,14 @@ def _check_mapping(values: dict, allowed: dict[str, tuple[Check, str]], key: str
             _check_mapping(value, _NESTED[name], f"{key}.{name}")
 
 
+ENGINES = ("surprise", "native")
+
+
+def engine_of(spec: dict) -> str:
+    """The engine that fits a model: ``surprise`` unless the entry says ``engine: native``."""
+    return spec.get("engine") or "surprise"
+
+
 def validate_models(models: dict) -> None:
     """Check every model entry's algorithm and parameters; raise InputError on the first problem."""
     if not models:
@@ -97,6 +108,13 @@ def validate_models(models: dict) -> None:
         if algorithm not in PARAMS:
             raise InputError(f"config models.{name}.algorithm", f"{algorithm!r} is not a known algorithm", f"use one of {', '.join(PARAMS)}")
         _check_mapping(spec.get("params") or {}, PARAMS[algorithm], f"models.{name}.params")
+        engine = engine_of(spec)
+        if engine not in ENGINES:
+            raise InputError(f"config models.{name}.engine", f"is {engine!r}", f"use one of {', '.join(ENGINES)}")
+        if engine == "native":
+            from .native import validate_native
+
+            validate_native(spec, f"models.{name}")
 
 
 def build_algorithm(spec: dict, seed: int):
@@ -147,11 +165,16 @@ TRAINSET_BYTES_PER_RATING = 450
 
 
 def estimate_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
-    """Rough peak memory of fitting and scoring one model with Surprise, in GB.
+    """Rough peak memory of fitting and scoring one model with its engine, in GB.
 
-    kNN (user-based) holds three dense n_users x n_users arrays while computing the similarity;
-    the factor models hold n x n_factors arrays; all hold the Python trainset.
+    Surprise: kNN (user-based) holds three dense n_users x n_users arrays while computing the
+    similarity; the factor models hold n x n_factors arrays; all hold the Python trainset. The
+    native engine's estimate is :func:`lfmrec.native.estimate_memory_gb`.
     """
+    if engine_of(spec) == "native":
+        from . import native
+
+        return native.estimate_memory_gb(spec, n_users, n_items, n_ratings)
     algorithm = spec["algorithm"]
     p = spec.get("params") or {}
     total = TRAINSET_BYTES_PER_RATING * n_ratings
@@ -178,6 +201,6 @@ def check_memory(spec: dict, train, max_memory_gb: float, key: str) -> None:
         raise InputError(
             f"config {key}",
             f"needs about {need:.1f} GB for {n_users} users x {n_items} artists ({len(train)} ratings), "
-            f"more than resources.max_memory_gb = {max_memory_gb}",
+            f"more than resources.max_memory_gb = {max_memory_gb} with the {engine_of(spec)} engine",
             hint,
         )

@@ -17,7 +17,7 @@ def main(snakemake):
     train, test = split(triples, folds, int(snakemake.wildcards.fold))
     spec = snakemake.params.spec
     check_memory(spec, train, snakemake.params.max_memory_gb, f"models.{snakemake.wildcards.model}")
-    predictions, metrics = run_fold(spec, snakemake.params.seed, train, test, rating_scale(triples))
+    predictions, metrics, _ = run_fold(spec, snakemake.params.seed, train, test, rating_scale(triples))
     log.info("%s fold %s: %s", snakemake.wildcards.model, snakemake.wildcards.fold, metrics)
     write_parquet(predictions, snakemake.output.predictions)
     write_json(metrics, snakemake.output.metrics)

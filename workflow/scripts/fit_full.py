@@ -1,26 +1,29 @@
-"""Fit one model on all triples (phase 2 scores every pair from this fit)."""
+"""Fit one model on all triples with its engine; phase 2 scores every pair from this fit.
+
+The output is the engine-agnostic ScoringParams (lfmrec.scoring), pickled: both engines are scored
+by the same vectorized code.
+"""
 
 import logging
 import pickle
 
 import pandas as pd
 
-from lfmrec.cv import build_trainset, rating_scale
+from lfmrec.cv import fit, rating_scale
 from lfmrec.io import atomic_path, run_script
-from lfmrec.models import build_algorithm, check_memory
+from lfmrec.models import check_memory, engine_of
 
 log = logging.getLogger("fit_full")
 
 
 def main(snakemake):
-    triples = pd.read_parquet(snakemake.input.triples)
+    triples = pd.read_parquet(snakemake.input.triples, columns=["user_id", "artist_id", "rating"])
     spec = snakemake.params.spec
     check_memory(spec, triples, snakemake.params.max_memory_gb, f"models.{snakemake.wildcards.model}")
-    algo = build_algorithm(spec, snakemake.params.seed)
-    algo.fit(build_trainset(triples, rating_scale(triples)))
-    log.info("fitted %s on %d triples", snakemake.wildcards.model, len(triples))
+    params, _ = fit(spec, snakemake.params.seed, triples, rating_scale(triples))
+    log.info("fitted %s (%s engine) on %d triples", snakemake.wildcards.model, engine_of(spec), len(triples))
     with atomic_path(snakemake.output.model) as tmp, open(tmp, "wb") as fh:
-        pickle.dump(algo, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(params, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 if "snakemake" in globals():

@@ -7,19 +7,18 @@ import pandas as pd
 
 from lfmrec.io import run_script, write_parquet
 from lfmrec.recommend import deletion_summary, recommend_all
-from lfmrec.scoring import params_from_surprise
 
 log = logging.getLogger("recommend")
 
 
 def main(snakemake):
     with open(snakemake.input.model, "rb") as fh:
-        algo = pickle.load(fh)
+        params = pickle.load(fh)  # lfmrec.scoring.ScoringParams (fit_full)
     triples = pd.read_parquet(snakemake.input.triples)
     users = pd.read_parquet(snakemake.input.users)
     artists = pd.read_parquet(snakemake.input.artists)
     lists, per_user = recommend_all(
-        params_from_surprise(algo), users, triples, artists, snakemake.params.n, snakemake.params.block_users
+        params, users, triples, artists, snakemake.params.n, snakemake.params.block_users
     )
     log.info("%s", deletion_summary(snakemake.wildcards.model, per_user))
     write_parquet(lists, snakemake.output.lists)
