@@ -1,0 +1,181 @@
+"""Engines benchmark: Surprise vs the native engine at the paper's sample, 10x and full LFM-1b scale.
+
+For each scale it runs the real workflow with Snakemake in its own working directory
+(results/bench/engines/<scale>/), on the raw files of the ``full`` synthetic universe, with every
+model configured twice (``<model>_surprise`` and ``<model>_native``), and collects the jobs'
+Snakemake benchmark files (wall s, CPU s, peak RSS) per stage and model:
+
+- ``cv_fold``: fit on the training part of fold 1 and predict its test part (one fold of five);
+- ``fit_full``: fit on all triples;
+- ``recommend``: score every (user, candidate artist) pair and build the cross-cultural top-10
+  (the same vectorized scorer for both engines).
+
+Scales (users drawn from the 120,175 matrix users before keeping those with a country, artists):
+
+- ``paper``: 5,000 / 20,000 (the paper's sample) - both engines, every model;
+- ``10x``: 50,000 / 200,000 - both engines for baseline and the factor models, native kNN;
+- ``full``: all / all - the whole pipeline (5-fold CV of every model, ranking metrics, lists) with
+  the native engine for baseline, mf_k20, mf_k100 and svd_k100, the way config/full_scale.yaml
+  runs it; the wall time of the whole run and the machine's peak memory in use are recorded.
+  Surprise is not run at full scale (kNN is refused before it starts; the others would take hours).
+
+Writes results/bench/engines.csv (one row per scale, stage, model and engine, with the
+surprise/native speed-up side by side) and results/bench/engines_runs.csv (wall time and peak
+memory of each Snakemake run).
+
+    python benchmarks/bench_engines.py --raw DIR [--scales paper,10x,full] [--cores 2]
+
+DIR holds LFM-1b_LEs.mat and LFM-1b_users.txt of the full universe; it is generated when missing
+(``python -m lfmrec.synthetic --scale full --seed 1 --out DIR``, about 80 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]
+FACTOR_MODELS = ["baseline", "mf_k20", "mf_k100", "svd_k100"]
+KNN_MODELS = ["knn_basic_k40", "knn_means_k50"]
+SCALES = {
+    # scale: (n_users, n_artists, [(model, engine)], whole pipeline?)
+    "paper": (5000, 20000, [(m, e) for m in FACTOR_MODELS + KNN_MODELS for e in ("surprise", "native")], False),
+    "10x": (50000, 200000, [(m, e) for m in FACTOR_MODELS for e in ("surprise", "native")]
+            + [(m, "native") for m in KNN_MODELS], False),
+    "full": ("all", "all", [(m, "native") for m in FACTOR_MODELS], True),
+}
+STAGES = {"cv_fold": "cv/{model}/fold0.tsv", "fit_full": "fit_full/{model}.tsv", "recommend": "recommend/{model}.tsv"}
+
+
+class MemorySampler(threading.Thread):
+    """Peak of the machine's memory in use (MemTotal - MemAvailable) above its level at start."""
+
+    def __init__(self, interval: float = 1.0):
+        super().__init__(daemon=True)
+        self.interval, self.peak, self._stop_flag = interval, 0, threading.Event()
+        self.base = self.used()
+
+    @staticmethod
+    def used() -> int:
+        info = dict(line.split(":") for line in Path("/proc/meminfo").read_text().splitlines())
+        kb = lambda k: int(info[k].split()[0])  # noqa: E731
+        return (kb("MemTotal") - kb("MemAvailable")) * 1024
+
+    def run(self) -> None:
+        while not self._stop_flag.wait(self.interval):
+            self.peak = max(self.peak, self.used() - self.base)
+
+    def stop(self) -> float:
+        self._stop_flag.set()
+        self.join()
+        return self.peak / 1e9
+
+
+def model_name(model: str, engine: str) -> str:
+    return f"{model}_{engine}"
+
+
+def scale_config(raw: Path, scale: str) -> dict:
+    n_users, n_artists, models, _ = SCALES[scale]
+    entries = {name: None for name in BASE}  # drop the default models
+    for model, engine in models:
+        entries[model_name(model, engine)] = {**BASE[model], "engine": engine}
+    cfg = {
+        "dataset": {"source": "lfm1b", "dir": str(raw.resolve())},
+        "sample": {"n_users": n_users, "n_artists": n_artists, "seed": 42},
+        "models": entries,
+        "resources": {"max_memory_gb": 16},
+    }
+    full = yaml.safe_load((ROOT / "config/full_scale.yaml").read_text())
+    if scale == "full":  # the full-scale example config's settings beyond data and models
+        cfg.update({k: v for k, v in full.items() if k not in ("dataset", "sample", "models")})
+    return cfg
+
+
+def run_scale(raw: Path, scale: str, cores: int) -> tuple[pd.DataFrame, dict]:
+    work = ROOT / "results/bench/engines" / scale
+    work.mkdir(parents=True, exist_ok=True)
+    for name in ("Snakefile", "rules", "workflow", "config"):
+        link = work / name
+        if not link.exists():
+            link.symlink_to(ROOT / name)
+    (work / "bench.yaml").write_text(yaml.safe_dump(scale_config(raw, scale), sort_keys=False))
+    models = [model_name(m, e) for m, e in SCALES[scale][2]]
+    if SCALES[scale][3]:
+        targets = ["all"]
+    else:
+        targets = [f"results/cv/{m}/fold0.json" for m in models] + [f"results/recommendations/{m}.parquet" for m in models]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+    smk = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "rules"]
+    # the data stage is built first and timed separately from the models
+    subprocess.run([*smk, "results/data/triples.parquet", "results/cv/folds.parquet", "--configfile", "bench.yaml"],
+                   cwd=work, env=env, check=True)
+    sampler = MemorySampler()
+    sampler.start()
+    t0 = time.perf_counter()
+    subprocess.run([*smk, *targets, "--configfile", "bench.yaml"], cwd=work, env=env, check=True)
+    wall = time.perf_counter() - t0
+    peak = sampler.stop()
+
+    rows = []
+    for model, engine in SCALES[scale][2]:
+        for stage, pattern in STAGES.items():
+            tsv = work / "results/benchmarks" / pattern.format(model=model_name(model, engine))
+            if not tsv.exists():
+                continue
+            b = pd.read_csv(tsv, sep="\t")
+            rows.append({"scale": scale, "stage": stage, "model": model, "engine": engine,
+                         "wall_s": float(b["s"].iat[0]), "cpu_s": float(b["cpu_time"].iat[0]),
+                         "peak_rss_gb": float(b["max_rss"].iat[0]) / 1024})
+    summary = pd.read_json(work / "results/data/summary.json", typ="series")
+    run = {"scale": scale, "targets": "all" if SCALES[scale][3] else "fold 1 + lists", "wall_s": round(wall, 1),
+           "peak_machine_memory_gb": round(peak, 2), "users": summary.get("users"), "triples": summary.get("triples")}
+    return pd.DataFrame(rows), run
+
+
+def side_by_side(jobs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (scale, stage, model): both engines' wall, CPU and peak, and the speed-up."""
+    wide = jobs.pivot_table(index=["scale", "stage", "model"], columns="engine",
+                            values=["wall_s", "cpu_s", "peak_rss_gb"], sort=False)
+    wide.columns = [f"{metric}_{engine}" for metric, engine in wide.columns]
+    wide = wide.reset_index()
+    if {"wall_s_surprise", "wall_s_native"} <= set(wide.columns):
+        wide["speedup"] = wide["wall_s_surprise"] / wide["wall_s_native"]
+    return wide.round(3)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--raw", required=True, type=Path, help="folder with the full universe's raw files")
+    ap.add_argument("--scales", default="paper,10x,full")
+    ap.add_argument("--cores", type=int, default=2)
+    args = ap.parse_args()
+    if not (args.raw / "LFM-1b_LEs.mat").exists():
+        subprocess.run([sys.executable, "-m", "lfmrec.synthetic", "--scale", "full", "--seed", "1", "--out",
+                        str(args.raw.resolve())], cwd=ROOT / "workflow", check=True)
+    out = ROOT / "results/bench"
+    out.mkdir(parents=True, exist_ok=True)
+    jobs, runs = [], []
+    for scale in args.scales.split(","):
+        j, r = run_scale(args.raw, scale, args.cores)
+        jobs.append(j)
+        runs.append(r)
+        print(r, flush=True)
+    table = side_by_side(pd.concat(jobs, ignore_index=True))
+    table.to_csv(out / "engines.csv", index=False)
+    pd.DataFrame(runs).to_csv(out / "engines_runs.csv", index=False)
+    print(table.to_string(index=False))
+    print(pd.DataFrame(runs).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

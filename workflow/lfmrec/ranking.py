@@ -1,0 +1,274 @@
+"""Top-n ranking metrics on held-out data (beyond the paper, which reports RMSE/MAE only).
+
+For one fitted model on one CV fold: every user with held-out (test) artists gets a top-n list
+of *candidates* -- the artists in ``item_ids`` the user did not have in the training part --
+ranked by score, ties by artist_id; the list is compared with the user's test artists.
+
+Metrics per user (binary relevance: an artist is relevant iff it is one of the user's test
+artists), averaged over the users with at least one test artist in ``item_ids``:
+
+- ``precision`` = hits / n (n fixed: a list shorter than n counts its empty slots as misses)
+- ``recall``    = hits / |test|
+- ``ndcg``      = DCG / IDCG with DCG = sum over ranks r = 1..n of rel_r / log2(r + 1) and IDCG
+  the DCG of an ideal list, i.e. min(|test|, n) hits at the top
+- ``hit``       = 1 if hits > 0 else 0
+
+Everything is computed block by block of users (the scores of a block come from
+:func:`lfmrec.scoring.iter_score_blocks` or the reference scorers :func:`popular_blocks` /
+:func:`random_scores`); no n_users x n_items array is ever formed.
+
+A *lister* turns a block of scores into lists: ``lister(scores, users) -> (rows, cols)`` where
+``scores`` (b, m) is read-only, -inf for excluded candidates (training artists), ``users`` the
+indices of the block's rows into ``user_ids``, and (rows, cols) is in the format of
+:func:`lfmrec.recommend.top_n` (ordered by row then rank). :func:`lfmrec.rerank.make_reranker`
+builds the country-aware listers.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .recommend import top_n
+
+METRICS = ("precision", "recall", "ndcg", "hit")
+DEFAULT_BLOCK_USERS = 256
+
+Lister = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+# ---------------------------------------------------------------------------------------------
+# metrics of one block
+
+
+def lists_to_matrix(rows: np.ndarray, cols: np.ndarray, b: int, n: int) -> np.ndarray:
+    """(rows, cols) ordered by row then rank (as from ``top_n``) -> (b, n) int matrix, -1 = empty."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    out = np.full((b, n), -1, dtype=np.int64)
+    if rows.size:
+        rank = np.arange(rows.size) - np.searchsorted(rows, rows)
+        if rank.max() >= n:
+            raise ValueError(f"a list is longer than n = {n}")
+        out[rows, rank] = cols
+    return out
+
+
+def ranking_block(top_cols: np.ndarray, test: sp.csr_matrix, n: int) -> dict[str, np.ndarray]:
+    """Per-user precision@n, recall@n, ndcg@n and hit of the lists ``top_cols``.
+
+    ``top_cols`` (b, n) holds column indices by rank, -1 for an empty slot (a list shorter than
+    n); a row must not repeat a column. ``test`` (b, m) is non-zero at the user's held-out items.
+    Returns float arrays of shape (b,). Users without test items get recall = ndcg = NaN
+    (0 / 0): the caller must exclude them before averaging (:func:`evaluate` does).
+    """
+    top_cols = np.asarray(top_cols, dtype=np.int64)
+    b = top_cols.shape[0]
+    if top_cols.ndim != 2 or top_cols.shape[1] != n:
+        raise ValueError(f"top_cols has shape {top_cols.shape}, expected ({b}, {n})")
+    test = sp.csr_matrix(test, copy=True)  # canonicalised below; the caller's matrix is untouched
+    if test.shape[0] != b:
+        raise ValueError(f"test has {test.shape[0]} rows, top_cols {b}")
+    m = test.shape[1]
+    test.sum_duplicates()  # sorted, unique column indices per row
+    test.eliminate_zeros()
+    n_test = np.diff(test.indptr)
+    keys = np.repeat(np.arange(b, dtype=np.int64), n_test) * m + test.indices  # ascending
+    valid = top_cols >= 0
+    q = np.arange(b, dtype=np.int64)[:, None] * m + np.where(valid, top_cols, 0)
+    pos = np.minimum(np.searchsorted(keys, q), max(keys.size - 1, 0))
+    rel = valid & (keys[pos] == q) if keys.size else np.zeros_like(valid)
+    hits = rel.sum(axis=1)
+    discount = 1.0 / np.log2(np.arange(2, n + 2))
+    dcg = rel @ discount
+    ideal = np.concatenate([[0.0], np.cumsum(discount)])[np.minimum(n_test, n)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = np.where(n_test > 0, hits / np.maximum(n_test, 1), np.nan)
+        ndcg = np.where(n_test > 0, dcg / np.where(ideal > 0, ideal, 1.0), np.nan)
+    return {
+        "precision": hits / n,
+        "recall": recall.astype(np.float64),
+        "ndcg": ndcg.astype(np.float64),
+        "hit": (hits > 0).astype(np.float64),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# reference scorers
+
+
+def popular_scores(train_pairs: pd.DataFrame, item_ids: Iterable[Any]) -> np.ndarray:
+    """Score of every item = its number of distinct training listeners (0 if none), shape (m,)."""
+    items = pd.Index(np.asarray(item_ids))
+    pairs = train_pairs[["user_id", "artist_id"]].drop_duplicates()
+    counts = pairs["artist_id"].value_counts()
+    return counts.reindex(items, fill_value=0).to_numpy(np.float64)
+
+
+def constant_blocks(row: np.ndarray, n_users: int, block_users: int = DEFAULT_BLOCK_USERS) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start, scores)`` blocks whose every row is ``row`` (read-only broadcast views, no copy)."""
+    row = np.asarray(row, dtype=np.float64)
+    for start in range(0, n_users, block_users):
+        b = min(block_users, n_users - start)
+        yield start, np.broadcast_to(row, (b, row.size))
+
+
+def popular_blocks(train_pairs: pd.DataFrame, user_ids, item_ids, block_users: int = DEFAULT_BLOCK_USERS):
+    """Blocks of the popularity reference: the same :func:`popular_scores` row for every user."""
+    return constant_blocks(popular_scores(train_pairs, item_ids), len(user_ids), block_users)
+
+
+def random_scores(seed: int, user_ids, item_ids, block_users: int = DEFAULT_BLOCK_USERS) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start, scores)`` blocks of uniform [0, 1) scores, one generator per user.
+
+    The row of user ``u`` comes from ``np.random.default_rng([seed, u])`` (seed and integer
+    user ids, taken modulo 2**64), so it depends only on (seed, u, number of items) -- not on
+    the block layout or the position of the user in ``user_ids``.
+    """
+    users = np.asarray(user_ids)
+    m = len(item_ids)
+    for start in range(0, users.size, block_users):
+        part = users[start : start + block_users]
+        out = np.empty((part.size, m))
+        for r, u in enumerate(part):
+            out[r] = np.random.default_rng([int(seed) % 2**64, int(u) % 2**64]).random(m)
+        yield start, out
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluation of one model on one fold
+
+
+def pair_matrix(pairs: pd.DataFrame, user_ids, item_ids) -> sp.csr_matrix:
+    """Boolean (len(user_ids), len(item_ids)) CSR, True at the (user_id, artist_id) pairs.
+
+    Pairs whose user or artist is not in ``user_ids`` / ``item_ids`` are dropped.
+    """
+    u = pd.Index(np.asarray(user_ids)).get_indexer(pairs["user_id"].to_numpy())
+    i = pd.Index(np.asarray(item_ids)).get_indexer(pairs["artist_id"].to_numpy())
+    ok = (u >= 0) & (i >= 0)
+    mat = sp.csr_matrix(
+        (np.ones(int(ok.sum()), dtype=bool), (u[ok], i[ok])), shape=(len(user_ids), len(item_ids))
+    )
+    mat.sum_duplicates()
+    return mat
+
+
+def plain_top_n(n: int) -> Lister:
+    """The lister of the unconstrained top-n (score descending, ties by artist_id)."""
+
+    def lister(scores: np.ndarray, users: np.ndarray):
+        return top_n(scores, n)
+
+    return lister
+
+
+def evaluate(
+    score_blocks: Iterable[tuple[int, np.ndarray]],
+    user_ids,
+    item_ids,
+    train_pairs: pd.DataFrame,
+    test_pairs: pd.DataFrame,
+    n: int = 10,
+    listers: Mapping[str, Lister] | None = None,
+    user_country: np.ndarray | None = None,
+    item_country: np.ndarray | None = None,
+    similarity: np.ndarray | None = None,
+    per_user: bool = False,
+):
+    """Ranking metrics of one model on one fold, for one or several listers sharing the scores.
+
+    ``score_blocks`` yields ``(start, scores)`` over ``user_ids`` x ``item_ids`` (as
+    :func:`lfmrec.scoring.iter_score_blocks` with the same ids and order); ``item_ids`` must be
+    ascending (ties break by artist_id). ``train_pairs`` / ``test_pairs`` are DataFrames with
+    user_id and artist_id of the fold's training / test part. Candidates of a user are the
+    items not in their training pairs; test pairs outside ``item_ids`` are ignored; users with no
+    test pair in ``item_ids`` are not evaluated (and are skipped before any lister runs).
+
+    ``listers`` maps a name to a lister (see the module doc; default ``{"top_n": plain top-n}``).
+    Listers must not modify ``scores`` (it is passed read-only). With ``user_country`` (codes
+    per user), ``item_country`` (codes per item, -1 unknown) and ``similarity`` (C, C), the
+    summary also has foreign_share and cultural_distance of the lists (see
+    :func:`lfmrec.rerank.list_stats`; item-weighted over all lists).
+
+    Returns a DataFrame with one row per lister: lister, users, precision, recall, ndcg, hit
+    (means over the evaluated users), [foreign_share, cultural_distance,] seconds (time spent in
+    the lister and the metrics). ``.attrs["score_seconds"]`` is the time spent waiting for the
+    score blocks (the model's scoring). With ``per_user=True`` returns (summary, per-user long
+    DataFrame: lister, user_id, precision, recall, ndcg, hit).
+    """
+    item_ids = np.asarray(item_ids)
+    if item_ids.size > 1 and not np.all(item_ids[1:] > item_ids[:-1]):
+        raise ValueError("item_ids must be strictly ascending (ties break by artist_id)")
+    user_ids = np.asarray(user_ids)
+    listers = dict(listers) if listers is not None else {"top_n": plain_top_n(n)}
+    train = pair_matrix(train_pairs, user_ids, item_ids)
+    test = pair_matrix(test_pairs, user_ids, item_ids)
+    evaluated = np.diff(test.indptr) > 0
+    with_stats = user_country is not None and item_country is not None
+    if with_stats:
+        from .rerank import list_stats
+
+        user_country = np.asarray(user_country, dtype=np.int64)
+        item_country = np.asarray(item_country, dtype=np.int64)
+
+    sums = {name: dict.fromkeys(METRICS, 0.0) for name in listers}
+    stats = {name: {"items": 0, "foreign": 0, "known": 0, "distance_sum": 0.0} for name in listers}
+    seconds = dict.fromkeys(listers, 0.0)
+    parts: list[pd.DataFrame] = []
+    n_users = 0
+    score_seconds = 0.0
+    it = iter(score_blocks)
+    while True:
+        t0 = time.perf_counter()
+        try:
+            start, block = next(it)
+        except StopIteration:
+            score_seconds += time.perf_counter() - t0
+            break
+        score_seconds += time.perf_counter() - t0
+        sel = np.flatnonzero(evaluated[start : start + block.shape[0]])
+        if sel.size == 0:
+            continue
+        users = start + sel
+        s = np.array(block[sel], dtype=np.float64)  # a copy: the block may be a read-only view
+        pr, pc = train[users].nonzero()
+        s[pr, pc] = -np.inf
+        s.flags.writeable = False
+        te = test[users]
+        n_users += users.size
+        for name, lister in listers.items():
+            t1 = time.perf_counter()
+            rows, cols = lister(s, users)
+            top = lists_to_matrix(rows, cols, users.size, n)
+            res = ranking_block(top, te, n)
+            for k in METRICS:
+                sums[name][k] += float(res[k].sum())
+            if with_stats:
+                st = list_stats(rows, cols, user_country[users], item_country, similarity)
+                for k in stats[name]:
+                    stats[name][k] += st[k]
+            seconds[name] += time.perf_counter() - t1
+            if per_user:
+                parts.append(pd.DataFrame({"lister": name, "user_id": user_ids[users], **res}))
+    out = []
+    for name in listers:
+        row = {"lister": name, "users": n_users}
+        row.update({k: sums[name][k] / n_users if n_users else np.nan for k in METRICS})
+        if with_stats:
+            st = stats[name]
+            row["foreign_share"] = st["foreign"] / st["items"] if st["items"] else np.nan
+            row["cultural_distance"] = st["distance_sum"] / st["known"] if st["known"] else np.nan
+        row["seconds"] = seconds[name]
+        out.append(row)
+    summary = pd.DataFrame(out)
+    summary.attrs["score_seconds"] = score_seconds
+    if per_user:
+        cols = ["lister", "user_id", *METRICS]
+        long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+        return summary, long
+    return summary

@@ -1,0 +1,290 @@
+"""Country-aware re-ranking of one block of scores (beyond the paper's hard rule).
+
+Inputs of every method: ``scores`` (b, m) float, -inf for excluded candidates (played / training
+artists), columns ordered by artist_id; ``user_country`` (b,) and ``item_country`` (m,) integer
+codes of one shared vocabulary, -1 = unknown (an unknown country never equals a user's country
+and has similarity 0 to every country). Output: (rows, cols) of the lists in the format of
+:func:`lfmrec.recommend.top_n` (ordered by row then rank; a row may have fewer than n entries).
+
+Methods (``lam`` is the trade-off weight; its scale differs per method):
+
+- ``none``: plain top-n by score (ties by artist_id); ``lam`` unused.
+- ``hard``: the paper's rule -- drop the candidates of the user's own country, take the top n;
+  equal to the final lists of :func:`lfmrec.recommend.recommend_block` (for users with a known
+  country); ``lam`` unused.
+- ``soft``: top n by ``score - lam * similarity[user_country, item_country]``. ``lam`` is in
+  score units: model scores are predicted log2 playcounts, so with ``lam = 1`` a same-country
+  artist (similarity 1) must be predicted twice the plays (one log2 unit more) of a dissimilar
+  foreign artist (similarity 0) to rank above it; in general a factor ``2 ** (lam * sim)``.
+  ``lam = 0`` is plain top-n; as ``lam`` grows the list tends to the least similar countries.
+  Useful grid for log2-playcount scores: 0, 0.25, 0.5, 1, 2, 4, 8. (Scores on another scale,
+  e.g. the popularity counts, need ``lam`` on that scale.)
+- ``calibrated`` (Steck, "Calibrated Recommendations", RecSys 2018): greedy selection of n items
+  maximising ``(1 - lam) * sum_{i in S} s_i - lam * KL(p || q~)``, ``lam`` in [0, 1] (0 = top-n
+  by score, 1 = calibration only, score order among equally calibrating items). Details:
+
+  * only the ``pool`` best candidates per user by score (ties by artist_id) are considered
+    (default 100; at least n);
+  * ``s_i`` are the user's scores min-max normalised over that pool to [0, 1] (best candidate
+    1, the pool's worst 0; all 0 if the pool's scores are all equal). Steck's scores are
+    probabilities in [0, 1]; normalising makes ``lam`` mean the same for every model and for the
+    references (popularity counts, random scores), and comparable with KL values (at most
+    ``log(1 / alpha)`` = 4.6 for alpha = 0.01). Useful grid: 0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99;
+  * ``q`` is the country distribution of the selected list: each item of known country
+    contributes weight 1 to its country, an unknown-country item to none (q is normalised over
+    the selected items of known country; q = 0 while there are none, so q~ = alpha * p);
+  * ``q~ = (1 - alpha) q + alpha p`` with ``alpha = 0.01``; KL sums over countries with p > 0;
+  * ``p`` (``target``, (b, C) rows summing to 1 or all 0) is the target country mix, built by
+    :func:`history_target`: the user's training history by artist count, home country weight
+    set to 0 and renormalised (so home-country items never help calibration and are pushed down
+    the list as lam grows); a user with no foreign history gets the global foreign mix.
+  * ties of the objective break by pool order (higher score first, then artist_id), so
+    ``lam = 0`` gives exactly the plain top-n; the greedy step is vectorised over the users of
+    the block (a loop over the n ranks, not over users), cost O(n * b * (pool + C)).
+
+:func:`list_stats` measures the lists: foreign share and mean cultural distance.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from .recommend import top_n
+
+METHODS = ("none", "hard", "soft", "calibrated")
+ALPHA = 0.01
+DEFAULT_POOL = 100
+
+# Suggested trade-off grids per method (see the module doc for the scales).
+LAMBDA_GRIDS = {
+    "soft": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
+    "calibrated": (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99),
+}
+
+
+def similarity_lookup(similarity: np.ndarray, user_country: np.ndarray, item_country: np.ndarray) -> np.ndarray:
+    """(b, m) ``similarity[user_country, item_country]``, 0 where either country is unknown (-1)."""
+    uc = np.asarray(user_country, dtype=np.int64)
+    ic = np.asarray(item_country, dtype=np.int64)
+    sim = np.asarray(similarity, dtype=np.float64)
+    out = sim[np.where(uc >= 0, uc, 0)][:, np.where(ic >= 0, ic, 0)]
+    out[uc < 0, :] = 0.0
+    out[:, ic < 0] = 0.0
+    return out
+
+
+def history_target(
+    history: sp.spmatrix,
+    user_country: np.ndarray,
+    item_country: np.ndarray,
+    n_countries: int,
+    by: str = "artists",
+    fallback: np.ndarray | None = None,
+) -> np.ndarray:
+    """Target country mixes (b, n_countries) for ``calibrated`` from the users' histories.
+
+    ``history`` (b, m) is non-zero where the user played the item (e.g. the training pairs of
+    the fold; values = playcounts if ``by="plays"``). ``by="artists"`` (default) weighs every
+    played artist 1 -- the same unit as the list distribution q, and not dominated by a few
+    heavily played artists; ``by="plays"`` weighs artists by the matrix values (play share).
+    Unknown-country items are ignored. The home country's weight is set to 0 and each row
+    renormalised to sum 1; a row with nothing left gets ``fallback`` (a (n_countries,) weight
+    vector; default: the column sums of all rows *before* removing home countries, i.e. the
+    global mix -- so call this on all users at once, not per block) with the user's home
+    country removed, renormalised. Rows with nothing at all stay 0 (KL = 0: pure score order).
+    """
+    H = sp.csr_matrix(history, dtype=np.float64, copy=True)
+    H.eliminate_zeros()
+    if by == "artists":
+        H.data[:] = 1.0
+    elif by != "plays":
+        raise ValueError(f"by must be 'artists' or 'plays', got {by!r}")
+    ic = np.asarray(item_country, dtype=np.int64)
+    uc = np.asarray(user_country, dtype=np.int64)
+    b, m = H.shape
+    known = (ic >= 0) & (ic < n_countries)
+    onehot = sp.csr_matrix((np.ones(int(known.sum())), (np.flatnonzero(known), ic[known])), shape=(m, n_countries))
+    M = np.asarray((H @ onehot).todense(), dtype=np.float64)
+    glob = M.sum(axis=0) if fallback is None else np.asarray(fallback, dtype=np.float64)
+    home = (uc >= 0) & (uc < n_countries)
+    M[np.flatnonzero(home), uc[home]] = 0.0
+    empty = M.sum(axis=1) <= 0
+    if empty.any():
+        G = np.tile(glob, (int(empty.sum()), 1))
+        eh = home[empty]
+        G[np.flatnonzero(eh), uc[empty][eh]] = 0.0
+        M[empty] = G
+    tot = M.sum(axis=1, keepdims=True)
+    np.divide(M, tot, out=M, where=tot > 0)
+    return M
+
+
+def _pool(scores: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(cand, s): the ``size`` best columns per row by score (ties by column), -1 / -inf padded."""
+    b = scores.shape[0]
+    r, c = top_n(scores, size)
+    rank = np.arange(r.size) - np.searchsorted(r, r)
+    cand = np.full((b, size), -1, dtype=np.int64)
+    s = np.full((b, size), -np.inf)
+    cand[r, rank] = c
+    s[r, rank] = scores[r, c]
+    return cand, s
+
+
+def _calibrated(scores, item_country, target, lam, n, pool, alpha):
+    b = scores.shape[0]
+    p = np.asarray(target, dtype=np.float64)
+    if p.shape[0] != b or p.ndim != 2:
+        raise ValueError(f"target has shape {p.shape}, expected ({b}, C)")
+    C = p.shape[1]
+    size = max(int(pool), n)
+    cand, s = _pool(scores, size)
+    valid = cand >= 0
+    # min-max normalisation per user over the pool
+    lo = np.where(valid, s, np.inf).min(axis=1, initial=np.inf)
+    hi = np.where(valid, s, -np.inf).max(axis=1, initial=-np.inf)
+    span = hi - lo
+    sn = np.zeros_like(s)
+    ok_span = np.isfinite(span) & (span > 0)
+    np.divide(s - lo[:, None], span[:, None], out=sn, where=valid & ok_span[:, None])
+    ic = np.asarray(item_country, dtype=np.int64)
+    ccode = np.where(valid, ic[np.where(valid, cand, 0)], -1)
+    ccode = np.where(ccode < C, ccode, -1)  # codes beyond the target's columns: unknown
+    cidx = np.where(ccode >= 0, ccode, C)  # column C of the options = unknown country
+    pos = p > 0
+    plogp = np.where(pos, p * np.log(np.where(pos, p, 1.0)), 0.0).sum(axis=1)
+
+    counts = np.zeros((b, C))
+    total = np.zeros(b)
+    chosen = ~valid
+    out = np.full((b, n), -1, dtype=np.int64)
+    ar = np.arange(b)
+    for k in range(n):
+        w = (1.0 - alpha) / (total + 1.0)
+        A = counts * w[:, None] + alpha * p  # q~ after adding an item of no target country
+        logA = np.log(np.where(pos, A, 1.0))
+        base = plogp - (p * logA).sum(axis=1)  # KL(p || q~) after adding a p = 0 country item
+        kl = np.empty((b, C + 1))
+        gain = np.log(np.where(pos, A + w[:, None], 1.0))
+        kl[:, :C] = base[:, None] + np.where(pos, p * (logA - gain), 0.0)
+        B = counts * ((1.0 - alpha) / np.maximum(total, 1.0))[:, None] + alpha * p
+        kl[:, C] = plogp - (p * np.log(np.where(pos, B, 1.0))).sum(axis=1)  # unknown: q unchanged
+        obj = (1.0 - lam) * sn - lam * np.take_along_axis(kl, cidx, axis=1)
+        obj[chosen] = -np.inf
+        j = obj.argmax(axis=1)  # first maximum: pool order breaks ties
+        ok = np.isfinite(obj[ar, j])
+        if not ok.any():
+            break
+        rows, jj = ar[ok], j[ok]
+        out[rows, k] = cand[rows, jj]
+        chosen[rows, jj] = True
+        cc = ccode[rows, jj]
+        kn = cc >= 0
+        counts[rows[kn], cc[kn]] += 1.0
+        total[rows[kn]] += 1.0
+    rows, ranks = np.nonzero(out >= 0)
+    return rows, out[rows, ranks]
+
+
+def rerank(
+    scores: np.ndarray,
+    user_country: np.ndarray,
+    item_country: np.ndarray,
+    method: str,
+    lam: float = 0.0,
+    n: int = 10,
+    similarity: np.ndarray | None = None,
+    target: np.ndarray | None = None,
+    pool: int = DEFAULT_POOL,
+    alpha: float = ALPHA,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lists of one block by ``method`` (see the module doc); ``scores`` is not modified.
+
+    ``similarity`` (C, C) is needed by ``soft``; ``target`` (b, C) by ``calibrated`` (see
+    :func:`history_target`).
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    uc = np.asarray(user_country, dtype=np.int64)
+    ic = np.asarray(item_country, dtype=np.int64)
+    if scores.ndim != 2 or scores.shape != (uc.size, ic.size):
+        raise ValueError(f"scores has shape {scores.shape}, expected ({uc.size}, {ic.size})")
+    if method == "none":
+        return top_n(scores, n)
+    if method == "hard":
+        home = (ic[None, :] == uc[:, None]) & (ic[None, :] >= 0)
+        return top_n(np.where(home, -np.inf, scores), n)
+    if method == "soft":
+        if similarity is None:
+            raise ValueError("method 'soft' needs a similarity matrix")
+        if lam == 0:
+            return top_n(scores, n)
+        return top_n(scores - lam * similarity_lookup(similarity, uc, ic), n)
+    if method == "calibrated":
+        if target is None:
+            raise ValueError("method 'calibrated' needs a target country mix (history_target)")
+        if not 0.0 <= lam <= 1.0:
+            raise ValueError(f"calibrated needs 0 <= lam <= 1, got {lam}")
+        return _calibrated(scores, ic, target, float(lam), n, pool, alpha)
+    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+
+
+def make_reranker(
+    method: str,
+    lam: float = 0.0,
+    n: int = 10,
+    user_country: np.ndarray | None = None,
+    item_country: np.ndarray | None = None,
+    similarity: np.ndarray | None = None,
+    target: np.ndarray | None = None,
+    pool: int = DEFAULT_POOL,
+    alpha: float = ALPHA,
+) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """A lister for :func:`lfmrec.ranking.evaluate`: ``user_country`` (n_users,) and ``target``
+    (n_users, C) cover all users; a block's rows are picked with the lister's ``users``."""
+    uc_all = np.asarray(user_country, dtype=np.int64)
+    ic = np.asarray(item_country, dtype=np.int64)
+
+    def lister(scores: np.ndarray, users: np.ndarray):
+        tgt = None if target is None else target[users]
+        return rerank(scores, uc_all[users], ic, method, lam, n, similarity, tgt, pool, alpha)
+
+    return lister
+
+
+def list_stats(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    user_country: np.ndarray,
+    item_country: np.ndarray,
+    similarity: np.ndarray | None = None,
+) -> dict:
+    """Country statistics of lists (rows index ``user_country``, cols index ``item_country``).
+
+    - ``foreign_share`` = foreign / items: an item is foreign when its country differs from the
+      user's; an unknown item country (-1) counts as foreign (it is not the user's country, as
+      in the paper's rule).
+    - ``cultural_distance`` = distance_sum / known: mean of ``1 - similarity[user, item]`` over
+      the list items whose country and user's country are both known (NaN if none or without
+      ``similarity``).
+
+    Both are pooled over all list items (item-weighted); the counts (items, foreign, known,
+    distance_sum) are returned too, so blocks can be combined by summing them.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    uc = np.asarray(user_country, dtype=np.int64)[rows]
+    ic = np.asarray(item_country, dtype=np.int64)[cols]
+    items = int(rows.size)
+    foreign = int(((ic != uc) | (ic < 0)).sum())
+    out = {"items": items, "foreign": foreign, "known": 0, "distance_sum": 0.0}
+    if similarity is not None:
+        kn = (uc >= 0) & (ic >= 0)
+        sim = np.asarray(similarity, dtype=np.float64)
+        out["known"] = int(kn.sum())
+        out["distance_sum"] = float((1.0 - sim[uc[kn], ic[kn]]).sum())
+    out["foreign_share"] = foreign / items if items else float("nan")
+    out["cultural_distance"] = out["distance_sum"] / out["known"] if out["known"] else float("nan")
+    return out
