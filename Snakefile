@@ -17,6 +17,8 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/cv.smk"
 include: "rules/recommend.smk"
+include: "rules/ranking.smk"
+include: "rules/countries.smk"
 
 
 rule all:

@@ -22,6 +22,11 @@ config["models"] = {name: spec for name, spec in config["models"].items() if spe
 
 try:
     validate_models(config["models"])
+    clash = sorted(set(config["models"]) & set(config["ranking"]["references"]))
+    if clash:
+        raise InputError(f"config models.{clash[0]}", "has the name of a reference model", "rename it")
+    if config["rerank"]["method"] == "calibrated" and config["rerank"]["lambda"] > 1:
+        raise InputError("config rerank.lambda", f"is {config['rerank']['lambda']}, calibrated needs 0..1")
     if config["dataset"]["source"] == "lfm1b" and not config["dataset"].get("dir"):
         raise InputError("config dataset.dir", "is empty but dataset.source is lfm1b", "set it to the folder holding LFM-1b_LEs.mat")
 except InputError as err:
@@ -29,6 +34,7 @@ except InputError as err:
 
 MODELS = list(config["models"])
 FOLDS = list(range(config["cv"]["n_folds"]))
+REFERENCES = list(config["ranking"]["references"])
 
 
 wildcard_constraints:
@@ -73,4 +79,10 @@ def all_outputs():
         "results/deletions.csv",
         "results/plots/deletions.png",
         "results/reports",
-    ]
+        "results/ranking_metrics.csv",
+        "results/tradeoff.csv",
+        "results/plots/ranking_metrics.png",
+        "results/plots/tradeoff.png",
+        "results/diversity.csv",
+        "results/plots/diversity.png",
+    ] + (["results/country_estimation.csv", "results/plots/country_estimation.png"] if truth_file() else [])

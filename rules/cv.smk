@@ -22,6 +22,7 @@ rule cv_fold:
     output:
         predictions="results/cv/{model}/fold{fold}.parquet",
         metrics="results/cv/{model}/fold{fold}.json",
+        params=temp("results/cv/{model}/fold{fold}.params.pkl"),
     params:
         spec=lambda wc: config["models"][wc.model],
         seed=config["model_seed"],

@@ -55,15 +55,36 @@ rule sample:
         "../workflow/scripts/sample.py"
 
 
-rule artist_countries:
+rule country_plays:
     input:
+        les=raw("LEs.mat"),
+        aligned="results/data/aligned_users.parquet",
         users="results/data/users.parquet",
         sampled_artists="results/data/sampled_artists.parquet",
         matrix="results/data/sample_matrix.npz",
+    output:
+        sample="results/data/country_plays/sample.parquet",
+        all="results/data/country_plays/all.parquet",
+        all_imputed="results/data/country_plays/all_imputed.parquet",
+        imputation="results/data/country_plays/imputation.json",
+    log:
+        "results/logs/country_plays.log",
+    benchmark:
+        "results/benchmarks/country_plays.tsv"
+    script:
+        "../workflow/scripts/country_plays.py"
+
+
+rule artist_countries:
+    input:
+        sampled_artists="results/data/sampled_artists.parquet",
+        plays=f"results/data/country_plays/{config['countries']['source']}.parquet",
+        sample_plays="results/data/country_plays/sample.parquet",
         names=artists_file(),
     output:
         artists="results/data/artists.parquet",
-        plays="results/data/artist_country_plays.parquet",
+    params:
+        **config["countries"],
     log:
         "results/logs/artist_countries.log",
     script:

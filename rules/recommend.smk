@@ -24,12 +24,16 @@ rule recommend:
         triples="results/data/triples.parquet",
         users="results/data/users.parquet",
         artists="results/data/artists.parquet",
+        similarity="results/data/country_similarity.parquet",
     output:
         lists="results/recommendations/{model}.parquet",
         per_user="results/recommendations/{model}.per_user.parquet",
     params:
         n=config["recommend"]["n"],
         block_users=config["recommend"]["block_users"],
+        method=config["rerank"]["method"],
+        lam=config["rerank"]["lambda"],
+        pool=config["rerank"]["pool"],
     log:
         "results/logs/recommend/{model}.log",
     benchmark:

@@ -9,7 +9,8 @@ same-country artists and refills from the next best).
 
 from __future__ import annotations
 
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -49,15 +50,18 @@ def recommend_block(
     user_country: np.ndarray,
     item_country: np.ndarray,
     n: int,
+    final: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cross-cultural top-n for a block of users.
 
     ``scores`` (users x candidate items, items ordered by artist_id), ``played`` (same shape,
     non-zero where the user played the artist), ``user_country`` and ``item_country`` as integer
-    codes of one shared vocabulary (-1 = unknown, never equal to a user's country).
+    codes of one shared vocabulary (-1 = unknown, never equal to a user's country). ``final``
+    makes the final lists from the scores with played artists at -inf (a re-ranker of
+    :mod:`lfmrec.rerank`); by default the paper's hard rule.
 
-    Returns (rows, cols) of the final lists ordered by row then rank, the deletions per user and
-    the number of foreign candidates per user.
+    Returns (rows, cols) of the final lists ordered by row then rank, the deletions per user (the
+    same-country artists of the initial top-n) and the number of foreign candidates per user.
     """
     s = np.array(scores, dtype=np.float64, copy=True)
     pr, pc = played.nonzero()
@@ -66,10 +70,40 @@ def recommend_block(
     same = item_country[c0] == user_country[r0]
     deletions = np.bincount(r0[same], minlength=s.shape[0])
     home = item_country[None, :] == user_country[:, None]
-    s[home] = -np.inf
-    n_foreign = np.isfinite(s).sum(axis=1)
-    rows, cols = top_n(s, n)
+    n_foreign = (np.isfinite(s) & ~home).sum(axis=1)
+    if final is not None:
+        rows, cols = final(s)
+    else:
+        s[home] = -np.inf
+        rows, cols = top_n(s, n)
     return rows, cols, deletions, n_foreign
+
+
+@dataclass
+class Countries:
+    """Country codes of users and candidate items, and the (C, C) similarity in that coding."""
+
+    user_country: np.ndarray
+    item_country: np.ndarray
+    similarity: np.ndarray
+
+
+def country_setup(users: pd.DataFrame, item_ids: np.ndarray, artists: pd.DataFrame,
+                  similarity: pd.DataFrame | None = None) -> Countries:
+    """Encode users' and artists' countries with one vocabulary and place the similarity in it.
+
+    ``similarity`` is the square table of :func:`lfmrec.countries.country_similarity`; countries
+    absent from it get similarity 0 to every other country (1 to themselves).
+    """
+    item_country_str = artists.set_index("artist_id")["country"].reindex(item_ids).to_numpy()
+    index = similarity.index if similarity is not None else []
+    codes = country_codes(users["country"], item_country_str, index)
+    sim = np.eye(len(codes))
+    if similarity is not None and len(index):
+        known = encode(index, codes)
+        sim[np.ix_(known, known)] = similarity.to_numpy(np.float64)
+        np.fill_diagonal(sim, 1.0)
+    return Countries(encode(users["country"], codes), encode(item_country_str, codes), sim)
 
 
 def country_codes(*columns: Iterable) -> dict[str, int]:
@@ -103,22 +137,27 @@ def recommend_all(
     artists: pd.DataFrame,
     n: int = 10,
     block_users: int = 512,
+    method: str = "hard",
+    lam: float = 0.0,
+    pool: int = 100,
+    similarity: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score every (user, candidate artist) pair block by block and build the cross-cultural lists.
 
-    ``params`` is a :class:`lfmrec.scoring.ScoringParams` of a model fit on ``triples``.
+    ``params`` is a :class:`lfmrec.scoring.ScoringParams` of a model fit on ``triples``. The final
+    lists come from re-ranking ``method`` (``hard``: the paper's rule; ``soft``, ``calibrated``
+    with ``lam`` and ``similarity``, see :mod:`lfmrec.rerank`; ``none``).
     Returns the final lists (user_id, user_country, rank, artist_id, artist_country, score) and
     the per-user counts (user_id, user_country, deletions, foreign_candidates, list_length).
     """
+    from . import rerank
     from .scoring import iter_score_blocks
 
     item_ids = np.sort(triples["artist_id"].unique())  # candidates: artists rated in the sample
-    country_of = artists.set_index("artist_id")["country"]
-    item_country_str = country_of.reindex(item_ids).to_numpy()
-    codes = country_codes(users["country"], item_country_str)
-    item_country = encode(item_country_str, codes)
+    item_country_str = artists.set_index("artist_id")["country"].reindex(item_ids).to_numpy()
+    c = country_setup(users, item_ids, artists, similarity)
+    item_country, user_country = c.item_country, c.user_country
     user_ids = users["user_id"].to_numpy(np.int64)
-    user_country = encode(users["country"], codes)
 
     row_of = pd.Series(np.arange(user_ids.size), index=user_ids)
     col_of = pd.Series(np.arange(item_ids.size), index=item_ids)
@@ -128,10 +167,17 @@ def recommend_all(
         shape=(user_ids.size, item_ids.size),
     )
 
+    target = None
+    if method == "calibrated":
+        target = rerank.history_target(played, user_country, item_country, c.similarity.shape[0])
+    lister = rerank.make_reranker(method, lam, n, user_country, item_country, c.similarity, target, pool=pool)
+
     parts, deletions, foreign = [], np.zeros(user_ids.size, np.int64), np.zeros(user_ids.size, np.int64)
     for start, block in iter_score_blocks(params, user_ids, item_ids, block_users):
         stop = start + block.shape[0]
-        rows, cols, dels, n_foreign = recommend_block(block, played[start:stop], user_country[start:stop], item_country, n)
+        final = None if method == "hard" else (lambda s, a=start, b=stop: lister(s, np.arange(a, b)))
+        rows, cols, dels, n_foreign = recommend_block(block, played[start:stop], user_country[start:stop],
+                                                      item_country, n, final)
         deletions[start:stop] = dels
         foreign[start:stop] = n_foreign
         rank = np.arange(rows.size) - np.searchsorted(rows, rows) + 1
@@ -153,7 +199,7 @@ def recommend_all(
             "user_country": pd.array(users["country"].to_numpy(), dtype="string"),
             "deletions": deletions,
             "foreign_candidates": foreign,
-            "list_length": np.minimum(foreign, n),
+            "list_length": np.bincount(rec["row"].to_numpy(np.int64), minlength=user_ids.size),
         }
     )
     return out, per_user

@@ -140,6 +140,8 @@ def _calibrated(scores, item_country, target, lam, n, pool, alpha):
     if p.shape[0] != b or p.ndim != 2:
         raise ValueError(f"target has shape {p.shape}, expected ({b}, C)")
     C = p.shape[1]
+    if scores.shape[1] == 0 or n < 1:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
     size = max(int(pool), n)
     cand, s = _pool(scores, size)
     valid = cand >= 0

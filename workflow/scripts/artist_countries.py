@@ -1,13 +1,14 @@
-"""Step 3: estimate each sampled artist's country (the country whose users played it most)."""
+"""Step 3: estimate each sampled artist's country with the configured estimator and source
+(the paper: argmax over the sampled users' plays)."""
 
 import logging
 
+import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
+from lfmrec import countries
 from lfmrec.io import run_script, write_parquet
 from lfmrec.lfm1b import read_artists
-from lfmrec.sampling import artist_country_plays, estimate_artist_countries
 
 log = logging.getLogger("artist_countries")
 
@@ -24,16 +25,19 @@ def with_names(artists: pd.DataFrame, names: pd.DataFrame | None) -> pd.DataFram
 
 
 def main(snakemake):
-    users = pd.read_parquet(snakemake.input.users)
-    artist_ids = pd.read_parquet(snakemake.input.sampled_artists)["artist_id"].to_numpy()
-    matrix = sp.load_npz(snakemake.input.matrix)
-    plays = artist_country_plays(matrix, users["country"].to_numpy(), artist_ids)
-    artists = estimate_artist_countries(plays, artist_ids)
+    p = snakemake.params
+    artist_ids = pd.read_parquet(snakemake.input.sampled_artists)["artist_id"].to_numpy(np.int64)
+    table = pd.read_parquet(snakemake.input.plays)
+    est = countries.estimate(table, artist_ids, p.estimator, min_support=p.min_support, shrinkage=p.shrinkage)
+    sample = pd.read_parquet(snakemake.input.sample_plays)
+    plays = sample.groupby("artist_id")["plays"].sum().reindex(artist_ids, fill_value=0).to_numpy(np.int64)
+    artists = est[["artist_id", "country", "country_2", "country_3", "share_1", "share_2", "share_3"]].copy()
+    artists.insert(2, "plays", plays)  # total plays by the sampled users
     names = read_artists(snakemake.input.names[0]) if snakemake.input.names else None
     artists = with_names(artists, names)
-    log.info("%d artists, %d with listens", len(artists), int(artists["country"].notna().sum()))
+    log.info("%s from %s: %d artists, %d with a country", p.estimator, p.source, len(artists),
+             int(artists["country"].notna().sum()))
     write_parquet(artists, snakemake.output.artists)
-    write_parquet(plays, snakemake.output.plays)
 
 
 if "snakemake" in globals():

@@ -14,11 +14,13 @@ log = logging.getLogger("recommend")
 def main(snakemake):
     with open(snakemake.input.model, "rb") as fh:
         params = pickle.load(fh)  # lfmrec.scoring.ScoringParams (fit_full)
-    triples = pd.read_parquet(snakemake.input.triples)
+    triples = pd.read_parquet(snakemake.input.triples, columns=["user_id", "artist_id"])
     users = pd.read_parquet(snakemake.input.users)
     artists = pd.read_parquet(snakemake.input.artists)
+    p = snakemake.params
     lists, per_user = recommend_all(
-        params, users, triples, artists, snakemake.params.n, snakemake.params.block_users
+        params, users, triples, artists, p.n, p.block_users, method=p.method, lam=p.lam, pool=p.pool,
+        similarity=pd.read_parquet(snakemake.input.similarity),
     )
     log.info("%s", deletion_summary(snakemake.wildcards.model, per_user))
     write_parquet(lists, snakemake.output.lists)

@@ -1,0 +1,49 @@
+# Beyond the paper: better artist-country estimates, country similarity, diversity of the lists.
+
+
+rule country_estimation:
+    input:
+        sampled_artists="results/data/sampled_artists.parquet",
+        sample="results/data/country_plays/sample.parquet",
+        all="results/data/country_plays/all.parquet",
+        all_imputed="results/data/country_plays/all_imputed.parquet",
+        truth="results/synthetic/truth_artists.parquet",
+    output:
+        csv=report("results/country_estimation.csv", caption="../workflow/report/country_estimation.rst", category="4. Beyond the paper"),
+        png=report("results/plots/country_estimation.png", caption="../workflow/report/country_estimation.rst", category="4. Beyond the paper"),
+    params:
+        min_support=config["countries"]["min_support"],
+        shrinkage=config["countries"]["shrinkage"],
+    log:
+        "results/logs/country_estimation.log",
+    script:
+        "../workflow/scripts/country_estimation.py"
+
+
+rule country_similarity:
+    input:
+        plays=f"results/data/country_plays/{config['countries']['source']}.parquet",
+    output:
+        similarity="results/data/country_similarity.parquet",
+    log:
+        "results/logs/country_similarity.log",
+    script:
+        "../workflow/scripts/country_similarity.py"
+
+
+rule diversity:
+    input:
+        lists=expand("results/recommendations/{model}.parquet", model=MODELS),
+        triples="results/data/triples.parquet",
+        artists="results/data/artists.parquet",
+        truth=truth_file(),
+    output:
+        csv=report("results/diversity.csv", caption="../workflow/report/diversity.rst", category="4. Beyond the paper"),
+        png=report("results/plots/diversity.png", caption="../workflow/report/diversity.rst", category="4. Beyond the paper"),
+    params:
+        models=MODELS,
+        method=config["rerank"]["method"],
+    log:
+        "results/logs/diversity.log",
+    script:
+        "../workflow/scripts/diversity.py"

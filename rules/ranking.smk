@@ -1,0 +1,95 @@
+# Beyond the paper: top-n ranking metrics on each fold's held-out artists, with reference models,
+# and the accuracy / cultural-diversity trade-off of the country-aware re-ranking methods.
+
+
+def ranking_params():
+    return dict(
+        n=config["ranking"]["n"],
+        users=config["ranking"]["users"],
+        seed=config["ranking"]["seed"],
+        block_users=config["recommend"]["block_users"],
+        sweep=config["rerank"]["sweep"],
+        pool=config["rerank"]["pool"],
+    )
+
+
+RANKING_INPUTS = dict(
+    triples="results/data/triples.parquet",
+    folds="results/cv/folds.parquet",
+    users="results/data/users.parquet",
+    artists="results/data/artists.parquet",
+    similarity="results/data/country_similarity.parquet",
+)
+
+
+rule rank_fold:
+    input:
+        params="results/cv/{model}/fold{fold}.params.pkl",
+        **RANKING_INPUTS,
+    output:
+        ranking="results/cv/{model}/fold{fold}.ranking.csv",
+    params:
+        **ranking_params(),
+    log:
+        "results/logs/cv/{model}/fold{fold}.ranking.log",
+    benchmark:
+        "results/benchmarks/rank_fold/{model}/fold{fold}.tsv"
+    script:
+        "../workflow/scripts/rank_fold.py"
+
+
+rule rank_reference:
+    input:
+        **RANKING_INPUTS,
+    output:
+        ranking="results/cv/{reference}/fold{fold}.ranking.csv",
+    wildcard_constraints:
+        reference="|".join(REFERENCES),
+    params:
+        **ranking_params(),
+    log:
+        "results/logs/cv/{reference}/fold{fold}.ranking.log",
+    script:
+        "../workflow/scripts/rank_fold.py"
+
+
+rule ranking_metrics:
+    input:
+        folds=expand("results/cv/{model}/fold{fold}.ranking.csv", model=MODELS + REFERENCES, fold=FOLDS),
+    output:
+        ranking=report("results/ranking_metrics.csv", caption="../workflow/report/ranking_metrics.rst", category="4. Beyond the paper"),
+        tradeoff=report("results/tradeoff.csv", caption="../workflow/report/tradeoff.rst", category="4. Beyond the paper"),
+    params:
+        models=MODELS + REFERENCES,
+        n_folds=config["cv"]["n_folds"],
+    log:
+        "results/logs/ranking_metrics.log",
+    script:
+        "../workflow/scripts/ranking_metrics.py"
+
+
+rule plot_ranking:
+    input:
+        csv="results/ranking_metrics.csv",
+    output:
+        png=report("results/plots/ranking_metrics.png", caption="../workflow/report/ranking_plot.rst", category="4. Beyond the paper"),
+    params:
+        n=config["ranking"]["n"],
+        references=REFERENCES,
+    log:
+        "results/logs/plot_ranking.log",
+    script:
+        "../workflow/scripts/plot_ranking.py"
+
+
+rule plot_tradeoff:
+    input:
+        csv="results/tradeoff.csv",
+    output:
+        png=report("results/plots/tradeoff.png", caption="../workflow/report/tradeoff_plot.rst", category="4. Beyond the paper"),
+    params:
+        n=config["ranking"]["n"],
+    log:
+        "results/logs/plot_tradeoff.log",
+    script:
+        "../workflow/scripts/plot_tradeoff.py"

@@ -1,0 +1,189 @@
+"""Country-aware re-ranking: the hard rule equals phase 2's lists, soft and calibrated worked out by
+hand, their lam = 0 limits, the target mixes and the list statistics."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from lfmrec import rerank
+from lfmrec.recommend import recommend_block, top_n
+
+US, DE, PL = 0, 1, 2
+
+
+def random_case(seed, b=40, m=60, C=5):
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 8, size=(b, m)).astype(float)  # many ties
+    played = sp.csr_matrix(rng.random((b, m)) < 0.2)
+    uc = rng.integers(0, C, size=b)
+    ic = rng.integers(-1, C, size=m)  # some unknown countries
+    return scores, played, uc, ic
+
+
+def excluded(scores, played):
+    s = scores.copy()
+    s[played.nonzero()] = -np.inf
+    return s
+
+
+@pytest.mark.parametrize("seed, n", [(0, 10), (1, 3), (2, 55)])
+def test_hard_equals_recommend_block(seed, n):
+    scores, played, uc, ic = random_case(seed)
+    rows, cols, _, _ = recommend_block(scores, played, uc, ic, n)
+    s = excluded(scores, played)
+    r2, c2 = rerank.rerank(s, uc, ic, "hard", n=n)
+    np.testing.assert_array_equal(r2, rows)
+    np.testing.assert_array_equal(c2, cols)
+    assert (s == excluded(scores, played)).all()  # the input is not modified
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lam_zero_is_plain_top_n(seed):
+    scores, played, uc, ic = random_case(seed)
+    s = excluded(scores, played)
+    C = 5
+    sim = np.random.default_rng(seed).random((C, C))
+    target = rerank.history_target(played, uc, ic, C)
+    want = top_n(s, 10)
+    for method, kw in [("none", {}), ("soft", {"similarity": sim}), ("calibrated", {"target": target})]:
+        got = rerank.rerank(s, uc, ic, method, 0.0, 10, **kw)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    # also with a pool smaller than the candidates
+    got = rerank.rerank(s, uc, ic, "calibrated", 0.0, 10, target=target, pool=12)
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_soft_by_hand():
+    # user from US; items: 0 US (sim 1), 1 CA (sim 0.75), 2 DE (sim 0.25), 3 PL (sim 0)
+    sim = np.array(
+        [
+            [1.0, 0.75, 0.25, 0.0],
+            [0.75, 1.0, 0.0, 0.0],
+            [0.25, 0.0, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ]
+    )
+    scores = np.array([[5.0, 4.75, 4.5, 4.0]])
+    uc, ic = np.array([0]), np.array([0, 1, 2, 3])
+    # lam 0:   5, 4.75, 4.5, 4 -> 0, 1
+    assert rerank.rerank(scores, uc, ic, "soft", 0.0, 2, sim)[1].tolist() == [0, 1]
+    # lam 1:   5 - 1 = 4, 4.75 - 0.75 = 4, 4.5 - 0.25 = 4.25, 4 -> 2, then the 4.0 ties by column: 0
+    assert rerank.rerank(scores, uc, ic, "soft", 1.0, 2, sim)[1].tolist() == [2, 0]
+    # lam 2:   3, 3.25, 4.0, 4.0 -> 2, 3 (tie by column); same and similar country pushed down
+    assert rerank.rerank(scores, uc, ic, "soft", 2.0, 4, sim)[1].tolist() == [2, 3, 1, 0]
+    # unknown user or item country: similarity 0, no penalty
+    assert rerank.rerank(scores, np.array([-1]), ic, "soft", 2.0, 2, sim)[1].tolist() == [0, 1]
+    assert rerank.rerank(scores, uc, np.array([-1, 1, 2, 3]), "soft", 2.0, 2, sim)[1].tolist() == [0, 2]
+
+
+# Calibrated, worked by hand. User from US (home), target p = (US 0, DE 0.75, PL 0.25), alpha 0.01.
+# Candidates (column: score, country): 0: 10 US, 1: 9 DE, 2: 8 DE, 3: 7 PL, 4: 6 DE.
+# Scores min-max normalised over the pool: s = 1, 0.75, 0.5, 0.25, 0.
+# KL(p || q~), q~ = 0.99 q + 0.01 p, for the country mixes q (US, DE, PL) that occur:
+#   (1, 0, 0): 0.75 ln(0.75/0.0075) + 0.25 ln(0.25/0.0025) = ln 100          = 4.60517
+#   (0, 1, 0): 0.75 ln(0.75/0.9975) + 0.25 ln 100 = -0.21390 + 1.15129        = 0.93741
+#   (0, 0, 1): 0.75 ln 100 + 0.25 ln(0.25/0.9925) = 3.45388 - 0.34470         = 3.10919
+#   (1/2, 1/2, 0): 0.75 ln(0.75/0.5025) + 0.25 ln 100 = 0.30036 + 1.15129     = 1.45165
+#   (0, 1/2, 1/2): 0.75 ln(0.75/0.5025) + 0.25 ln(0.25/0.4975) = 0.30036 - 0.17204 = 0.12832
+#   (1/3, 1/3, 1/3): 0.75 ln(0.75/0.3375) + 0.25 ln(0.25/0.3325)              = 0.52759
+#   (0, 2/3, 1/3): 0.75 ln(0.75/0.6675) + 0.25 ln(0.25/0.3325) = 0.08740 - 0.07130 = 0.01611
+#   (1/3, 2/3, 0): 0.75 ln(0.75/0.6675) + 0.25 ln(0.25/0.0025)                = 1.23869
+# Objective (1 - lam) * sum(s) - lam * KL, n = 3.
+# lam = 0.5:
+#   step 1: 0: .5*1    - .5*4.60517 = -1.80259   1: .5*.75 - .5*.93741 = -0.09370
+#           2: .5*.5   - .5*.93741  = -0.21870   3: .5*.25 - .5*3.10919 = -1.42959
+#           4: .5*0    - .5*.93741  = -0.46870   -> 1 (DE)
+#   step 2 (list 1): 0: .5*1.75 - .5*1.45165 = 0.14917   2: .5*1.25 - .5*.93741 = 0.15630
+#           3: .5*1.0 - .5*.12832 = 0.43584   4: .5*.75 - .5*.93741 = -0.09370  -> 3 (PL)
+#   step 3 (list 1, 3): 0: .5*2.0 - .5*.52759 = 0.73621   2: .5*1.5 - .5*.01611 = 0.74195
+#           4: .5*1.0 - .5*.01611 = 0.49195  -> 2 (DE)              list: 1, 3, 2
+# lam = 0.2:
+#   step 1: 0: .8 - .92103 = -0.12103   1: .6 - .18748 = 0.41252   2: .4 - .18748 = 0.21252
+#           3: .2 - .62184 = -0.42184   4: 0 - .18748 = -0.18748  -> 1
+#   step 2 (list 1): 0: .8*1.75 - .2*1.45165 = 1.10967   2: .8*1.25 - .18748 = 0.81252
+#           3: .8*1.0 - .2*.12832 = 0.77434   4: .8*.75 - .18748 = 0.41252  -> 0 (US!)
+#   step 3 (list 1, 0): 2: .8*2.25 - .2*1.23869 = 1.55226   3: .8*2.0 - .2*.52759 = 1.49448
+#           4: .8*1.75 - .2*1.23869 = 1.15226  -> 2                 list: 1, 0, 2
+# lam = 1 (KL only): step 1 the DE items tie at 0.93741 -> 1 (first in pool order);
+#   step 2: PL 0.12832 < DE 0.93741 < US 1.45165 -> 3; step 3: DE 0.01611 < US 0.52759 -> 2
+# lam = 0: plain top 3 = 0, 1, 2.
+CAL_SCORES = np.array([[10.0, 9.0, 8.0, 7.0, 6.0]])
+CAL_IC = np.array([US, DE, DE, PL, DE])
+CAL_P = np.array([[0.0, 0.75, 0.25]])
+
+
+@pytest.mark.parametrize("lam, want", [(0.0, [0, 1, 2]), (0.2, [1, 0, 2]), (0.5, [1, 3, 2]), (1.0, [1, 3, 2])])
+def test_calibrated_by_hand(lam, want):
+    rows, cols = rerank.rerank(CAL_SCORES, np.array([US]), CAL_IC, "calibrated", lam, 3, target=CAL_P)
+    assert rows.tolist() == [0, 0, 0] and cols.tolist() == want
+
+
+def test_calibrated_is_vectorised_over_users_and_respects_the_pool():
+    # two copies of the hand case in one block, the second with lam's list; plus an empty row
+    s = np.vstack([CAL_SCORES, CAL_SCORES, np.full((1, 5), -np.inf)])
+    p = np.vstack([CAL_P, CAL_P, CAL_P])
+    rows, cols = rerank.rerank(s, np.array([US, US, US]), CAL_IC, "calibrated", 0.5, 3, target=p)
+    assert rows.tolist() == [0, 0, 0, 1, 1, 1] and cols.tolist() == [1, 3, 2, 1, 3, 2]
+    # pool of 3 (columns 0, 1, 2; normalised 1, 0.5, 0): PL item 3 is out of reach;
+    # step 1: 0: .5 - 2.30259, 1: .25 - .46870, 2: 0 - .46870 -> 1;
+    # step 2: 0: .5*1.5 - .5*1.45165 = 0.02417, 2: .5*.5 - .46870 = -0.21870 -> 0; step 3: 2
+    rows, cols = rerank.rerank(CAL_SCORES, np.array([US]), CAL_IC, "calibrated", 0.5, 3, target=CAL_P, pool=3)
+    assert cols.tolist() == [1, 0, 2]
+    # fewer candidates than n: a shorter list
+    s = CAL_SCORES.copy()
+    s[0, [0, 2, 4]] = -np.inf
+    assert rerank.rerank(s, np.array([US]), CAL_IC, "calibrated", 0.5, 3, target=CAL_P)[1].tolist() == [1, 3]
+
+
+def test_calibrated_unknown_country_items_leave_q_unchanged():
+    # item 1 unknown: q stays that of the known items. Target DE only; lam 1 (KL only).
+    # step 1: US -> q~ = (0.99, 0.01) KL = ln 100 = 4.605; unknown -> q = 0, q~ = 0.01 p: KL = ln 100;
+    #         DE -> KL = ln(1/1) = 0 -> 2
+    # step 2: US -> q (1/2, 1/2): KL = ln(1/0.505) = 0.683; unknown -> q stays (0, 1): KL 0 -> 1
+    s = np.array([[3.0, 2.0, 1.0]])
+    rows, cols = rerank.rerank(s, np.array([PL]), np.array([US, -1, DE]), "calibrated", 1.0, 2, target=np.array([[0.0, 1.0, 0.0]]))
+    assert cols.tolist() == [2, 1]
+
+
+def test_history_target():
+    # items: 0 US, 1 DE, 2 DE, 3 PL, 4 unknown
+    ic = np.array([US, DE, DE, PL, -1])
+    hist = sp.csr_matrix(
+        np.array(
+            [
+                [5, 1, 1, 2, 9],  # user from US: foreign by artist count DE 2, PL 1 -> (0, 2/3, 1/3)
+                [1, 0, 0, 0, 0],  # user from US with only US history -> global foreign mix
+                [0, 3, 0, 0, 0],  # user from DE with only DE history -> global mix without DE
+            ]
+        )
+    )
+    uc = np.array([US, US, DE])
+    t = rerank.history_target(hist, uc, ic, 3)
+    # global mix by artist count (before removing homes): US 2, DE 3, PL 1
+    np.testing.assert_allclose(t, [[0, 2 / 3, 1 / 3], [0, 3 / 4, 1 / 4], [2 / 3, 0, 1 / 3]])
+    tp = rerank.history_target(hist, uc, ic, 3, by="plays")  # row 0: DE 1 + 1, PL 2
+    np.testing.assert_allclose(tp[0], [0, 0.5, 0.5])
+
+
+def test_list_stats():
+    sim = np.array([[1.0, 0.25, 0.0], [0.25, 1.0, 0.5], [0.0, 0.5, 1.0]])
+    uc = np.array([US, DE])
+    ic = np.array([US, DE, PL, -1])
+    # user 0 (US): items 0 (US, home), 1 (DE), 3 (unknown -> foreign, no distance)
+    # user 1 (DE): items 2 (PL)
+    rows, cols = np.array([0, 0, 0, 1]), np.array([0, 1, 3, 2])
+    st = rerank.list_stats(rows, cols, uc, ic, sim)
+    assert st["items"] == 4 and st["foreign"] == 3 and st["foreign_share"] == pytest.approx(0.75)
+    # distances: 1 - 1 = 0, 1 - 0.25 = 0.75, 1 - 0.5 = 0.5 -> mean 1.25 / 3
+    assert st["known"] == 3 and st["cultural_distance"] == pytest.approx(1.25 / 3)
+
+
+def test_make_reranker_picks_the_block_users():
+    s = np.vstack([CAL_SCORES, CAL_SCORES])
+    target = np.array([[1.0, 0.0, 0.0], [0.0, 0.75, 0.25], [0.0, 0.0, 1.0]])  # users 0, 1, 2
+    lister = rerank.make_reranker("calibrated", 0.5, 3, np.array([DE, US, US]), CAL_IC, target=target)
+    rows, cols = lister(s, np.array([1, 1]))
+    assert cols.tolist() == [1, 3, 2] * 2
+    with pytest.raises(ValueError, match="method must be one of"):
+        rerank.rerank(CAL_SCORES, np.array([US]), CAL_IC, "nope")

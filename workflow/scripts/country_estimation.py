@@ -1,0 +1,62 @@
+"""Accuracy of every artist-country estimator and source against the planted home countries
+(synthetic data): results/country_estimation.csv and its plot."""
+
+import logging
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from lfmrec import countries  # noqa: E402
+from lfmrec.io import atomic_path, run_script, write_csv  # noqa: E402
+
+log = logging.getLogger("country_estimation")
+
+
+def plot(acc: pd.DataFrame, path) -> None:
+    overall = acc[acc["scope"] == "all"]
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    sources = list(dict.fromkeys(overall["source"]))
+    estimators = list(dict.fromkeys(overall["estimator"]))
+    width = 0.8 / len(sources)
+    for k, source in enumerate(sources):
+        rows = overall[overall["source"] == source].set_index("estimator").reindex(estimators)
+        x = np.arange(len(estimators)) + (k - (len(sources) - 1) / 2) * width
+        ax.bar(x, 100 * rows["accuracy"], width, label=f"users: {source}")
+        top3 = rows["accuracy_top3"] > rows["accuracy"]
+        ax.scatter(x[top3.to_numpy()], 100 * rows["accuracy_top3"][top3], marker="_", s=200, color="black")
+    base = overall.query("estimator == 'argmax' and source == 'sample'")["accuracy"]
+    if len(base):
+        ax.axhline(100 * base.iloc[0], color="grey", ls=":", label="argmax / sample (the paper)")
+    ax.set_xticks(np.arange(len(estimators)), estimators)
+    ax.set_ylabel("accuracy vs planted home country (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"Artist-country estimators on {int(overall['artists'].iloc[0])} artists (black dash: true home in top 3)")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+
+
+def main(snakemake):
+    p = snakemake.params
+    artist_ids = pd.read_parquet(snakemake.input.sampled_artists)["artist_id"].to_numpy(np.int64)
+    truth = pd.read_parquet(snakemake.input.truth)
+    estimates = {}
+    for source in countries.SOURCES:
+        table = pd.read_parquet(snakemake.input[source])
+        for method in countries.METHODS:
+            estimates[(method, source)] = countries.estimate(table, artist_ids, method, min_support=p.min_support,
+                                                             shrinkage=p.shrinkage)
+    acc = countries.estimation_accuracy(estimates, truth)
+    log.info("\n%s", acc[acc["scope"] == "all"].to_string(index=False))
+    write_csv(acc, snakemake.output.csv)
+    plot(acc, snakemake.output.png)
+
+
+if "snakemake" in globals():
+    run_script(main, snakemake)  # noqa: F821

@@ -1,0 +1,15 @@
+"""Country similarity: the cosine of the countries' artist-play profiles (for soft re-ranking and
+the cultural distance of lists)."""
+
+import pandas as pd
+
+from lfmrec.countries import country_similarity
+from lfmrec.io import run_script, write_parquet
+
+
+def main(snakemake):
+    write_parquet(country_similarity(pd.read_parquet(snakemake.input.plays)), snakemake.output.similarity)
+
+
+if "snakemake" in globals():
+    run_script(main, snakemake)  # noqa: F821
