@@ -34,7 +34,9 @@ rule country_similarity:
 rule diversity:
     input:
         lists=expand("results/recommendations/{model}.parquet", model=MODELS),
+        per_user=expand("results/recommendations/{model}.per_user.parquet", model=MODELS),
         triples="results/data/triples.parquet",
+        users="results/data/users.parquet",
         artists="results/data/artists.parquet",
         truth=truth_file(),
     output:
@@ -43,6 +45,7 @@ rule diversity:
     params:
         models=MODELS,
         method=config["rerank"]["method"],
+        n=config["recommend"]["n"],
     log:
         "results/logs/diversity.log",
     script:

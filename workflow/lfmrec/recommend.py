@@ -92,9 +92,13 @@ def country_setup(users: pd.DataFrame, item_ids: np.ndarray, artists: pd.DataFra
                   similarity: pd.DataFrame | None = None) -> Countries:
     """Encode users' and artists' countries with one vocabulary and place the similarity in it.
 
-    ``similarity`` is the square table of :func:`lfmrec.countries.country_similarity`; countries
-    absent from it get similarity 0 to every other country (1 to themselves).
+    ``similarity`` is the square table of :func:`lfmrec.countries.country_similarity` (indexed by
+    country, or with the index as a ``country`` column as stored in
+    results/data/country_similarity.parquet); countries absent from it get similarity 0 to every
+    other country (1 to themselves).
     """
+    if similarity is not None and "country" in similarity.columns:
+        similarity = similarity.set_index("country")
     item_country_str = artists.set_index("artist_id")["country"].reindex(item_ids).to_numpy()
     index = similarity.index if similarity is not None else []
     codes = country_codes(users["country"], item_country_str, index)

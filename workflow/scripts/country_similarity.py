@@ -8,7 +8,8 @@ from lfmrec.io import run_script, write_parquet
 
 
 def main(snakemake):
-    write_parquet(country_similarity(pd.read_parquet(snakemake.input.plays)), snakemake.output.similarity)
+    # stored long-form friendly: a `country` column, then one column per country
+    write_parquet(country_similarity(pd.read_parquet(snakemake.input.plays)).reset_index(), snakemake.output.similarity)
 
 
 if "snakemake" in globals():

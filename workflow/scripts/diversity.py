@@ -13,7 +13,7 @@ from lfmrec.io import atomic_path, run_script, write_csv  # noqa: E402
 
 PANELS = [("foreign_share_true", "foreign share (planted truth)"), ("distinct_countries", "distinct countries per list"),
           ("country_entropy", "country entropy (bits)"), ("us_share", "share of US artists"),
-          ("local_bias", "local bias"), ("coverage", "catalogue coverage"),
+          ("local_bias_initial", "local bias before the rule"), ("local_bias", "local bias"), ("coverage", "catalogue coverage"),
           ("mean_popularity", "mean listeners of recommended artists")]
 
 
@@ -33,17 +33,34 @@ def plot(table: pd.DataFrame, path) -> None:
     plt.close(fig)
 
 
+def history_same_share(triples: pd.DataFrame, users: pd.DataFrame, artists: pd.DataFrame) -> pd.Series:
+    """Per user: share of the distinct artists in the history whose estimated country is the user's."""
+    country = artists.set_index("artist_id")["country"]
+    home = users.set_index("user_id")["country"]
+    same = (country.reindex(triples["artist_id"]).to_numpy() == home.reindex(triples["user_id"]).to_numpy())
+    return pd.Series(pd.array(same, dtype="boolean").fillna(False).astype(float), index=triples["user_id"].to_numpy()).groupby(level=0).mean()
+
+
+def local_bias_initial(per_user: pd.DataFrame, hist_share: pd.Series, n: int) -> float:
+    """Local bias of the initial top-n (before the country rule): same-country share of the initial
+    list (the deletions / n) minus that of the user's history."""
+    d = per_user.set_index("user_id")["deletions"] / n
+    return float((d - hist_share.reindex(d.index)).dropna().mean())
+
+
 def main(snakemake):
     triples = pd.read_parquet(snakemake.input.triples, columns=["user_id", "artist_id"])
     artists = pd.read_parquet(snakemake.input.artists, columns=["artist_id", "country"])
     truth = pd.read_parquet(snakemake.input.truth[0]) if snakemake.input.truth else None
+    hist_share = history_same_share(triples, pd.read_parquet(snakemake.input.users), artists)
     popularity = triples["artist_id"].value_counts()
     n_candidates = int(popularity.size)
     rows = []
-    for model, path in zip(snakemake.params.models, snakemake.input.lists):
+    for model, path, per_user in zip(snakemake.params.models, snakemake.input.lists, snakemake.input.per_user):
         lists = pd.read_parquet(path)
         rows.append({"model": model, "method": snakemake.params.method,
-                     **diversity(lists, triples, artists, popularity, n_candidates, truth)})
+                     **diversity(lists, triples, artists, popularity, n_candidates, truth),
+                     "local_bias_initial": local_bias_initial(pd.read_parquet(per_user), hist_share, snakemake.params.n)})
     table = pd.DataFrame(rows)
     write_csv(table, snakemake.output.csv)
     plot(table, snakemake.output.png)

@@ -29,9 +29,10 @@ def main(snakemake):
         with open(snakemake.input.params, "rb") as fh:
             blocks = iter_score_blocks(pickle.load(fh), user_ids, item_ids, p.block_users)
     else:
-        blocks = reference_blocks(snakemake.wildcards.model, train, user_ids, item_ids, p.seed, p.block_users)
+        blocks = reference_blocks(snakemake.wildcards.reference, train, user_ids, item_ids, p.seed, p.block_users)
     table = evaluate_fold(blocks, users, rows, item_ids, train, test, countries, p.n, p.sweep, p.pool)
-    log.info("%s fold %s, %d users:\n%s", snakemake.wildcards.model, snakemake.wildcards.fold, rows.size,
+    name = snakemake.wildcards.get("model") or snakemake.wildcards.get("reference")
+    log.info("%s fold %s, %d users:\n%s", name, snakemake.wildcards.fold, rows.size,
              table.to_string(index=False))
     write_csv(table, snakemake.output.ranking)
 
