@@ -39,6 +39,7 @@ TINY = {
         **{name: None for name in yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]},
         "baseline": {"algorithm": "BaselineOnly"},
         "mf_k5": {"algorithm": "SVD", "params": {"biased": False, "n_factors": 5, "n_epochs": 5}},
+        "mf_k5_native": {"algorithm": "SVD", "engine": "native", "params": {"biased": False, "n_factors": 5, "n_epochs": 5}},
         "knn_means_k10": {"algorithm": "KNNWithMeans", "params": {"k": 10}},
     },
     "report": {"users": [], "min_plays": 20},

@@ -128,3 +128,26 @@ def test_user_report_says_when_the_list_is_short():
     assert "**Only 1 candidates from other countries: the list is shorter than 10.**" in text
     assert "4 same-country artists deleted" in text
     assert "| 1 | 3 | Artist 3 | XX | 1.5000 |" in text
+
+
+def test_final_lists_follow_the_configured_reranker():
+    """soft with a huge lambda equals hard when every foreign similarity is 0; none keeps
+    same-country artists; calibrated lists keep the deletions of the initial top-n."""
+    t, users, artists = small_sample()
+    algo = build_algorithm({"algorithm": "BaselineOnly"}, 0)
+    algo.fit(build_trainset(t, rating_scale(t)))
+    params = params_from_surprise(algo)
+    hard, hard_pu = recommend_all(params, users, t, artists, n=5, block_users=7)
+    countries_ = sorted(set(artists["country"].dropna()) | set(users["country"]))
+    no_sim = pd.DataFrame(np.eye(len(countries_)), index=pd.Index(countries_, name="country"), columns=countries_)
+    soft, soft_pu = recommend_all(params, users, t, artists, n=5, block_users=7, method="soft", lam=1e6,
+                                  similarity=no_sim.reset_index())
+    pd.testing.assert_frame_equal(soft, hard)
+    pd.testing.assert_frame_equal(soft_pu, hard_pu)
+    plain, plain_pu = recommend_all(params, users, t, artists, n=5, block_users=7, method="none")
+    assert (plain["artist_country"] == plain["user_country"]).sum() == hard_pu["deletions"].sum() > 0
+    assert (plain_pu["deletions"] == hard_pu["deletions"]).all()
+    cal, cal_pu = recommend_all(params, users, t, artists, n=5, block_users=7, method="calibrated", lam=0.0,
+                                similarity=no_sim)
+    pd.testing.assert_frame_equal(cal, plain)  # lambda 0: pure score order
+    assert cal_pu["list_length"].tolist() == cal.groupby("user_id").size().reindex(users["user_id"], fill_value=0).tolist()

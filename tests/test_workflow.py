@@ -106,7 +106,13 @@ def test_foundation_outputs_match_the_raw_files(tiny_run):
 def test_phase_one_and_two_outputs(tiny_run):
     d = tiny_run / "results"
     metrics = pd.read_csv(d / "metrics.csv")
-    assert metrics["model"].tolist() == ["baseline", "baseline", "mf_k5", "mf_k5", "knn_means_k10", "knn_means_k10"]
+    assert metrics["model"].tolist() == ["baseline", "baseline", "mf_k5", "mf_k5", "mf_k5_native", "mf_k5_native",
+                                         "knn_means_k10", "knn_means_k10"]
+    # the native engine reproduces Surprise's SGD through the whole workflow
+    by_model = metrics.set_index(["model", "metric"])
+    folds = ["fold_1", "fold_2", "fold_3"]
+    np.testing.assert_allclose(by_model.loc[("mf_k5_native", "RMSE"), folds].to_numpy(float),
+                               by_model.loc[("mf_k5", "RMSE"), folds].to_numpy(float), rtol=0, atol=1e-9)
     assert list(metrics.columns)[3:] == ["fold_1", "fold_2", "fold_3", "mean", "std"]
     models = [m for m, spec in TINY["models"].items() if spec is not None]
     for model in models:
@@ -120,7 +126,7 @@ def test_phase_one_and_two_outputs(tiny_run):
 
     users = pd.read_parquet(d / "data/users.parquet")
     deletions = pd.read_csv(d / "deletions.csv")
-    assert deletions["users"].tolist() == [len(users)] * 3
+    assert deletions["users"].tolist() == [len(users)] * 4
     for model in models:
         lists = pd.read_parquet(d / f"recommendations/{model}.parquet")
         per_user = pd.read_parquet(d / f"recommendations/{model}.per_user.parquet")
@@ -133,6 +139,40 @@ def test_phase_one_and_two_outputs(tiny_run):
     snakemake(tiny_run, "--configfile", "test.yaml", "--report", "results/report.html")
     html = (d / "report.html").read_text(errors="replace")
     assert "metrics.csv" in html and "deletions" in html
+
+
+@pytest.mark.slow
+def test_beyond_the_paper_outputs(tiny_run):
+    d = tiny_run / "results"
+    models = [m for m, spec in TINY["models"].items() if spec is not None]
+    ranking = pd.read_csv(d / "ranking_metrics.csv")
+    assert ranking["model"].unique().tolist() == models + ["popular", "random"]
+    assert ranking["metric"].unique().tolist() == ["precision@n", "recall@n", "ndcg@n", "hit@n"]
+    ndcg = ranking[ranking["metric"] == "ndcg@n"].set_index("model")["mean"]
+    assert ndcg["popular"] > ndcg["random"] and ndcg["mf_k5_native"] == pytest.approx(ndcg["mf_k5"], abs=1e-12)
+
+    trade = pd.read_csv(d / "tradeoff.csv")
+    assert set(trade["method"]) == {"none", "hard", "soft", "calibrated"}
+    assert (trade.loc[trade["method"] == "hard", "foreign_share"] == 1).all()
+    none = trade[trade["method"] == "none"].set_index("model")
+    for method in ("soft", "calibrated"):  # lambda 0 is the plain top-n
+        zero = trade[(trade["method"] == method) & (trade["lambda"] == 0)].set_index("model")
+        pd.testing.assert_series_equal(zero["ndcg"], none["ndcg"])
+    assert (none["foreign_share"] < 1).all()
+
+    div = pd.read_csv(d / "diversity.csv")
+    assert div["model"].tolist() == models and (div["foreign_share_estimated"] == 1).all()
+    assert div["foreign_share_true"].between(0.5, 1).all() and (div["local_bias"] < 0).all()
+
+    est = pd.read_csv(d / "country_estimation.csv")
+    overall = est[est["scope"] == "all"].set_index(["estimator", "source"])
+    assert len(overall) == 12
+    # argmax over the sampled users is the estimate in artists.parquet: recompute its accuracy
+    artists = pd.read_parquet(d / "data/artists.parquet").set_index("artist_id")["country"].dropna()
+    truth = pd.read_parquet(d / "synthetic/truth_artists.parquet").set_index("artist_id")["home_country"]
+    mine = float((artists == truth.reindex(artists.index)).mean())
+    assert overall.loc[("argmax", "sample"), "accuracy"] == pytest.approx(mine)
+    assert overall.loc[("argmax", "sample"), "artists"] == len(artists)
 
 
 def update_readme() -> None:
