@@ -14,18 +14,19 @@ Exactness (scikit-surprise 1.1.5, read from its .pyx/.py sources):
   ``DataFrame.itertuples`` hands them to Surprise.
 - Every loop performs Surprise's floating-point operations on the same values in the same order
   (no fastmath, so no reassociation or fused multiply-add; Surprise's Cython has none either):
-  baselines (ALS: all ``bi`` then all ``bu`` per epoch; SGD), SVD (``pu`` then ``qi`` drawn with
-  ``np.random.RandomState(seed).normal``; ``global_mean = 0`` when unbiased) and the msd
-  similarity (squared differences summed item by item in ascending inner item id, raters in
-  ``ir`` order), so fitted arrays are bit-for-bit Surprise's.
+  baselines (ALS: all ``bi`` then all ``bu`` per epoch; SGD), SVD (``global_mean = 0`` when
+  unbiased; ``pu`` then ``qi`` drawn from ``np.random.RandomState(seed).normal``'s stream, which
+  :func:`_legacy_normals` reproduces) and the msd similarity (squared differences summed item by
+  item in ascending inner item id, raters in ``ir`` order, repeated pairs included), so the
+  fitted arrays are Surprise's bit for bit.
 - SVD's SGD trains a few users side by side (see :func:`_svd_sgd`): a rating reads and writes
   only ``bu[u], bi[i], pu[u], qi[i]``, and each runs after the previous ratings of its user and
-  of its item, so every update sees the values it sees in Surprise's sequential loop and the
-  result is bit-for-bit the same.
-- Predictions repeat ``estimate()`` term by term (``np.dot`` for the factor product, the same
-  BLAS call as Surprise), kNN neighbours are ``heapq.nlargest``'s stable top k (the earlier rater
-  in ``ir[i]`` wins a tie), summed in that order; fallbacks and clipping as in
-  ``AlgoBase.predict``. They equal ``algo.test()`` bit for bit for fits of either engine.
+  of its item, so every update sees the values it sees in Surprise's sequential loop.
+- Predictions repeat ``estimate()`` term by term: ``np.dot`` for the factor product (the BLAS
+  call Surprise makes; numba's and numpy's BLAS agree bit for bit here, elsewhere they may differ
+  by ~1e-16), kNN neighbours are ``heapq.nlargest``'s stable top k (the earlier rater in
+  ``ir[i]`` wins a tie) summed in that order, fallbacks and clipping as in
+  ``AlgoBase.predict``. This works for ScoringParams of either engine.
 """
 
 from __future__ import annotations
@@ -198,8 +199,7 @@ def _baseline_als(ur_ptr, ur_items, ur_ratings, ir_ptr, ir_users, ir_ratings, gl
 
 
 @njit(cache=True)
-def _baseline_sgd(ur_ptr, ur_items, ur_ratings, n_items, global_mean, n_epochs, reg,
-                  lr):
+def _baseline_sgd(ur_ptr, ur_items, ur_ratings, n_items, global_mean, n_epochs, reg, lr):
     """SGD over all_ratings(): ``err = r - (mu + bu + bi)``; ``b += lr * (err - reg * b)``."""
     n_users = ur_ptr.size - 1
     bu = np.zeros(n_users)
@@ -272,8 +272,7 @@ def _lane_dots(pu, qi, su, si, width):
 
 @njit(cache=True)
 def _svd_sgd(ur_ptr, ur_items, ur_ratings, bu, bi, pu, qi, n_epochs, global_mean, biased,
-             lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu,
-             reg_qi):
+             lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi):
     """Surprise's SVD SGD over all_ratings(), in place.
 
     Per rating: ``dot = sum_f qi[i,f]*pu[u,f]`` (f ascending), ``err = r - (mu + bu + bi + dot)``,
@@ -730,8 +729,8 @@ def predict_pairs(params: ScoringParams, user_raw: Iterable[Any],
 # Measured: default data fold (2,249 users, 7,033 items, 40,948 ratings): ALS 2.7 MB, SVD k100
 # 9.6 MB, KNNWithMeans 48.0 MB; synthetic 55,000 users x 295,580 items x 2.4 M ratings: SGD
 # baseline 84 MB, ALS 135 MB, MF k20 134 MB, SVD k100 359 MB; 8,000 users x 50,000 items x
-# 0.8 M ratings: KNNWithMeans 612 MB. The constants below reproduce these within 10 % (above).
-_BYTES_PER_RATING = 26  # ur arrays (int32 + float64), id codes, predict temporaries
+# 0.8 M ratings: KNNWithMeans 612 MB. The estimates are 0-40 % above these (never below).
+_BYTES_PER_RATING = 32  # ur arrays (int32 + float64), id codes, predict temporaries
 _BYTES_PER_RATING_ITEMS = 41  # + ir and ur-by-item arrays (ALS, kNN)
 _BYTES_PER_RATING_KNN = 49  # + ScoringParams' int64 copy of the raters
 _BYTES_PER_ID = 100  # raw -> inner dicts (Python ints) and id lookups, per user and per item
