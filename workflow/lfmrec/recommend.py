@@ -151,6 +151,7 @@ def recommend_block(
     deletions = np.bincount(r0[same], minlength=b)
     if final is not None:
         rows, cols = final(s)
+        s = s.copy()  # the lists may hold same-country entries: keep their scores in ``scores``
     _mask_home(s, user_country, item_country)
     n_foreign = np.count_nonzero(np.isfinite(s), axis=1)
     if final is not None:
