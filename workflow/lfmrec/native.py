@@ -270,6 +270,23 @@ def _lane_dots(pu, qi, su, si, width):
     return d0, d1, d2, d3
 
 
+@njit(cache=True, inline="always")
+def _sgd_step(u, i, r, dot, bu, bi, pu, qi, global_mean, biased,
+              lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi):
+    """One SGD update of Surprise's SVD for rating r of (u, i), given its dot product
+    ``qi[i] . pu[u]``: ``err = r - (mu + bu + bi + dot)``, biases (biased only), then factors with
+    the values before the update (matrix_factorization.pyx)."""
+    err = r - (global_mean + bu[u] + bi[i] + dot)
+    if biased:
+        bu[u] += lr_bu * (err - reg_bu * bu[u])
+        bi[i] += lr_bi * (err - reg_bi * bi[i])
+    for f in range(pu.shape[1]):
+        puf = pu[u, f]
+        qif = qi[i, f]
+        pu[u, f] += lr_pu * (err * qif - reg_pu * puf)
+        qi[i, f] += lr_qi * (err * puf - reg_qi * qif)
+
+
 @njit(fastmath={"reassoc", "nsz", "arcp"}, cache=True)
 def _dot_relaxed(qi, i, pu, u, n_factors):
     """``sum_f qi[i, f] * pu[u, f]`` with reassociation allowed (SIMD partial sums): differs from
@@ -292,15 +309,8 @@ def _svd_sgd_relaxed(ur_ptr, ur_items, ur_ratings, bu, bi, pu, qi, n_epochs, glo
         for u in range(ur_ptr.size - 1):
             for t in range(ur_ptr[u], ur_ptr[u + 1]):
                 i = ur_items[t]
-                err = ur_ratings[t] - (global_mean + bu[u] + bi[i] + _dot_relaxed(qi, i, pu, u, n_factors))
-                if biased:
-                    bu[u] += lr_bu * (err - reg_bu * bu[u])
-                    bi[i] += lr_bi * (err - reg_bi * bi[i])
-                for f in range(n_factors):
-                    puf = pu[u, f]
-                    qif = qi[i, f]
-                    pu[u, f] += lr_pu * (err * qif - reg_pu * puf)
-                    qi[i, f] += lr_qi * (err * puf - reg_qi * qif)
+                _sgd_step(u, i, ur_ratings[t], _dot_relaxed(qi, i, pu, u, n_factors), bu, bi, pu, qi,
+                          global_mean, biased, lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi)
 
 
 @njit(cache=True)
@@ -352,15 +362,8 @@ def _svd_sgd(ur_ptr, ur_items, ur_ratings, bu, bi, pu, qi, n_epochs, global_mean
             dots = _lane_dots(pu, qi, su, si, width)
             for j in range(width):
                 u, i = su[j], si[j]
-                err = ur_ratings[st[j]] - (global_mean + bu[u] + bi[i] + dots[j])
-                if biased:
-                    bu[u] += lr_bu * (err - reg_bu * bu[u])
-                    bi[i] += lr_bi * (err - reg_bi * bi[i])
-                for f in range(n_factors):
-                    puf = pu[u, f]
-                    qif = qi[i, f]
-                    pu[u, f] += lr_pu * (err * qif - reg_pu * puf)
-                    qi[i, f] += lr_qi * (err * puf - reg_qi * qif)
+                _sgd_step(u, i, ur_ratings[st[j]], dots[j], bu, bi, pu, qi, global_mean, biased,
+                          lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi)
                 done[i] += 1
             processed += width
 
