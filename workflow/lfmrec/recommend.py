@@ -100,7 +100,7 @@ def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return _merge(rows, cols, redo, r2, c2)
 
 
-def _mask_home(s: np.ndarray, user_country: np.ndarray, item_country: np.ndarray) -> None:
+def mask_home(s: np.ndarray, user_country: np.ndarray, item_country: np.ndarray) -> None:
     """Set every same-country entry of ``s`` to -inf, one country at a time (no dense mask)."""
     for code in np.unique(user_country[user_country >= 0]):
         rows = np.flatnonzero(user_country == code)
@@ -152,7 +152,7 @@ def recommend_block(
     if final is not None:
         rows, cols = final(s)
         s = s.copy()  # the lists may hold same-country entries: keep their scores in ``scores``
-    _mask_home(s, user_country, item_country)
+    mask_home(s, user_country, item_country)
     n_foreign = np.count_nonzero(np.isfinite(s), axis=1)
     if final is not None:
         return rows, cols, deletions, n_foreign

@@ -52,7 +52,7 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .recommend import top_n
+from .recommend import mask_home, top_n
 
 METHODS = ("none", "hard", "soft", "calibrated")
 ALPHA = 0.01
@@ -73,6 +73,19 @@ def similarity_lookup(similarity: np.ndarray, user_country: np.ndarray, item_cou
     out = sim[np.where(uc >= 0, uc, 0)][:, np.where(ic >= 0, ic, 0)]
     out[uc < 0, :] = 0.0
     out[:, ic < 0] = 0.0
+    return out
+
+
+def _soft_scores(scores: np.ndarray, uc: np.ndarray, ic: np.ndarray, sim: np.ndarray, lam: float) -> np.ndarray:
+    """``scores - lam * similarity_lookup(sim, uc, ic)``, one user country at a time (a gather of
+    one similarity row per country instead of a (b, m) fancy index)."""
+    out = np.array(scores, dtype=np.float64, copy=True)
+    known_item = ic >= 0
+    safe_ic = np.where(known_item, ic, 0)
+    for code in np.unique(uc[uc >= 0]):
+        rows = np.flatnonzero(uc == code)
+        penalty = np.where(known_item, sim[code][safe_ic], 0.0) * lam
+        out[rows] -= penalty
     return out
 
 
@@ -216,14 +229,15 @@ def rerank(
     if method == "none":
         return top_n(scores, n)
     if method == "hard":
-        home = (ic[None, :] == uc[:, None]) & (ic[None, :] >= 0)
-        return top_n(np.where(home, -np.inf, scores), n)
+        masked = np.array(scores, dtype=np.float64, copy=True)
+        mask_home(masked, uc, ic)
+        return top_n(masked, n)
     if method == "soft":
         if similarity is None:
             raise ValueError("method 'soft' needs a similarity matrix")
         if lam == 0:
             return top_n(scores, n)
-        return top_n(scores - lam * similarity_lookup(similarity, uc, ic), n)
+        return top_n(_soft_scores(scores, uc, ic, np.asarray(similarity, dtype=np.float64), lam), n)
     if method == "calibrated":
         if target is None:
             raise ValueError("method 'calibrated' needs a target country mix (history_target)")
