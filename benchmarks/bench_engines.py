@@ -160,7 +160,7 @@ def run_scale(raw: Path, scale: str, cores: int) -> tuple[pd.DataFrame, dict]:
             rows.append(row)
     summary = pd.read_json(work / "results/data/summary.json", typ="series")
     run = {"scale": scale, "targets": "all" if SCALES[scale][3] else "fold 1 + lists", "wall_s": round(wall, 1),
-           "peak_machine_memory_gb": round(peak, 2), "users": summary.get("users"), "triples": summary.get("triples")}
+           "peak_machine_memory_gb": round(peak, 2), "users": summary.get("users_with_country"), "triples": summary.get("triples")}
     return pd.DataFrame(rows), run
 
 
