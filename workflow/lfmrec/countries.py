@@ -614,15 +614,29 @@ def _entropy_bits(counts: pd.Series) -> pd.Series:
     return (-(p * np.log2(p))).groupby(level="user_id").sum()
 
 
+def history_same_share(history: pd.DataFrame, user_country: pd.Series, artists: pd.DataFrame) -> pd.Series:
+    """Per user of ``history`` (user_id, artist_id, ...): the share of the distinct artists played
+    whose estimated country (``artists``: artist_id, country) is the user's (``user_country``:
+    user_id -> country); unknown countries count as not the same."""
+    country = artists.drop_duplicates("artist_id").set_index("artist_id")["country"]
+    H = history[["user_id", "artist_id"]].drop_duplicates()
+    hc = pd.array(country.reindex(H["artist_id"]).to_numpy(), dtype="string")
+    uc = pd.array(user_country.reindex(H["user_id"]).to_numpy(), dtype="string")
+    same = pd.Series((hc == uc), index=H.index).fillna(False).astype(bool).astype(np.float64)
+    return same.groupby(H["user_id"]).mean()
+
+
 def diversity(lists: pd.DataFrame, history: pd.DataFrame, artists: pd.DataFrame,
-              popularity: pd.Series, n_candidates: int, truth: pd.DataFrame | None = None) -> dict:
+              popularity: pd.Series, n_candidates: int, truth: pd.DataFrame | None = None,
+              history_share: pd.Series | None = None) -> dict:
     """Country diversity of one model's final lists.
 
     ``lists``: user_id, user_country, rank, artist_id (its ``artist_country`` column is ignored:
     countries come from ``artists``, so lists can be judged under any estimator's labels);
     ``history``: the users' triples (user_id, artist_id, ...); ``artists``: artist_id, country
     (estimated; missing = unknown); ``popularity``: artist_id -> listeners in the sample (absent
-    = 0); ``truth``: artist_id, home_country, or None.
+    = 0); ``truth``: artist_id, home_country, or None; ``history_share``: the result of
+    :func:`history_same_share` when the caller already has it (the same for every model).
 
     Means over the users with a non-empty list unless stated:
 
@@ -671,12 +685,10 @@ def diversity(lists: pd.DataFrame, history: pd.DataFrame, artists: pd.DataFrame,
     else:
         foreign_share_true = np.nan
 
-    ucountry = L.drop_duplicates("user_id").set_index("user_id")["user_country"]
-    H = history[history["user_id"].isin(per_user.index)][["user_id", "artist_id"]].drop_duplicates()
-    hc = pd.array(country.reindex(H["artist_id"]).to_numpy(), dtype="string")
-    uc = pd.array(ucountry.reindex(H["user_id"]).to_numpy(), dtype="string")
-    hist_same = pd.Series((hc == uc), index=H.index).fillna(False).astype(bool).astype(np.float64)
-    hist_share = hist_same.groupby(H["user_id"]).mean()
+    if history_share is None:
+        ucountry = L.drop_duplicates("user_id").set_index("user_id")["user_country"]
+        history_share = history_same_share(history[history["user_id"].isin(per_user.index)], ucountry, artists)
+    hist_share = history_share
     bias = (per_user["same"] - hist_share.reindex(per_user.index)).dropna()
 
     return {

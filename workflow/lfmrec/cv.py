@@ -141,17 +141,22 @@ def run_fold(spec: dict, seed: int, train: pd.DataFrame, test: pd.DataFrame, sca
     return out, metrics, params
 
 
+def fold_columns(values) -> dict:
+    """fold_1..fold_k, mean and std (ddof=1; 0 for a single fold) of one metric's fold values."""
+    values = np.asarray(values, dtype=np.float64)
+    row = {f"fold_{k + 1}": v for k, v in enumerate(values)}
+    row["mean"] = float(values.mean())
+    row["std"] = float(values.std(ddof=1)) if values.size > 1 else 0.0
+    return row
+
+
 def metrics_table(fold_metrics: dict[str, list[dict]], models: dict) -> pd.DataFrame:
     """The paper's table: one row per model and metric with fold_1..fold_k, mean and std (ddof=1)."""
     rows = []
     for name, per_fold in fold_metrics.items():
         for metric in ("rmse", "mae"):
-            values = np.array([m[metric] for m in per_fold], dtype=np.float64)
             row = {"model": name, "params": describe_params(models[name]), "metric": metric.upper()}
-            row.update({f"fold_{k + 1}": v for k, v in enumerate(values)})
-            row["mean"] = float(values.mean())
-            row["std"] = float(values.std(ddof=1)) if values.size > 1 else 0.0
-            rows.append(row)
+            rows.append({**row, **fold_columns([m[metric] for m in per_fold])})
     return pd.DataFrame(rows)
 
 

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from . import ranking, rerank
-from .recommend import Countries
+from .cv import fold_columns
+from .recommend import Countries, pair_matrix
 
 REFERENCES = ("popular", "random")
 
@@ -61,8 +62,8 @@ def evaluate_fold(
     """Metrics of every lister for the users ``rows`` (indices into ``users``), whose score blocks
     ``blocks`` yields in that order over ``item_ids``."""
     user_ids = users["user_id"].to_numpy(np.int64)[rows]
-    sub = Countries(c.user_country[rows], c.item_country, c.similarity)
-    history = ranking.pair_matrix(train, users["user_id"].to_numpy(np.int64), item_ids)
+    sub = Countries(c.user_country[rows], c.item_country, c.similarity, c.item_labels)
+    history = pair_matrix(train, users["user_id"].to_numpy(np.int64), item_ids)
     # the target needs the global mix of all users (fallback), then the evaluated users' rows
     target = rerank.history_target(history, c.user_country, c.item_country, c.similarity.shape[0])[rows]
     named = {f"{m} {lam!r}": (m, lam, fn) for (m, lam), fn in listers(sweep, n, sub, target, pool).items()}
@@ -93,12 +94,8 @@ def fold_table(per_fold: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
     for model, tables in per_fold.items():
         plain = [t[t["method"] == "none"].iloc[0] for t in tables]
         for metric in ranking.METRICS:
-            values = np.array([float(p[metric]) for p in plain])
-            row = {"model": model, "metric": f"{metric}@n"}
-            row.update({f"fold_{k + 1}": v for k, v in enumerate(values)})
-            row["mean"] = float(values.mean())
-            row["std"] = float(values.std(ddof=1)) if values.size > 1 else 0.0
-            out.append(row)
+            values = [float(p[metric]) for p in plain]
+            out.append({"model": model, "metric": f"{metric}@n", **fold_columns(values)})
     return pd.DataFrame(out)
 
 

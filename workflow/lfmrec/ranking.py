@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .recommend import top_n
+from .recommend import pair_matrix, top_n  # noqa: F401 (pair_matrix is part of this API)
 
 METRICS = ("precision", "recall", "ndcg", "hit")
 DEFAULT_BLOCK_USERS = 256
@@ -141,21 +141,6 @@ def random_scores(seed: int, user_ids, item_ids, block_users: int = DEFAULT_BLOC
 
 # ---------------------------------------------------------------------------------------------
 # evaluation of one model on one fold
-
-
-def pair_matrix(pairs: pd.DataFrame, user_ids, item_ids) -> sp.csr_matrix:
-    """Boolean (len(user_ids), len(item_ids)) CSR, True at the (user_id, artist_id) pairs.
-
-    Pairs whose user or artist is not in ``user_ids`` / ``item_ids`` are dropped.
-    """
-    u = pd.Index(np.asarray(user_ids)).get_indexer(pairs["user_id"].to_numpy())
-    i = pd.Index(np.asarray(item_ids)).get_indexer(pairs["artist_id"].to_numpy())
-    ok = (u >= 0) & (i >= 0)
-    mat = sp.csr_matrix(
-        (np.ones(int(ok.sum()), dtype=bool), (u[ok], i[ok])), shape=(len(user_ids), len(item_ids))
-    )
-    mat.sum_duplicates()
-    return mat
 
 
 def plain_top_n(n: int) -> Lister:

@@ -167,6 +167,21 @@ def recommend_block(
     return (*_merge(rows, cols, redo, *(_top_n_exact(s[redo], n) if redo.size else (None, None))), deletions, n_foreign)
 
 
+def pair_matrix(pairs: pd.DataFrame, user_ids, item_ids) -> sp.csr_matrix:
+    """Boolean (len(user_ids), len(item_ids)) CSR, True at the (user_id, artist_id) pairs.
+
+    Pairs whose user or artist is not in ``user_ids`` / ``item_ids`` are dropped.
+    """
+    u = pd.Index(np.asarray(user_ids)).get_indexer(pairs["user_id"].to_numpy())
+    i = pd.Index(np.asarray(item_ids)).get_indexer(pairs["artist_id"].to_numpy())
+    ok = (u >= 0) & (i >= 0)
+    mat = sp.csr_matrix(
+        (np.ones(int(ok.sum()), dtype=bool), (u[ok], i[ok])), shape=(len(user_ids), len(item_ids))
+    )
+    mat.sum_duplicates()
+    return mat
+
+
 @dataclass
 class Countries:
     """Country codes of users and candidate items, and the (C, C) similarity in that coding."""
@@ -174,6 +189,7 @@ class Countries:
     user_country: np.ndarray
     item_country: np.ndarray
     similarity: np.ndarray
+    item_labels: np.ndarray  # the items' country strings (missing: <NA>), for the outputs
 
 
 def country_setup(users: pd.DataFrame, item_ids: np.ndarray, artists: pd.DataFrame,
@@ -195,7 +211,7 @@ def country_setup(users: pd.DataFrame, item_ids: np.ndarray, artists: pd.DataFra
         known = encode(index, codes)
         sim[np.ix_(known, known)] = similarity.to_numpy(np.float64)
         np.fill_diagonal(sim, 1.0)
-    return Countries(encode(users["country"], codes), encode(item_country_str, codes), sim)
+    return Countries(encode(users["country"], codes), encode(item_country_str, codes), sim, item_country_str)
 
 
 def country_codes(*columns: Iterable) -> dict[str, int]:
@@ -246,18 +262,10 @@ def recommend_all(
     from .scoring import iter_score_blocks
 
     item_ids = np.sort(triples["artist_id"].unique())  # candidates: artists rated in the sample
-    item_country_str = artists.set_index("artist_id")["country"].reindex(item_ids).to_numpy()
     c = country_setup(users, item_ids, artists, similarity)
     item_country, user_country = c.item_country, c.user_country
     user_ids = users["user_id"].to_numpy(np.int64)
-
-    row_of = pd.Series(np.arange(user_ids.size), index=user_ids)
-    col_of = pd.Series(np.arange(item_ids.size), index=item_ids)
-    t = triples[triples["user_id"].isin(row_of.index)]
-    played = sp.csr_matrix(
-        (np.ones(len(t)), (row_of[t["user_id"]].to_numpy(), col_of[t["artist_id"]].to_numpy())),
-        shape=(user_ids.size, item_ids.size),
-    )
+    played = pair_matrix(triples, user_ids, item_ids)
 
     target = None
     if method == "calibrated":
@@ -281,7 +289,7 @@ def recommend_all(
             "user_country": pd.array(users["country"].to_numpy()[rec["row"].to_numpy(np.int64)], dtype="string"),
             "rank": rec["rank"].to_numpy(np.int64),
             "artist_id": item_ids[rec["col"].to_numpy(np.int64)].astype(np.int64),
-            "artist_country": pd.array(item_country_str[rec["col"].to_numpy(np.int64)], dtype="string"),
+            "artist_country": pd.array(c.item_labels[rec["col"].to_numpy(np.int64)], dtype="string"),
             "score": rec["score"].to_numpy(np.float64),
         }
     )

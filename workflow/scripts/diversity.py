@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lfmrec.countries import diversity  # noqa: E402
+from lfmrec.countries import diversity, history_same_share  # noqa: E402
 from lfmrec.io import atomic_path, run_script, write_csv  # noqa: E402
 
 PANELS = [("foreign_share_true", "foreign share (planted truth)"), ("distinct_countries", "distinct countries per list"),
@@ -33,14 +33,6 @@ def plot(table: pd.DataFrame, path) -> None:
     plt.close(fig)
 
 
-def history_same_share(triples: pd.DataFrame, users: pd.DataFrame, artists: pd.DataFrame) -> pd.Series:
-    """Per user: share of the distinct artists in the history whose estimated country is the user's."""
-    country = artists.set_index("artist_id")["country"]
-    home = users.set_index("user_id")["country"]
-    same = (country.reindex(triples["artist_id"]).to_numpy() == home.reindex(triples["user_id"]).to_numpy())
-    return pd.Series(pd.array(same, dtype="boolean").fillna(False).astype(float), index=triples["user_id"].to_numpy()).groupby(level=0).mean()
-
-
 def local_bias_initial(per_user: pd.DataFrame, hist_share: pd.Series, n: int) -> float:
     """Local bias of the initial top-n (before the country rule): same-country share of the initial
     list (the deletions / n) minus that of the user's history."""
@@ -52,14 +44,15 @@ def main(snakemake):
     triples = pd.read_parquet(snakemake.input.triples, columns=["user_id", "artist_id"])
     artists = pd.read_parquet(snakemake.input.artists, columns=["artist_id", "country"])
     truth = pd.read_parquet(snakemake.input.truth[0]) if snakemake.input.truth else None
-    hist_share = history_same_share(triples, pd.read_parquet(snakemake.input.users), artists)
+    users = pd.read_parquet(snakemake.input.users)
+    hist_share = history_same_share(triples, users.set_index("user_id")["country"], artists)
     popularity = triples["artist_id"].value_counts()
     n_candidates = int(popularity.size)
     rows = []
     for model, path, per_user in zip(snakemake.params.models, snakemake.input.lists, snakemake.input.per_user):
         lists = pd.read_parquet(path)
         rows.append({"model": model, "method": snakemake.params.method,
-                     **diversity(lists, triples, artists, popularity, n_candidates, truth),
+                     **diversity(lists, triples, artists, popularity, n_candidates, truth, hist_share),
                      "local_bias_initial": local_bias_initial(pd.read_parquet(per_user), hist_share, snakemake.params.n)})
     table = pd.DataFrame(rows)
     write_csv(table, snakemake.output.csv)
