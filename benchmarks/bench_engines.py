@@ -2,8 +2,10 @@
 
 For each scale it runs the real workflow with Snakemake in its own working directory
 (results/bench/engines/<scale>/), on the raw files of the ``full`` synthetic universe, with every
-model configured twice (``<model>_surprise`` and ``<model>_native``), and collects the jobs'
-Snakemake benchmark files (wall s, CPU s, peak RSS) per stage and model:
+model configured twice (``<model>_surprise`` and ``<model>_native``), and collects per stage and
+model the job's wall time (Snakemake's benchmark file) and its CPU time and peak RSS (exact, from
+the ``resources:`` line every script writes at the end of its log; Snakemake's sampled
+``cpu_time`` misses most of a job of a few seconds):
 
 - ``cv_fold``: fit on the training part of fold 1 and predict its test part (one fold of five);
   ``engine_s`` is the engine's own time for it (fit, including Surprise's Trainset, + predict, from
@@ -47,6 +49,8 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "workflow"))
+from lfmrec.io import read_usage  # noqa: E402
 BASE = yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]
 FACTOR_MODELS = ["baseline", "mf_k20", "mf_k100", "svd_k100"]
 KNN_MODELS = ["knn_basic_k40", "knn_means_k50"]
@@ -151,9 +155,9 @@ def run_scale(raw: Path, scale: str, cores: int) -> tuple[pd.DataFrame, dict]:
             if not tsv.exists():
                 continue
             b = pd.read_csv(tsv, sep="\t")
+            usage = read_usage(work / "results/logs" / pattern.format(model=model_name(model, engine)).replace(".tsv", ".log"))
             row = {"scale": scale, "stage": stage, "model": model, "engine": engine,
-                   "wall_s": float(b["s"].iat[0]), "cpu_s": float(b["cpu_time"].iat[0]),
-                   "peak_rss_gb": float(b["max_rss"].iat[0]) / 1024}
+                   "wall_s": float(b["s"].iat[0]), "cpu_s": usage["cpu_s"], "peak_rss_gb": usage["peak_rss_gb"]}
             if stage == "cv_fold":
                 fold = json.loads((work / f"results/cv/{model_name(model, engine)}/fold0.json").read_text())
                 row["engine_s"] = fold["fit_seconds"] + fold["predict_seconds"]

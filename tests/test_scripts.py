@@ -73,3 +73,17 @@ def test_run_script_turns_input_errors_into_one_line_and_exit_1(tmp_path, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["ERROR: data/x.txt: line 3 is malformed (fix: fix the file)"]
     assert "line 3 is malformed" in (tmp_path / "x.log").read_text()
+
+
+def test_usage_line_round_trips_through_a_log(tmp_path):
+    from lfmrec.io import read_usage, usage_line
+
+    line = usage_line()
+    wall, cpu, peak = (float(part.split("=")[1]) for part in line.split()[1:])
+    assert wall > 0 and cpu > 0 and 0.01 < peak < 64  # this test process: imported numpy and pandas
+    log = tmp_path / "job.log"
+    log.write_text("2026 x INFO start\n2026 x INFO resources: wall_s=1.5 cpu_s=0.25 peak_rss_gb=0.125\n"
+                   f"2026 x INFO {line}\n")
+    assert read_usage(log) == {"wall_s": wall, "cpu_s": cpu, "peak_rss_gb": peak}  # the last line wins
+    log.write_text("2026 x ERROR stopped\n")
+    assert read_usage(log) == {}

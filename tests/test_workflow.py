@@ -135,6 +135,12 @@ def test_phase_one_and_two_outputs(tiny_run):
         assert deletions.set_index("model").loc[model, "deletions"] == per_user["deletions"].sum()
     reports = sorted((d / "reports").glob("user_*.md"))
     assert len(reports) == 3
+    # every script's log ends with its own resource use, which the engines benchmark reads
+    from lfmrec.io import read_usage
+
+    usage = read_usage(d / "logs/cv/mf_k5_native/fold0.log")
+    assert set(usage) == {"wall_s", "cpu_s", "peak_rss_gb"}
+    assert 0.1 < usage["wall_s"] < 120 and 0.1 < usage["cpu_s"] < 600 and 0.03 < usage["peak_rss_gb"] < 4
     assert "## knn_means_k10: top 10 from other countries" in reports[0].read_text()
     snakemake(tiny_run, "--configfile", "test.yaml", "--report", "results/report.html")
     html = (d / "report.html").read_text(errors="replace")

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import resource
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -73,3 +76,35 @@ def run_script(main: Callable, smk) -> None:
     except InputError as err:
         logging.getLogger(smk.rule).error(str(err))
         sys.exit(1)
+    logging.getLogger(smk.rule).info(usage_line())
+
+
+def usage_line() -> str:
+    """The script process's own resource use so far, from the kernel (``getrusage``, ``/proc``).
+
+    Snakemake's benchmark ``cpu_time`` is sampled, so it is coarse for jobs of a few seconds; this
+    line is exact: wall seconds since the process started (Python start-up and imports included),
+    CPU seconds of every thread (user + system), and the peak resident set size.
+    """
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return (f"resources: wall_s={process_wall_s():.2f} cpu_s={ru.ru_utime + ru.ru_stime:.2f} "
+            f"peak_rss_gb={ru.ru_maxrss / 2**20:.3f}")
+
+
+def process_wall_s() -> float:
+    """Seconds since this process started (Linux ``/proc``; since the module's import elsewhere)."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return time.perf_counter() - _IMPORTED
+
+
+_IMPORTED = time.perf_counter()
+
+
+def read_usage(log_file: str | Path) -> dict[str, float]:
+    """The figures of :func:`usage_line` from a script's log; empty if the job did not finish."""
+    found = re.findall(r"resources: (wall_s=\S+ cpu_s=\S+ peak_rss_gb=\S+)", Path(log_file).read_text())
+    return {k: float(v) for k, v in (kv.split("=") for kv in found[-1].split())} if found else {}
