@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from lfmrec.cv import build_trainset, rating_scale
 from lfmrec.errors import InputError
 from lfmrec.models import build_algorithm
-from lfmrec.recommend import recommend_all, recommend_block, top_n
+from lfmrec.recommend import foreign_top_n, recommend_all, recommend_block, top_n
 from lfmrec.report import choose_report_users, user_report
 from lfmrec.scoring import params_from_surprise
 
@@ -56,6 +56,48 @@ def test_fewer_foreign_candidates_than_n_gives_a_shorter_list():
     assert ITEMS[cols].tolist() == [50, 40, 20]  # only the three non-US artists
     assert foreign.tolist() == [3]
     assert deletions.tolist() == [2]  # initial top 5: 60 US, 50, 40, 30 US, 20
+
+
+def reference_lists(scores, played, uc, ic, n):
+    """Row by row with a full sort: the n best (value desc, column asc) finite unplayed entries,
+    the n best foreign ones, the deletions and the foreign count."""
+    P = played.toarray() != 0
+    out = {"all": [], "foreign": [], "deletions": [], "n_foreign": []}
+    for r in range(scores.shape[0]):
+        ok = np.isfinite(scores[r]) & ~P[r]
+        foreign = ok & ((uc[r] < 0) | (ic != uc[r]))
+        for key, mask in (("all", ok), ("foreign", foreign)):
+            cols = np.flatnonzero(mask)
+            out[key].append(cols[np.lexsort((cols, -scores[r, cols]))][:n].tolist())
+        out["deletions"].append(int(sum(uc[r] >= 0 and ic[c] == uc[r] for c in out["all"][-1])))
+        out["n_foreign"].append(int(foreign.sum()))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("n", [1, 10, 37])
+def test_one_pass_selection_equals_a_full_sort(seed, n):
+    rng = np.random.default_rng(seed)
+    b, m = 23, 3001
+    scores = rng.integers(0, 40, size=(b, m)) / 8.0  # heavy ties
+    scores[rng.random((b, m)) < 0.05] = -np.inf
+    scores[rng.random((b, m)) < 0.01] = np.nan
+    scores[rng.random((b, m)) < 0.01] = np.inf
+    scores[3] = -np.inf  # a row with nothing to recommend
+    scores[4, 7:] = -np.inf  # a row with fewer than n candidates
+    played = sp.random(b, m, density=0.02, format="csr", random_state=seed)
+    uc = rng.integers(-1, 4, size=b)
+    ic = rng.integers(-1, 4, size=m)
+    want = reference_lists(scores, played, uc, ic, n)
+    rows, cols, deletions, foreign = recommend_block(scores, played, uc, ic, n)
+    assert [cols[rows == r].tolist() for r in range(b)] == want["foreign"]
+    assert deletions.tolist() == want["deletions"] and foreign.tolist() == want["n_foreign"]
+    no_played = np.where(played.toarray() != 0, -np.inf, scores)
+    rows, cols = top_n(no_played, n)
+    assert [cols[rows == r].tolist() for r in range(b)] == want["all"]
+    assert np.all(np.diff(rows) >= 0)
+    rows, cols = foreign_top_n(no_played, n, uc, ic)
+    assert [cols[rows == r].tolist() for r in range(b)] == want["foreign"]
 
 
 def small_sample(seed=0, n_users=40, n_items=60, n=400):

@@ -52,7 +52,7 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .recommend import mask_home, top_n
+from .recommend import foreign_top_n, top_n
 
 METHODS = ("none", "hard", "soft", "calibrated")
 ALPHA = 0.01
@@ -229,9 +229,7 @@ def rerank(
     if method == "none":
         return top_n(scores, n)
     if method == "hard":
-        masked = np.array(scores, dtype=np.float64, copy=True)
-        mask_home(masked, uc, ic)
-        return top_n(masked, n)
+        return foreign_top_n(scores, n, uc, ic)
     if method == "soft":
         if similarity is None:
             raise ValueError("method 'soft' needs a similarity matrix")
