@@ -38,7 +38,10 @@ from typing import Any, Iterable, Mapping
 import numba
 import numpy as np
 import pandas as pd
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from .errors import InputError
 from .scoring import ScoringParams
@@ -287,19 +290,56 @@ def _sgd_step(u, i, r, dot, bu, bi, pu, qi, global_mean, biased,
         qi[i, f] += lr_qi * (err * puf - reg_qi * qif)
 
 
+@intrinsic
+def _prefetch_row(typingctx, arr, row):
+    """Ask the CPU to start loading row ``row`` of the 2-D C-contiguous ``arr`` into its caches
+    (``llvm.prefetch``, one per 64-byte line). A hint only: no value computed anywhere changes."""
+    sig = types.void(arr, types.intp)
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ncols = builder.extract_value(ary.shape, 1)
+        start = builder.gep(ary.data, [builder.mul(args[1], ncols)])
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [start.type, i32, i32, i32]), "llvm.prefetch.p0")
+        itemsize = context.get_abi_sizeof(context.get_data_type(signature.args[0].dtype))
+        size = builder.mul(ncols, ir.Constant(ncols.type, itemsize))
+        with cgutils.for_range_slice(builder, ir.Constant(ncols.type, 0), size, ir.Constant(ncols.type, 64)) as (off, _):
+            line = builder.gep(builder.bitcast(start, byte_ptr), [off])
+            # read access, keep in all cache levels, data cache
+            builder.call(fn, [builder.bitcast(line, start.type), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+# How many ratings ahead the SGD prefetches the item factors: at LFM-1b scale qi does not fit in
+# the caches and each rating's qi row would otherwise be a cache miss (measured 1.75x faster at
+# 185,073 items x 100 factors; 2-8 ahead all did as well).
+_PREFETCH_AHEAD = 4
+
+
 @njit(fastmath={"reassoc", "nsz", "arcp", "contract"}, cache=True)
 def _svd_sgd_relaxed(ur_ptr, ur_items, ur_ratings, bu, bi, pu, qi, n_epochs, global_mean, biased,
                      lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi):
     """Surprise's SVD SGD over all_ratings() in order, in place, with the floating-point
     operations free to be reassociated and fused (SIMD dot products and updates, FMA): the same
     updates as :func:`_svd_sgd` in the same order, different in the last bits only (fitted factors
-    within ~1e-15 of Surprise's on the default data) and about 2.5x faster. The update is written
+    within ~1e-15 of Surprise's on the default data) and about 2.5x faster. The item factors of
+    the rating _PREFETCH_AHEAD places ahead and the next user's factors are prefetched. The update is written
     out here rather than shared with the exact kernel because numba's fastmath is per function."""
     n_factors = pu.shape[1]
+    n_users, n = ur_ptr.size - 1, ur_items.size
     for _ in range(n_epochs):
-        for u in range(ur_ptr.size - 1):
+        for u in range(n_users):
+            if u + 1 < n_users:
+                _prefetch_row(pu, u + 1)
             for t in range(ur_ptr[u], ur_ptr[u + 1]):
                 i = ur_items[t]
+                if t + _PREFETCH_AHEAD < n:
+                    _prefetch_row(qi, ur_items[t + _PREFETCH_AHEAD])
                 dot = 0.0
                 for f in range(n_factors):
                     dot += qi[i, f] * pu[u, f]
