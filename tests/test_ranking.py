@@ -89,6 +89,12 @@ def test_evaluate_by_hand_with_ties_and_exclusions(size):
     assert row["recall"] == pytest.approx(0.75)
     assert row["ndcg"] == pytest.approx((1 / (1 + L2) + L2) / 2)  # 0.6220
     assert row["hit"] == pytest.approx(1.0)
+    # the caller's training matrix instead of the pairs gives the same result
+    train = ranking.pair_matrix(TRAIN, USERS, ITEMS)
+    again = ranking.evaluate(blocks(SCORES, size), USERS, ITEMS, train, TEST, n=2)
+    pd.testing.assert_frame_equal(again.drop(columns="seconds"), out.drop(columns="seconds"))
+    with pytest.raises(ValueError, match="train matrix has shape"):
+        ranking.evaluate(blocks(SCORES, size), USERS, ITEMS, train[:2], TEST, n=2)
 
 
 def test_evaluate_several_listers_and_country_stats():

@@ -68,7 +68,7 @@ def evaluate_fold(
     target = rerank.history_target(history, c.user_country, c.item_country, c.similarity.shape[0])[rows]
     named = {f"{m} {lam!r}": (m, lam, fn) for (m, lam), fn in listers(sweep, n, sub, target, pool).items()}
     table = ranking.evaluate(
-        blocks, user_ids, item_ids, train, test, n=n,
+        blocks, user_ids, item_ids, history[rows], test, n=n,
         listers={name: fn for name, (_, _, fn) in named.items()},
         user_country=sub.user_country, item_country=sub.item_country, similarity=sub.similarity,
     )

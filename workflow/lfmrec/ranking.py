@@ -156,7 +156,7 @@ def evaluate(
     score_blocks: Iterable[tuple[int, np.ndarray]],
     user_ids,
     item_ids,
-    train_pairs: pd.DataFrame,
+    train_pairs: pd.DataFrame | sp.spmatrix,
     test_pairs: pd.DataFrame,
     n: int = 10,
     listers: Mapping[str, Lister] | None = None,
@@ -170,7 +170,8 @@ def evaluate(
     ``score_blocks`` yields ``(start, scores)`` over ``user_ids`` x ``item_ids`` (as
     :func:`lfmrec.scoring.iter_score_blocks` with the same ids and order); ``item_ids`` must be
     ascending (ties break by artist_id). ``train_pairs`` / ``test_pairs`` are DataFrames with
-    user_id and artist_id of the fold's training / test part. Candidates of a user are the
+    user_id and artist_id of the fold's training / test part (``train_pairs`` may instead be its
+    :func:`pair_matrix` over ``user_ids`` x ``item_ids``, when the caller has it). Candidates of a user are the
     items not in their training pairs; test pairs outside ``item_ids`` are ignored; users with no
     test pair in ``item_ids`` are not evaluated (and are skipped before any lister runs).
 
@@ -191,7 +192,12 @@ def evaluate(
         raise ValueError("item_ids must be strictly ascending (ties break by artist_id)")
     user_ids = np.asarray(user_ids)
     listers = dict(listers) if listers is not None else {"top_n": plain_top_n(n)}
-    train = pair_matrix(train_pairs, user_ids, item_ids)
+    if sp.issparse(train_pairs):
+        if train_pairs.shape != (user_ids.size, item_ids.size):
+            raise ValueError(f"train matrix has shape {train_pairs.shape}, expected ({user_ids.size}, {item_ids.size})")
+        train = sp.csr_matrix(train_pairs)
+    else:
+        train = pair_matrix(train_pairs, user_ids, item_ids)
     test = pair_matrix(test_pairs, user_ids, item_ids)
     evaluated = np.diff(test.indptr) > 0
     with_stats = user_country is not None and item_country is not None
