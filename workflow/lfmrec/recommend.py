@@ -142,8 +142,8 @@ def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     Excluded entries are -inf (NaN and +inf are excluded too). Returns (rows, cols) of the selected
     entries, ordered by row then rank; a row with fewer than n finite scores yields fewer entries.
 
-    One compiled pass per row that keeps the row's n best so far (no sort, no partition, no
-    temporaries of the row's size).
+    A compiled scan of each row that keeps the row's n best so far (see :func:`_select`): no
+    sort, no partition, no temporaries of the row's size.
     """
     all_cols, all_len, *_ = _run_select(scores, n, None, None, None, True, False)
     return _lists(all_cols, all_len)
