@@ -12,7 +12,7 @@ sys.path.insert(0, LIB)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (LIB, os.environ.get("PYTHONPATH")) if p)
 
 from lfmrec.errors import InputError
-from lfmrec.models import validate_models
+from lfmrec.models import fit_job_mb, scoring_job_mb, validate_models
 
 
 validate(config, schema="../config/schema.yaml")
@@ -86,3 +86,41 @@ def all_outputs():
         "results/diversity.csv",
         "results/plots/diversity.png",
     ] + (["results/country_estimation.csv", "results/plots/country_estimation.png"] if truth_file() else [])
+
+
+# Memory of the heavy jobs (resources: mem_mb), so that `snakemake --resources mem_mb=16000` never
+# runs jobs together whose needs add up to more. Snakemake evaluates these again right before it
+# schedules a job, when its input exists; before that (dry runs of a fresh run) they are a
+# placeholder of 1000.
+_DATA_SIZES = {}
+
+
+def data_sizes(triples):
+    """(users, artists, triples) of a triples file, read once per version of the file."""
+    path = Path(triples)
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _DATA_SIZES:
+        import pandas as pd
+
+        t = pd.read_parquet(path, columns=["user_id", "artist_id"])
+        _DATA_SIZES[key] = (int(t["user_id"].nunique()), int(t["artist_id"].nunique()), len(t))
+    return _DATA_SIZES[key]
+
+
+def fit_mem_mb(wildcards, input):
+    if not Path(input.triples).exists():
+        return 1000
+    return fit_job_mb(config["models"][wildcards.model], *data_sizes(input.triples))
+
+
+def scoring_mem_mb(model_input=None):
+    def mem_mb(wildcards, input):
+        if not Path(input.triples).exists():
+            return 1000
+        _, artists, triples = data_sizes(input.triples)
+        model = Path(input[model_input]) if model_input else None
+        model_bytes = model.stat().st_size if model is not None and model.exists() else 0
+        spec = config["models"].get(wildcards.model) if "model" in wildcards.keys() else None
+        return scoring_job_mb(spec, model_bytes, artists, triples, config["recommend"]["block_users"])
+
+    return mem_mb

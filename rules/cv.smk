@@ -27,6 +27,8 @@ rule cv_fold:
         spec=lambda wc: config["models"][wc.model],
         seed=config["model_seed"],
         max_memory_gb=config["resources"]["max_memory_gb"],
+    resources:
+        mem_mb=fit_mem_mb,
     log:
         "results/logs/cv/{model}/fold{fold}.log",
     benchmark:

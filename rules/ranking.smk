@@ -30,6 +30,8 @@ rule rank_fold:
         ranking="results/cv/{model}/fold{fold}.ranking.csv",
     params:
         **ranking_params(),
+    resources:
+        mem_mb=scoring_mem_mb("params"),
     log:
         "results/logs/cv/{model}/fold{fold}.ranking.log",
     benchmark:
@@ -47,6 +49,8 @@ rule rank_reference:
         reference="|".join(REFERENCES),
     params:
         **ranking_params(),
+    resources:
+        mem_mb=scoring_mem_mb(),
     log:
         "results/logs/cv/{reference}/fold{fold}.ranking.log",
     script:

@@ -10,6 +10,8 @@ rule fit_full:
         spec=lambda wc: config["models"][wc.model],
         seed=config["model_seed"],
         max_memory_gb=config["resources"]["max_memory_gb"],
+    resources:
+        mem_mb=fit_mem_mb,
     log:
         "results/logs/fit_full/{model}.log",
     benchmark:
@@ -34,6 +36,8 @@ rule recommend:
         method=config["rerank"]["method"],
         lam=config["rerank"]["lambda"],
         pool=config["rerank"]["pool"],
+    resources:
+        mem_mb=scoring_mem_mb("model"),
     log:
         "results/logs/recommend/{model}.log",
     benchmark:

@@ -196,3 +196,30 @@ def update_readme() -> None:
 if __name__ == "__main__" and "--update-readme" in sys.argv:
     sys.path.insert(0, str(ROOT / "workflow"))
     update_readme()
+
+
+@pytest.mark.slow
+def test_heavy_jobs_declare_their_memory(tiny_run):
+    """cv_fold, fit_full, recommend and rank_* declare mem_mb from the data's sizes, so that
+    `--resources mem_mb=...` caps the memory of the jobs running together."""
+    from lfmrec.models import fit_job_mb, scoring_job_mb
+
+    out = snakemake(tiny_run, "--configfile", "test.yaml", "-n", "--forcerun", "cv_fold", "recommend", "rank_fold",
+                    "--until", "results/cv/knn_means_k10/fold1.ranking.csv", "results/recommendations/knn_means_k10.parquet").stdout
+    mem = {}
+    for block in out.split("\nrule ")[1:]:
+        rule = block.split(":", 1)[0]
+        wc = re.search(r"wildcards: (.*)", block)
+        m = re.search(r"mem_mb=(\d+)", block)
+        if m:
+            mem[(rule, wc.group(1) if wc else "")] = int(m.group(1))
+    triples = pd.read_parquet(tiny_run / "results/data/triples.parquet")
+    sizes = (triples["user_id"].nunique(), triples["artist_id"].nunique(), len(triples))
+    spec = TINY["models"]["knn_means_k10"]
+    assert mem[("cv_fold", "model=knn_means_k10, fold=1")] == fit_job_mb(spec, *sizes)
+    model_bytes = (tiny_run / "results/models/knn_means_k10.pkl").stat().st_size
+    block = 512  # config/config.yaml recommend.block_users
+    assert mem[("recommend", "model=knn_means_k10")] == scoring_job_mb(spec, model_bytes, sizes[1], sizes[2], block)
+    # the fold's fitted parameters are a temporary file, gone after the run: sized 0 in a dry run
+    assert mem[("rank_fold", "model=knn_means_k10, fold=1")] == scoring_job_mb(spec, 0, sizes[1], sizes[2], block)
+    assert fit_job_mb(spec, *sizes) < fit_job_mb(spec, 2 * sizes[0], *sizes[1:])  # kNN: grows with users

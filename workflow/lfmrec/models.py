@@ -187,6 +187,32 @@ def estimate_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -
     return total / 1e9
 
 
+# Job memory for Snakemake's scheduler (``resources: mem_mb``), calibrated on the job peaks of
+# the engines benchmark (paper and 10x scales, the resources line of each job's log): a job costs
+# about _JOB_BASE_GB plus _BYTES_PER_TRIPLE per triple (reading, splitting, id lookups) plus the
+# model; scoring holds a few block_users x n_items float64 temporaries (about 2 for baseline and
+# SVD, 6 for kNN's sums). At 10x the estimates are 0-40% above the measured peaks.
+_JOB_BASE_GB = 0.2
+_BYTES_PER_TRIPLE = 170
+_BLOCK_TEMPORARIES = {"knn": 6, "other": 2}
+
+
+def fit_job_mb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> int:
+    """Memory (MB) of a job that fits ``spec`` on ``n_ratings`` triples (cv_fold, fit_full)."""
+    gb = _JOB_BASE_GB + _BYTES_PER_TRIPLE * n_ratings / 1e9 + estimate_memory_gb(spec, n_users, n_items, n_ratings)
+    return int(1000 * gb) + 1
+
+
+def scoring_job_mb(spec: dict | None, model_bytes: int, n_items: int, n_ratings: int, block_users: int) -> int:
+    """Memory (MB) of a job that loads a fitted model of ``model_bytes`` (its pickle's size) and
+    scores blocks of ``block_users`` x ``n_items`` (recommend, rank_fold; ``spec`` None for the
+    reference models)."""
+    knn = spec is not None and spec["algorithm"].startswith("KNN")
+    temporaries = _BLOCK_TEMPORARIES["knn" if knn else "other"] * 8 * block_users * n_items
+    gb = _JOB_BASE_GB + (_BYTES_PER_TRIPLE * n_ratings + model_bytes + temporaries) / 1e9
+    return int(1000 * gb) + 1
+
+
 def check_memory(spec: dict, train, max_memory_gb: float, key: str) -> None:
     """Refuse, before fitting, a model whose estimated memory exceeds ``max_memory_gb``."""
     n_users = int(train["user_id"].nunique())
