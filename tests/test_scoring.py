@@ -188,7 +188,6 @@ def test_blocks_budget_and_item_order_do_not_matter(data, monkeypatch):
     # unordered, duplicated, with unknowns
     items = [items[j] for j in rng.integers(0, len(items), 800)] + UNKNOWN_ITEMS
     base = score(params, users, items, block_users=1000)
-    monkeypatch.setattr(scoring, "_GATHER_BUDGET", 500)  # many small groups of big items
     for b in (1, 7, 64):
         got = np.vstack([blk for _, blk in iter_score_blocks(params, users, items, b)])
         np.testing.assert_allclose(got, base, rtol=0, atol=1e-12)

@@ -23,7 +23,7 @@ Exactness (scikit-surprise 1.1.5, see shared/docs/surprise.md):
   -> global mean. A pair the user already rated has the user among the raters (``sim[u, u]``).
 - Every estimate is clipped to ``rating_scale`` as ``max(lo, min(hi, est))``.
 
-Sums are formed in a different order than Surprise's Python loop (BLAS / sparse products), so
+Sums are formed in a different order than Surprise's Python loop (BLAS for SVD, rater order for kNN), so
 kNN and SVD scores can differ from ``predict()`` in the last bits (~1e-15); the neighbour
 *selection* is exact. Break score ties deterministically downstream.
 """
@@ -34,18 +34,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
-import scipy.sparse as sp
+from numba import njit
 
 KINDS = ("baseline", "svd", "mf", "knn_basic", "knn_means")
 DEFAULT_BLOCK_USERS = 256
-
-# Upper bound (in float64 elements) for one gather of similarities of a user block with the raters
-# of a group of items that have more than k raters; bounds the temporaries of the top-k selection.
-_GATHER_BUDGET = 1 << 22
-# Items with more than k raters are grouped by rater count; a group is padded to its largest
-# member, and a member must have at least this fraction of that width (bounds padding waste).
-_GROUP_FILL = 0.8
-
 
 @dataclass(eq=False)
 class ScoringParams:
@@ -285,11 +277,10 @@ class _ItemPlan:
     # kNN: unique known items, and how to spread them over the requested columns
     uniq: np.ndarray | None = None
     spread: np.ndarray | None = None  # None: requested columns == uniq (all known, sorted, unique)
-    small_pos: np.ndarray | None = None  # positions in uniq of items with <= k raters
-    small_stack: sp.csr_array | None = None  # (2*m, n_users): rows [ones; values] per small item
-    small_ones: sp.csr_array | None = None  # (m, n_users) indicator (only when counts are needed)
-    groups: list | None = None  # [(pos_in_uniq (m,), pad_idx (m, L), values (m, L))]
-    need_count: bool = False
+    ir_start: np.ndarray | None = None  # (n_uniq,): the raters of uniq[q] are ir_users[ir_start[q]:ir_stop[q]]
+    ir_stop: np.ndarray | None = None
+    ir_users: np.ndarray | None = None  # int32 copy of the raters (less to stream per user)
+    ir_values: np.ndarray | None = None  # ratings (knn_basic) or deviations from the rater's mean
 
 
 def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any], block_users: int) -> _ItemPlan:
@@ -310,115 +301,188 @@ def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any], block_users: int)
         plan.spread = inverse
     elif not np.array_equal(uniq, inner):
         plan.spread = inverse
-    plan.need_count = p.min_k > 1
-    k = p.k
-    ptr, users, ratings = p.ir_indptr, p.ir_users, p.ir_ratings
-    values = ratings if p.kind == "knn_basic" else ratings - p.means[users]
-    n_r = ptr[uniq + 1] - ptr[uniq]
-    if k < 1:  # heapq.nlargest(k <= 0, ...) is empty: no neighbours anywhere
-        plan.small_pos = np.zeros(0, dtype=np.int64)
-        plan.groups = []
-        return plan
-
-    # Items with at most k raters: every rater is a neighbour -> sparse products.
-    small_pos = np.flatnonzero(n_r <= k)
-    plan.small_pos = small_pos
-    if small_pos.size:
-        idx, sub_ptr = _ranges(ptr[uniq[small_pos]], n_r[small_pos])
-        m = small_pos.size
-        rows_u = users[idx]
-        ones = sp.csr_array((np.ones(idx.size), rows_u, sub_ptr), shape=(m, p.n_users))
-        vals = sp.csr_array((values[idx], rows_u, sub_ptr), shape=(m, p.n_users))
-        plan.small_stack = sp.vstack([ones, vals], format="csr")
-        if plan.need_count:
-            plan.small_ones = ones
-
-    # Items with more than k raters: gather sims, exact stable top-k. Group by rater count.
-    large_pos = np.flatnonzero(n_r > k)
-    large_pos = large_pos[np.argsort(-n_r[large_pos], kind="stable")]
-    groups = []
-    start = 0
-    while start < large_pos.size:
-        width = int(n_r[large_pos[start]])
-        max_m = max(1, _GATHER_BUDGET // max(1, block_users * width))
-        stop = start + 1
-        while (stop < large_pos.size and stop - start < max_m
-               and n_r[large_pos[stop]] >= _GROUP_FILL * width):
-            stop += 1
-        pos = large_pos[start:stop]
-        m = pos.size
-        pad_idx = np.full((m, width), p.n_users, dtype=np.int64)  # column n_users holds -inf
-        pad_val = np.zeros((m, width))
-        for row, it in enumerate(uniq[pos]):
-            a, b = ptr[it], ptr[it + 1]
-            pad_idx[row, : b - a] = users[a:b]
-            pad_val[row, : b - a] = values[a:b]
-        groups.append((pos, pad_idx, pad_val))
-        start = stop
-    plan.groups = groups
+    ptr = p.ir_indptr
+    plan.ir_start, plan.ir_stop = ptr[uniq], ptr[uniq + 1]
+    plan.ir_users = p.ir_users.astype(np.int32) if p.n_users < 2**31 else p.ir_users
+    plan.ir_values = p.ir_ratings if p.kind == "knn_basic" else p.ir_ratings - p.means[p.ir_users]
     return plan
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenated ``arange(s, s+l)`` for each (s, l), and the CSR indptr of the pieces."""
-    sub_ptr = np.zeros(lengths.size + 1, dtype=np.int64)
-    np.cumsum(lengths, out=sub_ptr[1:])
-    total = int(sub_ptr[-1])
-    idx = np.arange(total, dtype=np.int64) + np.repeat(starts - sub_ptr[:-1], lengths)
-    return idx, sub_ptr
+@njit(cache=True, inline="always")
+def _sift_down(heap: np.ndarray, size: int) -> None:
+    """Restore the min-heap ``heap[:size]`` after its root was replaced."""
+    j = 0
+    x = heap[0]
+    while True:
+        c = 2 * j + 1
+        if c >= size:
+            break
+        if c + 1 < size and heap[c + 1] < heap[c]:
+            c += 1
+        if heap[c] >= x:
+            break
+        heap[j] = heap[c]
+        j = c
+    heap[j] = x
 
 
-def _knn_sums(p: ScoringParams, plan: _ItemPlan, urows: np.ndarray):
-    """sum_sim, sum_val (sim * rating, or sim * deviation) and count (or None) over the neighbours
-    with sim > 0, for known users ``urows`` (inner ids) x ``plan.uniq`` items."""
-    S = p.sim[urows]  # (b, n_users)
-    b, n_u = S.shape
-    n = plan.uniq.size
-    sum_sim = np.zeros((b, n))
-    sum_val = np.zeros((b, n))
-    count = np.zeros((b, n), dtype=np.int64) if plan.need_count else None
+@njit(cache=True, inline="always")
+def _kth_largest(a: np.ndarray, m: int, k: int) -> float:
+    """The k-th largest of ``a[:m]`` (1 <= k <= m), by quickselect; reorders ``a[:m]``."""
+    lo, hi = 0, m - 1
+    target = k - 1
+    while lo < hi:
+        x, y, z = a[lo], a[(lo + hi) >> 1], a[hi]
+        if x < y:
+            x, y = y, x
+        if y < z:
+            y = z if x >= z else x
+        pivot = y  # median of three
+        lt, i, gt = lo, lo, hi  # three-way partition, descending: > pivot | == pivot | < pivot
+        while i <= gt:
+            v = a[i]
+            if v > pivot:
+                a[i] = a[lt]
+                a[lt] = v
+                lt += 1
+                i += 1
+            elif v < pivot:
+                a[i] = a[gt]
+                a[gt] = v
+                gt -= 1
+            else:
+                i += 1
+        if target < lt:
+            hi = lt - 1
+        elif target > gt:
+            lo = gt + 1
+        else:
+            return pivot
+    return a[lo]
 
-    if plan.small_stack is not None:
-        pos_mask = S > 0
-        St = np.ascontiguousarray(np.where(pos_mask, S, 0.0).T)  # (n_users, b)
-        res = plan.small_stack @ St  # (2m, b)
-        m = plan.small_pos.size
-        sum_sim[:, plan.small_pos] = res[:m].T
-        sum_val[:, plan.small_pos] = res[m:].T
-        if count is not None:
-            c = plan.small_ones @ np.ascontiguousarray(pos_mask.T, dtype=np.float64)
-            count[:, plan.small_pos] = np.rint(c.T).astype(np.int64)
 
-    if plan.groups:
-        k = p.k
-        Sx = np.empty((b, n_u + 1))
-        Sx[:, :n_u] = S
-        Sx[:, n_u] = -np.inf
-        for pos, pad_idx, pad_val in plan.groups:
-            G = np.take(Sx, pad_idx, axis=1)  # (b, m, L), raters in ir order, -inf padding
-            L = pad_idx.shape[1]
-            kth = np.partition(G, L - k, axis=-1)[..., L - k]  # k-th largest sim, (b, m)
-            # Neighbours with sim > 0: all with sim > max(kth, 0); when kth > 0 also the first
-            # (in ir order) entries equal to kth, as many as the k slots still allow.
-            thr = np.maximum(kth, 0.0)[..., None]
-            sel = G > thr
-            tie = kth > 0
-            if tie.any():
-                eq = G == kth[..., None]
-                eq &= tie[..., None]
-                need = k - sel.sum(axis=-1, dtype=np.int64)  # >= 1 where tie
-                over = np.nonzero(eq.sum(axis=-1, dtype=np.int64) > need)
-                if over[0].size:  # more raters tied at kth than free slots: first ones win
-                    sub = eq[over]  # (r, L)
-                    sub &= np.cumsum(sub, axis=-1, dtype=np.int64) <= need[over][:, None]
-                    eq[over] = sub
-                sel |= eq
-            W = np.where(sel, G, 0.0)
-            sum_sim[:, pos] = W.sum(axis=-1)
-            sum_val[:, pos] = np.einsum("bml,ml->bm", W, pad_val)
-            if count is not None:
-                count[:, pos] = sel.sum(axis=-1)
-    return sum_sim, sum_val, count
+@njit(cache=True, inline="always")
+def _heap_cut(srow, ir_users, a, b, k, heap):
+    """The k-th largest positive ``srow[ir_users[t]]`` over t in [a, b), 0.0 if fewer than k
+    are positive (a min-heap of the k largest seen so far)."""
+    size = 0
+    gate = 0.0  # the heap's minimum once it holds k sims
+    for t in range(a, b):
+        s = srow[ir_users[t]]
+        if s > gate:
+            if size < k:  # push, sift up
+                j = size
+                size += 1
+                while j > 0 and heap[(j - 1) // 2] > s:
+                    heap[j] = heap[(j - 1) // 2]
+                    j = (j - 1) // 2
+                heap[j] = s
+            else:
+                heap[0] = s
+                _sift_down(heap, size)
+            if size == k:
+                gate = heap[0]
+    return heap[0] if size == k else 0.0
+
+
+# _knn_block guesses a threshold above which about this many times k of an item's raters lie
+_KNN_GUESS = 3
+
+
+@njit(cache=True, nogil=True)
+def _knn_block(sim, urows, ir_start, ir_stop, ir_users, ir_values, k, min_k, with_means, means,
+               global_mean, out):
+    """kNN estimates of the users ``urows`` (inner ids) for the items whose raters are
+    ``ir_users[ir_start[q]:ir_stop[q]]`` (in ``trainset.ir`` order), into ``out`` (b, n_items).
+
+    The neighbours of (u, i) are Surprise's ``heapq.nlargest(k, ir[i], key=sim[u, v])`` with
+    sim > 0: the raters with sim above the k-th largest positive similarity T, then those equal to
+    T in ir order while slots remain (nlargest is stable). Sums run in ir order (Surprise's run in
+    neighbour order: ~1e-16 apart).
+
+    An item with at most k raters takes one branch-free pass. For one with n > k raters, a
+    threshold tau is read off the user's sorted similarities so that about _KNN_GUESS * k of n
+    random users would lie above it; one branch-free pass keeps the raters above tau (in ir
+    order), T is selected among them, and the sums are taken over them. When fewer than k lie
+    above tau (the item's raters are unusually dissimilar to u), T comes from a heap pass instead.
+    """
+    n_users = sim.shape[0]
+    n_max = 0
+    for q in range(ir_start.size):
+        n_max = max(n_max, ir_stop[q] - ir_start[q])
+    kept_sim = np.empty(max(n_max, 1))
+    kept_pos = np.empty(max(n_max, 1), np.int64)
+    scratch = np.empty(max(n_max, 1))
+    heap = np.empty(max(k, 1))
+    for r in range(urows.size):
+        u = urows[r]
+        srow = sim[u]
+        ranked = np.sort(srow)  # ascending
+        for q in range(ir_start.size):
+            a, b = ir_start[q], ir_stop[q]
+            n = b - a
+            sum_sim = 0.0
+            sum_val = 0.0
+            count = 0
+            if 0 < k < n:
+                above = min(n_users, _KNN_GUESS * k * n_users // n)
+                tau = max(ranked[n_users - above], 0.0) if above < n_users else 0.0
+                m = 0
+                for t in range(a, b):  # branch-free: keep the raters with sim > tau
+                    s = srow[ir_users[t]]
+                    kept_sim[m] = s
+                    kept_pos[m] = t
+                    m += s > tau
+                if m >= k:
+                    for j in range(m):
+                        scratch[j] = kept_sim[j]
+                    cut = _kth_largest(scratch, m, k)
+                    for j in range(m):
+                        s = kept_sim[j]
+                        w = s if s > cut else 0.0
+                        sum_sim += w
+                        sum_val += w * ir_values[kept_pos[j]]
+                        count += s > cut
+                    for j in range(m):  # raters tied at cut: the first ones in ir order
+                        if count == k:
+                            break
+                        if kept_sim[j] == cut:
+                            sum_sim += cut
+                            sum_val += cut * ir_values[kept_pos[j]]
+                            count += 1
+                    m = -1  # done
+                if m >= 0:
+                    cut = _heap_cut(srow, ir_users, a, b, k, heap)
+                    for t in range(a, b):
+                        s = srow[ir_users[t]]
+                        w = s if s > cut else 0.0
+                        sum_sim += w
+                        sum_val += w * ir_values[t]
+                        count += s > cut
+                    if cut > 0:
+                        for t in range(a, b):
+                            if count == k:
+                                break
+                            if srow[ir_users[t]] == cut:
+                                sum_sim += cut
+                                sum_val += cut * ir_values[t]
+                                count += 1
+            elif k > 0:  # at most k raters: every one with sim > 0 is a neighbour
+                for t in range(a, b):
+                    s = srow[ir_users[t]]
+                    w = s if s > 0.0 else 0.0
+                    sum_sim += w
+                    sum_val += w * ir_values[t]
+                    count += s > 0.0
+            if with_means:
+                est = means[u]
+                if count >= min_k and sum_sim != 0:
+                    est += sum_val / sum_sim
+            elif count >= min_k and sum_sim > 0:
+                est = sum_val / sum_sim
+            else:
+                est = global_mean
+            out[r, q] = est
 
 
 def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray) -> np.ndarray:
@@ -443,16 +507,10 @@ def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray) -> np.nd
         rows = np.flatnonzero(ukn)
         if rows.size and plan.uniq.size:
             urows = uinner[rows]
-            sum_sim, sum_val, count = _knn_sums(p, plan, urows)
-            valid = sum_sim > 0 if count is None else count >= p.min_k
-            if p.kind == "knn_basic":
-                est = np.full(sum_sim.shape, mu)
-            else:
-                valid &= sum_sim != 0
-                est = np.zeros(sum_sim.shape)
-            np.divide(sum_val, sum_sim, out=est, where=valid)
-            if p.kind == "knn_means":
-                est = p.means[urows][:, None] + est  # + 0.0 where no neighbours: means[u]
+            est = np.empty((urows.size, plan.uniq.size))
+            with_means = p.kind == "knn_means"
+            _knn_block(p.sim, urows, plan.ir_start, plan.ir_stop, plan.ir_users, plan.ir_values, p.k,
+                       p.min_k, with_means, p.means if with_means else np.zeros(0), mu, est)
             if plan.spread is None and rows.size == uinner.size:
                 out = est
             else:
