@@ -485,43 +485,56 @@ def _knn_block(sim, urows, ir_start, ir_stop, ir_users, ir_values, k, min_k, wit
             out[r, q] = est
 
 
+@njit(cache=True, nogil=True)
+def _finish(out, ub, bi, add_biases, add_product, lo, hi):
+    """In place, one pass: ``out = (ub[r] + bi[c]) + out`` (biases and the factor product in
+    Surprise's order; without the product ``ub[r] + bi[c]``) when ``add_biases``, then Surprise's
+    clipping ``max(lo, min(hi, est))``."""
+    for r in range(out.shape[0]):
+        for c in range(out.shape[1]):
+            v = out[r, c]
+            if add_biases:
+                v = (ub[r] + bi[c]) + v if add_product else ub[r] + bi[c]
+            out[r, c] = max(lo, min(hi, v))
+
+
 def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray) -> np.ndarray:
     ukn = uinner >= 0
     usafe = np.where(ukn, uinner, 0)
     mu = p.global_mean
     n_cols = plan.inner.size
-    if p.kind in ("baseline", "svd"):
-        # Surprise: est = mu; est += bu[u] (known); est += bi[i] (known); est += qi.pu (both)
-        ub = np.where(ukn, mu + p.bu[usafe], mu)
-        out = ub[:, None] + plan.bi_col[None, :]
-        if p.kind == "svd":
-            P = np.where(ukn[:, None], p.pu[usafe], 0.0)
-            out += P @ plan.q_col.T
-    elif p.kind == "mf":
-        P = np.where(ukn[:, None], p.pu[usafe], 0.0)
-        out = P @ plan.q_col.T
-        out[~ukn, :] = mu
-        out[:, ~plan.cols_known] = mu
-    else:
-        out = np.full((uinner.size, n_cols), mu)
-        rows = np.flatnonzero(ukn)
-        if rows.size and plan.uniq.size:
-            urows = uinner[rows]
-            est = np.empty((urows.size, plan.uniq.size))
-            with_means = p.kind == "knn_means"
-            _knn_block(p.sim, urows, plan.ir_start, plan.ir_stop, plan.ir_users, plan.ir_values, p.k,
-                       p.min_k, with_means, p.means if with_means else np.zeros(0), mu, est)
-            if plan.spread is None and rows.size == uinner.size:
-                out = est
-            else:
-                if plan.spread is not None:
-                    est = est[:, plan.spread]
-                cols = np.flatnonzero(plan.cols_known)
-                if cols.size == n_cols:
-                    out[rows] = est
-                else:
-                    out[np.ix_(rows, cols)] = est
     lo, hi = p.rating_scale
+    if p.kind in ("baseline", "svd", "mf"):
+        # Surprise: est = mu; est += bu[u] (known); est += bi[i] (known); est += qi.pu (both)
+        ub = np.where(ukn, mu + p.bu[usafe], mu) if p.kind != "mf" else np.zeros(0)
+        if p.kind == "baseline":
+            out = np.empty((uinner.size, n_cols))
+        else:
+            P = np.where(ukn[:, None], p.pu[usafe], 0.0)
+            out = P @ plan.q_col.T  # unknown users and items: zero rows, so a zero product
+        if p.kind == "mf":
+            out[~ukn, :] = mu
+            out[:, ~plan.cols_known] = mu
+        _finish(out, ub, plan.bi_col if p.kind != "mf" else np.zeros(0), p.kind != "mf", p.kind == "svd", lo, hi)
+        return out
+    out = np.full((uinner.size, n_cols), mu)
+    rows = np.flatnonzero(ukn)
+    if rows.size and plan.uniq.size:
+        urows = uinner[rows]
+        est = np.empty((urows.size, plan.uniq.size))
+        with_means = p.kind == "knn_means"
+        _knn_block(p.sim, urows, plan.ir_start, plan.ir_stop, plan.ir_users, plan.ir_values, p.k,
+                   p.min_k, with_means, p.means if with_means else np.zeros(0), mu, est)
+        if plan.spread is None and rows.size == uinner.size:
+            out = est
+        else:
+            if plan.spread is not None:
+                est = est[:, plan.spread]
+            cols = np.flatnonzero(plan.cols_known)
+            if cols.size == n_cols:
+                out[rows] = est
+            else:
+                out[np.ix_(rows, cols)] = est
     np.minimum(out, hi, out=out)  # Surprise: est = min(hi, est); est = max(lo, est)
     np.maximum(out, lo, out=out)
     return out
