@@ -44,6 +44,25 @@ def test_split_partitions_the_triples():
     assert len(train) + len(test) == len(t)
     assert len(test) == (f["fold"] == 2).sum()
     assert train.merge(test, on=["user_id", "artist_id"]).empty
+    # both parts keep the folds file's order, with each pair's own rating
+    for part, mask in ((train, f["fold"] != 2), (test, f["fold"] == 2)):
+        want = f[mask].merge(t, on=["user_id", "artist_id"], how="left", sort=False)
+        np.testing.assert_array_equal(part[["user_id", "artist_id"]].to_numpy(), f.loc[mask, ["user_id", "artist_id"]].to_numpy())
+        np.testing.assert_array_equal(part["rating"].to_numpy(), want["rating"].to_numpy())
+
+
+def test_split_with_a_folds_file_that_does_not_list_every_pair():
+    t = random_triples()
+    f = assign_folds(t, 5, seed=3)
+    sub = f.iloc[::3].reset_index(drop=True)  # the fallback route: a subset, still shuffled
+    train, test = split(t, sub, 1)
+    assert len(train) + len(test) == len(sub)
+    got = pd.concat([train, test]).merge(t, on=["user_id", "artist_id"], suffixes=("", "_t"))
+    assert len(got) == len(sub) and (got["rating"] == got["rating_t"]).all()
+    bad = sub.copy()
+    bad.loc[0, "artist_id"] = 10**9
+    with pytest.raises(InputError, match="lists pairs that are not in the triples"):
+        split(t, bad, 1)
 
 
 @pytest.mark.parametrize(
