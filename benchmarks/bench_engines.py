@@ -28,7 +28,10 @@ that no job pays compilation. Writes results/bench/engines.csv (one row per scal
 both engines' figures side by side with the surprise/native speed-ups) and results/bench/engines_runs.csv (wall time and peak
 memory of each Snakemake run).
 
-    python benchmarks/bench_engines.py --raw DIR [--scales paper,10x,full] [--cores 2]
+    python benchmarks/bench_engines.py --raw DIR [--scales paper,10x,full] [--cores 2] [--replace]
+
+Running some scales only (``--scales full``) replaces those scales' rows of the tables and keeps
+the others, each row as measured by its own run.
 
 DIR holds LFM-1b_LEs.mat and LFM-1b_users.txt of the full universe; it is generated when missing
 (``python -m lfmrec.synthetic --scale full --seed 1 --out DIR``, about 80 s).
@@ -167,7 +170,8 @@ def run_scale(raw: Path, scale: str, cores: int) -> tuple[pd.DataFrame, dict]:
                 row["engine_s"] = fold["fit_seconds"] + fold["predict_seconds"]
             rows.append(row)
     summary = pd.read_json(work / "results/data/summary.json", typ="series")
-    run = {"scale": scale, "targets": "all" if SCALES[scale][3] else "fold 1 + lists", "wall_s": round(wall, 1),
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    run = {"scale": scale, "commit": commit or None, "targets": "all" if SCALES[scale][3] else "fold 1 + lists", "wall_s": round(wall, 1),
            "peak_machine_memory_gb": round(peak, 2), "users": summary.get("users_with_country"), "triples": summary.get("triples")}
     return pd.DataFrame(rows), run
 
@@ -184,11 +188,24 @@ def side_by_side(jobs: pd.DataFrame) -> pd.DataFrame:
     return wide.round(3)
 
 
+def keep_other_scales(path: Path, new: pd.DataFrame) -> pd.DataFrame:
+    """``new`` plus the rows of ``path`` (an earlier run's table) for the scales ``new`` lacks,
+    in the order paper, 10x, full; ``new`` alone when there is no earlier table."""
+    if not path.exists():
+        return new
+    old = pd.read_csv(path)
+    both = pd.concat([old[~old["scale"].isin(new["scale"])], new], ignore_index=True)
+    rank = {name: i for i, name in enumerate(SCALES)}
+    return both.sort_values("scale", key=lambda c: c.map(rank), kind="stable").reset_index(drop=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--raw", required=True, type=Path, help="folder with the full universe's raw files")
     ap.add_argument("--scales", default="paper,10x,full")
     ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--replace", action="store_true",
+                    help="write only this run's scales (default: keep the other scales' rows of the last tables)")
     args = ap.parse_args()
     if not (args.raw / "LFM-1b_LEs.mat").exists():
         subprocess.run([sys.executable, "-m", "lfmrec.synthetic", "--scale", "full", "--seed", "1", "--out",
@@ -203,10 +220,14 @@ def main() -> None:
         runs.append(r)
         print(r, flush=True)
     table = side_by_side(pd.concat(jobs, ignore_index=True))
+    runs = pd.DataFrame(runs)
+    if not args.replace:  # keep the rows of the scales not run this time
+        table = keep_other_scales(out / "engines.csv", table)
+        runs = keep_other_scales(out / "engines_runs.csv", runs)
     table.to_csv(out / "engines.csv", index=False)
-    pd.DataFrame(runs).to_csv(out / "engines_runs.csv", index=False)
+    runs.to_csv(out / "engines_runs.csv", index=False)
     print(table.to_string(index=False))
-    print(pd.DataFrame(runs).to_string(index=False))
+    print(runs.to_string(index=False))
 
 
 if __name__ == "__main__":
