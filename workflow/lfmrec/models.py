@@ -187,13 +187,13 @@ def estimate_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -
     return total / 1e9
 
 
-# Job memory for Snakemake's scheduler (``resources: mem_mb``), calibrated on the job peaks of
-# the engines benchmark (paper and 10x scales, the resources line of each job's log): a job costs
-# about _JOB_BASE_GB plus _BYTES_PER_TRIPLE per triple (reading, splitting, id lookups) plus the
-# model; scoring holds a few block_users x n_items float64 temporaries (about 2 for baseline and
-# SVD, 6 for kNN's sums). At 10x the estimates are 0-40% above the measured peaks.
+# Memory of a whole job (the check before fitting, and ``resources: mem_mb`` for Snakemake's
+# scheduler): about _JOB_BASE_GB plus _BYTES_PER_TRIPLE per triple (reading, splitting, id
+# lookups) plus the model; scoring holds a few block_users x n_items float64 temporaries (about 2
+# for baseline and SVD, 6 for kNN's sums). Calibrated on the job peaks of the engines benchmark
+# (10x and full scales) and of benchmarks/knn_limit.py (41,181 users): 0-15% above them.
 _JOB_BASE_GB = 0.2
-_BYTES_PER_TRIPLE = 170
+_BYTES_PER_TRIPLE = 130
 _BLOCK_TEMPORARIES = {"knn": 6, "other": 2}
 
 
@@ -217,7 +217,7 @@ def check_memory(spec: dict, train, max_memory_gb: float, key: str) -> None:
     """Refuse, before fitting, a model whose estimated memory exceeds ``max_memory_gb``."""
     n_users = int(train["user_id"].nunique())
     n_items = int(train["artist_id"].nunique())
-    need = estimate_memory_gb(spec, n_users, n_items, len(train))
+    need = fit_job_mb(spec, n_users, n_items, len(train)) / 1000  # the whole job: model and data
     if need > max_memory_gb:
         hint = (
             "sample fewer users (sample.n_users) or drop the kNN models"
