@@ -113,7 +113,7 @@ def fit_mem_mb(wildcards, input):
     return fit_job_mb(config["models"][wildcards.model], *data_sizes(input.triples))
 
 
-def scoring_mem_mb(model_input=None):
+def scoring_mem_mb(model_input=None, splits=False):
     def mem_mb(wildcards, input):
         if not Path(input.triples).exists():
             return 1000
@@ -121,6 +121,6 @@ def scoring_mem_mb(model_input=None):
         model = Path(input[model_input]) if model_input else None
         model_bytes = model.stat().st_size if model is not None and model.exists() else 0
         spec = config["models"].get(wildcards.model) if "model" in wildcards.keys() else None
-        return scoring_job_mb(spec, model_bytes, artists, triples, config["recommend"]["block_users"])
+        return scoring_job_mb(spec, model_bytes, artists, triples, config["recommend"]["block_users"], splits)
 
     return mem_mb

@@ -31,7 +31,7 @@ rule rank_fold:
     params:
         **ranking_params(),
     resources:
-        mem_mb=scoring_mem_mb("params"),
+        mem_mb=scoring_mem_mb("params", splits=True),
     log:
         "results/logs/cv/{model}/fold{fold}.ranking.log",
     benchmark:
@@ -50,7 +50,7 @@ rule rank_reference:
     params:
         **ranking_params(),
     resources:
-        mem_mb=scoring_mem_mb(),
+        mem_mb=scoring_mem_mb(splits=True),
     log:
         "results/logs/cv/{reference}/fold{fold}.ranking.log",
     script:

@@ -130,7 +130,7 @@ def test_memory_refusal_for_dense_knn():
     # Surprise's user-based kNN holds three dense n x n float64 arrays: ~346 GB at 120,000 users
     assert estimate_memory_gb(knn, 120_000, 585_000, 0) == pytest.approx(3 * 8 * 120_000**2 / 1e9)
     train = pd.DataFrame({"user_id": np.arange(30_000), "artist_id": np.arange(30_000)})
-    # the job: 21.6 GB of arrays + 450 B per rating of trainset + 0.2 GB + 130 B per triple of data
+    # the job: 0.2 GB + 45 B per triple of data kept + 21.6 GB of arrays + 450 B per rating of trainset
     with pytest.raises(InputError, match=r"config models.knn: needs about 21.8 GB for 30000 users"):
         check_memory(knn, train, 16, "models.knn")
     check_memory({"algorithm": "BaselineOnly"}, train, 16, "models.b")  # small: no error

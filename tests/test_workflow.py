@@ -221,5 +221,5 @@ def test_heavy_jobs_declare_their_memory(tiny_run):
     block = 512  # config/config.yaml recommend.block_users
     assert mem[("recommend", "model=knn_means_k10")] == scoring_job_mb(spec, model_bytes, sizes[1], sizes[2], block)
     # the fold's fitted parameters are a temporary file, gone after the run: sized 0 in a dry run
-    assert mem[("rank_fold", "model=knn_means_k10, fold=1")] == scoring_job_mb(spec, 0, sizes[1], sizes[2], block)
+    assert mem[("rank_fold", "model=knn_means_k10, fold=1")] == scoring_job_mb(spec, 0, sizes[1], sizes[2], block, splits=True)
     assert fit_job_mb(spec, *sizes) < fit_job_mb(spec, 2 * sizes[0], *sizes[1:])  # kNN: grows with users

@@ -188,28 +188,34 @@ def estimate_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -
 
 
 # Memory of a whole job (the check before fitting, and ``resources: mem_mb`` for Snakemake's
-# scheduler): about _JOB_BASE_GB plus _BYTES_PER_TRIPLE per triple (reading, splitting, id
-# lookups) plus the model; scoring holds a few block_users x n_items float64 temporaries (about 2
-# for baseline and SVD, 6 for kNN's sums). Calibrated on the job peaks of the engines benchmark
-# (10x and full scales) and of benchmarks/knn_limit.py (41,181 users): 0-15% above them.
+# scheduler). Reading and splitting the triples peaks at about _SPLIT_BYTES per triple, of which
+# _KEPT_BYTES stay while the model is built, so a job needs about
+# _JOB_BASE_GB + max(split, kept + model); scoring adds a few block_users x n_items float64
+# temporaries (about 2 for baseline and SVD, 6 for kNN). Calibrated on measured job peaks: the
+# engines benchmark (10x, full) and benchmarks/knn_limit.py (kNN at 38,949 users: 15.7 GB measured,
+# 15.6 estimated; 41,181 users: 17.3 and 17.4), mostly within 15%.
 _JOB_BASE_GB = 0.2
-_BYTES_PER_TRIPLE = 130
+_SPLIT_BYTES = 170
+_KEPT_BYTES = 45
 _BLOCK_TEMPORARIES = {"knn": 6, "other": 2}
 
 
 def fit_job_mb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> int:
     """Memory (MB) of a job that fits ``spec`` on ``n_ratings`` triples (cv_fold, fit_full)."""
-    gb = _JOB_BASE_GB + _BYTES_PER_TRIPLE * n_ratings / 1e9 + estimate_memory_gb(spec, n_users, n_items, n_ratings)
+    model = estimate_memory_gb(spec, n_users, n_items, n_ratings)
+    gb = _JOB_BASE_GB + max(_SPLIT_BYTES * n_ratings / 1e9, _KEPT_BYTES * n_ratings / 1e9 + model)
     return int(1000 * gb) + 1
 
 
-def scoring_job_mb(spec: dict | None, model_bytes: int, n_items: int, n_ratings: int, block_users: int) -> int:
+def scoring_job_mb(spec: dict | None, model_bytes: int, n_items: int, n_ratings: int, block_users: int,
+                   splits: bool = False) -> int:
     """Memory (MB) of a job that loads a fitted model of ``model_bytes`` (its pickle's size) and
-    scores blocks of ``block_users`` x ``n_items`` (recommend, rank_fold; ``spec`` None for the
-    reference models)."""
+    scores blocks of ``block_users`` x ``n_items`` (recommend; rank jobs also split a fold:
+    ``splits``; ``spec`` None for the reference models)."""
     knn = spec is not None and spec["algorithm"].startswith("KNN")
     temporaries = _BLOCK_TEMPORARIES["knn" if knn else "other"] * 8 * block_users * n_items
-    gb = _JOB_BASE_GB + (_BYTES_PER_TRIPLE * n_ratings + model_bytes + temporaries) / 1e9
+    data = (_SPLIT_BYTES if splits else _KEPT_BYTES) * n_ratings
+    gb = _JOB_BASE_GB + (data + model_bytes + temporaries) / 1e9
     return int(1000 * gb) + 1
 
 
