@@ -169,6 +169,8 @@ def run_scale(raw: Path, scale: str, cores: int) -> tuple[pd.DataFrame, dict]:
                 fold = json.loads((work / f"results/cv/{model_name(model, engine)}/fold0.json").read_text())
                 row["engine_s"] = fold["fit_seconds"] + fold["predict_seconds"]
             rows.append(row)
+    for pickle_file in (work / "results").rglob("*.pkl"):  # fitted models: GBs each at 10x and full
+        pickle_file.unlink()
     summary = pd.read_json(work / "results/data/summary.json", typ="series")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     run = {"scale": scale, "commit": commit or None, "targets": "all" if SCALES[scale][3] else "fold 1 + lists", "wall_s": round(wall, 1),

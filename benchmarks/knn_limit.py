@@ -61,6 +61,8 @@ def run(raw: Path, n_users: int, model: str) -> dict:
     triples = pd.read_parquet(work / "results/data/triples.parquet", columns=["user_id", "artist_id", "rating"])
     train, _ = split(triples, pd.read_parquet(work / "results/cv/folds.parquet"), 0)
     usage = read_usage(work / f"results/logs/cv/{model}/fold0.log")
+    for pickle_file in (work / "results").rglob("*.pkl"):  # the fitted similarity: over 10 GB
+        pickle_file.unlink()
     row = {"n_users_drawn": n_users, "model": model, "users_with_country": int(triples["user_id"].nunique()),
            "triples": len(triples), "job_wall_s": round(wall, 1), "peak_rss_gb": usage.get("peak_rss_gb")}
     n_train_users = int(train["user_id"].nunique())
