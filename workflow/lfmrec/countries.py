@@ -688,8 +688,7 @@ def diversity(lists: pd.DataFrame, history: pd.DataFrame, artists: pd.DataFrame,
     if history_share is None:
         ucountry = L.drop_duplicates("user_id").set_index("user_id")["user_country"]
         history_share = history_same_share(history[history["user_id"].isin(per_user.index)], ucountry, artists)
-    hist_share = history_share
-    bias = (per_user["same"] - hist_share.reindex(per_user.index)).dropna()
+    bias = (per_user["same"] - history_share.reindex(per_user.index)).dropna()
 
     return {
         "foreign_share_estimated": float((1.0 - per_user["same"]).mean()),

@@ -49,16 +49,17 @@ def _is_played(idx: np.ndarray, lo: int, hi: int, j: int) -> bool:
 
 @njit(cache=True, nogil=True)
 def _select(scores, n, played_ptr, played_idx, user_country, item_country, want_all, want_foreign,
-            all_cols, all_len, foreign_cols, foreign_len, deletions, n_foreign):
+            want_count, all_cols, all_len, foreign_cols, foreign_len, deletions, n_foreign):
     """Per row of ``scores``: its n best finite, unplayed entries (``all_*``), its n best of those
     from a country other than the user's (``foreign_*``), how many of the first are from the
-    user's country (``deletions``) and how many foreign entries there are (``n_foreign``).
+    user's country (``deletions``) and, with ``want_count``, how many foreign entries there are
+    (``n_foreign``).
 
     ``played_idx[played_ptr[r]:played_ptr[r + 1]]`` are row r's played columns, sorted. A country
     code of -1 (unknown) never equals a user's; a user with code -1 has every entry foreign.
 
-    Two passes per row, both at memory speed: a branch-free count of the foreign finite entries
-    (SIMD), then the selection, in which an entry is looked at closer only when it beats the
+    Up to two passes per row, both at memory speed: a branch-free count of the foreign finite
+    entries (SIMD; only with ``want_count``), then the selection, in which an entry is looked at closer only when it beats the
     foreign list's last value -- after the first few entries, almost never.
     """
     b, m = scores.shape
@@ -68,15 +69,16 @@ def _select(scores, n, played_ptr, played_idx, user_country, item_country, want_
         u = user_country[r]
         lo, hi = played_ptr[r], played_ptr[r + 1]
         row = scores[r]
-        nf = 0
-        for j in range(m):  # vectorized by LLVM: no branch in the body
-            v = row[j]
-            nf += (v > -np.inf) & (v < np.inf) & ((u < 0) | (item_country[j] != u))
-        for t in range(lo, hi):  # played entries are not candidates
-            v = row[played_idx[t]]
-            if v > -np.inf and v < np.inf and (u < 0 or item_country[played_idx[t]] != u):
-                nf -= 1
-        n_foreign[r] = nf
+        if want_count:
+            nf = 0
+            for j in range(m):  # vectorized by LLVM: no branch in the body
+                v = row[j]
+                nf += (v > -np.inf) & (v < np.inf) & ((u < 0) | (item_country[j] != u))
+            for t in range(lo, hi):  # played entries are not candidates
+                v = row[played_idx[t]]
+                if v > -np.inf and v < np.inf and (u < 0 or item_country[played_idx[t]] != u):
+                    nf -= 1
+            n_foreign[r] = nf
         la = 0
         lf = 0
         cut_a = -np.inf  # a list's last value once it is full: only better entries get in
@@ -114,7 +116,7 @@ def _lists(cols: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return rows.astype(np.int64), cols[keep].astype(np.int64)
 
 
-def _run_select(scores, n, played, user_country, item_country, want_all, want_foreign):
+def _run_select(scores, n, played, user_country, item_country, want_all, want_foreign, want_count=False):
     s = np.ascontiguousarray(scores, dtype=np.float64)
     b, m = s.shape
     if played is None:
@@ -131,7 +133,7 @@ def _run_select(scores, n, played, user_country, item_country, want_all, want_fo
            np.zeros(b, np.int64), np.zeros(b, np.int64), np.zeros(b, np.int64))
     if n > 0:
         _select(s, n, ptr, idx, np.asarray(user_country, np.int32), np.asarray(item_country, np.int32),
-                want_all, want_foreign, *out)
+                want_all, want_foreign, want_count, *out)
     return out
 
 
@@ -183,7 +185,7 @@ def recommend_block(
     """
     hard = final is None
     all_cols, all_len, f_cols, f_len, deletions, n_foreign = _run_select(
-        scores, n, played, user_country, item_country, True, hard)
+        scores, n, played, user_country, item_country, True, hard, want_count=True)
     if hard:
         rows, cols = _lists(f_cols, f_len)
         return rows, cols, deletions, n_foreign

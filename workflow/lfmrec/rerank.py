@@ -65,20 +65,9 @@ LAMBDA_GRIDS = {
 }
 
 
-def similarity_lookup(similarity: np.ndarray, user_country: np.ndarray, item_country: np.ndarray) -> np.ndarray:
-    """(b, m) ``similarity[user_country, item_country]``, 0 where either country is unknown (-1)."""
-    uc = np.asarray(user_country, dtype=np.int64)
-    ic = np.asarray(item_country, dtype=np.int64)
-    sim = np.asarray(similarity, dtype=np.float64)
-    out = sim[np.where(uc >= 0, uc, 0)][:, np.where(ic >= 0, ic, 0)]
-    out[uc < 0, :] = 0.0
-    out[:, ic < 0] = 0.0
-    return out
-
-
 def _soft_scores(scores: np.ndarray, uc: np.ndarray, ic: np.ndarray, sim: np.ndarray, lam: float) -> np.ndarray:
-    """``scores - lam * similarity_lookup(sim, uc, ic)``, one user country at a time (a gather of
-    one similarity row per country instead of a (b, m) fancy index)."""
+    """``scores - lam * sim[user country, item country]`` (0 where either is unknown, -1), one user
+    country at a time: a gather of one similarity row per country, no (b, m) fancy index."""
     out = np.array(scores, dtype=np.float64, copy=True)
     known_item = ic >= 0
     safe_ic = np.where(known_item, ic, 0)

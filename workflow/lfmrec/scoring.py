@@ -283,7 +283,7 @@ class _ItemPlan:
     ir_values: np.ndarray | None = None  # ratings (knn_basic) or deviations from the rater's mean
 
 
-def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any], block_users: int) -> _ItemPlan:
+def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
     inner = _to_inner(item_raw_ids, p.item_raw2inner)
     known = inner >= 0
     plan = _ItemPlan(cols_known=known, inner=inner)
@@ -554,7 +554,7 @@ def iter_score_blocks(
     if block_users < 1:
         raise ValueError(f"block_users must be >= 1, got {block_users}")
     uinner = _to_inner(user_raw_ids, params.user_raw2inner)
-    plan = _plan_items(params, item_raw_ids, block_users)
+    plan = _plan_items(params, item_raw_ids)
     for start in range(0, uinner.size, block_users):
         yield start, _score_block(params, plan, uinner[start : start + block_users])
 
