@@ -52,7 +52,6 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 from lfmrec.io import read_usage  # noqa: E402
 BASE = yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]
 FACTOR_MODELS = ["baseline", "mf_k20", "mf_k100", "svd_k100"]
@@ -128,7 +127,7 @@ def warm_numba_cache() -> None:
         "from lfmrec import recommend\n"
         "recommend.recommend_block(rng.random((4, 50)), sp.csr_matrix((4, 50)), np.zeros(4, int), np.ones(50, int), 10)\n"
     )
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT / "workflow", check=True)
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def run_scale(raw: Path, scale: str, cores: int) -> tuple[pd.DataFrame, dict]:
@@ -144,7 +143,7 @@ def run_scale(raw: Path, scale: str, cores: int) -> tuple[pd.DataFrame, dict]:
         targets = ["all"]
     else:
         targets = [f"results/cv/{m}/fold0.json" for m in models] + [f"results/recommendations/{m}.parquet" for m in models]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+    env = dict(os.environ)
     smk = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", "bench.yaml", "--quiet", "rules", "--"]
     # the data stage is built first and timed separately from the models
     subprocess.run([*smk, "results/data/summary.json", "results/cv/folds.parquet"], cwd=work, env=env, check=True)
@@ -211,7 +210,7 @@ def main() -> None:
     args = ap.parse_args()
     if not (args.raw / "LFM-1b_LEs.mat").exists():
         subprocess.run([sys.executable, "-m", "lfmrec.synthetic", "--scale", "full", "--seed", "1", "--out",
-                        str(args.raw.resolve())], cwd=ROOT / "workflow", check=True)
+                        str(args.raw.resolve())], check=True)
     out = ROOT / "results/bench"
     out.mkdir(parents=True, exist_ok=True)
     warm_numba_cache()

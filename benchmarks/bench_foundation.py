@@ -19,7 +19,6 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 
 from lfmrec.lfm1b import align_users, read_les, read_users  # noqa: E402
 from lfmrec.sampling import artist_country_plays, draw_sample, estimate_artist_countries, melt  # noqa: E402
@@ -42,7 +41,7 @@ def main() -> None:
         # in a subprocess, so that the generator's memory does not count in this process's peak
         print(f"generating the {args.scale} synthetic universe into {raw} ...", flush=True)
         cmd = [sys.executable, "-m", "lfmrec.synthetic", "--scale", args.scale, "--seed", "1", "--out", str(raw)]
-        subprocess.run(cmd, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "workflow")}, stdout=subprocess.DEVNULL)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
     rows = []
 

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from surprise import SVD, BaselineOnly, Dataset, KNNBasic, KNNWithMeans, Reader  # noqa: E402
 

@@ -26,7 +26,6 @@ import pandas as pd
 import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 
 from lfmrec import countries  # noqa: E402
 from lfmrec.lfm1b import read_les  # noqa: E402

@@ -30,7 +30,6 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 from lfmrec.cv import split  # noqa: E402
 from lfmrec.io import read_usage  # noqa: E402
 from lfmrec.models import estimate_memory_gb, fit_job_mb  # noqa: E402
@@ -52,7 +51,7 @@ def run(raw: Path, n_users: int, model: str) -> dict:
         "resources": {"max_memory_gb": 64},  # measure, do not refuse
     }
     (work / "limit.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+    env = dict(os.environ)
     smk = [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", "limit.yaml", "--quiet", "rules", "--"]
     subprocess.run([*smk, "results/cv/folds.parquet"], cwd=work, env=env, check=True)
     t0 = time.perf_counter()

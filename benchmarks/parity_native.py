@@ -28,7 +28,6 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 
 from lfmrec import cv, native  # noqa: E402
 from lfmrec.models import build_algorithm  # noqa: E402

@@ -33,7 +33,6 @@ import scipy.sparse as sp
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
 
 from lfmrec import ranking, rerank  # noqa: E402
 from lfmrec.cv import build_trainset, rating_scale, split  # noqa: E402

@@ -1,36 +1,21 @@
 # Shared helpers: config validation, the raw input paths, the model registry, wildcard constraints.
 
-import os
-import sys
 from pathlib import Path
 
-from snakemake.utils import validate
+from snakemake.exceptions import WorkflowError
 
-# The library lives in workflow/lfmrec: importable here and by every script job.
-LIB = str(Path(workflow.basedir) / "workflow")
-sys.path.insert(0, LIB)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (LIB, os.environ.get("PYTHONPATH")) if p)
-
+from lfmrec.config import check_config, dataset_identity, load_schema, raw_dir as _raw_dir
 from lfmrec.errors import InputError
-from lfmrec.models import fit_job_mb, scoring_job_mb, validate_models
+from lfmrec.models import fit_job_mb, scoring_job_mb
 
-
-validate(config, schema="../config/schema.yaml")
-
-# An override config drops a model of config/config.yaml by setting it to null.
-config["models"] = {name: spec for name, spec in config["models"].items() if spec is not None}
-
+# The config is checked before any job runs; a problem is one line naming the key (no schema dump).
 try:
-    validate_models(config["models"])
-    clash = sorted(set(config["models"]) & set(config["ranking"]["references"]))
-    if clash:
-        raise InputError(f"config models.{clash[0]}", "has the name of a reference model", "rename it")
-    if config["rerank"]["method"] == "calibrated" and config["rerank"]["lambda"] > 1:
-        raise InputError("config rerank.lambda", f"is {config['rerank']['lambda']}, calibrated needs 0..1")
-    if config["dataset"]["source"] == "lfm1b" and not config["dataset"].get("dir"):
-        raise InputError("config dataset.dir", "is empty but dataset.source is lfm1b", "set it to the folder holding LFM-1b_LEs.mat")
+    check_config(config, load_schema(Path(workflow.basedir) / "config/schema.yaml"))
+    # What the raw data is (source, folder, scale, seed, raw files' size and mtime): a parameter of
+    # every rule that reads raw files, so that results of other inputs are never reused.
+    DATASET = dataset_identity(config["dataset"])
 except InputError as err:
-    raise ValueError(f"Invalid config: {err}") from None
+    raise WorkflowError(f"Invalid {err}") from None
 
 MODELS = list(config["models"])
 FOLDS = list(range(config["cv"]["n_folds"]))
@@ -42,15 +27,9 @@ wildcard_constraints:
     fold=r"\d+",
 
 
-def raw_dir():
-    if config["dataset"]["source"] == "synthetic":
-        return "results/synthetic"
-    return config["dataset"]["dir"]
-
-
 def raw(name):
     """Path of a raw LFM-1b file (LEs, users, artists)."""
-    return f"{raw_dir()}/LFM-1b_{name}"
+    return f"{_raw_dir(config['dataset'])}/LFM-1b_{name}"
 
 
 def artists_file():
@@ -86,6 +65,28 @@ def all_outputs():
         "results/diversity.csv",
         "results/plots/diversity.png",
     ] + (["results/country_estimation.csv", "results/plots/country_estimation.png"] if truth_file() else [])
+
+
+# Parameters and inputs shared by the held-out ranking jobs (rules/ranking.smk).
+def ranking_params():
+    return dict(
+        n=config["ranking"]["n"],
+        users=config["ranking"]["users"],
+        seed=config["ranking"]["seed"],
+        block_users=config["recommend"]["block_users"],
+        sweep=config["rerank"]["sweep"],
+        pool=config["rerank"]["pool"],
+    )
+
+
+RANKING_INPUTS = dict(
+    triples="results/data/triples.parquet",
+    folds="results/cv/folds.parquet",
+    users="results/data/users.parquet",
+    artists="results/data/artists.parquet",
+    similarity="results/data/country_similarity.parquet",
+)
+
 
 
 # Memory of the heavy jobs (resources: mem_mb), so that `snakemake --resources mem_mb=16000` never

@@ -9,7 +9,8 @@ rule country_estimation:
         all_imputed="results/data/country_plays/all_imputed.parquet",
         truth="results/synthetic/truth_artists.parquet",
     output:
-        csv=report("results/country_estimation.csv", caption="../workflow/report/country_estimation.rst", category="4. Beyond the paper"),
+        csv="results/country_estimation.csv",
+        html=report("results/html/country_estimation.html", caption="../workflow/report/country_estimation.rst", category="4. Beyond the paper"),
         png=report("results/plots/country_estimation.png", caption="../workflow/report/country_estimation.rst", category="4. Beyond the paper"),
     params:
         min_support=config["countries"]["min_support"],
@@ -40,7 +41,8 @@ rule diversity:
         artists="results/data/artists.parquet",
         truth=truth_file(),
     output:
-        csv=report("results/diversity.csv", caption="../workflow/report/diversity.rst", category="4. Beyond the paper"),
+        csv="results/diversity.csv",
+        html=report("results/html/diversity.html", caption="../workflow/report/diversity.rst", category="4. Beyond the paper"),
         png=report("results/plots/diversity.png", caption="../workflow/report/diversity.rst", category="4. Beyond the paper"),
     params:
         models=MODELS,

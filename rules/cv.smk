@@ -22,7 +22,7 @@ rule cv_fold:
     output:
         predictions="results/cv/{model}/fold{fold}.parquet",
         metrics="results/cv/{model}/fold{fold}.json",
-        params=temp("results/cv/{model}/fold{fold}.params.pkl"),
+        params="results/cv/{model}/fold{fold}.params.pkl",
     params:
         spec=lambda wc: config["models"][wc.model],
         seed=config["model_seed"],
@@ -41,8 +41,9 @@ rule metrics:
     input:
         folds=expand("results/cv/{model}/fold{fold}.json", model=MODELS, fold=FOLDS),
     output:
-        csv=report("results/metrics.csv", caption="../workflow/report/metrics.rst", category="2. Cross-validation"),
-        md=report("results/metrics.md", caption="../workflow/report/metrics.rst", category="2. Cross-validation"),
+        csv="results/metrics.csv",
+        md="results/metrics.md",
+        html=report("results/html/metrics.html", caption="../workflow/report/metrics.rst", category="2. Cross-validation"),
     params:
         models=config["models"],
         n_folds=config["cv"]["n_folds"],

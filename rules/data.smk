@@ -26,6 +26,8 @@ rule align:
     output:
         aligned="results/data/aligned_users.parquet",
         alignment="results/data/alignment.json",
+    params:
+        dataset=DATASET,
     log:
         "results/logs/align.log",
     benchmark:
@@ -44,6 +46,7 @@ rule sample:
         matrix="results/data/sample_matrix.npz",
         info="results/data/sample.json",
     params:
+        dataset=DATASET,
         n_users=config["sample"]["n_users"],
         n_artists=config["sample"]["n_artists"],
         seed=config["sample"]["seed"],
@@ -67,6 +70,8 @@ rule country_plays:
         all="results/data/country_plays/all.parquet",
         all_imputed="results/data/country_plays/all_imputed.parquet",
         imputation="results/data/country_plays/imputation.json",
+    params:
+        dataset=DATASET,
     log:
         "results/logs/country_plays.log",
     benchmark:
@@ -84,6 +89,7 @@ rule artist_countries:
     output:
         artists="results/data/artists.parquet",
     params:
+        dataset=DATASET,
         **config["countries"],
     log:
         "results/logs/artist_countries.log",
@@ -111,8 +117,10 @@ rule country_tables:
         users="results/data/users.parquet",
         artists="results/data/artists.parquet",
     output:
-        users=report("results/tables/user_countries.csv", caption="../workflow/report/user_countries.rst", category="1. Data"),
-        artists=report("results/tables/artist_countries.csv", caption="../workflow/report/artist_countries.rst", category="1. Data"),
+        users="results/tables/user_countries.csv",
+        artists="results/tables/artist_countries.csv",
+        users_html=report("results/html/user_countries.html", caption="../workflow/report/user_countries.rst", category="1. Data"),
+        artists_html=report("results/html/artist_countries.html", caption="../workflow/report/artist_countries.rst", category="1. Data"),
     log:
         "results/logs/country_tables.log",
     script:
@@ -128,6 +136,9 @@ rule summary:
         triples="results/data/triples.parquet",
     output:
         summary="results/data/summary.json",
+        html=report("results/html/summary.html", caption="../workflow/report/summary.rst", category="1. Data"),
+    params:
+        dataset=DATASET,
     log:
         "results/logs/summary.log",
     script:

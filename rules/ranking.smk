@@ -2,26 +2,6 @@
 # and the accuracy / cultural-diversity trade-off of the country-aware re-ranking methods.
 
 
-def ranking_params():
-    return dict(
-        n=config["ranking"]["n"],
-        users=config["ranking"]["users"],
-        seed=config["ranking"]["seed"],
-        block_users=config["recommend"]["block_users"],
-        sweep=config["rerank"]["sweep"],
-        pool=config["rerank"]["pool"],
-    )
-
-
-RANKING_INPUTS = dict(
-    triples="results/data/triples.parquet",
-    folds="results/cv/folds.parquet",
-    users="results/data/users.parquet",
-    artists="results/data/artists.parquet",
-    similarity="results/data/country_similarity.parquet",
-)
-
-
 rule rank_fold:
     input:
         params="results/cv/{model}/fold{fold}.params.pkl",
@@ -61,8 +41,10 @@ rule ranking_metrics:
     input:
         folds=expand("results/cv/{model}/fold{fold}.ranking.csv", model=MODELS + REFERENCES, fold=FOLDS),
     output:
-        ranking=report("results/ranking_metrics.csv", caption="../workflow/report/ranking_metrics.rst", category="4. Beyond the paper"),
-        tradeoff=report("results/tradeoff.csv", caption="../workflow/report/tradeoff.rst", category="4. Beyond the paper"),
+        ranking="results/ranking_metrics.csv",
+        tradeoff="results/tradeoff.csv",
+        ranking_html=report("results/html/ranking_metrics.html", caption="../workflow/report/ranking_metrics.rst", category="4. Beyond the paper"),
+        tradeoff_html=report("results/html/tradeoff.html", caption="../workflow/report/tradeoff.rst", category="4. Beyond the paper"),
     params:
         models=MODELS + REFERENCES,
         n_folds=config["cv"]["n_folds"],

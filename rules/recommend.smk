@@ -50,7 +50,8 @@ rule deletions:
     input:
         per_user=expand("results/recommendations/{model}.per_user.parquet", model=MODELS),
     output:
-        csv=report("results/deletions.csv", caption="../workflow/report/deletions.rst", category="3. Cross-cultural lists"),
+        csv="results/deletions.csv",
+        html=report("results/html/deletions.html", caption="../workflow/report/deletions.rst", category="3. Cross-cultural lists"),
         png=report("results/plots/deletions.png", caption="../workflow/report/deletions_plot.rst", category="3. Cross-cultural lists"),
     params:
         models=MODELS,
@@ -71,7 +72,7 @@ rule user_reports:
     output:
         reports=report(
             directory("results/reports"),
-            patterns=["user_{user}.md"],
+            patterns=["user_{user}.html"],
             caption="../workflow/report/user_reports.rst",
             category="3. Cross-cultural lists",
         ),

@@ -1,17 +1,9 @@
-"""Test setup: the library (workflow/lfmrec) and the workflow scripts are importable, and one finished
-run of the workflow on a tiny synthetic universe is shared by the tests that read its outputs."""
-
-import sys
-from pathlib import Path
+"""Test setup: one finished run of the workflow on a tiny synthetic universe, shared by the tests
+that read its outputs. The library is the installed package ``lfmrec`` (pip install -e .)."""
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-for p in (ROOT / "workflow", ROOT / "workflow" / "scripts"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
-
-from helpers import TINY, snakemake, workdir  # noqa: E402
+from helpers import TINY, snakemake, workdir
 
 
 @pytest.fixture(scope="session")

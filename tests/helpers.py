@@ -1,5 +1,6 @@
 """Helpers shared by the workflow tests: a working copy of the workflow, running Snakemake, the tiny config."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 def workdir(tmp_path: Path, config: dict | None = None) -> Path:
     """A working copy of the workflow (symlinks) with an optional extra config file."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "rules", "workflow", "config"):
+    for name in ("Snakefile", "rules", "workflow", "config", "profiles"):
         (tmp_path / name).symlink_to(ROOT / name)
     if config is not None:
         (tmp_path / "test.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -23,9 +24,8 @@ def workdir(tmp_path: Path, config: dict | None = None) -> Path:
 
 
 def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
     cmd = [*SNAKEMAKE, "--cores", "2", *args]
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=900)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
     return proc
@@ -68,3 +68,12 @@ def job_counts(dry_run_output: str) -> dict[str, int]:
             break
         counts[parts[0]] = int(parts[1])
     return counts
+
+
+def load_script(name: str):
+    """A workflow script (workflow/scripts/<name>.py) imported as a module, without Snakemake."""
+    path = ROOT / "workflow" / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"scripts.{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

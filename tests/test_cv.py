@@ -101,8 +101,23 @@ def test_registry_builds_the_paper_models():
     assert isinstance(build_algorithm({"algorithm": "KNNBasic", "params": {"k": 40}}, 0), KNNBasic)
     knn = build_algorithm({"algorithm": "KNNWithMeans", "params": {"k": 50}}, 0)
     assert isinstance(knn, KNNWithMeans) and knn.k == 50 and knn.sim_options["user_based"] is True
-    assert describe_params({"algorithm": "SVD", "params": {"n_factors": 20, "lr_all": 0.005, "reg_all": 0.02}}) == "k=20, lr=0.005, reg=0.02"
-    assert describe_params({"algorithm": "KNNWithMeans", "params": {"k": 30}}) == "k=30, sim=msd"
+    assert describe_params({"algorithm": "SVD", "params": {"n_factors": 20, "lr_all": 0.005, "reg_all": 0.02}}) == \
+        "SVD: biased, k=20, lr=0.005, reg=0.02, epochs=20"
+    assert describe_params({"algorithm": "SVD", "engine": "native", "params": {"biased": False, "init_std_dev": 0.2}}) == \
+        "SVD: unbiased, k=100, lr=0.005, reg=0.02, epochs=20, init_std_dev=0.2, engine=native"
+    assert describe_params({"algorithm": "KNNWithMeans", "params": {"k": 30}}) == "KNNWithMeans: k=30, sim=msd"
+    assert describe_params({"algorithm": "KNNBasic", "params": {"k": 30, "min_k": 2, "sim_options": {"name": "msd", "min_support": 3}}}) == \
+        "KNNBasic: k=30, sim=msd, min_support=3, min_k=2"
+
+
+def test_metrics_params_tell_every_configured_model_apart():
+    import yaml
+    from pathlib import Path
+
+    models = yaml.safe_load((Path(__file__).resolve().parents[1] / "config/config.yaml").read_text())["models"]
+    texts = {name: describe_params(spec) for name, spec in models.items()}
+    assert len(set(texts.values())) == len(texts), texts
+    assert texts["mf_k100"].startswith("SVD: unbiased, k=100") and texts["svd_k100"].startswith("SVD: biased, k=100")
 
 
 @pytest.mark.parametrize(
@@ -150,4 +165,4 @@ def test_metrics_table_layout():
     assert table.loc[3, "mean"] == pytest.approx(3.0)
     md = metrics_markdown(table)
     assert md.splitlines()[0].startswith("| model | params | metric | fold_1")
-    assert "| mf_k20 | k=20, lr=0.005, reg=0.02 | MAE | 1.0000 | 2.0000 |" in md
+    assert "| mf_k20 | SVD: unbiased, k=20, lr=0.005, reg=0.02, epochs=20 | MAE | 1.0000 | 2.0000 |" in md

@@ -144,10 +144,9 @@ def assert_same_results(a: Path, b: Path) -> None:
 
 def test_killed_run_resumes_to_identical_results(tiny_run, tmp_path):
     cwd = workdir(tmp_path / "killed", TINY)
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
     proc = subprocess.Popen(
         [*SNAKEMAKE, "--cores", "2", "--configfile", "test.yaml"],
-        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.time() + 300
     while time.time() < deadline and not list((cwd / "results/cv").glob("*/fold*.json")):

@@ -1,6 +1,5 @@
 """The workflow scripts are importable without Snakemake, and their own small functions are right."""
 
-import importlib
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -9,17 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import load_script
+
 SCRIPTS = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "workflow" / "scripts").glob("*.py"))
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_script_imports_without_snakemake_and_has_main(name):
-    module = importlib.import_module(name)
+    module = load_script(name)
     assert callable(module.main)
 
 
 def test_artist_names_are_null_without_an_artists_file():
-    from artist_countries import with_names
+    with_names = load_script("artist_countries").with_names
 
     artists = pd.DataFrame({"artist_id": [3, 1], "country": pd.array(["US", None], dtype="string"), "plays": [5, 0]})
     assert with_names(artists, None)["name"].isna().all()
@@ -29,19 +30,21 @@ def test_artist_names_are_null_without_an_artists_file():
 
 
 def test_summary_figures():
-    from summary import summarize
+    summarize = load_script("summary").summarize
 
     users = pd.DataFrame({"user_id": [1, 2], "country": ["US", "DE"]})
     artists = pd.DataFrame({"artist_id": [1, 2, 3, 4], "country": pd.array(["US", None, None, "DE"], dtype="string")})
-    s = summarize({"users_listed": 10, "users_in_matrix": 9, "users_missing_from_matrix": 1}, {"users_sampled": 5}, users, artists, 3)
+    s = summarize({"users_listed": 10, "users_in_matrix": 9, "users_missing_from_matrix": 1}, {"users_sampled": 5}, users, artists, 3,
+                  {"source": "lfm1b", "dir": "/data/x", "files": {"LFM-1b_LEs.mat": {"bytes": 1, "mtime_ns": 2}}})
     assert s == {
+        "dataset": {"source": "lfm1b", "dir": "/data/x"},
         "users_listed": 10, "users_in_matrix": 9, "users_missing_from_matrix": 1, "users_sampled": 5,
         "users_with_country": 2, "artists_sampled": 4, "artists_with_listens": 2, "triples": 3, "density": 3 / 8,
     }
 
 
 def test_metrics_collect_reads_folds_in_order(tmp_path, monkeypatch):
-    from metrics import collect
+    collect = load_script("metrics").collect
 
     monkeypatch.chdir(tmp_path)
     for k in range(3):
@@ -53,7 +56,7 @@ def test_metrics_collect_reads_folds_in_order(tmp_path, monkeypatch):
 
 
 def test_align_counts_from_the_script():
-    from align import alignment_counts
+    alignment_counts = load_script("align").alignment_counts
 
     counts = alignment_counts(pd.DataFrame({"user_id": range(5)}), pd.DataFrame({"row": range(3)}), np.array([7, 9]))
     assert counts == {"users_listed": 5, "users_in_matrix": 3, "users_missing_from_matrix": 2, "missing_user_ids_head": [7, 9]}

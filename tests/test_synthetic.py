@@ -14,11 +14,13 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-import generate_synthetic
+from helpers import load_script
 from lfmrec import lfm1b, synthetic
 from lfmrec.errors import InputError
 from lfmrec.synthetic import (ARTISTS_NAME, MAT_NAME, SCALES, TRUTH_ARTISTS_NAME,
                               TRUTH_USERS_NAME, USERS_HEADER, USERS_NAME, generate)
+
+generate_synthetic = load_script("generate_synthetic")
 
 RAW_FILES = (MAT_NAME, USERS_NAME, ARTISTS_NAME)
 ALL_FILES = RAW_FILES + (TRUTH_ARTISTS_NAME, TRUTH_USERS_NAME)

@@ -42,17 +42,36 @@ def graph(mermaid: str) -> tuple[set, set]:
     "override, message",
     [
         ({"models": {"bad": {"algorithm": "KNNBasic", "params": {"k": 0}}}}, "config models.bad.params.k: is 0, must be a positive integer"),
-        ({"models": {"bad": {"algorithm": "Magic"}}}, "'Magic' is not one of"),
-        ({"cv": {"n_folds": 1, "seed": 1}}, "n_folds"),
-        ({"sample": {"n_users": 0, "n_artists": 10, "seed": 1}}, "n_users"),
+        ({"models": {"bad": {"algorithm": "Magic"}}},
+         "config models.bad.algorithm: 'Magic' is not valid (fix: use one of BaselineOnly, SVD, KNNBasic, KNNWithMeans)"),
+        ({"sampel": {"n_users": 10}}, "config sampel: is not a known key (fix: did you mean 'sample'?)"),
+        ({"ranking": {"n": 10, "users": "all", "seed": 0, "referencs": []}}, "config ranking.referencs: is not a known key (fix: did you mean 'references'?)"),
+        ({"cv": {"n_folds": 1, "seed": 1}}, "config cv.n_folds: 1 is less than the minimum of 2"),
+        ({"sample": {"n_users": 0, "n_artists": 10, "seed": 1}}, "config sample.n_users: 0 is less than the minimum of 1 (expected: Users drawn"),
         ({"dataset": {"source": "lfm1b", "dir": None}}, "config dataset.dir: is empty but dataset.source is lfm1b"),
+        ({"dataset": {"source": "lfm1b", "dir": "/data/does-not-exist"}},
+         "config dataset.dir /data/does-not-exist: does not exist or is not a folder"),
     ],
 )
-def test_bad_config_fails_before_any_job(tmp_path, override, message):
+def test_bad_config_fails_before_any_job_in_a_few_lines(tmp_path, override, message):
     cwd = workdir(tmp_path, override)
     proc = snakemake(cwd, "-n", "--configfile", "test.yaml", check=False)
     assert proc.returncode != 0
-    assert message in proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    assert message in out
+    assert len(out.strip().splitlines()) <= 5, out  # one line of ours, Snakemake's header and location lines
+    assert "additionalProperties" not in out and "$schema" not in out  # no schema dump
+    assert not (cwd / "results").exists()
+
+
+def test_lfm1b_folder_without_the_matrix_is_one_line_before_any_job(tmp_path):
+    raw = tmp_path / "lfm1b"
+    raw.mkdir()
+    (raw / "LFM-1b_users.txt").write_text("user_id\tcountry\n")
+    cwd = workdir(tmp_path / "w", {"dataset": {"source": "lfm1b", "dir": str(raw)}})
+    proc = snakemake(cwd, "-n", "--configfile", "test.yaml", check=False)
+    assert proc.returncode != 0
+    assert f"{raw / 'LFM-1b_LEs.mat'}: is missing (fix: dataset.dir must hold LFM-1b_LEs.mat and LFM-1b_users.txt)" in proc.stdout
     assert not (cwd / "results").exists()
 
 
@@ -194,7 +213,6 @@ def update_readme() -> None:
 
 
 if __name__ == "__main__" and "--update-readme" in sys.argv:
-    sys.path.insert(0, str(ROOT / "workflow"))
     update_readme()
 
 

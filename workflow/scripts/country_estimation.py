@@ -11,7 +11,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from lfmrec import countries  # noqa: E402
-from lfmrec.io import atomic_path, run_script, write_csv  # noqa: E402
+from lfmrec.io import atomic_path, run_script, write_csv, write_text  # noqa: E402
+from lfmrec.report import table_page  # noqa: E402
 
 log = logging.getLogger("country_estimation")
 
@@ -55,6 +56,8 @@ def main(snakemake):
     acc = countries.estimation_accuracy(estimates, truth)
     log.info("\n%s", acc[acc["scope"] == "all"].to_string(index=False))
     write_csv(acc, snakemake.output.csv)
+    write_text(table_page("Accuracy of the artist-country estimators against the planted home countries", acc),
+               snakemake.output.html)
     plot(acc, snakemake.output.png)
 
 

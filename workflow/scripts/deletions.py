@@ -6,7 +6,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lfmrec.io import atomic_path, run_script, write_csv  # noqa: E402
+from lfmrec.io import atomic_path, run_script, write_csv, write_text  # noqa: E402
+from lfmrec.report import table_page  # noqa: E402
 from lfmrec.recommend import deletion_summary  # noqa: E402
 
 
@@ -32,6 +33,7 @@ def main(snakemake):
     rows = [deletion_summary(m, pd.read_parquet(p)) for m, p in zip(snakemake.params.models, snakemake.input.per_user)]
     table = pd.DataFrame(rows)
     write_csv(table, snakemake.output.csv)
+    write_text(table_page("Same-country artists deleted per model", table), snakemake.output.html)
     plot(table, snakemake.output.png)
 
 

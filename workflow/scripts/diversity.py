@@ -9,7 +9,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from lfmrec.countries import diversity, history_same_share  # noqa: E402
-from lfmrec.io import atomic_path, run_script, write_csv  # noqa: E402
+from lfmrec.io import atomic_path, run_script, write_csv, write_text  # noqa: E402
+from lfmrec.report import table_page  # noqa: E402
 
 PANELS = [("foreign_share_true", "foreign share (planted truth)"), ("distinct_countries", "distinct countries per list"),
           ("country_entropy", "country entropy (bits)"), ("us_share", "share of US artists"),
@@ -56,6 +57,7 @@ def main(snakemake):
                      "local_bias_initial": local_bias_initial(pd.read_parquet(per_user), hist_share, snakemake.params.n)})
     table = pd.DataFrame(rows)
     write_csv(table, snakemake.output.csv)
+    write_text(table_page("Country diversity of the final cross-cultural lists", table), snakemake.output.html)
     plot(table, snakemake.output.png)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from lfmrec.cv import metrics_markdown, metrics_table
 from lfmrec.io import run_script, write_csv, write_text
+from lfmrec.report import table_page
 
 
 def collect(paths: list[str], models: dict, n_folds: int) -> dict[str, list[dict]]:
@@ -18,6 +19,7 @@ def main(snakemake):
     table = metrics_table(collect(list(snakemake.input.folds), models, snakemake.params.n_folds), models)
     write_csv(table, snakemake.output.csv)
     write_text(metrics_markdown(table), snakemake.output.md)
+    write_text(table_page("RMSE and MAE per model and fold (the paper's results table)", table), snakemake.output.html)
 
 
 if "snakemake" in globals():

@@ -6,7 +6,8 @@ from pathlib import Path
 import pandas as pd
 
 from lfmrec.heldout import fold_table, tradeoff_table
-from lfmrec.io import run_script, write_csv
+from lfmrec.io import run_script, write_csv, write_text
+from lfmrec.report import table_page
 
 
 def collect(paths: list[str], models: list[str], n_folds: int) -> dict[str, list[pd.DataFrame]]:
@@ -17,8 +18,12 @@ def collect(paths: list[str], models: list[str], n_folds: int) -> dict[str, list
 
 def main(snakemake):
     per_fold = collect(list(snakemake.input.folds), snakemake.params.models, snakemake.params.n_folds)
-    write_csv(fold_table(per_fold), snakemake.output.ranking)
-    write_csv(tradeoff_table(per_fold), snakemake.output.tradeoff)
+    ranking, tradeoff = fold_table(per_fold), tradeoff_table(per_fold)
+    write_csv(ranking, snakemake.output.ranking)
+    write_csv(tradeoff, snakemake.output.tradeoff)
+    write_text(table_page("Top-n metrics on held-out artists, per model and fold", ranking), snakemake.output.ranking_html)
+    write_text(table_page("Accuracy and cultural reach of the re-ranking methods (means over folds)", tradeoff),
+               snakemake.output.tradeoff_html)
 
 
 if "snakemake" in globals():

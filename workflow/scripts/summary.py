@@ -4,12 +4,16 @@ import json
 
 import pandas as pd
 
-from lfmrec.io import run_script, write_json
+from lfmrec.io import run_script, write_json, write_text
+from lfmrec.report import table_page
 
 
-def summarize(alignment: dict, info: dict, users: pd.DataFrame, artists: pd.DataFrame, n_triples: int) -> dict:
+def summarize(alignment: dict, info: dict, users: pd.DataFrame, artists: pd.DataFrame, n_triples: int,
+              dataset: dict | None = None) -> dict:
     cells = len(users) * len(artists)
     return {
+        # Which data these results come from (file times left out: they are not the data).
+        "dataset": {k: v for k, v in (dataset or {}).items() if k != "files"},
         "users_listed": alignment["users_listed"],
         "users_in_matrix": alignment["users_in_matrix"],
         "users_missing_from_matrix": alignment["users_missing_from_matrix"],
@@ -28,7 +32,12 @@ def main(snakemake):
     users = pd.read_parquet(snakemake.input.users)
     artists = pd.read_parquet(snakemake.input.artists)
     n_triples = len(pd.read_parquet(snakemake.input.triples, columns=["user_id"]))
-    write_json(summarize(alignment, info, users, artists, n_triples), snakemake.output.summary)
+    dataset = json.loads(snakemake.params.dataset)
+    summary = summarize(alignment, info, users, artists, n_triples, dataset)
+    write_json(summary, snakemake.output.summary)
+    rows = pd.DataFrame({"figure": list(summary), "value": [json.dumps(v) if isinstance(v, dict) else v for v in summary.values()]})
+    rows["value"] = rows["value"].astype(str)
+    write_text(table_page("The sample's key figures", rows), snakemake.output.html)
 
 
 if "snakemake" in globals():

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from lfmrec.io import run_script, write_text
-from lfmrec.report import choose_report_users, user_report
+from lfmrec.report import choose_report_users, html_page, markdown_page, user_report_blocks
 
 
 def main(snakemake):
@@ -27,8 +27,9 @@ def main(snakemake):
     tmp.mkdir(parents=True)
     try:
         for u in chosen:
-            text = user_report(u, country[u], triples, artists, lists, per_user, p.min_plays, p.n, truth)
-            write_text(text, tmp / f"user_{u}.md")
+            blocks = user_report_blocks(u, country[u], triples, artists, lists, per_user, p.min_plays, p.n, truth)
+            write_text(markdown_page(blocks), tmp / f"user_{u}.md")
+            write_text(html_page(blocks), tmp / f"user_{u}.html")
         tmp.rename(out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -137,25 +137,35 @@ def build_algorithm(spec: dict, seed: int):
 
 
 def describe_params(spec: dict) -> str:
-    """Short text of a model's parameters for the metrics table, e.g. 'k=20, lr=0.005, reg=0.02'."""
-    p = spec.get("params") or {}
+    """Short text of a model's algorithm and parameters for the metrics table, e.g. 'SVD: biased,
+    k=100, lr=0.005, reg=0.02, epochs=20'. Every parameter the entry sets is in it (the usual ones always, with
+    Surprise's defaults), and ``engine=native`` when set, so two entries with the same text are the
+    same model."""
+    p = dict(spec.get("params") or {})
+    p.pop("verbose", None)
     algorithm = spec["algorithm"]
     if algorithm == "SVD":
-        parts = [f"k={p.get('n_factors', 100)}", f"lr={p.get('lr_all', 0.005)}", f"reg={p.get('reg_all', 0.02)}"]
-        if p.get("n_epochs", 20) != 20:
-            parts.append(f"epochs={p['n_epochs']}")
-        return ", ".join(parts)
-    if algorithm in ("KNNBasic", "KNNWithMeans"):
-        sim = (p.get("sim_options") or {}).get("name", "msd")
-        parts = [f"k={p.get('k', 40)}", f"sim={sim}"]
-        if p.get("min_k", 1) != 1:
-            parts.append(f"min_k={p['min_k']}")
-        return ", ".join(parts)
-    bsl = p.get("bsl_options") or {}
-    method = bsl.get("method", "als")
-    if method == "als":
-        return f"als, epochs={bsl.get('n_epochs', 10)}, reg_u={bsl.get('reg_u', 15)}, reg_i={bsl.get('reg_i', 10)}"
-    return f"sgd, epochs={bsl.get('n_epochs', 20)}, lr={bsl.get('learning_rate', 0.005)}, reg={bsl.get('reg', 0.02)}"
+        parts = ["biased" if p.pop("biased", True) else "unbiased", f"k={p.pop('n_factors', 100)}",
+                 f"lr={p.pop('lr_all', 0.005)}", f"reg={p.pop('reg_all', 0.02)}", f"epochs={p.pop('n_epochs', 20)}"]
+    elif algorithm in ("KNNBasic", "KNNWithMeans"):
+        sim = dict(p.pop("sim_options", None) or {})
+        sim.pop("user_based", None)
+        parts = [f"k={p.pop('k', 40)}", f"sim={sim.pop('name', 'msd')}"]
+        if p.get("min_k", 1) == 1:
+            p.pop("min_k", None)
+        parts += [f"{k}={v}" for k, v in sorted(sim.items())]
+    else:
+        bsl = dict(p.pop("bsl_options", None) or {})
+        method = bsl.pop("method", "als")
+        if method == "als":
+            parts = ["als", f"epochs={bsl.pop('n_epochs', 10)}", f"reg_u={bsl.pop('reg_u', 15)}", f"reg_i={bsl.pop('reg_i', 10)}"]
+        else:
+            parts = ["sgd", f"epochs={bsl.pop('n_epochs', 20)}", f"lr={bsl.pop('learning_rate', 0.005)}", f"reg={bsl.pop('reg', 0.02)}"]
+        parts += [f"{k}={v}" for k, v in sorted(bsl.items())]
+    parts += [f"{k}={v}" for k, v in sorted(p.items())]
+    if engine_of(spec) != "surprise":
+        parts.append(f"engine={engine_of(spec)}")
+    return f"{algorithm}: " + ", ".join(parts)
 
 
 # Bytes per rating of Surprise's Trainset (tuples in per-user and per-item lists, dicts of raw

@@ -23,9 +23,19 @@ import pandas as pd
 from .errors import InputError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
+    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds.
+
+    The file gets the mode any other tool's output gets (0666 minus the umask): ``mkstemp`` creates
+    its temporary file as 0600, which would leave results unreadable to the rest of a shared machine.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -33,6 +43,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

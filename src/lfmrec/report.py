@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 
@@ -41,6 +43,53 @@ def choose_report_users(users: pd.DataFrame, triples: pd.DataFrame, min_plays: i
     return list(dict.fromkeys(int(pool["user_id"].iat[i]) for i in picks))
 
 
+_PAGE_STYLE = (
+    "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:14px;color:#222;margin:12px}"
+    "h1{font-size:18px;margin:0 0 6px}h2{font-size:15px;margin:18px 0 6px}p{margin:4px 0 8px;color:#444}"
+    "table{border-collapse:collapse;margin:6px 0 12px}th,td{border:1px solid #ccc;padding:3px 8px}"
+    "th{background:#eef2f7;text-align:left;position:sticky;top:0}td{text-align:right}"
+    "td.text{text-align:left}tr:nth-child(even) td{background:#fafafa}"
+)
+
+
+def _html_table(df: pd.DataFrame, digits: int) -> str:
+    """A DataFrame as an HTML table: floats with ``digits`` significant digits, missing values empty."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = []
+    for row in df.itertuples(index=False):
+        cells = []
+        for v in row:
+            if isinstance(v, (float, np.floating)):
+                text, cls = ("" if np.isnan(v) else f"{v:.{digits}g}"), ""
+            elif v is None or (not isinstance(v, str) and pd.isna(v)):
+                text, cls = "", ""
+            elif isinstance(v, (int, np.integer)):
+                text, cls = str(v), ""
+            else:
+                text, cls = html.escape(str(v)), ' class="text"'
+            cells.append(f"<td{cls}>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def html_page(blocks: list[tuple[str, object]], digits: int = 4) -> str:
+    """A small self-contained HTML page (the HTML report shows it inline) from blocks:
+    ``("h1" | "h2" | "p", text)`` or ``("table", DataFrame)``."""
+    body = []
+    for kind, value in blocks:
+        if kind == "table":
+            body.append(_html_table(value, digits))
+        else:
+            body.append(f"<{kind}>{html.escape(str(value))}</{kind}>")
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><style>" + _PAGE_STYLE + "</style></head><body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
+
+
+def table_page(title: str, df: pd.DataFrame, note: str | None = None, digits: int = 4) -> str:
+    """One table as an HTML page with a title and an optional note under it."""
+    return html_page([("h1", title), *([("p", note)] if note else []), ("table", df)], digits)
+
+
 def markdown_table(df: pd.DataFrame, digits: int = 4) -> str:
     """A DataFrame as a Markdown table: floats with ``digits`` decimals, missing values empty."""
     cols = list(df.columns)
@@ -58,7 +107,26 @@ def markdown_table(df: pd.DataFrame, digits: int = 4) -> str:
     return "\n".join(lines)
 
 
-def user_report(
+def markdown_page(blocks: list[tuple[str, object]], digits: int = 4) -> str:
+    """The blocks of :func:`html_page` as Markdown."""
+    out = []
+    for kind, value in blocks:
+        if kind == "h1":
+            out += [f"# {value}", ""]
+        elif kind == "h2":
+            out += [f"## {value}", ""]
+        elif kind == "table":
+            out += [markdown_table(value, digits), ""]
+        elif kind == "strong":
+            out += [f"**{value}**", ""]
+        elif kind == "em":
+            out += [f"_{value}_", ""]
+        else:
+            out += [str(value), ""]
+    return "\n".join(out)
+
+
+def user_report_blocks(
     user_id: int,
     country: str,
     triples: pd.DataFrame,
@@ -68,8 +136,9 @@ def user_report(
     min_plays: int,
     n: int,
     true_country: pd.Series | None = None,
-) -> str:
-    """Markdown report of one user: favourites (Table 3) and every model's final list (Table 4).
+) -> list[tuple[str, object]]:
+    """The report of one user: favourites (Table 3) and every model's final list (Table 4), as the
+    blocks :func:`markdown_page` and :func:`html_page` render.
 
     ``lists[model]`` and ``per_user[model]`` are the model's recommendations and per-user counts;
     ``true_country`` (artist_id -> planted home country) adds the paper's "true country" column.
@@ -85,9 +154,9 @@ def user_report(
         }
     )
     n_triples = int((triples["user_id"] == user_id).sum())
-    out = [f"# User {user_id} ({country})", "", f"{n_triples} artists played in the sample.", ""]
-    out += [f"## Known favourites (more than {min_plays} plays)", ""]
-    out += [markdown_table(fav_table) if len(fav_table) else "_No artist with more plays than that._", ""]
+    out: list[tuple[str, object]] = [("h1", f"User {user_id} ({country})"), ("p", f"{n_triples} artists played in the sample.")]
+    out.append(("h2", f"Known favourites (more than {min_plays} plays)"))
+    out.append(("table", fav_table) if len(fav_table) else ("em", "No artist with more plays than that."))
     for model, recs in lists.items():
         mine = recs[recs["user_id"] == user_id].sort_values("rank")
         counts = per_user[model].set_index("user_id").loc[user_id]
@@ -102,9 +171,14 @@ def user_report(
         )
         if true_country is not None:
             table.insert(4, "true country", true_country.reindex(mine["artist_id"]).to_numpy())
-        out += [f"## {model}: top {n} from other countries than {country}", ""]
-        out += [f"{int(counts['deletions'])} same-country artists deleted from the initial top {n}.", ""]
+        out.append(("h2", f"{model}: top {n} from other countries than {country}"))
+        out.append(("p", f"{int(counts['deletions'])} same-country artists deleted from the initial top {n}."))
         if len(table) < n:
-            out += [f"**Only {len(table)} candidates from other countries: the list is shorter than {n}.**", ""]
-        out += [markdown_table(table) if len(table) else "_No candidate._", ""]
-    return "\n".join(out)
+            out.append(("strong", f"Only {len(table)} candidates from other countries: the list is shorter than {n}."))
+        out.append(("table", table) if len(table) else ("em", "No candidate."))
+    return out
+
+
+def user_report(*args, **kwargs) -> str:
+    """Markdown report of one user (see :func:`user_report_blocks` for the arguments)."""
+    return markdown_page(user_report_blocks(*args, **kwargs))
