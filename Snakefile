@@ -21,6 +21,10 @@ include: "rules/ranking.smk"
 include: "rules/countries.smk"
 
 
+onstart:
+    remove_outputs_of_other_data()
+
+
 rule all:
     input:
         all_outputs(),

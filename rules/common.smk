@@ -64,7 +64,22 @@ def all_outputs():
         "results/plots/tradeoff.png",
         "results/diversity.csv",
         "results/plots/diversity.png",
-    ] + (["results/country_estimation.csv", "results/plots/country_estimation.png"] if truth_file() else [])
+    ] + (SYNTHETIC_ONLY if truth_file() else [])
+
+
+# Outputs that only synthetic data has (the planted truth scores the country estimators).
+SYNTHETIC_ONLY = ["results/country_estimation.csv", "results/plots/country_estimation.png", "results/html/country_estimation.html"]
+
+
+def remove_outputs_of_other_data():
+    """On a real run (not a dry run), remove results that only another dataset makes, so that
+    results/ never shows, say, synthetic country-estimation scores next to an LFM-1b copy's lists."""
+    if truth_file():
+        return
+    for path in map(Path, SYNTHETIC_ONLY):
+        if path.exists():
+            logger.info(f"removing {path}: made from synthetic data, the config now reads {config['dataset']['dir']}")
+            path.unlink()
 
 
 # Parameters and inputs shared by the held-out ranking jobs (rules/ranking.smk).

@@ -1,12 +1,14 @@
 """Helpers shared by the workflow tests: a working copy of the workflow, running Snakemake, the tiny config."""
 
 import importlib.util
-import os
+import json
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,3 +79,46 @@ def load_script(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def raw_dataset(folder: Path) -> Path:
+    """A small valid LFM-1b folder: 60 matrix users (rows shuffled), 2 more listed, 80 artists."""
+    folder.mkdir(parents=True, exist_ok=True)
+    from lfmrec.lfm1b import write_les
+
+    rng = np.random.default_rng(0)
+    dense = (rng.random((60, 80)) < 0.2) * rng.integers(1, 40, size=(60, 80))
+    user_ids = rng.permutation(np.arange(1000, 1062))
+    write_les(folder / "LFM-1b_LEs.mat", sp.csr_matrix(dense.astype(float)), user_ids[:60], np.arange(80) * 3 + 7)
+    lines = ["user_id\tcountry\tage\tgender\tplaycount\tregistered_unixtime"]
+    for i, u in enumerate(sorted(user_ids)):
+        lines.append(f"{u}\t{['US', 'DE', 'PL', ''][i % 4]}\t-1\tn\t10\t1200000000")
+    (folder / "LFM-1b_users.txt").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def comparable_files(results: Path, ignore=()) -> dict[str, Path]:
+    """The result files a run's outputs are compared by: not logs, benchmarks or pickled models."""
+    skip = {"logs", "benchmarks", "models", *ignore}
+    return {
+        str(p.relative_to(results)): p
+        for p in results.rglob("*")
+        if p.is_file() and p.relative_to(results).parts[0] not in skip and p.suffix != ".pkl"
+    }
+
+
+def assert_same_results(a: Path, b: Path, ignore=()) -> None:
+    """Identical bytes for every result file (timing fields of the fold JSON files aside), equal
+    parquet contents; top-level folders in ``ignore`` are left out on both sides."""
+    fa, fb = comparable_files(a, ignore), comparable_files(b, ignore)
+    assert sorted(fa) == sorted(fb)
+    for name, pa in fa.items():
+        pb = fb[name]
+        if name.endswith(".parquet"):
+            pd.testing.assert_frame_equal(pd.read_parquet(pa), pd.read_parquet(pb), check_exact=True)
+        elif name.startswith("cv/") and name.endswith(".json"):
+            ja, jb = json.loads(pa.read_text()), json.loads(pb.read_text())
+            drop = [k for k in ja if k.endswith("_seconds")]
+            assert {k: v for k, v in ja.items() if k not in drop} == {k: v for k, v in jb.items() if k not in drop}, name
+        else:
+            assert pa.read_bytes() == pb.read_bytes(), name

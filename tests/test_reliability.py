@@ -2,37 +2,17 @@
 partial output; a killed run resumes to identical results; a changed parameter reruns only what
 depends on it."""
 
-import json
 import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
-import scipy.sparse as sp
 import yaml
 
-from helpers import ROOT, SNAKEMAKE, TINY, clone_run, job_counts, snakemake, workdir
-from lfmrec.lfm1b import write_les
+from helpers import SNAKEMAKE, TINY, assert_same_results, clone_run, job_counts, raw_dataset, snakemake, workdir
 
 pytestmark = pytest.mark.slow
-
-
-def raw_dataset(folder: Path) -> Path:
-    """A small valid LFM-1b folder: 60 matrix users (rows shuffled), 2 more listed, 80 artists."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    dense = (rng.random((60, 80)) < 0.2) * rng.integers(1, 40, size=(60, 80))
-    user_ids = rng.permutation(np.arange(1000, 1062))
-    write_les(folder / "LFM-1b_LEs.mat", sp.csr_matrix(dense.astype(float)), user_ids[:60], np.arange(80) * 3 + 7)
-    lines = ["user_id\tcountry\tage\tgender\tplaycount\tregistered_unixtime"]
-    for i, u in enumerate(sorted(user_ids)):
-        lines.append(f"{u}\t{['US', 'DE', 'PL', ''][i % 4]}\t-1\tn\t10\t1200000000")
-    (folder / "LFM-1b_users.txt").write_text("\n".join(lines) + "\n")
-    return folder
 
 
 def break_truncate(folder):
@@ -116,30 +96,6 @@ def test_changing_one_model_reruns_only_that_model(tiny_run):
         "user_reports": 1,
     }
     assert "knn_means_k10" in changed and "model=baseline" not in changed
-
-
-def comparable_files(results: Path) -> dict[str, Path]:
-    skip = {"logs", "benchmarks", "models"}
-    return {
-        str(p.relative_to(results)): p
-        for p in results.rglob("*")
-        if p.is_file() and p.relative_to(results).parts[0] not in skip
-    }
-
-
-def assert_same_results(a: Path, b: Path) -> None:
-    fa, fb = comparable_files(a), comparable_files(b)
-    assert sorted(fa) == sorted(fb)
-    for name, pa in fa.items():
-        pb = fb[name]
-        if name.endswith(".parquet"):
-            pd.testing.assert_frame_equal(pd.read_parquet(pa), pd.read_parquet(pb), check_exact=True)
-        elif name.startswith("cv/") and name.endswith(".json"):
-            ja, jb = json.loads(pa.read_text()), json.loads(pb.read_text())
-            drop = [k for k in ja if k.endswith("_seconds")]
-            assert {k: v for k, v in ja.items() if k not in drop} == {k: v for k, v in jb.items() if k not in drop}, name
-        else:
-            assert pa.read_bytes() == pb.read_bytes(), name
 
 
 def test_killed_run_resumes_to_identical_results(tiny_run, tmp_path):
