@@ -19,25 +19,32 @@ log = logging.getLogger("country_estimation")
 
 def plot(acc: pd.DataFrame, path) -> None:
     overall = acc[acc["scope"] == "all"]
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 5.2), layout="constrained")
     sources = list(dict.fromkeys(overall["source"]))
     estimators = list(dict.fromkeys(overall["estimator"]))
     width = 0.8 / len(sources)
+    any_top3 = False
     for k, source in enumerate(sources):
         rows = overall[overall["source"] == source].set_index("estimator").reindex(estimators)
         x = np.arange(len(estimators)) + (k - (len(sources) - 1) / 2) * width
         ax.bar(x, 100 * rows["accuracy"], width, label=f"users: {source}")
-        top3 = rows["accuracy_top3"] > rows["accuracy"]
-        ax.scatter(x[top3.to_numpy()], 100 * rows["accuracy_top3"][top3], marker="_", s=200, color="black")
+        top3 = (rows["accuracy_top3"] > rows["accuracy"]).to_numpy()
+        any_top3 |= bool(top3.any())
+        ax.scatter(x[top3], 100 * rows["accuracy_top3"][top3], marker="_", s=200, color="black")
+    if any_top3:
+        ax.scatter([], [], marker="_", s=200, color="black", label="true home in the top 3")
     base = overall.query("estimator == 'argmax' and source == 'sample'")["accuracy"]
     if len(base):
         ax.axhline(100 * base.iloc[0], color="grey", ls=":", label="argmax / sample (the paper)")
     ax.set_xticks(np.arange(len(estimators)), estimators)
+    ax.set_xlabel("estimator")
     ax.set_ylabel("accuracy vs planted home country (%)")
     ax.set_ylim(0, 100)
-    ax.set_title(f"Artist-country estimators on {int(overall['artists'].iloc[0])} artists (black dash: true home in top 3)")
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
+    ax.set_title(f"Artist-country estimators on {int(overall['artists'].iloc[0])} artists")
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith("users: "))  # bars first (stable)
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=8, loc="upper left",
+              bbox_to_anchor=(1.01, 1), borderaxespad=0)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
     plt.close(fig)

@@ -12,18 +12,22 @@ from lfmrec.recommend import deletion_summary  # noqa: E402
 
 
 def plot(table: pd.DataFrame, path) -> None:
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.bar(table["model"], table["deletions"], color="#d99a8f", label="deletions")
-    ax.bar(table["model"], table["users_with_deletions"], color="#8c3b2e", width=0.4, label="users with deletions")
+    fig, ax = plt.subplots(figsize=(10, 4.8), layout="constrained")
+    ax.bar(table["model"], table["deletions"], color="#d99a8f", label="deletions (artists)")
+    ax.bar(table["model"], table["users_with_deletions"], color="#8c3b2e", width=0.4,
+           label="users with at least\none deletion")
     for x, (d, u) in enumerate(zip(table["deletions"], table["users"])):
-        ax.annotate(f"{d / u:.2f}/user" if u else "", (x, d), ha="center", va="bottom", fontsize=8)
-    ax.set_ylabel("count")
+        ax.annotate(f"{d / u:.2f}/user" if u else "", (x, d), xytext=(0, 2), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=8)
+    top = max(table["deletions"].max(), table["users_with_deletions"].max())
+    ax.set_ylim(0, 1.1 * top if top > 0 else 1)
+    ax.set_xlabel("model")
+    ax.set_ylabel("count (artists or users)")
     ax.set_title(f"Same-country artists deleted from the initial top lists ({int(table['users'].iat[0])} users)")
     ax.tick_params(axis="x", rotation=45)
     for label in ax.get_xticklabels():
         label.set_ha("right")
-    ax.legend()
-    fig.tight_layout()
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
     plt.close(fig)

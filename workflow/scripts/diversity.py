@@ -12,23 +12,43 @@ from lfmrec.countries import diversity, history_same_share  # noqa: E402
 from lfmrec.io import atomic_path, run_script, write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 
-PANELS = [("foreign_share_true", "foreign share (planted truth)"), ("distinct_countries", "distinct countries per list"),
-          ("country_entropy", "country entropy (bits)"), ("us_share", "share of US artists"),
-          ("local_bias_initial", "local bias before the rule"), ("local_bias", "local bias"), ("coverage", "catalogue coverage"),
-          ("mean_popularity", "mean listeners of recommended artists")]
+# column, panel title, y-axis label
+PANELS = [("foreign_share_true", "foreign share (planted truth)", "share of list artists"),
+          ("distinct_countries", "distinct countries per list", "countries (mean per list)"),
+          ("country_entropy", "country entropy", "entropy (bits, mean per list)"),
+          ("us_share", "share of US artists", "share of list artists"),
+          ("local_bias_initial", "local bias before the rule", "same-country share: list - history"),
+          ("local_bias", "local bias (final lists)", "same-country share: list - history"),
+          ("coverage", "catalogue coverage", "share of candidate artists"),
+          ("mean_popularity", "popularity of recommended artists", "sample listeners (mean)")]
 
 
 def plot(table: pd.DataFrame, path) -> None:
-    panels = [(c, t) for c, t in PANELS if table[c].notna().any()]
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 4.4))
+    panels = [p for p in PANELS if table[p[0]].notna().any()]
+    ncols = min(4, len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 4.1 * nrows + 0.5), layout="constrained",
+                             squeeze=False)
     x = np.arange(len(table))
-    for ax, (col, title) in zip(axes, panels):
-        ax.bar(x, table[col], color="#8fb3d9")
-        ax.set_xticks(x, table["model"], rotation=70, ha="right", fontsize=7)
-        ax.set_title(title, fontsize=9)
+    for ax, (col, title, ylabel) in zip(axes.flat, panels):
+        values = table[col].to_numpy(float)
+        ax.bar(x, values, color="#8fb3d9")
+        for i, v in enumerate(values):  # the value, readable even where the bar is ~0
+            if np.isfinite(v):
+                ax.annotate(f"{v:.3g}", (i, v), xytext=(0, 2 if v >= 0 else -2), textcoords="offset points",
+                            ha="center", va="bottom" if v >= 0 else "top", rotation=90, fontsize=6.5)
+        lo, hi = min(0.0, np.nanmin(values)), max(0.0, np.nanmax(values))
+        pad = 0.22 * (hi - lo) if hi > lo else 1.0
+        ax.set_ylim(lo - (pad if lo < 0 else 0), hi + (pad if hi > 0 else 0))
+        ax.set_xticks(x, table["model"], rotation=60, ha="right", fontsize=7)
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.set_xlabel("model", fontsize=9)
         ax.axhline(0, color="black", lw=0.5)
-    fig.suptitle("Country diversity of the final cross-cultural lists")
-    fig.tight_layout()
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    method = f" ({table['method'].iat[0]} re-ranking)" if "method" in table and table["method"].nunique() == 1 else ""
+    fig.suptitle(f"Country diversity of the final cross-cultural lists{method}")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
     plt.close(fig)

@@ -16,7 +16,7 @@ def plot(table: pd.DataFrame, path) -> None:
     for ax, metric in zip(axes, ("RMSE", "MAE")):
         rows = table[table["metric"] == metric].reset_index(drop=True)
         x = np.arange(len(rows))
-        ax.bar(x, rows["mean"], yerr=rows["std"], color="#8fb3d9", capsize=4, label="mean ± std")
+        ax.bar(x, rows["mean"], yerr=rows["std"], color="#8fb3d9", capsize=4)
         for i, r in rows.iterrows():
             ax.scatter(np.full(len(fold_cols), i), r[fold_cols].to_numpy(float), s=10, color="#1f3b5c", zorder=3)
         lo = rows[fold_cols].to_numpy(float).min()
@@ -24,7 +24,8 @@ def plot(table: pd.DataFrame, path) -> None:
         ax.set_ylim(lo - 0.15 * (hi - lo + 1e-3) - 0.02, hi + 0.15 * (hi - lo + 1e-3) + 0.02)
         ax.set_xticks(x, rows["model"], rotation=45, ha="right")
         ax.set_title(f"{metric} per model ({len(fold_cols)}-fold CV; dots = folds)")
-        ax.set_ylabel(metric)
+        ax.set_xlabel("model")
+        ax.set_ylabel(f"{metric} (log2 playcounts; lower is better)")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
