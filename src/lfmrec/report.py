@@ -53,14 +53,15 @@ _PAGE_STYLE = (
 
 
 def _html_table(df: pd.DataFrame, digits: int) -> str:
-    """A DataFrame as an HTML table: floats with ``digits`` significant digits, missing values empty."""
+    """A DataFrame as an HTML table: floats with ``digits`` decimals (significant digits when very
+    small or large), missing values empty."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
     rows = []
     for row in df.itertuples(index=False):
         cells = []
         for v in row:
             if isinstance(v, (float, np.floating)):
-                text, cls = ("" if np.isnan(v) else f"{v:.{digits}g}"), ""
+                text, cls = ("" if np.isnan(v) else f"{v:.{digits}f}" if 1e-3 <= abs(v) < 1e5 else f"{v:.{digits}g}"), ""
             elif v is None or (not isinstance(v, str) and pd.isna(v)):
                 text, cls = "", ""
             elif isinstance(v, (int, np.integer)):
