@@ -9,7 +9,6 @@ synthetic universe, generated first into --raw when it is missing. Writes result
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -21,7 +20,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 
 from lfmrec.lfm1b import align_users, read_les, read_users  # noqa: E402
-from lfmrec.sampling import artist_country_plays, draw_sample, estimate_artist_countries, melt  # noqa: E402
+from lfmrec.countries.estimate import estimate  # noqa: E402
+from lfmrec.countries.plays import country_play_table  # noqa: E402
+from lfmrec.sampling import draw_sample, melt  # noqa: E402
 
 
 def peak_mb() -> float:
@@ -60,8 +61,8 @@ def main() -> None:
     aligned, missing = stage("align", lambda: align_users(les, users, raw / "LFM-1b_LEs.mat", raw / "LFM-1b_users.txt"))
     sample = stage("sample", lambda: draw_sample(les.matrix, aligned, les.artist_ids, n_users, n_artists, seed=42))
     del les
-    plays = stage("artist countries", lambda: artist_country_plays(sample.matrix, sample.users["country"].to_numpy(), sample.artist_ids))
-    stage("estimate", lambda: estimate_artist_countries(plays, sample.artist_ids))
+    plays = stage("artist countries", lambda: country_play_table(sample.matrix, sample.users["country"].to_numpy(), sample.artist_ids))
+    stage("estimate", lambda: estimate(plays, sample.artist_ids, "argmax"))
     triples = stage("melt", lambda: melt(sample.matrix, sample.users["user_id"].to_numpy(), sample.artist_ids))
     table = pd.DataFrame(rows)
     total = {"stage": "total", "wall_s": round(table["wall_s"].sum(), 2), "cpu_s": round(table["cpu_s"].sum(), 2),

@@ -17,7 +17,6 @@ writes it as CSV.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from lfmrec import countries  # noqa: E402
+from lfmrec.countries import accuracy, estimate, plays  # noqa: E402
 from lfmrec.lfm1b import read_les  # noqa: E402
 
 
@@ -39,9 +38,9 @@ def tables(results: Path) -> tuple[dict, np.ndarray, dict]:
     aligned = pd.read_parquet(results / "data/aligned_users.parquet").sort_values("row")
     les = read_les(results / "synthetic/LFM-1b_LEs.mat")
     full = sp.csr_matrix(les.matrix)[aligned["row"].to_numpy()]
-    full_sampled = countries.restrict_columns(full, les.artist_ids, artist_ids)
+    full_sampled = plays.restrict_columns(full, les.artist_ids, artist_ids)
     t0 = time.perf_counter()
-    imp = countries.impute_user_countries(full, aligned["country"].to_numpy())
+    imp = plays.impute_user_countries(full, aligned["country"].to_numpy())
     facts = {"impute_seconds": time.perf_counter() - t0, "smoothing": imp.smoothing,
              "loo_accuracy": imp.loo_accuracy, "imputed_users": int(imp.imputed.sum()),
              "declared_users": int((~imp.imputed).sum())}
@@ -52,9 +51,9 @@ def tables(results: Path) -> tuple[dict, np.ndarray, dict]:
         got = np.asarray(imp.countries, dtype=object)
         facts["imputation_true_accuracy"] = float((got[imp.imputed] == true[imp.imputed]).mean())
     out = {
-        "sample": countries.country_play_table(sample, users["country"].to_numpy(), artist_ids),
-        "all": countries.country_play_table(full_sampled, aligned["country"].to_numpy(), artist_ids),
-        "all_imputed": countries.country_play_table(full_sampled, imp.countries, artist_ids),
+        "sample": plays.country_play_table(sample, users["country"].to_numpy(), artist_ids),
+        "all": plays.country_play_table(full_sampled, aligned["country"].to_numpy(), artist_ids),
+        "all_imputed": plays.country_play_table(full_sampled, imp.countries, artist_ids),
     }
     return out, artist_ids, facts
 
@@ -66,9 +65,9 @@ def lift_variants(by_source: dict, artist_ids: np.ndarray, truth: pd.DataFrame) 
         for support in (1, 2, 3, 5):
             for shrink in (0.0, 3.0, 10.0, 30.0):
                 for source, table in by_source.items():
-                    est[(f"{basis} support={support} shrinkage={shrink:g}", source)] = countries.estimate(
+                    est[(f"{basis} support={support} shrinkage={shrink:g}", source)] = estimate.estimate(
                         table, artist_ids, "lift", min_support=support, shrinkage=shrink, basis=basis)
-    acc = countries.estimation_accuracy(est, truth)
+    acc = accuracy.estimation_accuracy(est, truth)
     acc = acc[acc["scope"] == "all"]
     return (100 * acc.pivot_table(index="estimator", columns="source", values="accuracy", sort=False)).round(1)
 
@@ -84,12 +83,12 @@ def main(argv=None) -> pd.DataFrame:
     truth = pd.read_parquet(results / "synthetic/truth_artists.parquet")
     by_source, artist_ids, facts = tables(results)
     estimates, seconds = {}, {}
-    for method in countries.METHODS:
+    for method in estimate.METHODS:
         for source, table in by_source.items():
             t0 = time.perf_counter()
-            estimates[(method, source)] = countries.estimate(table, artist_ids, method)
+            estimates[(method, source)] = estimate.estimate(table, artist_ids, method)
             seconds[(method, source)] = time.perf_counter() - t0
-    acc = countries.estimation_accuracy(estimates, truth)
+    acc = accuracy.estimation_accuracy(estimates, truth)
     acc["seconds"] = [seconds[(e, s)] if sc == "all" else np.nan for e, s, sc in zip(acc["estimator"], acc["source"], acc["scope"])]
     base = acc.query("estimator == 'argmax' and source == 'sample' and scope == 'all'")["accuracy"].iloc[0]
     print(f"imputation: {facts}")

@@ -23,7 +23,6 @@ country removed.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -37,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 from lfmrec import ranking, rerank  # noqa: E402
 from lfmrec.cv import build_trainset, rating_scale, split  # noqa: E402
 from lfmrec.models import build_algorithm  # noqa: E402
-from lfmrec.recommend import country_codes, encode  # noqa: E402
+from lfmrec.countries.codes import country_codes, encode  # noqa: E402
+from lfmrec.topn import pair_matrix  # noqa: E402
 from lfmrec.scoring import iter_score_blocks, params_from_surprise  # noqa: E402
 
 
@@ -89,7 +89,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     sim = country_similarity(acp, codes)
-    history = ranking.pair_matrix(train, user_ids, item_ids)
+    history = pair_matrix(train, user_ids, item_ids)
     target = rerank.history_target(history, uc, ic, C, by="artists")
     prep_s = time.perf_counter() - t0
 

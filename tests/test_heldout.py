@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from lfmrec import heldout, ranking
-from lfmrec.recommend import country_setup
+from lfmrec.countries.codes import country_setup
 
 
 def fold_frame(method_values):

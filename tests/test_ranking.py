@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from lfmrec import ranking
-from lfmrec.recommend import top_n
+from lfmrec.topn import pair_matrix, top_n
 
 L2, L3 = 1 / np.log2(3), 1 / np.log2(4)  # discounts of ranks 2 and 3 (rank 1: 1)
 
@@ -90,7 +90,7 @@ def test_evaluate_by_hand_with_ties_and_exclusions(size):
     assert row["ndcg"] == pytest.approx((1 / (1 + L2) + L2) / 2)  # 0.6220
     assert row["hit"] == pytest.approx(1.0)
     # the caller's training matrix instead of the pairs gives the same result
-    train = ranking.pair_matrix(TRAIN, USERS, ITEMS)
+    train = pair_matrix(TRAIN, USERS, ITEMS)
     again = ranking.evaluate(blocks(SCORES, size), USERS, ITEMS, train, TEST, n=2)
     pd.testing.assert_frame_equal(again.drop(columns="seconds"), out.drop(columns="seconds"))
     with pytest.raises(ValueError, match="train matrix has shape"):

@@ -6,7 +6,8 @@ import pytest
 import scipy.sparse as sp
 
 from lfmrec import rerank
-from lfmrec.recommend import recommend_block, top_n
+from lfmrec.recommend import recommend_block
+from lfmrec.topn import top_n
 
 US, DE, PL = 0, 1, 2
 

@@ -6,14 +6,9 @@ import pytest
 import scipy.sparse as sp
 
 from lfmrec.errors import InputError
-from lfmrec.sampling import (
-    artist_country_plays,
-    draw_ids,
-    draw_sample,
-    estimate_artist_countries,
-    melt,
-    share_table,
-)
+from lfmrec.countries.estimate import estimate
+from lfmrec.countries.plays import country_play_table
+from lfmrec.sampling import draw_ids, draw_sample, melt, share_table
 
 
 def test_draw_ids_is_seeded_and_independent_of_file_order():
@@ -106,18 +101,18 @@ def test_artist_country_estimate_by_hand():
     )
     countries = ["US", "US", "PL", "DE"]
     artist_ids = np.array([100, 101, 102, 103])
-    plays = artist_country_plays(sp.csr_matrix(dense), countries, artist_ids)
-    assert plays.values.tolist() == [
+    plays = country_play_table(sp.csr_matrix(dense), countries, artist_ids)
+    assert plays[["artist_id", "country", "plays"]].values.tolist() == [
         [100, "PL", 4], [100, "US", 5],
         [101, "DE", 1], [101, "PL", 1], [101, "US", 1],
         [103, "DE", 6],
     ]
-    est = estimate_artist_countries(plays, artist_ids)
+    est = estimate(plays, artist_ids, "argmax")
     assert est["artist_id"].tolist() == [100, 101, 102, 103]
     # 100: US 5 beats PL 4; 101: three-way tie -> alphabetical DE; 102: no listens -> NULL
     assert est["country"].tolist()[:2] == ["US", "DE"]
     assert pd.isna(est["country"].iat[2]) and est["country"].iat[3] == "DE"
-    assert est["plays"].tolist() == [9, 3, 0, 6]
+    assert est["share_1"].tolist()[:2] == [5 / 9, 1 / 3]
 
 
 def test_melt_gives_log2_ratings_of_non_zeros_sorted():

@@ -9,14 +9,14 @@ import pandas as pd
 
 from .errors import InputError
 from .models import build_algorithm, describe_params, engine_of
-from .report import markdown_table
+from .tables import fold_columns, markdown_table
 
 
 def assign_folds(triples: pd.DataFrame, n_folds: int, seed: int) -> pd.DataFrame:
-    """Assign every triple to a fold 0..n_folds-1, as Surprise's KFold does.
-
-    The triples are shuffled with ``seed`` and cut into contiguous chunks; the first
-    ``n % n_folds`` folds get one extra triple, so fold sizes differ by at most one. The result
+    """Assign every triple to a fold 0..n_folds-1, the way Surprise's KFold cuts (a shuffle, then
+    contiguous chunks; the first ``n % n_folds`` folds get one extra triple, so fold sizes differ by
+    at most one), but shuffled with ``numpy.random.default_rng(seed)``: the folds are not the ones
+    ``KFold(random_state=seed)`` draws. The result
     (user_id, artist_id, fold) is in the shuffled order, which is the order training sets are
     built in (it fixes Surprise's inner ids and so kNN tie-breaking).
     """
@@ -100,6 +100,8 @@ def fit(spec: dict, seed: int, train: pd.DataFrame, scale: tuple[float, float]):
     ``surprise`` predicts with ``algo.test()`` (the reference); ``native`` with
     :func:`lfmrec.native.predict_pairs`. Either way the ScoringParams score all pairs in phase 2.
     """
+    # Imported here, not at the top: the small jobs that only build tables from this module
+    # (folds, metrics) do not pay for loading numba and its compiled kernels.
     from .scoring import params_from_surprise
 
     if engine_of(spec) == "native":
@@ -146,15 +148,6 @@ def run_fold(spec: dict, seed: int, train: pd.DataFrame, test: pd.DataFrame, sca
         "predict_seconds": round(t2 - t1, 3),
     }
     return out, metrics, params
-
-
-def fold_columns(values) -> dict:
-    """fold_1..fold_k, mean and std (ddof=1; 0 for a single fold) of one metric's fold values."""
-    values = np.asarray(values, dtype=np.float64)
-    row = {f"fold_{k + 1}": v for k, v in enumerate(values)}
-    row["mean"] = float(values.mean())
-    row["std"] = float(values.std(ddof=1)) if values.size > 1 else 0.0
-    return row
 
 
 def metrics_table(fold_metrics: dict[str, list[dict]], models: dict) -> pd.DataFrame:

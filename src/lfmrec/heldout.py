@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from . import ranking, rerank
-from .cv import fold_columns
-from .recommend import Countries, pair_matrix
+from .countries.codes import Countries
+from .tables import fold_columns
+from .topn import pair_matrix
 
 REFERENCES = ("popular", "random")
 

@@ -1,4 +1,4 @@
-"""Read and validate the raw LFM-1b files (see shared/docs/lfm1b.md).
+"""Read and validate the raw LFM-1b files (Schedl, ICMR 2016: the LFM-1b dataset's formats).
 
 - ``LFM-1b_LEs.mat``: users x artists playcounts. MATLAB v7.3 (HDF5: a sparse group ``LEs`` with
   ``data``/``ir``/``jc``, i.e. the CSC form) or MATLAB v5 (read with scipy.io.loadmat), plus the
@@ -20,6 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .errors import InputError
+from .io import atomic_path
 
 USERS_HEADER = ["user_id", "country", "age", "gender", "playcount", "registered_unixtime"]
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
@@ -286,7 +287,6 @@ def write_les(path: str | Path, matrix: sp.spmatrix, user_ids, artist_ids, versi
     chunks, MATLAB_sparse = number of rows), idx_users and idx_artists as float64 N x 1; ``"5"``
     writes the same variables with scipy.io.savemat. Same input, same bytes.
     """
-    from .io import atomic_path
 
     csc = matrix if sp.issparse(matrix) and matrix.format == "csc" else sp.csc_matrix(matrix)
     csc.sort_indices()

@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .recommend import pair_matrix, top_n  # noqa: F401 (pair_matrix is part of this API)
+from .rerank import list_stats
+from .topn import pair_matrix, top_n
 
 METRICS = ("precision", "recall", "ndcg", "hit")
 DEFAULT_BLOCK_USERS = 256
@@ -202,8 +203,6 @@ def evaluate(
     evaluated = np.diff(test.indptr) > 0
     with_stats = user_country is not None and item_country is not None
     if with_stats:
-        from .rerank import list_stats
-
         user_country = np.asarray(user_country, dtype=np.int64)
         item_country = np.asarray(item_country, dtype=np.int64)
 

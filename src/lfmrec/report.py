@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .tables import markdown_table
 
 
 def favourites(triples: pd.DataFrame, min_plays: int) -> pd.DataFrame:
@@ -89,23 +90,6 @@ def html_page(blocks: list[tuple[str, object]], digits: int = 4) -> str:
 def table_page(title: str, df: pd.DataFrame, note: str | None = None, digits: int = 4) -> str:
     """One table as an HTML page with a title and an optional note under it."""
     return html_page([("h1", title), *([("p", note)] if note else []), ("table", df)], digits)
-
-
-def markdown_table(df: pd.DataFrame, digits: int = 4) -> str:
-    """A DataFrame as a Markdown table: floats with ``digits`` decimals, missing values empty."""
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for row in df.itertuples(index=False):
-        cells = []
-        for v in row:
-            if isinstance(v, float):
-                cells.append(f"{v:.{digits}f}")
-            elif v is None or (not isinstance(v, str) and pd.isna(v)):
-                cells.append("")
-            else:
-                cells.append(str(v).replace("|", "\\|"))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def markdown_page(blocks: list[tuple[str, object]], digits: int = 4) -> str:

@@ -52,7 +52,7 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .recommend import foreign_top_n, top_n
+from .topn import foreign_top_n, top_n
 
 METHODS = ("none", "hard", "soft", "calibrated")
 ALPHA = 0.01

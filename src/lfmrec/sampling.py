@@ -81,43 +81,6 @@ def draw_sample(
     return Sample(users=users, artist_ids=artist_ids[cols].astype(np.int64), matrix=sub, users_sampled=int(rows.size))
 
 
-def artist_country_plays(matrix: sp.spmatrix, user_countries, artist_ids: np.ndarray) -> pd.DataFrame:
-    """Aggregate playcounts per (artist, user country): the paper's artist-country-playcount matrix.
-
-    Returns the non-zero rows (artist_id, country, plays), sorted by artist_id then country.
-    """
-    countries, codes = np.unique(np.asarray(user_countries, dtype=object).astype(str), return_inverse=True)
-    n_users = codes.size
-    indicator = sp.csr_matrix(
-        (np.ones(n_users), (codes, np.arange(n_users))), shape=(countries.size, n_users)
-    )
-    per_country = (indicator @ sp.csr_matrix(matrix)).tocoo()
-    df = pd.DataFrame(
-        {
-            "artist_id": artist_ids[per_country.col].astype(np.int64),
-            "country": pd.array(countries[per_country.row], dtype="string"),
-            "plays": np.rint(per_country.data).astype(np.int64),
-        }
-    )
-    df = df[df["plays"] > 0]
-    return df.sort_values(["artist_id", "country"], ignore_index=True)
-
-
-def estimate_artist_countries(plays: pd.DataFrame, artist_ids: np.ndarray) -> pd.DataFrame:
-    """The paper's estimate: an artist's country is the country whose users played it most.
-
-    Ties go to the alphabetically first country; artists nobody in the sample played get <NA>.
-    Returns artist_id, country, plays (total over the sampled users), in ``artist_ids`` order.
-    """
-    best = plays.sort_values(["artist_id", "plays", "country"], ascending=[True, False, True])
-    best = best.drop_duplicates("artist_id", keep="first").set_index("artist_id")
-    total = plays.groupby("artist_id")["plays"].sum()
-    out = pd.DataFrame({"artist_id": np.asarray(artist_ids, dtype=np.int64)})
-    out["country"] = pd.array(best["country"].reindex(out["artist_id"]).to_numpy(), dtype="string")
-    out["plays"] = total.reindex(out["artist_id"]).fillna(0).astype(np.int64).to_numpy()
-    return out
-
-
 def _is_sorted(major: np.ndarray, minor: np.ndarray) -> bool:
     """Whether the pairs are in strictly ascending (major, minor) order."""
     dm, dn = np.diff(major), np.diff(minor)

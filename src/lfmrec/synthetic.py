@@ -1,7 +1,7 @@
 """Synthetic LFM-1b data written in exactly the raw LFM-1b file formats.
 
 The real LFM-1b can no longer be downloaded, so the pipeline runs on data of the same shape and
-format (see ``/work/shared/docs/lfm1b.md``). The generator plants the structure the paper's
+format (those :mod:`lfmrec.lfm1b` reads). The generator plants the structure the paper's
 experiment relies on, and writes it next to the raw files as ground truth:
 
 - every user has a true country (drawn from LFM-1b's user shares); about 46% declare it in

@@ -6,7 +6,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from lfmrec import countries
+from lfmrec.countries.estimate import estimate
 from lfmrec.io import run_script, write_parquet
 from lfmrec.lfm1b import read_artists
 
@@ -28,7 +28,7 @@ def main(snakemake):
     p = snakemake.params
     artist_ids = pd.read_parquet(snakemake.input.sampled_artists)["artist_id"].to_numpy(np.int64)
     table = pd.read_parquet(snakemake.input.plays)
-    est = countries.estimate(table, artist_ids, p.estimator, min_support=p.min_support, shrinkage=p.shrinkage)
+    est = estimate(table, artist_ids, p.estimator, min_support=p.min_support, shrinkage=p.shrinkage)
     sample = pd.read_parquet(snakemake.input.sample_plays)
     plays = sample.groupby("artist_id")["plays"].sum().reindex(artist_ids, fill_value=0).to_numpy(np.int64)
     artists = est[["artist_id", "country", "country_2", "country_3", "share_1", "share_2", "share_3"]].copy()

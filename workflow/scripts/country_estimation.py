@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lfmrec import countries  # noqa: E402
+from lfmrec.countries.accuracy import estimation_accuracy  # noqa: E402
+from lfmrec.countries.estimate import METHODS, SOURCES, estimate  # noqa: E402
 from lfmrec.io import atomic_path, run_script, write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 
@@ -55,12 +56,12 @@ def main(snakemake):
     artist_ids = pd.read_parquet(snakemake.input.sampled_artists)["artist_id"].to_numpy(np.int64)
     truth = pd.read_parquet(snakemake.input.truth)
     estimates = {}
-    for source in countries.SOURCES:
+    for source in SOURCES:
         table = pd.read_parquet(snakemake.input[source])
-        for method in countries.METHODS:
-            estimates[(method, source)] = countries.estimate(table, artist_ids, method, min_support=p.min_support,
+        for method in METHODS:
+            estimates[(method, source)] = estimate(table, artist_ids, method, min_support=p.min_support,
                                                              shrinkage=p.shrinkage)
-    acc = countries.estimation_accuracy(estimates, truth)
+    acc = estimation_accuracy(estimates, truth)
     log.info("\n%s", acc[acc["scope"] == "all"].to_string(index=False))
     write_csv(acc, snakemake.output.csv)
     write_text(table_page("Accuracy of the artist-country estimators against the planted home countries", acc),

@@ -3,7 +3,7 @@
 - sample: the sampled users with a country (the paper's route);
 - all: every user of the full matrix with a declared country (the paper's suggested improvement);
 - all_imputed: every user of the full matrix, undeclared countries imputed by naive Bayes from the
-  users' listening over all artists (lfmrec.countries.impute_user_countries; no ground truth used).
+  users' listening over all artists (lfmrec.countries.plays.impute_user_countries; no ground truth used).
 """
 
 import logging
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from lfmrec import countries
+from lfmrec.countries.plays import country_play_table, impute_user_countries, restrict_columns
 from lfmrec.io import run_script, write_json, write_parquet
 from lfmrec.lfm1b import read_les
 
@@ -26,14 +26,14 @@ def main(snakemake):
     aligned = pd.read_parquet(snakemake.input.aligned).sort_values("row")
     les = read_les(snakemake.input.les)
     full = sp.csr_matrix(les.matrix)[aligned["row"].to_numpy()]
-    full_sampled = countries.restrict_columns(full, les.artist_ids, artist_ids)
+    full_sampled = restrict_columns(full, les.artist_ids, artist_ids)
     del les
-    imp = countries.impute_user_countries(full, aligned["country"].to_numpy())
+    imp = impute_user_countries(full, aligned["country"].to_numpy())
     del full
     tables = {
-        "sample": countries.country_play_table(sample, users["country"].to_numpy(), artist_ids),
-        "all": countries.country_play_table(full_sampled, aligned["country"].to_numpy(), artist_ids),
-        "all_imputed": countries.country_play_table(full_sampled, imp.countries, artist_ids),
+        "sample": country_play_table(sample, users["country"].to_numpy(), artist_ids),
+        "all": country_play_table(full_sampled, aligned["country"].to_numpy(), artist_ids),
+        "all_imputed": country_play_table(full_sampled, imp.countries, artist_ids),
     }
     facts = {"declared_users": int((~imp.imputed).sum()), "imputed_users": int(imp.imputed.sum()),
              "smoothing": imp.smoothing,

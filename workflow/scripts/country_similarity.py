@@ -3,7 +3,7 @@ the cultural distance of lists)."""
 
 import pandas as pd
 
-from lfmrec.countries import country_similarity
+from lfmrec.countries.similarity import country_similarity
 from lfmrec.io import run_script, write_parquet
 
 

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lfmrec.countries import diversity, history_same_share  # noqa: E402
+from lfmrec.diversity import diversity, history_same_share  # noqa: E402
 from lfmrec.io import atomic_path, run_script, write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from lfmrec.cv import split
 from lfmrec.heldout import evaluate_fold, evaluated_users, reference_blocks
-from lfmrec.recommend import country_setup
+from lfmrec.countries.codes import country_setup
 from lfmrec.io import run_script, write_csv
 from lfmrec.scoring import iter_score_blocks
 
