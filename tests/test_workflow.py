@@ -41,7 +41,7 @@ def graph(mermaid: str) -> tuple[set, set]:
 @pytest.mark.parametrize(
     "override, message",
     [
-        ({"models": {"bad": {"algorithm": "KNNBasic", "params": {"k": 0}}}}, "config models.bad.params.k: is 0, must be a positive integer"),
+        ({"models": {"bad": {"algorithm": "KNNBasic", "params": {"k": 0}}}}, "config models.bad.params.k: 0 is less than the minimum of 1"),
         ({"models": {"bad": {"algorithm": "Magic"}}},
          "config models.bad.algorithm: 'Magic' is not valid (fix: use one of BaselineOnly, SVD, KNNBasic, KNNWithMeans)"),
         ({"sampel": {"n_users": 10}}, "config sampel: is not a known key (fix: did you mean 'sample'?)"),
