@@ -60,7 +60,7 @@ def main() -> None:
     users = stage("load users.txt", lambda: read_users(raw / "LFM-1b_users.txt"))
     aligned, missing = stage("align", lambda: align_users(les, users, raw / "LFM-1b_LEs.mat", raw / "LFM-1b_users.txt"))
     sample = stage("sample", lambda: draw_sample(les.matrix, aligned, les.artist_ids, n_users, n_artists, seed=42))
-    del les
+    les = None  # free the matrix before the next stages
     plays = stage("artist countries", lambda: country_play_table(sample.matrix, sample.users["country"].to_numpy(), sample.artist_ids))
     stage("estimate", lambda: estimate(plays, sample.artist_ids, "argmax"))
     triples = stage("melt", lambda: melt(sample.matrix, sample.users["user_id"].to_numpy(), sample.artist_ids))

@@ -31,7 +31,7 @@ def naive_lists(algo, users, triples, artists, n):
     country = artists.set_index("artist_id")["country"].to_dict()
     played = triples.groupby("user_id")["artist_id"].agg(set).to_dict()
     out = {}
-    for u, uc in zip(users["user_id"], users["country"]):
+    for u, uc in zip(users["user_id"], users["country"], strict=True):
         seen = played.get(u, set())
         scored = [(algo.predict(u, a).est, a) for a in candidates if a not in seen]
         scored.sort(key=lambda x: (-x[0], x[1]))

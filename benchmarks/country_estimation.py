@@ -89,7 +89,7 @@ def main(argv=None) -> pd.DataFrame:
             estimates[(method, source)] = estimate.estimate(table, artist_ids, method)
             seconds[(method, source)] = time.perf_counter() - t0
     acc = accuracy.estimation_accuracy(estimates, truth)
-    acc["seconds"] = [seconds[(e, s)] if sc == "all" else np.nan for e, s, sc in zip(acc["estimator"], acc["source"], acc["scope"])]
+    acc["seconds"] = [seconds[(e, s)] if sc == "all" else np.nan for e, s, sc in zip(acc["estimator"], acc["source"], acc["scope"], strict=True)]
     base = acc.query("estimator == 'argmax' and source == 'sample' and scope == 'all'")["accuracy"].iloc[0]
     print(f"imputation: {facts}")
     pd.set_option("display.width", 200)

@@ -102,7 +102,7 @@ def test_fold_metrics_equal_surprise_accuracy(spec, surprise_algo, engine):
     preds, metrics, _ = run_fold({**spec, "engine": engine}, 7, train, test, scale)
     trainset = Dataset.load_from_df(train[["user_id", "artist_id", "rating"]], Reader(rating_scale=scale)).build_full_trainset()
     algo = surprise_algo().fit(trainset)
-    theirs = algo.test(list(zip(test["user_id"].tolist(), test["artist_id"].tolist(), test["rating"].tolist())))
+    theirs = algo.test(list(zip(test["user_id"].tolist(), test["artist_id"].tolist(), test["rating"].tolist(), strict=True)))
     est = np.array([p.est for p in theirs])
     tol = 1e-13 if engine == "native" and spec["algorithm"] == "SVD" else 0.0
     assert np.abs(preds["est"].to_numpy() - est).max() <= tol

@@ -51,7 +51,7 @@ def test_evaluate_fold_rows_match_ranking_evaluate():
     scores = rng.random((len(users), len(items)))
     blocks = iter([(0, scores[rows])])
     out = heldout.evaluate_fold(blocks, users, rows, items, train, test, c, 5, {"soft": [0.0, 1.0], "calibrated": [0.5]}, 10)
-    assert list(zip(out["method"], out["lambda"])) == [("none", 0.0), ("hard", 0.0), ("soft", 0.0), ("soft", 1.0), ("calibrated", 0.5)]
+    assert list(zip(out["method"], out["lambda"], strict=True)) == [("none", 0.0), ("hard", 0.0), ("soft", 0.0), ("soft", 1.0), ("calibrated", 0.5)]
     plain = ranking.evaluate(iter([(0, scores[rows])]), users["user_id"].to_numpy()[rows], items, train, test, n=5)
     for metric in ranking.METRICS:
         assert out.loc[0, metric] == pytest.approx(plain.loc[0, metric])

@@ -132,7 +132,7 @@ def test_lists_equal_the_naive_predict_route(spec):
 
     country = artists.set_index("artist_id")["country"]
     candidates = np.sort(t["artist_id"].unique())
-    for u, uc in zip(users["user_id"], users["country"]):
+    for u, uc in zip(users["user_id"], users["country"], strict=True):
         played = set(t.loc[t["user_id"] == u, "artist_id"])
         ranked = sorted(
             ((algo.predict(u, a).est, a) for a in candidates if a not in played),

@@ -71,7 +71,7 @@ def test_draw_sample_subset_matches_the_matrix_entries():
     )
     artist_ids = rng.permutation(500)[:30]
     s = draw_sample(sp.csc_matrix(dense), aligned, artist_ids, 25, 12, seed=9)
-    row_of = dict(zip(aligned["user_id"], aligned["row"]))
+    row_of = dict(zip(aligned["user_id"], aligned["row"], strict=True))
     col_of = {a: c for c, a in enumerate(artist_ids)}
     expected = dense[np.ix_([row_of[u] for u in s.users["user_id"]], [col_of[a] for a in s.artist_ids])]
     np.testing.assert_array_equal(s.matrix.toarray(), expected)

@@ -113,7 +113,7 @@ def fit(spec: dict, seed: int, train: pd.DataFrame, scale: tuple[float, float]):
     algo.fit(build_trainset(train, scale))
 
     def predict(users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        testset = [(u, i, 0.0) for u, i in zip(users.tolist(), items.tolist())]
+        testset = [(u, i, 0.0) for u, i in zip(users.tolist(), items.tolist(), strict=True)]
         return np.fromiter((p.est for p in algo.test(testset)), dtype=np.float64, count=len(testset))
 
     return params_from_surprise(algo), predict

@@ -190,8 +190,8 @@ def read_users(path: str | Path) -> pd.DataFrame:
     for n, fields in enumerate(rows, start=2):
         if len(fields) != len(USERS_HEADER):
             raise InputError(path, f"line {n} has {len(fields)} tab-separated fields, expected {len(USERS_HEADER)}")
-    cols = list(zip(*rows)) if rows else [()] * len(USERS_HEADER)
-    df = pd.DataFrame({name: list(col) for name, col in zip(USERS_HEADER, cols)}, dtype=object)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(USERS_HEADER)
+    df = pd.DataFrame({name: list(col) for name, col in zip(USERS_HEADER, cols, strict=True)}, dtype=object)
 
     ids = pd.to_numeric(df["user_id"].str.strip(), errors="coerce")
     bad = ids.isna() | (ids != np.floor(ids))

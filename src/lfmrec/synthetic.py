@@ -403,7 +403,7 @@ def _user_lines(users: _Users, codes: np.ndarray, playcount: np.ndarray,
     return [USERS_HEADER] + [
         f"{u}\t{c}\t{a}\t{g}\t{p}\t{r}" for u, c, a, g, p, r in zip(
             users.ids.tolist(), country.tolist(), age.tolist(), gender.tolist(),
-            playcount.tolist(), registered.tolist())]
+            playcount.tolist(), registered.tolist(), strict=True)]
 
 
 def artist_names(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -494,7 +494,7 @@ def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
     _write_text(out / USERS_NAME, _user_lines(users, codes, user_plays, rng))
     names = artist_names(sc.n_artists, rng)
     _write_text(out / ARTISTS_NAME,
-                [f"{a}\t{s}" for a, s in zip(artists.ids.tolist(), names.tolist())])
+                [f"{a}\t{s}" for a, s in zip(artists.ids.tolist(), names.tolist(), strict=True)])
     _write_parquet(out / TRUTH_ARTISTS_NAME, pa.table({
         "artist_id": pa.array(artists.ids, pa.int64()),
         "home_country": pa.array(codes[artists.country], pa.string()),

@@ -16,7 +16,7 @@ def plot(table: pd.DataFrame, path) -> None:
     ax.bar(table["model"], table["deletions"], color="#d99a8f", label="deletions (artists)")
     ax.bar(table["model"], table["users_with_deletions"], color="#8c3b2e", width=0.4,
            label="users with at least\none deletion")
-    for x, (d, u) in enumerate(zip(table["deletions"], table["users"])):
+    for x, (d, u) in enumerate(zip(table["deletions"], table["users"], strict=True)):
         ax.annotate(f"{d / u:.2f}/user" if u else "", (x, d), xytext=(0, 2), textcoords="offset points",
                     ha="center", va="bottom", fontsize=8)
     top = max(table["deletions"].max(), table["users_with_deletions"].max())
@@ -34,7 +34,7 @@ def plot(table: pd.DataFrame, path) -> None:
 
 
 def main(snakemake):
-    rows = [deletion_summary(m, pd.read_parquet(p)) for m, p in zip(snakemake.params.models, snakemake.input.per_user)]
+    rows = [deletion_summary(m, pd.read_parquet(p)) for m, p in zip(snakemake.params.models, snakemake.input.per_user, strict=True)]
     table = pd.DataFrame(rows)
     write_csv(table, snakemake.output.csv)
     write_text(table_page("Same-country artists deleted per model", table), snakemake.output.html)

@@ -30,7 +30,7 @@ def plot(table: pd.DataFrame, path) -> None:
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 4.1 * nrows + 0.5), layout="constrained",
                              squeeze=False)
     x = np.arange(len(table))
-    for ax, (col, title, ylabel) in zip(axes.flat, panels):
+    for ax, (col, title, ylabel) in zip(axes.flat, panels, strict=True):
         values = table[col].to_numpy(float)
         ax.bar(x, values, color="#8fb3d9")
         for i, v in enumerate(values):  # the value, readable even where the bar is ~0
@@ -70,7 +70,7 @@ def main(snakemake):
     popularity = triples["artist_id"].value_counts()
     n_candidates = int(popularity.size)
     rows = []
-    for model, path, per_user in zip(snakemake.params.models, snakemake.input.lists, snakemake.input.per_user):
+    for model, path, per_user in zip(snakemake.params.models, snakemake.input.lists, snakemake.input.per_user, strict=True):
         lists = pd.read_parquet(path)
         rows.append({"model": model, "method": snakemake.params.method,
                      **diversity(lists, triples, artists, popularity, n_candidates, truth, hist_share),

@@ -13,7 +13,7 @@ from lfmrec.io import atomic_path, run_script  # noqa: E402
 def plot(table: pd.DataFrame, path) -> None:
     fold_cols = [c for c in table.columns if c.startswith("fold_")]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=False)
-    for ax, metric in zip(axes, ("RMSE", "MAE")):
+    for ax, metric in zip(axes, ("RMSE", "MAE"), strict=True):
         rows = table[table["metric"] == metric].reset_index(drop=True)
         x = np.arange(len(rows))
         ax.bar(x, rows["mean"], yerr=rows["std"], color="#8fb3d9", capsize=4)

@@ -23,7 +23,7 @@ def plot(table: pd.DataFrame, n: int, references: list[str], path) -> None:
     nrows = -(-len(metrics) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.4 * ncols, 4.6 * nrows + 0.6), layout="constrained",
                              squeeze=False)
-    for ax, metric in zip(axes.flat, metrics):
+    for ax, metric in zip(axes.flat, metrics, strict=True):
         rows = table[table["metric"] == metric].reset_index(drop=True)
         x = np.arange(len(rows))
         colors = ["#d9a38f" if m in references else "#8fb3d9" for m in rows["model"]]
@@ -32,7 +32,7 @@ def plot(table: pd.DataFrame, n: int, references: list[str], path) -> None:
         for i in range(len(rows)):
             ax.scatter(np.full(len(fold_cols), i), folds[i], s=8, color="#1f3b5c", zorder=3)
         top = np.nanmax(np.column_stack([folds, rows["mean"] + rows["std"].fillna(0)]), axis=1)
-        for i, (mean, t) in enumerate(zip(rows["mean"], top)):  # the value, readable even where the bar is ~0
+        for i, (mean, t) in enumerate(zip(rows["mean"], top, strict=True)):  # the value, readable even where the bar is ~0
             ax.annotate(f"{mean:.2g}", (i, t), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
                         rotation=90, fontsize=7)
         ax.set_ylim(0, 1.2 * np.nanmax(top) if np.nanmax(top) > 0 else 1)

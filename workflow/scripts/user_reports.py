@@ -14,8 +14,8 @@ def main(snakemake):
     triples = pd.read_parquet(snakemake.input.triples)
     users = pd.read_parquet(snakemake.input.users)
     artists = pd.read_parquet(snakemake.input.artists)
-    lists = {m: pd.read_parquet(f) for m, f in zip(p.models, snakemake.input.lists)}
-    per_user = {m: pd.read_parquet(f) for m, f in zip(p.models, snakemake.input.per_user)}
+    lists = {m: pd.read_parquet(f) for m, f in zip(p.models, snakemake.input.lists, strict=True)}
+    per_user = {m: pd.read_parquet(f) for m, f in zip(p.models, snakemake.input.per_user, strict=True)}
     truth = None
     if snakemake.input.truth:
         truth = pd.read_parquet(snakemake.input.truth[0]).set_index("artist_id")["home_country"]
