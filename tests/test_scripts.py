@@ -90,3 +90,20 @@ def test_usage_line_round_trips_through_a_log(tmp_path):
     assert read_usage(log) == {"wall_s": wall, "cpu_s": cpu, "peak_rss_gb": peak}  # the last line wins
     log.write_text("2026 x ERROR stopped\n")
     assert read_usage(log) == {}
+
+
+def test_progress_logs_done_total_and_time_left(caplog, monkeypatch):
+    import logging
+
+    from lfmrec import io
+
+    clock = iter([0.0, 10.0, 31.0, 40.0, 62.0])
+    monkeypatch.setattr(io.time, "perf_counter", lambda: next(clock))
+    p = io.Progress("scoring", 10, logger=logging.getLogger("t"))  # t0 = 0
+    with caplog.at_level(logging.INFO, logger="t"):
+        p.update(1)  # 10 s: too soon
+        p.update(3)  # 31 s: 3 of 10 done, 31 s per 3 -> 72 s left
+        p.update(4)  # 40 s: 9 s after the last line: too soon
+        p.update(5)  # 62 s: 5 of 10 -> 62 s left
+    assert caplog.messages == ["scoring: 3/10 blocks (30%), 0m31s elapsed, ~1m12s left",
+                               "scoring: 5/10 blocks (50%), 1m02s elapsed, ~1m02s left"]

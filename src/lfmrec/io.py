@@ -90,6 +90,33 @@ def run_script(main: Callable, smk) -> None:
     logging.getLogger(smk.rule).info(usage_line())
 
 
+class Progress:
+    """Logs how far a long loop is: ``what: done/total unit (pct), elapsed, ~left`` at most every
+    ``every_s`` seconds, so that a user watching a long job's log can tell a slow job from a stuck
+    one. Loops shorter than ``every_s`` log nothing."""
+
+    def __init__(self, what: str, total: int, unit: str = "blocks", every_s: float = 30.0,
+                 logger: logging.Logger | None = None):
+        self.what, self.total, self.unit, self.every_s = what, int(total), unit, every_s
+        self.log = logger or logging.getLogger("progress")
+        self.t0 = self.last = time.perf_counter()
+
+    def update(self, done: int) -> None:
+        now = time.perf_counter()
+        if now - self.last < self.every_s or done <= 0:
+            return
+        self.last = now
+        elapsed = now - self.t0
+        left = elapsed * (self.total - done) / done
+        self.log.info("%s: %d/%d %s (%.0f%%), %s elapsed, ~%s left", self.what, done, self.total, self.unit,
+                      100.0 * done / max(self.total, 1), _clock(elapsed), _clock(left))
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m // 60}h{m % 60:02d}m{s:02d}s" if m >= 60 else f"{m}m{s:02d}s"
+
+
 def usage_line() -> str:
     """The script process's own resource use so far, from the kernel (``getrusage``, ``/proc``).
 

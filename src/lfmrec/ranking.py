@@ -26,6 +26,7 @@ builds the country-aware listers.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .io import Progress
 from .rerank import list_stats
 from .topn import pair_matrix, top_n
 
@@ -213,6 +215,7 @@ def evaluate(
     n_users = 0
     score_seconds = 0.0
     it = iter(score_blocks)
+    progress = Progress("held-out ranking", user_ids.size, unit="users", logger=logging.getLogger("ranking"))
     while True:
         t0 = time.perf_counter()
         try:
@@ -221,6 +224,7 @@ def evaluate(
             score_seconds += time.perf_counter() - t0
             break
         score_seconds += time.perf_counter() - t0
+        progress.update(start)
         sel = np.flatnonzero(evaluated[start : start + block.shape[0]])
         if sel.size == 0:
             continue

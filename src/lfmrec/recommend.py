@@ -9,6 +9,7 @@ same-country artists and refills from the next best).
 
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 import numpy as np
@@ -17,6 +18,7 @@ import scipy.sparse as sp
 
 from . import rerank
 from .countries.codes import country_setup
+from .io import Progress
 from .scoring import iter_score_blocks
 from .topn import padded_to_lists, pair_matrix, select_lists
 
@@ -100,7 +102,9 @@ def recommend_all(
     lister = rerank.make_reranker(method, lam, n, user_country, item_country, c.similarity, target, pool=pool)
 
     parts, deletions, foreign = [], np.zeros(user_ids.size, np.int64), np.zeros(user_ids.size, np.int64)
-    for start, block in iter_score_blocks(params, user_ids, item_ids, block_users):
+    progress = Progress("scoring and lists", -(-user_ids.size // max(block_users, 1)), logger=logging.getLogger("recommend"))
+    for done, (start, block) in enumerate(iter_score_blocks(params, user_ids, item_ids, block_users), start=1):
+        progress.update(done - 1)
         stop = start + block.shape[0]
         final = None if method == "hard" else (lambda s, a=start, b=stop: lister(s, np.arange(a, b)))
         rows, cols, dels, n_foreign = recommend_block(block, played[start:stop], user_country[start:stop],
