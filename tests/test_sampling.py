@@ -62,6 +62,23 @@ def test_draw_sample_keeps_users_with_country_and_their_plays():
     np.testing.assert_array_equal(s.matrix.toarray()[2], [8, 0, 1, 0])
 
 
+def test_users_with_a_country_but_no_triple_are_dropped_and_counted():
+    # 4 users with a country; user 12 played only artist 500, which is not drawn; user 13 has an
+    # explicit zero for a drawn artist (no play either)
+    rows, cols, plays = [0, 1, 2, 3, 3], [0, 2, 0, 0, 1], [3.0, 7.0, 0.0, 1.0, 2.0]  # (2, 0) is a stored zero
+    matrix = sp.csc_matrix((plays, (rows, cols)), shape=(4, 3))
+    assert matrix.nnz == 5
+    aligned = pd.DataFrame({"row": [0, 1, 2, 3], "user_id": [11, 12, 13, 14],
+                            "country": pd.array(["US", "DE", "FI", "PL"], dtype="string")})
+    artist_ids = np.array([100, 200, 500])
+    s = draw_sample(matrix, aligned, artist_ids, "all", 2, seed=3)
+    assert s.artist_ids.tolist() == [100, 200]  # 2 of 3 columns drawn: 500 left out for this seed
+    assert s.users["user_id"].tolist() == [11, 14]
+    assert s.users_without_triples == 2
+    np.testing.assert_array_equal(s.matrix.toarray(), [[3, 0], [1, 2]])
+    assert (np.diff(s.matrix.indptr) > 0).all()
+
+
 def test_draw_sample_subset_matches_the_matrix_entries():
     rng = np.random.default_rng(0)
     dense = rng.integers(0, 3, size=(40, 30)).astype(float)
@@ -71,6 +88,10 @@ def test_draw_sample_subset_matches_the_matrix_entries():
     )
     artist_ids = rng.permutation(500)[:30]
     s = draw_sample(sp.csc_matrix(dense), aligned, artist_ids, 25, 12, seed=9)
+    # users with a country who played none of the 12 artists are dropped (counted apart)
+    drawn = aligned.iloc[draw_ids(aligned["user_id"].to_numpy(), 25, np.random.default_rng(np.random.SeedSequence(9).spawn(2)[0]),
+                                  "k")]
+    assert s.users_without_triples + len(s.users) == int(drawn["country"].notna().sum())
     row_of = dict(zip(aligned["user_id"], aligned["row"], strict=True))
     col_of = {a: c for c, a in enumerate(artist_ids)}
     expected = dense[np.ix_([row_of[u] for u in s.users["user_id"]], [col_of[a] for a in s.artist_ids])]

@@ -39,7 +39,7 @@ def test_summary_figures():
     assert s == {
         "dataset": {"source": "lfm1b", "dir": "/data/x"},
         "users_listed": 10, "users_in_matrix": 9, "users_missing_from_matrix": 1, "users_sampled": 5,
-        "users_with_country": 2, "artists_sampled": 4, "artists_with_listens": 2, "triples": 3, "density": 3 / 8,
+        "users_with_country": 2, "users_without_triples": 0, "users": 2, "artists_sampled": 4, "artists_with_listens": 2, "triples": 3, "density": 3 / 8,
     }
 
 

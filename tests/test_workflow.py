@@ -91,7 +91,8 @@ def test_foundation_outputs_match_the_raw_files(tiny_run):
     assert summary["users_in_matrix"] == les.matrix.shape[0]
     assert summary["users_missing_from_matrix"] == len(listed) - les.matrix.shape[0]
     assert summary["users_sampled"] == 300 and summary["artists_sampled"] == 1500 == len(artists)
-    assert summary["users_with_country"] == len(users) and summary["triples"] == len(triples)
+    assert summary["users"] == len(users) == triples["user_id"].nunique() and summary["triples"] == len(triples)
+    assert summary["users_with_country"] == summary["users"] + summary["users_without_triples"]
     assert summary["density"] == pytest.approx(len(triples) / (len(users) * len(artists)))
     assert users["country"].notna().all()
     # every user's country is the one users.txt gives

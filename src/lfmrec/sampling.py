@@ -16,12 +16,14 @@ from .errors import InputError
 
 @dataclass
 class Sample:
-    """The sampled users who gave a country, the sampled artists, and their playcount matrix."""
+    """The sampled users who gave a country and played a sampled artist, the sampled artists, and
+    their playcount matrix."""
 
     users: pd.DataFrame  # user_id int64, country string (sorted by user_id)
     artist_ids: np.ndarray  # int64, sorted
     matrix: sp.csr_matrix  # float64 playcounts, len(users) x len(artist_ids)
     users_sampled: int  # users drawn from the matrix, before keeping those with a country
+    users_without_triples: int = 0  # users with a country who played none of the sampled artists
 
 
 def draw_ids(ids: np.ndarray, n: int | str, rng: np.random.Generator, key: str) -> np.ndarray:
@@ -50,10 +52,14 @@ def draw_sample(
     n_artists: int | str,
     seed: int,
 ) -> Sample:
-    """Draw ``n_users`` matrix users and ``n_artists`` artists (seeded), keep the users with a country.
+    """Draw ``n_users`` matrix users and ``n_artists`` artists (seeded), keep the users with a country
+    who played at least one sampled artist.
 
-    Users and artists use independent child streams of ``seed``, so changing one sample size does
-    not change the other sample.
+    A user with a country but no play of a sampled artist has no triple: no model knows the user
+    (the paper's Surprise route, ``build_anti_testset``, covers only users of the trainset), so such
+    users are dropped here and counted in ``users_without_triples``. Users and artists use
+    independent child streams of ``seed``, so changing one sample size does not change the other
+    sample.
     """
     user_rng, artist_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     rows = draw_ids(aligned["user_id"].to_numpy(), n_users, user_rng, "sample.n_users")
@@ -71,14 +77,21 @@ def draw_sample(
     if not np.array_equal(cols, np.arange(matrix.shape[1])):  # skip the copy when all columns stay in order
         sub = sub[:, cols]
     sub = sp.csr_matrix(sub)[rows_kept, :]
+    sub.eliminate_zeros()
     sub.sort_indices()
+    played = np.diff(sub.indptr) > 0
+    if not played.any():
+        raise InputError("config sample.n_artists", "none of the sampled users with a country played a sampled artist",
+                         "sample more artists")
+    sub = sub[played]
     users = pd.DataFrame(
         {
-            "user_id": picked["user_id"].to_numpy(np.int64)[keep],
-            "country": pd.array(picked["country"].to_numpy()[keep], dtype="string"),
+            "user_id": picked["user_id"].to_numpy(np.int64)[keep][played],
+            "country": pd.array(picked["country"].to_numpy()[keep][played], dtype="string"),
         }
     )
-    return Sample(users=users, artist_ids=artist_ids[cols].astype(np.int64), matrix=sub, users_sampled=int(rows.size))
+    return Sample(users=users, artist_ids=artist_ids[cols].astype(np.int64), matrix=sub, users_sampled=int(rows.size),
+                  users_without_triples=int((~played).sum()))
 
 
 def _is_sorted(major: np.ndarray, minor: np.ndarray) -> bool:

@@ -18,7 +18,11 @@ def summarize(alignment: dict, info: dict, users: pd.DataFrame, artists: pd.Data
         "users_in_matrix": alignment["users_in_matrix"],
         "users_missing_from_matrix": alignment["users_missing_from_matrix"],
         "users_sampled": info["users_sampled"],
-        "users_with_country": int(len(users)),
+        # users with a country, then those of them dropped because they played no sampled artist
+        # (no model knows them: no list, no deletions); the rest are the users of every table
+        "users_with_country": int(len(users)) + int(info.get("users_without_triples", 0)),
+        "users_without_triples": int(info.get("users_without_triples", 0)),
+        "users": int(len(users)),
         "artists_sampled": int(len(artists)),
         "artists_with_listens": int(artists["country"].notna().sum()),
         "triples": int(n_triples),
