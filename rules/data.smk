@@ -11,6 +11,9 @@ rule generate_synthetic:
     params:
         scale=config["dataset"].get("synthetic", {}).get("scale", "default"),
         seed=config["dataset"].get("synthetic", {}).get("seed", 1),
+    resources:
+        mem_mb=les_mem_mb("generate_synthetic"),
+        runtime=les_runtime("generate_synthetic"),
     log:
         "results/logs/generate_synthetic.log",
     benchmark:
@@ -26,6 +29,9 @@ rule align:
     output:
         aligned="results/data/aligned_users.parquet",
         alignment="results/data/alignment.json",
+    resources:
+        mem_mb=les_mem_mb("align"),
+        runtime=les_runtime("align"),
     log:
         "results/logs/align.log",
     benchmark:
@@ -47,6 +53,9 @@ rule sample:
         n_users=config["sample"]["n_users"],
         n_artists=config["sample"]["n_artists"],
         seed=config["sample"]["seed"],
+    resources:
+        mem_mb=les_mem_mb("sample"),
+        runtime=les_runtime("sample"),
     log:
         "results/logs/sample.log",
     benchmark:
@@ -67,6 +76,9 @@ rule country_plays:
         all="results/data/country_plays/all.parquet",
         all_imputed="results/data/country_plays/all_imputed.parquet",
         imputation="results/data/country_plays/imputation.json",
+    resources:
+        mem_mb=les_mem_mb("country_plays"),
+        runtime=les_runtime("country_plays"),
     log:
         "results/logs/country_plays.log",
     benchmark:
@@ -98,6 +110,9 @@ rule melt:
         matrix="results/data/sample_matrix.npz",
     output:
         triples="results/data/triples.parquet",
+    resources:
+        mem_mb=file_mem_mb("matrix", MELT_PER_MB),
+        runtime=floor_runtime,
     log:
         "results/logs/melt.log",
     benchmark:
