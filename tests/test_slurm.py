@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -31,8 +32,8 @@ PROFILE = ROOT / "profiles" / "slurm"
 # Seconds a whole Snakemake run through SLURM may take before the test calls it a hang (the tiny
 # run takes 1-3 minutes on a 2-core machine: each SLURM job of a tiny rule costs 7-16 s).
 RUN_TIMEOUT = 480
-# The first status check 5 s after a submission instead of the plugin's 40 (tiny jobs).
-FAST_STATUS = ["--slurm-init-seconds-before-status-checks", "5"]
+# Status checks 2 s after a submission and after a job ended, instead of the plugin's 40 (tiny jobs).
+FAST_STATUS = ["--slurm-init-seconds-before-status-checks", "2"]
 
 SLURM_TINY = {
     **TINY,
@@ -72,8 +73,38 @@ def cluster():
 
 
 class Run:
-    def __init__(self, cwd: Path, args: list[str], returncode: int, out: str, seconds: float):
-        self.cwd, self.args, self.returncode, self.out, self.seconds = cwd, args, returncode, out, seconds
+    """A Snakemake process started in the background; ``wait()`` gives its exit status and output."""
+
+    def __init__(self, cwd: Path, *args: str):
+        self.cwd, self.args = cwd, args
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+        self.start = time.monotonic()
+        self.proc = subprocess.Popen([*SNAKEMAKE, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        self.out, self.seconds = None, None
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        out = self.proc.stdout.read()
+        self.proc.wait()
+        self.out, self.seconds = out, time.monotonic() - self.start
+
+    def wait(self, deadline: float) -> "Run":
+        """Wait until ``deadline`` (time.monotonic()); past it, stop the process and its SLURM jobs
+        and fail the test: a run that does not end by itself is a hang."""
+        self.reader.join(timeout=max(1.0, deadline - time.monotonic()))
+        if self.reader.is_alive():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.reader.join()
+            for run_id in set(re.findall(r"SLURM run ID: (\S+)", self.out)):
+                subprocess.run(["scancel", "--name", run_id], capture_output=True, timeout=30)
+            pytest.fail(f"snakemake did not end within {RUN_TIMEOUT} s (a hang?): {' '.join(self.args)}\n{self.out[-4000:]}")
+        return self
+
+    @property
+    def returncode(self) -> int:
+        return self.proc.returncode
 
     @property
     def slurm_jobs(self) -> dict[str, str]:
@@ -81,42 +112,47 @@ class Run:
         return dict(re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", self.out))
 
 
-def run(cwd: Path, *args: str, timeout: float = RUN_TIMEOUT) -> Run:
-    """Snakemake in ``cwd``; on a timeout, stop it and its SLURM jobs and fail the test."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
-    cmd = [*SNAKEMAKE, *args]
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        for run_id in set(re.findall(r"SLURM run ID: (\S+)", out)):
-            subprocess.run(["scancel", "--name", run_id], capture_output=True, timeout=30)
-        pytest.fail(f"snakemake did not end within {timeout} s (a hang?): {' '.join(args)}\n{out[-4000:]}")
-    return Run(cwd, cmd, proc.returncode, out, time.monotonic() - start)
+def run(cwd: Path, *args: str) -> Run:
+    return Run(cwd, *args).wait(time.monotonic() + RUN_TIMEOUT)
 
 
 def slurm(cwd: Path, *args: str) -> Run:
-    return run(cwd, "--profile", str(PROFILE), *FAST_STATUS, *args)
+    """A run through the SLURM profile (started, not waited for)."""
+    return Run(cwd, "--profile", str(PROFILE), *FAST_STATUS, *args)
+
+
+def failing_dataset(folder: Path) -> dict:
+    """A config whose align job fails: an LFM-1b copy whose LFM-1b_users.txt lacks its header."""
+    from test_reliability import break_header, raw_dataset
+
+    raw = raw_dataset(folder)
+    break_header(raw)
+    return {"dataset": {"source": "lfm1b", "dir": str(raw)}, "sample": {"n_users": 40, "n_artists": 50, "seed": 1}}
 
 
 @pytest.fixture(scope="module")
 def runs(cluster, tmp_path_factory):
-    """The same configuration run through SLURM and locally: (slurm run, local run, dry-run job counts)."""
+    """Three runs at once (they share the machine's cores; SLURM queues what does not fit): the
+    configuration through SLURM and locally, and a run through SLURM whose align job fails.
+    Returns a dict of Runs (slurm, local, failing) and the planned job counts."""
     cwd = workdir(tmp_path_factory.mktemp("slurm"), SLURM_TINY)
     planned = run(cwd, "-n", "--configfile", "test.yaml")
     assert planned.returncode == 0, planned.out[-3000:]
-    on_slurm = slurm(cwd, "--configfile", "test.yaml")
-    assert on_slurm.returncode == 0, f"the SLURM run failed:\n{on_slurm.out[-6000:]}"
-    local_dir = workdir(tmp_path_factory.mktemp("local"), SLURM_TINY)
-    local = run(local_dir, "--cores", "2", "--configfile", "test.yaml")
-    assert local.returncode == 0, f"the local run failed:\n{local.out[-3000:]}"
-    print(f"\nSLURM run: {len(on_slurm.slurm_jobs)} jobs submitted, {on_slurm.seconds:.0f} s; "
-          f"local run: {local.seconds:.0f} s; jobs: {job_counts(planned.out)}")
-    return on_slurm, local, job_counts(planned.out)
+    failing_dir = tmp_path_factory.mktemp("failing")
+    failing_cwd = workdir(failing_dir / "run", failing_dataset(failing_dir / "raw"))
+    deadline = time.monotonic() + RUN_TIMEOUT
+    started = {
+        "slurm": slurm(cwd, "--configfile", "test.yaml"),
+        "failing": slurm(failing_cwd, "results/data/triples.parquet", "--configfile", "test.yaml"),
+        "local": Run(workdir(tmp_path_factory.mktemp("local"), SLURM_TINY), "--cores", "2", "--configfile", "test.yaml"),
+    }
+    done = {name: r.wait(deadline) for name, r in started.items()}
+    assert done["slurm"].returncode == 0, f"the SLURM run failed:\n{done['slurm'].out[-6000:]}"
+    assert done["local"].returncode == 0, f"the local run failed:\n{done['local'].out[-3000:]}"
+    print(f"\nSLURM run: {len(done['slurm'].slurm_jobs)} jobs submitted, {done['slurm'].seconds:.0f} s; "
+          f"failing run: {done['failing'].seconds:.0f} s; local run: {done['local'].seconds:.0f} s "
+          f"(all at once); jobs: {job_counts(planned.out)}")
+    return {**done, "counts": job_counts(planned.out)}
 
 
 def local_rules() -> set[str]:
@@ -143,7 +179,7 @@ def minutes(limit: str) -> int:
 
 
 def test_every_cluster_job_went_through_sbatch(runs):
-    on_slurm, _, counts = runs
+    on_slurm, counts = runs["slurm"], runs["counts"]
     local = local_rules()
     remote_jobs = sum(n for rule, n in counts.items() if rule not in local)
     assert remote_jobs and len(on_slurm.slurm_jobs) == remote_jobs, (counts, on_slurm.slurm_jobs)
@@ -161,7 +197,7 @@ def test_every_cluster_job_went_through_sbatch(runs):
 
 def test_jobs_asked_slurm_for_their_rules_resources(runs):
     """Each SLURM job's memory and time limit are its rule's estimates, evaluated on the real inputs."""
-    on_slurm, _, _ = runs
+    on_slurm = runs["slurm"]
     # the estimates now that every input exists: a dry run of everything
     planned = run(on_slurm.cwd, "-n", "--forceall", "--configfile", "test.yaml")
     asked = {}
@@ -194,7 +230,7 @@ def comparable(results: Path) -> dict[str, Path]:
 
 
 def test_outputs_equal_a_local_run(runs):
-    on_slurm, local, _ = runs
+    on_slurm, local = runs["slurm"], runs["local"]
     a, b = comparable(on_slurm.cwd / "results"), comparable(local.cwd / "results")
     assert sorted(a) == sorted(b)
     for name, pa in a.items():
@@ -209,19 +245,15 @@ def test_outputs_equal_a_local_run(runs):
             assert pa.read_bytes() == pb.read_bytes(), name
 
 
-def test_a_failing_job_fails_the_run_with_its_error_and_no_partial_output(cluster, tmp_path):
-    from test_reliability import break_header, raw_dataset
-
-    raw = raw_dataset(tmp_path / "raw")
-    break_header(raw)  # LFM-1b_users.txt without its header line: align must refuse it
-    config = {"dataset": {"source": "lfm1b", "dir": str(raw)}, "sample": {"n_users": 40, "n_artists": 50, "seed": 1}}
-    cwd = workdir(tmp_path / "run", config)
-    failed = slurm(cwd, "results/data/triples.parquet", "--configfile", "test.yaml")
+def test_a_failing_job_fails_the_run_with_its_error_and_no_partial_output(runs):
+    failed = runs["failing"]
     assert failed.returncode != 0
     assert failed.slurm_jobs, "the failing job was not submitted to SLURM"
+    # the job's one-line error reaches the terminal (profile: show-failed-logs), once per attempt
     errors = sorted({line.strip() for line in failed.out.splitlines() if line.strip().startswith("ERROR: ")})
     assert len(errors) == 1 and "LFM-1b_users.txt: header is" in errors[0], failed.out[-4000:]
-    data = cwd / "results" / "data"
+    assert re.search(r"SLURM-job '\d+' failed, SLURM status is: 'FAILED'", failed.out)
+    data = failed.cwd / "results" / "data"
     left = sorted(p.name for p in data.iterdir()) if data.exists() else []
     assert left == [], f"partial outputs left: {left}"
 
@@ -234,3 +266,29 @@ def test_the_profile_reads_job_states_with_squeue():
     profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
     assert profile["executor"] == "slurm" and profile["slurm-status-command"] == "squeue"
     assert {"mem_mb", "runtime"} <= {item.split("=")[0] for item in profile["default-resources"]}
+
+
+@pytest.mark.parametrize(
+    "kind, spec, shape, measured_s",
+    [
+        # job times measured at full scale on the reference machine (README): a CV fold of mf_k100, the
+        # baseline's recommend job, SVD's recommend job alone, a ranking job on 2,000 users, and the
+        # native kNN job at 38,949 users (benchmarks/knn_limit.py)
+        ("fit", {"algorithm": "SVD", "engine": "native", "params": {"biased": False, "n_factors": 100}},
+         (55_110, 581_417, 28_364_879), 90),
+        ("score", {"algorithm": "BaselineOnly", "engine": "native"}, (55_110, 581_417, 28_364_879), 186),
+        ("score", {"algorithm": "SVD", "engine": "native", "params": {"n_factors": 100}}, (55_110, 581_417, 28_364_879), 184),
+        ("rank", {"algorithm": "SVD", "engine": "native", "params": {"n_factors": 100}}, (2_000, 581_417, 28_364_879), 163),
+        ("fit", {"algorithm": "KNNBasic", "engine": "native", "params": {"k": 40}}, (38_949, 581_417, 20_045_000), 318),
+    ],
+)
+def test_runtime_estimates_cover_measured_jobs(kind, spec, shape, measured_s):
+    """The time a job asks for (3x the estimate, rules/common.smk) covers the measured job with room."""
+    from lfmrec.models import fit_job_seconds, scoring_job_seconds
+
+    if kind == "fit":
+        estimate = fit_job_seconds(spec, *shape)
+    else:
+        estimate = scoring_job_seconds(spec, *shape, ranking_variants=6 if kind == "rank" else 0)
+    assert 0.5 * measured_s < estimate < 4 * measured_s
+    assert 3 * estimate > 2 * measured_s
