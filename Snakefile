@@ -25,6 +25,23 @@ onstart:
     remove_outputs_of_other_data()
 
 
+# Jobs of a few seconds and little memory even at full LFM-1b scale run in the Snakemake process's
+# machine (the login node) when the workflow runs on a cluster (profiles/slurm); every other job is
+# submitted with the memory and run time its rule estimates (rules/common.smk).
+localrules:
+    all,
+    summary,
+    country_tables,
+    artist_countries,
+    country_similarity,
+    metrics,
+    plot_metrics,
+    deletions,
+    ranking_metrics,
+    plot_ranking,
+    plot_tradeoff,
+
+
 rule all:
     input:
         all_outputs(),

@@ -15,6 +15,9 @@ rule country_estimation:
     params:
         min_support=config["countries"]["min_support"],
         shrinkage=config["countries"]["shrinkage"],
+    resources:
+        mem_mb=file_mem_mb("all_imputed", ESTIMATION_PER_MB),
+        runtime=estimation_runtime,
     log:
         "results/logs/country_estimation.log",
     script:
@@ -48,6 +51,9 @@ rule diversity:
         models=MODELS,
         method=config["rerank"]["method"],
         n=config["recommend"]["n"],
+    resources:
+        mem_mb=triples_mem_mb(DIVERSITY_BYTES_PER_TRIPLE),
+        runtime=diversity_runtime,
     log:
         "results/logs/diversity.log",
     script:

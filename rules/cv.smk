@@ -9,6 +9,9 @@ rule folds:
     params:
         n_folds=config["cv"]["n_folds"],
         seed=config["cv"]["seed"],
+    resources:
+        mem_mb=triples_mem_mb(FOLDS_BYTES_PER_TRIPLE),
+        runtime=floor_runtime,
     log:
         "results/logs/folds.log",
     script:
@@ -29,6 +32,7 @@ rule cv_fold:
         max_memory_gb=config["resources"]["max_memory_gb"],
     resources:
         mem_mb=fit_mem_mb,
+        runtime=fit_runtime,
     log:
         "results/logs/cv/{model}/fold{fold}.log",
     benchmark:

@@ -11,6 +11,9 @@ rule generate_synthetic:
     params:
         scale=config["dataset"].get("synthetic", {}).get("scale", "default"),
         seed=config["dataset"].get("synthetic", {}).get("seed", 1),
+    resources:
+        mem_mb=les_mem_mb("generate_synthetic"),
+        runtime=les_runtime("generate_synthetic"),
     log:
         "results/logs/generate_synthetic.log",
     benchmark:
@@ -28,6 +31,9 @@ rule align:
         alignment="results/data/alignment.json",
     params:
         dataset=DATASET,
+    resources:
+        mem_mb=les_mem_mb("align"),
+        runtime=les_runtime("align"),
     log:
         "results/logs/align.log",
     benchmark:
@@ -50,6 +56,9 @@ rule sample:
         n_users=config["sample"]["n_users"],
         n_artists=config["sample"]["n_artists"],
         seed=config["sample"]["seed"],
+    resources:
+        mem_mb=les_mem_mb("sample"),
+        runtime=les_runtime("sample"),
     log:
         "results/logs/sample.log",
     benchmark:
@@ -72,6 +81,9 @@ rule country_plays:
         imputation="results/data/country_plays/imputation.json",
     params:
         dataset=DATASET,
+    resources:
+        mem_mb=les_mem_mb("country_plays"),
+        runtime=les_runtime("country_plays"),
     log:
         "results/logs/country_plays.log",
     benchmark:
@@ -104,6 +116,9 @@ rule melt:
         matrix="results/data/sample_matrix.npz",
     output:
         triples="results/data/triples.parquet",
+    resources:
+        mem_mb=file_mem_mb("matrix", MELT_PER_MB),
+        runtime=floor_runtime,
     log:
         "results/logs/melt.log",
     benchmark:

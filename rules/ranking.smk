@@ -12,6 +12,7 @@ rule rank_fold:
         **ranking_params(),
     resources:
         mem_mb=scoring_mem_mb("params", splits=True),
+        runtime=scoring_runtime(ranking=True),
     log:
         "results/logs/cv/{model}/fold{fold}.ranking.log",
     benchmark:
@@ -31,6 +32,7 @@ rule rank_reference:
         **ranking_params(),
     resources:
         mem_mb=scoring_mem_mb(splits=True),
+        runtime=scoring_runtime(ranking=True),
     log:
         "results/logs/cv/{reference}/fold{fold}.ranking.log",
     script:

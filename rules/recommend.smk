@@ -12,6 +12,7 @@ rule fit_full:
         max_memory_gb=config["resources"]["max_memory_gb"],
     resources:
         mem_mb=fit_mem_mb,
+        runtime=fit_runtime,
     log:
         "results/logs/fit_full/{model}.log",
     benchmark:
@@ -38,6 +39,7 @@ rule recommend:
         pool=config["rerank"]["pool"],
     resources:
         mem_mb=scoring_mem_mb("model"),
+        runtime=scoring_runtime(),
     log:
         "results/logs/recommend/{model}.log",
     benchmark:
@@ -81,6 +83,9 @@ rule user_reports:
         users=config["report"]["users"],
         min_plays=config["report"]["min_plays"],
         n=config["recommend"]["n"],
+    resources:
+        mem_mb=triples_mem_mb(REPORTS_BYTES_PER_TRIPLE),
+        runtime=floor_runtime,
     log:
         "results/logs/user_reports.log",
     script:

@@ -148,6 +148,72 @@ def scoring_job_mb(spec: dict | None, model_bytes: int, n_items: int, n_ratings:
     return int(1000 * gb) + 1
 
 
+# Run time of the same jobs on the reference machine (2 cores, one per job), in seconds: the base
+# for ``resources: runtime`` of cluster jobs (rules/common.smk adds a safety factor and a floor).
+# Calibrated on the job times measured in README.md (paper, 10x and full scale, the kNN limit
+# runs): reading and splitting the triples ~0.5 us each; per rating and epoch, native ALS 25 ns,
+# native SGD/SVD 50 ns + 2.5 ns per factor (full scale, 22.7 M training ratings: baseline 5.5 s,
+# mf_k20 45 s, mf_k100 102 s); Surprise builds a Python trainset (~3 us per rating), runs 0.7-0.9 us
+# per rating and epoch and predicts ~5 us per test rating (10x: 53-56 s per SVD fold); user-based
+# kNN is dominated by the users x users similarity (native, 38,949 users: a 5.3 min job).
+# Scoring (recommend, rank_*) costs per (user, artist) pair: 6 ns + 0.12 ns per factor
+# (full scale: 3.4-10.4 min per factor model), 200 ns for kNN (the compiled kernel at 10x), plus
+# for the ranking jobs 40 ns per pair and ~1 ms per user and re-ranking variant.
+_START_S = 5.0
+_READ_S_PER_RATING = 0.5e-6
+
+
+def _epochs(spec: dict) -> int:
+    p = spec.get("params") or {}
+    if spec["algorithm"] == "BaselineOnly":
+        bsl = p.get("bsl_options") or {}
+        return bsl.get("n_epochs", 20 if bsl.get("method") == "sgd" else 10)
+    return p.get("n_epochs", 20)
+
+
+def fit_job_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
+    """Seconds of a job that fits ``spec`` on ``n_ratings`` triples and predicts a held-out fold
+    (cv_fold; fit_full, which predicts nothing, is given the same)."""
+    algorithm = spec["algorithm"]
+    p = spec.get("params") or {}
+    seconds = _START_S + _READ_S_PER_RATING * n_ratings
+    knn = algorithm.startswith("KNN")
+    if engine_of(spec) == "native":
+        if knn:
+            return seconds + 250e-9 * n_users * n_users + 2e-6 * n_ratings
+        if algorithm == "SVD":
+            per_epoch = 50e-9 + 2.5e-9 * p.get("n_factors", 100)
+        else:
+            sgd = (p.get("bsl_options") or {}).get("method") == "sgd"
+            per_epoch = 50e-9 if sgd else 25e-9
+        return seconds + _epochs(spec) * per_epoch * n_ratings
+    seconds += 3e-6 * n_ratings + 1e-6 * n_ratings  # the Python trainset; predicting a fifth of it
+    if knn:
+        return seconds + 250e-9 * n_users * n_users + 10e-6 * n_ratings
+    if algorithm == "SVD":
+        per_epoch = 0.8e-6 + 5e-9 * p.get("n_factors", 100)
+    else:
+        per_epoch = 0.7e-6
+    return seconds + _epochs(spec) * per_epoch * n_ratings
+
+
+def scoring_job_seconds(spec: dict | None, n_users: int, n_items: int, n_ratings: int,
+                        ranking_variants: int = 0) -> float:
+    """Seconds of a job that scores ``n_users`` x ``n_items`` pairs with a fitted ``spec`` (None:
+    a reference model) and builds the lists (recommend); a ranking job (rank_fold,
+    rank_reference) also splits a fold and re-ranks every user's list ``ranking_variants`` times."""
+    per_pair = 6e-9
+    if spec is not None and spec["algorithm"].startswith("KNN"):
+        per_pair = 200e-9
+    elif spec is not None and spec["algorithm"] == "SVD":
+        per_pair += 0.12e-9 * (spec.get("params") or {}).get("n_factors", 100)
+    seconds = _START_S + _READ_S_PER_RATING * n_ratings
+    if ranking_variants:
+        seconds += _READ_S_PER_RATING * n_ratings + n_users * ranking_variants * 1e-3
+        per_pair += 40e-9
+    return seconds + per_pair * n_users * n_items
+
+
 def check_memory(spec: dict, train, max_memory_gb: float, key: str) -> None:
     """Refuse, before fitting, a model whose estimated memory exceeds ``max_memory_gb``."""
     n_users = int(train["user_id"].nunique())
