@@ -30,8 +30,8 @@ pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 PROFILE = ROOT / "profiles" / "slurm"
 # Seconds a whole Snakemake run through SLURM may take before the test calls it a hang (the tiny
-# run takes 1-3 minutes on a 2-core machine: each SLURM job of a tiny rule costs 7-16 s).
-RUN_TIMEOUT = 480
+# run takes 2-5 minutes on a busy 2-core machine: each SLURM job of a tiny rule costs 7-20 s).
+RUN_TIMEOUT = 600
 # Status checks 2 s after a submission and after a job ended, instead of the plugin's 40 (tiny jobs).
 FAST_STATUS = ["--slurm-init-seconds-before-status-checks", "2"]
 
@@ -163,10 +163,10 @@ def local_rules() -> set[str]:
 
 def squeue(job_ids) -> dict[str, dict]:
     """SLURM's record of finished jobs (kept MinJobAge seconds): state, name, comment, memory, limit."""
-    out = subprocess.run(["squeue", "--states=all", "-h", "-o", "%i|%T|%j|%k|%m|%l", "-j", ",".join(job_ids)],
+    out = subprocess.run(["squeue", "--states=all", "-h", "-o", "%i|%T|%j|%k|%m|%l|%C", "-j", ",".join(job_ids)],
                          capture_output=True, text=True, timeout=30).stdout
     rows = [line.split("|") for line in out.splitlines() if line.strip()]
-    return {r[0]: dict(state=r[1], name=r[2], comment=r[3], memory=r[4], limit=r[5]) for r in rows}
+    return {r[0]: dict(state=r[1], name=r[2], comment=r[3], memory=r[4], limit=r[5], cpus=r[6]) for r in rows}
 
 
 def minutes(limit: str) -> int:
@@ -193,6 +193,7 @@ def test_every_cluster_job_went_through_sbatch(runs):
     assert set(records) == set(on_slurm.slurm_jobs.values()), "squeue lost jobs (MinJobAge too short?)"
     assert {r["state"] for r in records.values()} == {"COMPLETED"}
     assert {r["name"] for r in records.values()} == {run_id}
+    assert {r["cpus"] for r in records.values()} == {"1"}  # every job is single-threaded
 
 
 def test_jobs_asked_slurm_for_their_rules_resources(runs):
