@@ -1,6 +1,9 @@
-"""lfmrec.scoring: vectorized scores must equal Surprise's predict().est for every pair."""
+"""lfmrec.scoring: vectorized scores equal Surprise's predict().est: bit for bit for baseline and
+kNN, within SVD_BOUND for SVD / MF (a BLAS matrix product instead of one np.dot per pair)."""
 
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -19,7 +22,7 @@ from surprise import (
 )
 from surprise.model_selection import KFold
 
-from lfmrec import scoring
+from lfmrec import native, scoring
 from lfmrec.scoring import (
     ScoringParams,
     build_item_raters,
@@ -29,7 +32,7 @@ from lfmrec.scoring import (
     score,
 )
 
-TOL = 1e-9
+SVD_BOUND = 1e-13  # svd / mf: |score - predict| (other kinds: equal)
 N_USERS, N_ITEMS, N_RATINGS = 300, 1500, 6000
 N_ISOLATED = 4  # users whose items nobody else rated: no neighbour with sim > 0
 UNKNOWN_USERS = [-1, "1005", 99999]  # "1005" is unknown: raw ids are ints (type matters)
@@ -59,9 +62,13 @@ def make_ratings(seed: int = 0) -> pd.DataFrame:
     return df.sample(frac=1.0, random_state=seed).reset_index(drop=True)
 
 
-@pytest.fixture(scope="module")
-def data():
+@pytest.fixture(scope="module", params=["shuffled", "by_user"])
+def data(request):
+    """The ratings shuffled (ir[i] is not in inner-id order) or sorted by user, as the phase-2
+    fit on the triples is (ir[i] in inner-id order): the two paths of the kNN block kernel."""
     df = make_ratings(0)
+    if request.param == "by_user":
+        df = df.sort_values(["user", "item"], kind="stable").reset_index(drop=True)
     reader = Reader(rating_scale=(0.0, float(df["rating"].max())))
     ds = Dataset.load_from_df(df[["user", "item", "rating"]], reader)
     return df, ds, ds.build_full_trainset()
@@ -107,11 +114,12 @@ def sample_pairs(df, trainset, rng, n_random=10_000):
 
 
 def assert_matches_predict(algo, params, users, items, pu, pi, block_users=64):
+    """score()[pu, pi] == predict(users[pu], items[pi]).est (within SVD_BOUND for svd / mf)."""
     S = score(params, users, items, block_users=block_users)
     assert S.shape == (len(users), len(items)) and S.dtype == np.float64
-    ref = np.array([algo.predict(users[a], items[b]).est for a, b in zip(pu, pi)])
+    ref = np.array([algo.predict(users[a], items[b]).est for a, b in zip(pu, pi, strict=True)])
     got = S[pu, pi]
-    bad = np.abs(got - ref) > TOL
+    bad = np.abs(got - ref) > SVD_BOUND if params.kind in ("svd", "mf") else got != ref
     assert not bad.any(), (
         f"{bad.sum()} of {len(ref)} pairs differ, e.g. user {users[pu[bad][0]]!r} item "
         f"{items[pi[bad][0]]!r}: score {got[bad][0]!r} predict {ref[bad][0]!r}"
@@ -129,7 +137,7 @@ def test_random_pairs_equal_predict(data, name):
     algo = MODELS[name]().fit(ts)
     params = params_from_surprise(algo)
     assert params.kind == next(k for k in scoring.KINDS if name.startswith(k))
-    rng = np.random.default_rng(hash(name) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
     users, items, pu, pi = sample_pairs(df, ts, rng)
     assert len(pu) >= 10_000
     S = assert_matches_predict(algo, params, users, items, pu, pi)
@@ -138,11 +146,13 @@ def test_random_pairs_equal_predict(data, name):
 
 
 def test_data_exercises_ties_at_the_top_k_boundary(data):
-    """The kNN tests above are only meaningful if ir order decides some neighbourhoods."""
-    _, _, ts = data
-    assert any(
-        [v for v, _ in ts.ir[i]] != sorted(v for v, _ in ts.ir[i]) for i in range(ts.n_items)
-    ), "ir[i] is always in inner-id order: the tie-order tests would not discriminate"
+    """The kNN tests above are only meaningful if ir order decides some neighbourhoods; the
+    shuffled data have ir[i] out of inner-id order, the data sorted by user have it in order."""
+    df, _, ts = data
+    in_id_order = all(
+        [v for v, _ in ts.ir[i]] == sorted(v for v, _ in ts.ir[i]) for i in range(ts.n_items)
+    )
+    assert in_id_order == df["user"].is_monotonic_increasing
     algo = KNNBasic(k=5, verbose=False).fit(ts)
     k, sim = 5, algo.sim
     decisive = 0
@@ -159,6 +169,62 @@ def test_data_exercises_ties_at_the_top_k_boundary(data):
             if tied.size > need[u] and np.ptp(ratings[tied]) > 0:
                 decisive += 1
     assert decisive > 50, decisive
+
+
+def tie_heavy_ratings(order: str) -> pd.DataFrame:
+    """40 users x 30 items (skewed), ratings 0, 1 or 2, so msd similarities take few values
+    (large groups of equal similarity, ties at every cut); about 60 (user, item) pairs rated
+    twice. ``order``: shuffled, or sorted by user (ir[i] in inner-id order)."""
+    rng = np.random.default_rng(11)
+    pop = 1.0 / (np.arange(30) + 1.0)
+    df = pd.DataFrame({"user": rng.integers(0, 40, 420),
+                       "item": rng.choice(30, 420, p=pop / pop.sum()),
+                       "rating": rng.choice([0.0, 1.0, 2.0], 420)})
+    if order == "by_user":
+        df = df.sort_values("user", kind="stable").reset_index(drop=True)
+    return df
+
+
+@pytest.mark.parametrize("order", ["shuffled", "by_user"])
+@pytest.mark.parametrize("make", [
+    lambda: KNNBasic(k=1, verbose=False),
+    lambda: KNNBasic(k=2, verbose=False),
+    lambda: KNNBasic(k=3, min_k=2, verbose=False),
+    lambda: KNNBasic(k=5, verbose=False),
+    lambda: KNNBasic(k=40, verbose=False),
+    lambda: KNNWithMeans(k=2, verbose=False),
+    lambda: KNNWithMeans(k=5, min_k=3, verbose=False),
+], ids=["basic_k1", "basic_k2", "basic_k3_mink2", "basic_k5", "basic_k40", "means_k2",
+        "means_k5_mink3"])
+def test_knn_block_and_pairs_equal_predict_on_ties(order, make):
+    """Every (user, item) pair, unknowns included: the block kernel (score) and the pairs loop
+    (native.predict_pairs) both give predict()'s bits, on data made of ties."""
+    df = tie_heavy_ratings(order)
+    ts = tiny_trainset(list(df.itertuples(index=False, name=None)), scale=(0.0, 2.0))
+    assert len(df) - len(df.drop_duplicates(["user", "item"])) > 40  # repeated pairs
+    algo = make().fit(ts)
+    params = params_from_surprise(algo)
+    users = list(range(40)) + [99]
+    items = list(range(30)) + [99]
+    ref = np.array([[algo.predict(u, i).est for i in items] for u in users])
+    assert np.array_equal(score(params, users, items, block_users=16), ref)
+    pu, pi = np.repeat(users, len(items)), np.tile(items, len(users))
+    assert np.array_equal(native.predict_pairs(params, pu, pi), ref.ravel())
+    # the data decide neighbourhoods by ties: at the cut of k = 2, equal similarities with
+    # different ratings outnumber the free slots for many pairs
+    sim = KNNBasic(k=2, verbose=False).fit(ts).sim
+    decisive = 0
+    for i in range(ts.n_items):
+        raters = np.array([v for v, _ in ts.ir[i]])
+        ratings = np.array([r for _, r in ts.ir[i]])
+        if raters.size > 2:
+            for u in range(ts.n_users):
+                s = sim[u, raters]
+                cut = np.sort(s)[-2]
+                tied = s == cut
+                if cut > 0 and tied.sum() > 2 - (s > cut).sum() and np.ptp(ratings[tied]) > 0:
+                    decisive += 1
+    assert decisive > 100, decisive
 
 
 def test_fold_trainset_with_unknowns(data):
@@ -190,17 +256,15 @@ def test_blocks_budget_and_item_order_do_not_matter(data, monkeypatch):
     base = score(params, users, items, block_users=1000)
     for b in (1, 7, 64):
         got = np.vstack([blk for _, blk in iter_score_blocks(params, users, items, b)])
-        np.testing.assert_allclose(got, base, rtol=0, atol=1e-12)
+        assert np.array_equal(got, base)
     starts = [s for s, _ in iter_score_blocks(params, users, items, 100)]
     assert starts == list(range(0, len(users), 100))
     pu = rng.integers(0, len(users), 3000)
     pi = rng.integers(0, len(items), 3000)
     assert_matches_predict(algo, params, users, items, pu, pi, block_users=13)
     # numpy arrays of raw ids behave like lists
-    np.testing.assert_allclose(
-        score(params, np.array(users[:-3]), np.array(items[:-3])), base[:-3, :-3], rtol=0,
-        atol=1e-12,
-    )
+    assert np.array_equal(score(params, np.array(users[:-3]), np.array(items[:-3])),
+                          base[:-3, :-3])
 
 
 def test_build_item_raters_matches_trainset_ir(data):
@@ -213,14 +277,16 @@ def test_build_item_raters_matches_trainset_ir(data):
     np.testing.assert_array_equal(ptr, p.ir_indptr)
     np.testing.assert_array_equal(users, p.ir_users)
     np.testing.assert_array_equal(ratings, p.ir_ratings)
-    # An engine-agnostic rebuild of the params scores identically
+    # Engine-agnostic params built from them score as predict()
     u_raw = [ts.to_raw_uid(u) for u in range(ts.n_users)]
     i_raw = [ts.to_raw_iid(i) for i in range(ts.n_items)]
     q = ScoringParams(kind="knn_basic", global_mean=ts.global_mean, rating_scale=ts.rating_scale,
                       user_raw2inner=raw2inner_from_ids(u_raw),
                       item_raw2inner=raw2inner_from_ids(i_raw), sim=algo.sim, k=5, min_k=1,
                       ir_indptr=ptr, ir_users=users, ir_ratings=ratings)
-    np.testing.assert_array_equal(score(q, u_raw, i_raw), score(p, u_raw, i_raw))
+    rng = np.random.default_rng(4)
+    pu, pi = rng.integers(0, len(u_raw), 3000), rng.integers(0, len(i_raw), 3000)
+    assert_matches_predict(algo, q, u_raw, i_raw, pu, pi)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -287,7 +353,7 @@ def test_mf_and_svd_fallbacks():
     mf = SVD(biased=False, n_factors=3, n_epochs=3, random_state=0).fit(ts)
     S = score(params_from_surprise(mf), ["A", "ghost"], ["X", "void"])
     assert S[0, 1] == S[1, 0] == S[1, 1] == mu  # impossible -> global mean, not 0
-    assert S[0, 0] == pytest.approx(mf.predict("A", "X").est, abs=1e-12)
+    assert abs(S[0, 0] - mf.predict("A", "X").est) <= SVD_BOUND
     svd = SVD(n_factors=3, n_epochs=3, random_state=0).fit(ts)
     S = score(params_from_surprise(svd), ["A", "ghost"], ["X", "void"])
     a, x = ts.to_inner_uid("A"), ts.to_inner_iid("X")
@@ -296,7 +362,7 @@ def test_mf_and_svd_fallbacks():
     assert S[1, 1] == mu
     for r, u in enumerate(["A", "ghost"]):
         for c, i in enumerate(["X", "void"]):
-            assert S[r, c] == pytest.approx(svd.predict(u, i).est, abs=1e-12)
+            assert abs(S[r, c] - svd.predict(u, i).est) <= SVD_BOUND
 
 
 def test_clipping_at_both_ends():
@@ -309,7 +375,7 @@ def test_clipping_at_both_ends():
     assert (S[:, 0] == 3.0).all() and (S[:, 1] == 0.5).all()
     for r, u in enumerate(["A", "B"]):
         for c, i in enumerate(["X", "Y", "Z"]):
-            assert S[r, c] == pytest.approx(svd.predict(u, i).est, abs=1e-12)
+            assert abs(S[r, c] - svd.predict(u, i).est) <= SVD_BOUND
     # engine-agnostic params, baseline: mu + bu + bi beyond both ends
     p = ScoringParams(kind="baseline", global_mean=2.0, rating_scale=(0, 4),
                       user_raw2inner={"hi": 0, "lo": 1}, item_raw2inner={"i": 0},

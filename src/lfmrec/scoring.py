@@ -1,31 +1,31 @@
-"""Vectorized scores for all (user, item) pairs, equal to Surprise's ``algo.predict(uid, iid).est``.
+"""Scores for all (user, item) pairs, equal to Surprise's ``algo.predict(uid, iid).est``.
 
 Scoring 2,300 users x 8,000 artists one pair at a time with ``predict()`` costs minutes per model;
-this module computes the same numbers from the fitted parameters with numpy/scipy, block by block.
+this module computes the same numbers from the fitted parameters, block by block of users.
 
 The parameters live in an engine-agnostic :class:`ScoringParams` (plain arrays and two dicts), so
-a native engine that fits the same models without Surprise can be scored by the same code.
+the native engine (:mod:`lfmrec.native`) and Surprise are scored by the same code.
 :func:`params_from_surprise` reads them from a fitted Surprise algorithm.
 
-Exactness (scikit-surprise 1.1.5, see shared/docs/surprise.md):
+What is computed (scikit-surprise 1.1.5, see shared/docs/surprise.md), and how exactly:
 
-- Raw ids are looked up in the trainset's raw -> inner dicts, so the type matters (``5 != "5"``).
-- ``baseline``: ``mu + bu[u] (user known) + bi[i] (item known)``, added in Surprise's order
-  (bit-for-bit equal).
-- ``svd`` (SVD, biased=True): ``mu + bu + bi + qi.pu``, each term only when known.
-- ``mf`` (SVD, biased=False): ``qi.pu``; unknown user or item -> global mean.
-- ``knn_basic`` / ``knn_means`` (user based, any similarity, k, min_k): the neighbours of ``u``
-  for item ``i`` are ``heapq.nlargest(k, ir[i], key=sim[u, v])`` -- a stable selection, so
-  among equal similarities the rater that comes first in ``trainset.ir[i]`` wins -- and only the
-  ones with ``sim > 0`` count. ``knn_basic``: ``sum(sim*r)/sum(sim)``, fewer than ``min_k``
-  usable neighbours -> global mean. ``knn_means``: ``means[u] + sum(sim*(r-means[v]))/sum(sim)``,
-  fewer than ``min_k`` neighbours or a zero similarity sum -> ``means[u]``. Unknown user or item
-  -> global mean. A pair the user already rated has the user among the raters (``sim[u, u]``).
+- Raw ids are looked up in the trainset's raw -> inner dicts (:func:`lfmrec.ids.inner_ids`), so
+  the type matters (``5 != "5"``); an unknown user or item gets the fallbacks below.
+- ``baseline``: ``mu + bu[u] (user known) + bi[i] (item known)``, added in Surprise's order:
+  bit for bit.
+- ``svd`` (SVD, biased=True): ``mu + bu + bi + qi.pu``, each term only when known, added in
+  Surprise's order; ``mf`` (SVD, biased=False): ``qi.pu``, unknown user or item -> global mean.
+  The products ``qi.pu`` of a block are one matrix product (BLAS), whose partial sums are not
+  the ones of Surprise's per-pair ``np.dot``: estimates differ in the last bits (~1e-15).
+- ``knn_basic`` / ``knn_means`` (user based, any similarity, k, min_k): Surprise's estimate with
+  ``heapq.nlargest``'s stable neighbour order, sums in that order and its fallbacks, computed by
+  :func:`lfmrec.knn_estimate.knn_block` (with the neighbour sums and fallbacks the native
+  engine's ``predict_pairs`` uses): bit for bit. Unknown user or item -> global mean. A pair the
+  user already rated has the user among the raters (``sim[u, u]``).
 - Every estimate is clipped to ``rating_scale`` as ``max(lo, min(hi, est))``.
 
-Sums are formed in a different order than Surprise's Python loop (BLAS for SVD, rater order for kNN), so
-kNN and SVD scores can differ from ``predict()`` in the last bits (~1e-15); the neighbour
-*selection* is exact. Break score ties deterministically downstream.
+SVD scores can thus swap two nearly tied items in a list: break score ties deterministically
+downstream.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 from numba import njit
+
+from .ids import inner_ids
+from .knn_estimate import knn_block, user_ratings
 
 KINDS = ("baseline", "svd", "mf", "knn_basic", "knn_means")
 DEFAULT_BLOCK_USERS = 256
@@ -253,16 +256,6 @@ def params_from_surprise(algo: Any) -> ScoringParams:
     return ScoringParams(kind="knn_means", means=algo.means, **kw, **common)
 
 
-def _to_inner(raw_ids: Iterable[Any], raw2inner: Mapping[Any, int]) -> np.ndarray:
-    """Inner ids (int64) of raw ids; -1 for ids the trainset does not know."""
-    if isinstance(raw_ids, np.ndarray):
-        raw_ids = raw_ids.tolist() if raw_ids.dtype.kind != "O" else list(raw_ids)
-    else:
-        raw_ids = list(raw_ids)
-    get = raw2inner.get
-    return np.fromiter((get(r, -1) for r in raw_ids), dtype=np.int64, count=len(raw_ids))
-
-
 # ----------------------------------------------------------------------------------------------
 # Item-side preparation (once per call), then one block of users at a time.
 
@@ -277,14 +270,13 @@ class _ItemPlan:
     # kNN: unique known items, and how to spread them over the requested columns
     uniq: np.ndarray | None = None
     spread: np.ndarray | None = None  # None: requested columns == uniq (all known, sorted, unique)
-    ir_start: np.ndarray | None = None  # (n_uniq,): the raters of uniq[q] are ir_users[ir_start[q]:ir_stop[q]]
-    ir_stop: np.ndarray | None = None
-    ir_users: np.ndarray | None = None  # int32 copy of the raters (less to stream per user)
-    ir_values: np.ndarray | None = None  # ratings (knn_basic) or deviations from the rater's mean
+    # each user's ratings (knn_estimate.user_ratings): ptr, item, ir position, value (the rating
+    # for knn_basic, its deviation from the rater's mean for knn_means)
+    by_user: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
-    inner = _to_inner(item_raw_ids, p.item_raw2inner)
+    inner = inner_ids(item_raw_ids, p.item_raw2inner)
     known = inner >= 0
     plan = _ItemPlan(cols_known=known, inner=inner)
     safe = np.where(known, inner, 0)
@@ -301,188 +293,10 @@ def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
         plan.spread = inverse
     elif not np.array_equal(uniq, inner):
         plan.spread = inverse
-    ptr = p.ir_indptr
-    plan.ir_start, plan.ir_stop = ptr[uniq], ptr[uniq + 1]
-    plan.ir_users = p.ir_users.astype(np.int32) if p.n_users < 2**31 else p.ir_users
-    plan.ir_values = p.ir_ratings if p.kind == "knn_basic" else p.ir_ratings - p.means[p.ir_users]
+    # Surprise's r - means[v], computed once per rating instead of once per neighbour: same bits
+    values = p.ir_ratings if p.kind == "knn_basic" else p.ir_ratings - p.means[p.ir_users]
+    plan.by_user = user_ratings(p.ir_indptr, p.ir_users, values, p.n_users)
     return plan
-
-
-@njit(cache=True, inline="always")
-def _sift_down(heap: np.ndarray, size: int) -> None:
-    """Restore the min-heap ``heap[:size]`` after its root was replaced."""
-    j = 0
-    x = heap[0]
-    while True:
-        c = 2 * j + 1
-        if c >= size:
-            break
-        if c + 1 < size and heap[c + 1] < heap[c]:
-            c += 1
-        if heap[c] >= x:
-            break
-        heap[j] = heap[c]
-        j = c
-    heap[j] = x
-
-
-@njit(cache=True, inline="always")
-def _kth_largest(a: np.ndarray, m: int, k: int) -> float:
-    """The k-th largest of ``a[:m]`` (1 <= k <= m), by quickselect; reorders ``a[:m]``."""
-    lo, hi = 0, m - 1
-    target = k - 1
-    while lo < hi:
-        x, y, z = a[lo], a[(lo + hi) >> 1], a[hi]
-        if x < y:
-            x, y = y, x
-        if y < z:
-            y = z if x >= z else x
-        pivot = y  # median of three
-        lt, i, gt = lo, lo, hi  # three-way partition, descending: > pivot | == pivot | < pivot
-        while i <= gt:
-            v = a[i]
-            if v > pivot:
-                a[i] = a[lt]
-                a[lt] = v
-                lt += 1
-                i += 1
-            elif v < pivot:
-                a[i] = a[gt]
-                a[gt] = v
-                gt -= 1
-            else:
-                i += 1
-        if target < lt:
-            hi = lt - 1
-        elif target > gt:
-            lo = gt + 1
-        else:
-            return pivot
-    return a[lo]
-
-
-@njit(cache=True, inline="always")
-def _heap_cut(srow, ir_users, a, b, k, heap):
-    """The k-th largest positive ``srow[ir_users[t]]`` over t in [a, b), 0.0 if fewer than k
-    are positive (a min-heap of the k largest seen so far)."""
-    size = 0
-    gate = 0.0  # the heap's minimum once it holds k sims
-    for t in range(a, b):
-        s = srow[ir_users[t]]
-        if s > gate:
-            if size < k:  # push, sift up
-                j = size
-                size += 1
-                while j > 0 and heap[(j - 1) // 2] > s:
-                    heap[j] = heap[(j - 1) // 2]
-                    j = (j - 1) // 2
-                heap[j] = s
-            else:
-                heap[0] = s
-                _sift_down(heap, size)
-            if size == k:
-                gate = heap[0]
-    return heap[0] if size == k else 0.0
-
-
-# _knn_block guesses a threshold above which about this many times k of an item's raters lie
-_KNN_GUESS = 3
-
-
-@njit(cache=True, nogil=True)
-def _knn_block(sim, urows, ir_start, ir_stop, ir_users, ir_values, k, min_k, with_means, means,
-               global_mean, out):
-    """kNN estimates of the users ``urows`` (inner ids) for the items whose raters are
-    ``ir_users[ir_start[q]:ir_stop[q]]`` (in ``trainset.ir`` order), into ``out`` (b, n_items).
-
-    The neighbours of (u, i) are Surprise's ``heapq.nlargest(k, ir[i], key=sim[u, v])`` with
-    sim > 0: the raters with sim above the k-th largest positive similarity T, then those equal to
-    T in ir order while slots remain (nlargest is stable). Sums run in ir order (Surprise's run in
-    neighbour order: ~1e-16 apart).
-
-    An item with at most k raters takes one branch-free pass. For one with n > k raters, a
-    threshold tau is read off the user's sorted similarities so that about _KNN_GUESS * k of n
-    random users would lie above it; one branch-free pass keeps the raters above tau (in ir
-    order), T is selected among them, and the sums are taken over them. When fewer than k lie
-    above tau (the item's raters are unusually dissimilar to u), T comes from a heap pass instead.
-    """
-    n_users = sim.shape[0]
-    n_max = 0
-    for q in range(ir_start.size):
-        n_max = max(n_max, ir_stop[q] - ir_start[q])
-    kept_sim = np.empty(max(n_max, 1))
-    kept_pos = np.empty(max(n_max, 1), np.int64)
-    scratch = np.empty(max(n_max, 1))
-    heap = np.empty(max(k, 1))
-    for r in range(urows.size):
-        u = urows[r]
-        srow = sim[u]
-        ranked = np.sort(srow)  # ascending
-        for q in range(ir_start.size):
-            a, b = ir_start[q], ir_stop[q]
-            n = b - a
-            sum_sim = 0.0
-            sum_val = 0.0
-            count = 0
-            if 0 < k < n:
-                above = min(n_users, _KNN_GUESS * k * n_users // n)
-                tau = max(ranked[n_users - above], 0.0) if above < n_users else 0.0
-                m = 0
-                for t in range(a, b):  # branch-free: keep the raters with sim > tau
-                    s = srow[ir_users[t]]
-                    kept_sim[m] = s
-                    kept_pos[m] = t
-                    m += s > tau
-                if m >= k:
-                    for j in range(m):
-                        scratch[j] = kept_sim[j]
-                    cut = _kth_largest(scratch, m, k)
-                    for j in range(m):
-                        s = kept_sim[j]
-                        w = s if s > cut else 0.0
-                        sum_sim += w
-                        sum_val += w * ir_values[kept_pos[j]]
-                        count += s > cut
-                    for j in range(m):  # raters tied at cut: the first ones in ir order
-                        if count == k:
-                            break
-                        if kept_sim[j] == cut:
-                            sum_sim += cut
-                            sum_val += cut * ir_values[kept_pos[j]]
-                            count += 1
-                    m = -1  # done
-                if m >= 0:
-                    cut = _heap_cut(srow, ir_users, a, b, k, heap)
-                    for t in range(a, b):
-                        s = srow[ir_users[t]]
-                        w = s if s > cut else 0.0
-                        sum_sim += w
-                        sum_val += w * ir_values[t]
-                        count += s > cut
-                    if cut > 0:
-                        for t in range(a, b):
-                            if count == k:
-                                break
-                            if srow[ir_users[t]] == cut:
-                                sum_sim += cut
-                                sum_val += cut * ir_values[t]
-                                count += 1
-            elif k > 0:  # at most k raters: every one with sim > 0 is a neighbour
-                for t in range(a, b):
-                    s = srow[ir_users[t]]
-                    w = s if s > 0.0 else 0.0
-                    sum_sim += w
-                    sum_val += w * ir_values[t]
-                    count += s > 0.0
-            if with_means:
-                est = means[u]
-                if count >= min_k and sum_sim != 0:
-                    est += sum_val / sum_sim
-            elif count >= min_k and sum_sim > 0:
-                est = sum_val / sum_sim
-            else:
-                est = global_mean
-            out[r, q] = est
 
 
 @njit(cache=True, nogil=True)
@@ -523,8 +337,8 @@ def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray) -> np.nd
         urows = uinner[rows]
         est = np.empty((urows.size, plan.uniq.size))
         with_means = p.kind == "knn_means"
-        _knn_block(p.sim, urows, plan.ir_start, plan.ir_stop, plan.ir_users, plan.ir_values, p.k,
-                   p.min_k, with_means, p.means if with_means else np.zeros(0), mu, est)
+        knn_block(p.sim, urows, plan.uniq, *plan.by_user, p.k, p.min_k, with_means,
+                  p.means if with_means else np.zeros(0), mu, est)
         if plan.spread is None and rows.size == uinner.size:
             out = est
         else:
@@ -553,7 +367,7 @@ def iter_score_blocks(
     """
     if block_users < 1:
         raise ValueError(f"block_users must be >= 1, got {block_users}")
-    uinner = _to_inner(user_raw_ids, params.user_raw2inner)
+    uinner = inner_ids(user_raw_ids, params.user_raw2inner)
     plan = _plan_items(params, item_raw_ids)
     for start in range(0, uinner.size, block_users):
         yield start, _score_block(params, plan, uinner[start : start + block_users])

@@ -1,0 +1,135 @@
+"""User-based KNNBasic / KNNWithMeans with the msd similarity (surprise/similarities.pyx, knns.py).
+
+Fit. For users x and y with common items I_xy (``min_support``, default 1)::
+
+    msd(x, y) = sum_{i in I_xy} (r_xi - r_yi)**2 / |I_xy|
+    sim(x, y) = 1 / (msd(x, y) + 1)       if |I_xy| >= min_support, else 0;   sim(x, x) = 1
+
+Surprise accumulates ``sq_diff[xi, xj] += (r_xi - r_xj)**2`` and ``freq[xi, xj] += 1`` item by item
+(inner item id ascending) over every pair of the item's raters in ``ir`` order (xi in the outer
+loop; a user who rated an item twice counts both ratings), then ``sim[x, y]`` from the cell
+``(min(x, y), max(x, y))``. :func:`msd_similarity` rebuilds a block of rows at a time from each
+user's ratings by item (:mod:`.trainset`) with the same additions in the same order, so ``sim`` is
+Surprise's bit for bit. KNNWithMeans also keeps ``means[u] = np.mean(ratings of u in ur order)``.
+
+Estimate: Surprise's ``estimate()`` with ``predict()``'s fallbacks, by
+:func:`lfmrec.knn_estimate.knn_pairs` (the module phase 2 scores with): neighbours are
+``heapq.nlargest(k, ir[i], key=sim[u, v])`` with sim > 0, summed in that order; bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..knn_estimate import knn_pairs
+from .trainset import Trainset
+
+# Users per block of the msd similarity: the scratch arrays are MSD_BLOCK x n_users.
+MSD_BLOCK = 64
+
+
+@njit(cache=True)
+def _msd_rows(start, stop, by_item_ptr, by_item_items, by_item_ratings, ir_ptr, ir_users,
+              ir_ratings, min_support, sq_diff, freq, sim):
+    """Rows start..stop-1 of Surprise's msd similarity, written into ``sim``.
+
+    Surprise adds ``(r_xi - r_xj)**2`` to ``sq_diff[xi, xj]`` item by item (inner item id
+    ascending) and, within an item, in ``ir`` order with xi in the outer loop; cell (x, y) of
+    ``sim`` is computed from ``sq_diff[min, max]``. Row xi is rebuilt here from xi's items in
+    ascending order; when xi rated an item more than once the two orders within the item differ,
+    so the cells xj < xi (outer loop over xj) and xj > xi (outer loop over xi) are summed apart.
+    ``sq_diff`` / ``freq`` are (stop - start, n_users) zeroed scratch arrays, left zeroed.
+    """
+    n_users = sim.shape[1]
+    for xi in range(start, stop):
+        row = xi - start
+        a, end = by_item_ptr[xi], by_item_ptr[xi + 1]
+        while a < end:
+            y = by_item_items[a]
+            b = a + 1
+            while b < end and by_item_items[b] == y:
+                b += 1
+            lo, hi = ir_ptr[y], ir_ptr[y + 1]
+            if b == a + 1:  # one rating of y by xi: both orders coincide
+                ri = by_item_ratings[a]
+                for t in range(lo, hi):
+                    xj = ir_users[t]
+                    if xj != xi:
+                        d = ri - ir_ratings[t]
+                        sq_diff[row, xj] += d * d
+                        freq[row, xj] += 1
+            else:
+                for t in range(lo, hi):
+                    xj = ir_users[t]
+                    if xj < xi:
+                        for s in range(a, b):
+                            d = ir_ratings[t] - by_item_ratings[s]
+                            sq_diff[row, xj] += d * d
+                            freq[row, xj] += 1
+                for s in range(a, b):
+                    for t in range(lo, hi):
+                        xj = ir_users[t]
+                        if xj > xi:
+                            d = by_item_ratings[s] - ir_ratings[t]
+                            sq_diff[row, xj] += d * d
+                            freq[row, xj] += 1
+            a = b
+        for xj in range(n_users):
+            if xj == xi:
+                sim[xi, xj] = 1.0
+            elif freq[row, xj] < min_support:
+                sim[xi, xj] = 0.0
+            else:
+                sim[xi, xj] = 1.0 / (sq_diff[row, xj] / freq[row, xj] + 1.0)
+            sq_diff[row, xj] = 0.0
+            freq[row, xj] = 0
+
+
+def msd_similarity(ts: Trainset, min_support: int) -> np.ndarray:
+    """Surprise's ``similarities.msd`` over users: dense (n_users, n_users) float64."""
+    n = ts.n_users
+    sim = np.empty((n, n))
+    block = min(MSD_BLOCK, max(n, 1))
+    sq_diff = np.zeros((block, n))
+    freq = np.zeros((block, n), dtype=np.int64)
+    for start in range(0, n, block):
+        # ur_ptr: a user's ratings by item are as many as in ur
+        _msd_rows(start, min(n, start + block), ts.ur_ptr, ts.ur_by_item_items,
+                  ts.ur_by_item_ratings, ts.ir_ptr, ts.ir_users, ts.ir_ratings, min_support,
+                  sq_diff, freq, sim)
+    return sim
+
+
+def user_means(ts: Trainset) -> np.ndarray:
+    """KNNWithMeans.means: ``np.mean`` of each user's ratings in ur order (numpy's own sum)."""
+    ptr = ts.ur_ptr
+    return np.array([np.mean(ts.ur_ratings[ptr[u]:ptr[u + 1]]) for u in range(ts.n_users)],
+                    dtype=np.float64)
+
+
+def fit(ts: Trainset, params: dict, algorithm: str) -> dict:
+    """The ScoringParams fields of a fitted KNNBasic / KNNWithMeans (defaults k 40, min_k 1,
+    min_support 1): ``sim``, ``k``, ``min_k``, the raters of each item (``ir``) and ``means``."""
+    sim_options = params.get("sim_options") or {}
+    out = dict(kind="knn_basic" if algorithm == "KNNBasic" else "knn_means",
+               sim=msd_similarity(ts, int(sim_options.get("min_support", 1))),
+               k=int(params.get("k", 40)), min_k=int(params.get("min_k", 1)),
+               ir_indptr=ts.ir_ptr, ir_users=ts.ir_users, ir_ratings=ts.ir_ratings)
+    if algorithm == "KNNWithMeans":
+        out["means"] = user_means(ts)
+    return out
+
+
+def estimate(global_mean: float, sim: np.ndarray, ir_indptr: np.ndarray, ir_users: np.ndarray,
+             ir_ratings: np.ndarray, means: np.ndarray | None, k: int, min_k: int,
+             u: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """``estimate()`` with ``predict()``'s fallbacks for the pairs (u[n], i[n]) of inner ids
+    (-1 unknown), before clipping; KNNWithMeans iff ``means`` is given."""
+    with_means = means is not None
+    values = ir_ratings
+    if with_means:  # Surprise's r - means[v], once per rating instead of per neighbour: same bits
+        values = means[ir_users]
+        np.subtract(ir_ratings, values, out=values)
+    return knn_pairs(u, i, np.ascontiguousarray(sim), ir_indptr, ir_users, values,
+                     means if with_means else np.zeros(0), k, min_k, with_means, global_mean)
