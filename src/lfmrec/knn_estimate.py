@@ -30,14 +30,16 @@ only in how they find the order, each suited to its caller:
   stable (insertion) sort, then those equal to T in ir order while fewer than k are taken:
   O(n + k**2) per pair for an item with n raters.
 - :func:`knn_block` (phase 2, ``lfmrec.scoring``): all items of a user at once. The users are
-  sorted by similarity to u once (stable argsort: equal similarities by ascending inner id), then
-  walked from the most similar down to the last positive one, each adding its ratings to the
-  items' running sums while an item has fewer than k neighbours: every item sees its neighbours
-  by similarity descending, with one sort per user instead of one per (user, item). Within a
-  group of users with equal similarity an item's ratings must come in ir order; a trainset built
-  user by user (the phase-2 fit on triples sorted by user) has ir order = inner id order, so they
-  do; when they do not, the item is restored to its sums before the group and the group's
-  ratings of it are added again in ir order (kept, up to the free slots, by an insertion sort).
+  sorted by similarity to u once (a stable argsort: equal similarities by ascending inner id),
+  then walked from the most similar down to the last positive one, each adding its ratings to the
+  running sums of the items that have fewer than k neighbours: every item sees its neighbours by
+  similarity descending, with one sort per user instead of one per (user, item). Within a group
+  of users of equal similarity an item must take their ratings in ir order. A trainset built user
+  by user (the phase-2 fit on the triples, sorted by user) lists every item's raters in inner-id
+  order (:func:`ir_in_id_order`), so the group walked in id order gives exactly that. Otherwise
+  (a shuffled fold) the group's ratings are added in id order with their ir positions checked,
+  and an item that got them out of order is set back to its sums before the group and takes them
+  again in ir order.
 
 The functions live together so that numba's on-disk cache, which it invalidates per source file,
 never keeps a caller compiled against an older copy of the shared code.
@@ -49,13 +51,17 @@ import numpy as np
 from numba import njit
 
 
+# Columns of the running sums of an item: actual_k (a float64, exact), sum_sim, sum_ratings.
+_K, _SIM, _RATINGS = 0, 1, 2
+
+
 @njit(cache=True, inline="always")
-def _add_neighbour(cnt, acc, it, s, value):
+def _add_neighbour(acc, it, s, value):
     """Surprise's loop body for neighbour (s, value) of item ``it``: ``sum_sim += s``,
     ``sum_ratings += s * value`` (``value`` is r, or r - means[v]), ``actual_k += 1``."""
-    cnt[it] += 1
-    acc[it, 0] += s
-    acc[it, 1] += s * value
+    acc[it, _K] += 1.0
+    acc[it, _SIM] += s
+    acc[it, _RATINGS] += s * value
 
 
 @njit(cache=True, inline="always")
@@ -141,8 +147,7 @@ def knn_pairs(u, i, sim, ir_ptr, ir_users, ir_values, means, k, min_k, with_mean
     kk = max(k, 1)
     cand_sim, cand_pos, scratch = np.empty(n_max), np.empty(n_max, np.int64), np.empty(n_max)
     nb_sim, nb_pos = np.empty(kk), np.empty(kk, np.int64)
-    cnt = np.zeros(1, np.int64)
-    acc = np.zeros((1, 2))
+    acc = np.zeros((1, 3))
     out = np.empty(u.size)
     for p in range(u.size):
         uu, ii = u[p], i[p]
@@ -182,11 +187,10 @@ def knn_pairs(u, i, sim, ir_ptr, ir_users, ir_values, means, k, min_k, with_mean
                     nb_pos[j] = cand_pos[j]
                 c = m
                 _sort_descending_stable(nb_sim, nb_pos, c)
-        cnt[0] = 0
-        acc[0, 0] = acc[0, 1] = 0.0
+        acc[0, _K] = acc[0, _SIM] = acc[0, _RATINGS] = 0.0
         for j in range(c):
-            _add_neighbour(cnt, acc, 0, nb_sim[j], ir_values[nb_pos[j]])
-        out[p] = _estimate(cnt[0], acc[0, 0], acc[0, 1], min_k, with_means,
+            _add_neighbour(acc, 0, nb_sim[j], ir_values[nb_pos[j]])
+        out[p] = _estimate(acc[0, _K], acc[0, _SIM], acc[0, _RATINGS], min_k, with_means,
                            means[uu] if with_means else 0.0, global_mean)
     return out
 
@@ -219,20 +223,125 @@ def user_ratings(ir_ptr, ir_users, ir_values, n_users):
     return ptr, item, pos, value
 
 
-# knn_block's per-item state within a group of equal similarities (last_pos >= 0: the ir
-# position of the group's latest rating of the item, all in order so far)
-_FULL = -2  # the item had k neighbours before the group: the group adds none
-_REDO = -1  # the group's ratings came out of ir order: redone from the group's log
+# Columns of knn_block's bookkeeping within a group of users of equal similarity: the group that
+# last rated the item, and the ir position of its latest rating of the item (all in ir order so
+# far), or _REDO (not in ir order: redone after the group).
+_GROUP, _LAST = 0, 1
+_REDO = -1
+
+
+@njit(cache=True)
+def ir_in_id_order(ir_ptr, ir_users):
+    """Whether every item's raters come in ascending inner id in ir (a trainset built user by
+    user, as from triples sorted by user): then users of equal similarity, taken in ascending
+    id, give every item its ratings in ir order."""
+    for it in range(ir_ptr.size - 1):
+        for t in range(ir_ptr[it] + 1, ir_ptr[it + 1]):
+            if ir_users[t] < ir_users[t - 1]:
+                return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _add_user(v, s, k, by_user_ptr, by_user_item, by_user_value, acc, full):
+    """User v (similarity s) as a neighbour of each item it rated that has fewer than k."""
+    for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
+        it = by_user_item[x]
+        if not full[it]:
+            _add_neighbour(acc, it, s, by_user_value[x])
+            full[it] = acc[it, _K] >= k
+
+
+@njit(cache=True, inline="always")
+def _add_group(order, j0, j, s, gid, k, by_user_ptr, by_user_item, by_user_pos, by_user_value,
+               acc, full, saved, book, redo, seg):
+    """The users ``order[j0..j]`` (ascending id; all of similarity s) as neighbours: each item
+    takes their ratings in ir order while it has fewer than k. They are added in id order, the
+    item's ir positions checked on the way; an item whose ratings came out of ir order is set back
+    to its sums before the group (``saved``) and the group's ratings of it are added again in ir
+    order: an insertion sort keeps the smallest positions, as many as there are free slots."""
+    n_redo = 0
+    for jj in range(j0, j + 1):
+        v = order[jj]
+        for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
+            it = by_user_item[x]
+            t = by_user_pos[x]
+            if book[it, _GROUP] != gid:  # the group's first rating of it
+                if full[it]:  # full before the group: it adds none
+                    continue
+                book[it, _GROUP] = gid
+                saved[it, _K] = acc[it, _K]
+                saved[it, _SIM] = acc[it, _SIM]
+                saved[it, _RATINGS] = acc[it, _RATINGS]
+            elif book[it, _LAST] == _REDO:
+                continue
+            elif t < book[it, _LAST]:  # out of ir order: redo the item below
+                redo[n_redo] = it
+                n_redo += 1
+                book[it, _LAST] = _REDO
+                continue
+            book[it, _LAST] = t
+            if not full[it]:
+                _add_neighbour(acc, it, s, by_user_value[x])
+                full[it] = acc[it, _K] >= k
+    if n_redo == 0:
+        return
+    mark = -gid - 1  # tags the items redone (group ids are >= 1, the initial tag -1)
+    for h in range(n_redo):
+        book[redo[h], _GROUP] = mark
+        book[redo[h], _LAST] = 0  # the item's ratings in the group, then its segment of seg
+    for jj in range(j0, j + 1):
+        v = order[jj]
+        for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
+            if book[by_user_item[x], _GROUP] == mark:
+                book[by_user_item[x], _LAST] += 1
+    end = 0
+    for h in range(n_redo):
+        it = redo[h]
+        end += book[it, _LAST]
+        book[it, _LAST] = end - book[it, _LAST]  # the segment's start, then how far it is filled
+    for jj in range(j0, j + 1):
+        v = order[jj]
+        for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
+            it = by_user_item[x]
+            if book[it, _GROUP] == mark:
+                seg[book[it, _LAST]] = x
+                book[it, _LAST] += 1
+    a = 0
+    for h in range(n_redo):
+        it = redo[h]
+        b = book[it, _LAST]  # the item's segment is seg[a:b]
+        acc[it, _K] = saved[it, _K]
+        acc[it, _SIM] = saved[it, _SIM]
+        acc[it, _RATINGS] = saved[it, _RATINGS]
+        slots = min(k - int(acc[it, _K]), b - a)
+        size = 0  # seg[a:a+size]: the smallest ir positions seen, ascending
+        for e in range(a, b):
+            x = seg[e]
+            t = by_user_pos[x]
+            if size == slots and t >= by_user_pos[seg[a + size - 1]]:
+                continue
+            q = a + min(size, slots - 1)
+            while q > a and by_user_pos[seg[q - 1]] > t:
+                seg[q] = seg[q - 1]
+                q -= 1
+            seg[q] = x
+            size = min(size + 1, slots)
+        for e in range(a, a + size):
+            _add_neighbour(acc, it, s, by_user_value[seg[e]])
+        full[it] = acc[it, _K] >= k
+        a = b
 
 
 @njit(cache=True, nogil=True)
-def knn_block(sim, urows, items, by_user_ptr, by_user_item, by_user_pos, by_user_value, k,
-              min_k, with_means, means, global_mean, out):
+def knn_block(sim, urows, items, by_user_ptr, by_user_item, by_user_pos, by_user_value,
+              in_id_order, k, min_k, with_means, means, global_mean, out):
     """Estimates (not clipped) of the known users ``urows`` x the items ``items`` (inner ids),
     into ``out`` (len(urows), len(items)).
 
     ``by_user_*`` are :func:`user_ratings` of the trainset's ir arrays (values: r, or
-    r - means[v] for KNNWithMeans); ``means`` is read only ``with_means``.
+    r - means[v] for KNNWithMeans), ``in_id_order`` :func:`ir_in_id_order` of them; ``means`` is
+    read only ``with_means``.
     """
     n_users = sim.shape[0]
     n_items = 0
@@ -240,26 +349,19 @@ def knn_block(sim, urows, items, by_user_ptr, by_user_item, by_user_pos, by_user
         n_items = max(n_items, by_user_item[x] + 1)
     for q in range(items.size):
         n_items = max(n_items, items[q] + 1)
-    n = max(by_user_item.size, 1)
-    cnt = np.zeros(n_items, np.int64)
-    acc = np.zeros((n_items, 2))
-    # a group's state per item (valid where group[it] is the group's id), its log, its redos
-    group = np.full(n_items, -1, np.int64)
-    last_pos = np.zeros(n_items, np.int64)
-    saved_cnt = np.zeros(n_items, np.int64)
-    saved_acc = np.zeros((n_items, 2))
-    logged = np.zeros(n_items, np.int64)
-    seg_end = np.zeros(n_items, np.int64)
+    acc = np.zeros((n_items, 3))  # the running sums
+    full = np.zeros(n_items, np.bool_)  # acc[it, _K] == k, in a small array: cheap to test
+    saved = np.zeros((n_items, 3))  # an item's sums before the current group
+    book = np.full((n_items, 2), -1, np.int64)
     redo = np.empty(n_items, np.int64)
-    log = np.empty(n, np.int64)
-    seg = np.empty(n, np.int64)
+    seg = np.empty(max(by_user_item.size, 1), np.int64)
     positive = np.empty(n_users, np.int64)
     gid = 0
     for r in range(urows.size):
         u = urows[r]
         srow = sim[u]
-        cnt[:] = 0
         acc[:] = 0.0
+        full[:] = False
         m = 0
         for v in range(n_users):  # branch-free: the users with sim > 0, ascending id
             positive[m] = v
@@ -267,87 +369,22 @@ def knn_block(sim, urows, items, by_user_ptr, by_user_item, by_user_pos, by_user
         # ascending similarity, equal similarities by ascending id (a stable sort)
         order = positive[:m][np.argsort(srow[positive[:m]], kind="mergesort")]
         j = m - 1 if k > 0 else -1
-        while j >= 0:
+        while j >= 0:  # similarity descending
             s = srow[order[j]]
             j0 = j
             while j0 > 0 and srow[order[j0 - 1]] == s:
                 j0 -= 1
-            if j0 == j:  # one user with this similarity
-                v = order[j]
-                for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
-                    it = by_user_item[x]
-                    if cnt[it] < k:
-                        _add_neighbour(cnt, acc, it, s, by_user_value[x])
-                j -= 1
-                continue
-            # users order[j0..j] share similarity s: each item takes their ratings in ir order
-            gid += 1
-            n_log = 0
-            n_redo = 0
-            for jj in range(j0, j + 1):  # ascending inner id
-                v = order[jj]
-                for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
-                    it = by_user_item[x]
-                    t = by_user_pos[x]
-                    if group[it] != gid:  # the group's first rating of it
-                        group[it] = gid
-                        if cnt[it] >= k:
-                            last_pos[it] = _FULL
-                            continue
-                        saved_cnt[it] = cnt[it]
-                        saved_acc[it, 0] = acc[it, 0]
-                        saved_acc[it, 1] = acc[it, 1]
-                        logged[it] = 0
-                        last_pos[it] = t
-                    elif last_pos[it] == _FULL:
-                        continue
-                    elif last_pos[it] >= 0:
-                        if t < last_pos[it]:  # out of ir order: redo the item below
-                            redo[n_redo] = it
-                            n_redo += 1
-                            last_pos[it] = _REDO
-                        else:
-                            last_pos[it] = t
-                    log[n_log] = x
-                    n_log += 1
-                    logged[it] += 1
-                    if last_pos[it] != _REDO and cnt[it] < k:
-                        _add_neighbour(cnt, acc, it, s, by_user_value[x])
-            if n_redo:
-                end = 0
-                for h in range(n_redo):  # a segment of seg per redone item
-                    it = redo[h]
-                    end += logged[it]
-                    seg_end[it] = end - logged[it]
-                for e in range(n_log):
-                    it = by_user_item[log[e]]
-                    if group[it] == gid and last_pos[it] == _REDO:
-                        seg[seg_end[it]] = log[e]
-                        seg_end[it] += 1
-                for h in range(n_redo):
-                    it = redo[h]
-                    a = seg_end[it] - logged[it]
-                    cnt[it] = saved_cnt[it]
-                    acc[it, 0] = saved_acc[it, 0]
-                    acc[it, 1] = saved_acc[it, 1]
-                    slots = min(k - cnt[it], logged[it])
-                    size = 0  # seg[a:a+size]: the smallest ir positions seen, ascending
-                    for e in range(a, seg_end[it]):
-                        x = seg[e]
-                        t = by_user_pos[x]
-                        if size == slots and t >= by_user_pos[seg[a + size - 1]]:
-                            continue
-                        q = a + min(size, slots - 1)
-                        while q > a and by_user_pos[seg[q - 1]] > t:
-                            seg[q] = seg[q - 1]
-                            q -= 1
-                        seg[q] = x
-                        size = min(size + 1, slots)
-                    for e in range(a, a + size):
-                        _add_neighbour(cnt, acc, it, s, by_user_value[seg[e]])
+            if j0 == j or in_id_order:  # one user, or users whose ratings come in ir order
+                for jj in range(j0, j + 1):
+                    _add_user(order[jj], s, k, by_user_ptr, by_user_item, by_user_value, acc,
+                              full)
+            else:
+                gid += 1
+                _add_group(order, j0, j, s, gid, k, by_user_ptr, by_user_item, by_user_pos,
+                           by_user_value, acc, full, saved, book, redo, seg)
             j = j0 - 1
         mean_u = means[u] if with_means else 0.0
         for q in range(items.size):
             it = items[q]
-            out[r, q] = _estimate(cnt[it], acc[it, 0], acc[it, 1], min_k, with_means, mean_u,
-                                  global_mean)
+            out[r, q] = _estimate(acc[it, _K], acc[it, _SIM], acc[it, _RATINGS], min_k,
+                                  with_means, mean_u, global_mean)

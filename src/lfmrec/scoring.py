@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit
 
 from .ids import inner_ids
-from .knn_estimate import knn_block, user_ratings
+from .knn_estimate import ir_in_id_order, knn_block, user_ratings
 
 KINDS = ("baseline", "svd", "mf", "knn_basic", "knn_means")
 DEFAULT_BLOCK_USERS = 256
@@ -271,8 +271,9 @@ class _ItemPlan:
     uniq: np.ndarray | None = None
     spread: np.ndarray | None = None  # None: requested columns == uniq (all known, sorted, unique)
     # each user's ratings (knn_estimate.user_ratings): ptr, item, ir position, value (the rating
-    # for knn_basic, its deviation from the rater's mean for knn_means)
-    by_user: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    # for knn_basic, its deviation from the rater's mean for knn_means); and whether ir lists
+    # each item's raters in inner-id order (knn_estimate.ir_in_id_order)
+    by_user: tuple | None = None
 
 
 def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
@@ -295,7 +296,8 @@ def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
         plan.spread = inverse
     # Surprise's r - means[v], computed once per rating instead of once per neighbour: same bits
     values = p.ir_ratings if p.kind == "knn_basic" else p.ir_ratings - p.means[p.ir_users]
-    plan.by_user = user_ratings(p.ir_indptr, p.ir_users, values, p.n_users)
+    plan.by_user = user_ratings(p.ir_indptr, p.ir_users, values, p.n_users) + (
+        ir_in_id_order(p.ir_indptr, p.ir_users),)
     return plan
 
 
