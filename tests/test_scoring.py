@@ -23,6 +23,7 @@ from surprise import (
 from surprise.model_selection import KFold
 
 from lfmrec import native, scoring
+from lfmrec.ids import inner_ids
 from lfmrec.scoring import (
     ScoringParams,
     build_item_raters,
@@ -244,8 +245,10 @@ def test_fold_trainset_with_unknowns(data):
         assert_matches_predict(algo, params_from_surprise(algo), users, items, pu, pi)
 
 
-def test_blocks_budget_and_item_order_do_not_matter(data, monkeypatch):
-    df, _, ts = data
+def test_blocks_and_item_order_do_not_matter(data):
+    """Any block size, users in any order, items unordered and repeated, raw ids as lists or
+    arrays: predict()'s bits at every sampled pair."""
+    _, _, ts = data
     algo = KNNWithMeans(k=5, min_k=2, verbose=False).fit(ts)
     params = params_from_surprise(algo)
     rng = np.random.default_rng(5)
@@ -253,30 +256,29 @@ def test_blocks_budget_and_item_order_do_not_matter(data, monkeypatch):
     items = sorted(ts._raw2inner_id_items)
     # unordered, duplicated, with unknowns
     items = [items[j] for j in rng.integers(0, len(items), 800)] + UNKNOWN_ITEMS
-    base = score(params, users, items, block_users=1000)
-    for b in (1, 7, 64):
-        got = np.vstack([blk for _, blk in iter_score_blocks(params, users, items, b)])
-        assert np.array_equal(got, base)
-    starts = [s for s, _ in iter_score_blocks(params, users, items, 100)]
-    assert starts == list(range(0, len(users), 100))
     pu = rng.integers(0, len(users), 3000)
     pi = rng.integers(0, len(items), 3000)
-    assert_matches_predict(algo, params, users, items, pu, pi, block_users=13)
-    # numpy arrays of raw ids behave like lists
-    assert np.array_equal(score(params, np.array(users[:-3]), np.array(items[:-3])),
-                          base[:-3, :-3])
+    ref = np.array([algo.predict(users[a], items[b]).est for a, b in zip(pu, pi, strict=True)])
+    for b in (1, 7, 64, 1000):
+        got = np.vstack([blk for _, blk in iter_score_blocks(params, users, items, b)])
+        assert np.array_equal(got[pu, pi], ref), b
+    starts = [s for s, _ in iter_score_blocks(params, users, items, 100)]
+    assert starts == list(range(0, len(users), 100))
+    # numpy arrays of raw ids behave like lists (the unknown ids, of mixed types, left out)
+    known = (pu < len(users) - 3) & (pi < len(items) - 3)
+    got = score(params, np.array(users[:-3]), np.array(items[:-3]))
+    assert np.array_equal(got[pu[known], pi[known]], ref[known])
 
 
 def test_build_item_raters_matches_trainset_ir(data):
     df, _, ts = data
     algo = KNNBasic(k=5, verbose=False).fit(ts)
-    p = params_from_surprise(algo)
     uin = df["user"].map(ts._raw2inner_id_users).to_numpy()
     iin = df["item"].map(ts._raw2inner_id_items).to_numpy()
     ptr, users, ratings = build_item_raters(uin, iin, df["rating"].to_numpy(), ts.n_items)
-    np.testing.assert_array_equal(ptr, p.ir_indptr)
-    np.testing.assert_array_equal(users, p.ir_users)
-    np.testing.assert_array_equal(ratings, p.ir_ratings)
+    for i in range(ts.n_items):  # Surprise's own ir[i], in its order
+        assert users[ptr[i]:ptr[i + 1]].tolist() == [v for v, _ in ts.ir[i]]
+        assert ratings[ptr[i]:ptr[i + 1]].tolist() == [r for _, r in ts.ir[i]]
     # Engine-agnostic params built from them score as predict()
     u_raw = [ts.to_raw_uid(u) for u in range(ts.n_users)]
     i_raw = [ts.to_raw_iid(i) for i in range(ts.n_items)]
@@ -382,6 +384,23 @@ def test_clipping_at_both_ends():
                       bu=np.array([5.0, -5.0]), bi=np.array([0.25]))
     np.testing.assert_array_equal(score(p, ["hi", "lo", "?"], ["i", "?"]),
                                   [[4.0, 4.0], [0.0, 0.0], [2.25, 2.0]])
+
+
+def test_inner_ids_is_the_dicts_lookup():
+    """raw2inner.get(raw, -1) for every way ids come in; the type matters as in Surprise."""
+    ints = {5: 0, 7: 1, 10**12: 2}
+    raw = np.array([7, 5, 6, 10**12, -1])
+    want = [1, 0, -1, 2, -1]
+    for given in (raw, pd.Series(raw), pd.Index(raw), raw.tolist()):
+        assert inner_ids(given, ints).tolist() == want
+    assert inner_ids(np.array([7, 5, 6], dtype=np.int32), ints).tolist() == [1, 0, -1]
+    assert inner_ids(np.array(["5", "7"]), ints).tolist() == [-1, -1]
+    strs = {"a": 0, "5": 1}
+    assert inner_ids(np.array([5]), strs).tolist() == [-1]
+    assert inner_ids(["5", 5, "a"], strs).tolist() == [1, -1, 0]
+    mixed = {5: 0, "5": 1}
+    assert inner_ids(np.array([5, 6]), mixed).tolist() == [0, -1]
+    assert inner_ids(np.array([], dtype=np.int64), ints).tolist() == []
 
 
 # ------------------------------------------------------------------------------------------------
