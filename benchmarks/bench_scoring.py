@@ -98,7 +98,7 @@ def main() -> None:
         rss = peak_rss_mb()
 
         t0 = time.perf_counter()
-        ref = np.array([algo.predict(users[a], items[b]).est for a, b in zip(pu, pi)])
+        ref = np.array([algo.predict(users[a], items[b]).est for a, b in zip(pu, pi, strict=True)])
         per_pair = (time.perf_counter() - t0) / len(pu)
         diff = float(np.abs(S[pu, pi] - ref).max())
         del S

@@ -53,7 +53,7 @@ def surprise_run(spec: dict, seed: int, train: pd.DataFrame, test: pd.DataFrame,
     algo = build_algorithm(spec, seed)
     algo.fit(cv.build_trainset(train, scale))
     testset = list(zip(test["user_id"].tolist(), test["artist_id"].tolist(),
-                       test["rating"].tolist()))
+                       test["rating"].tolist(), strict=True))
     return np.fromiter((p.est for p in algo.test(testset)), np.float64, len(testset))
 
 
