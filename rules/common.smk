@@ -124,6 +124,11 @@ def data_sizes(triples):
     return _DATA_SIZES[key]
 
 
+def n_triples(input):
+    """Triples in the job's triples input; 0 before the file exists (dry runs of a fresh DAG)."""
+    return data_sizes(input.triples)[2] if Path(input.triples).exists() else 0
+
+
 # Every job asks for at least MEM_FLOOR_MB: a Python process with pandas and numba holds about
 # 0.25 GB before it reads any data, and a cluster kills a job that exceeds its request. A retried
 # job (`--retries`, the SLURM profile) asks for `attempt` times as much.
@@ -265,7 +270,7 @@ def triples_mem_mb(bytes_per_triple):
     """Memory of a job that holds about ``bytes_per_triple`` per triple of the sample."""
 
     def mem_mb(wildcards, input, attempt=1):
-        triples = data_sizes(input.triples)[2] if Path(input.triples).exists() else 0
+        triples = n_triples(input)
         return attempt * max(MEM_FLOOR_MB, LES_JOB_BASE_MB + int(bytes_per_triple * triples / 1e6))
 
     return mem_mb
@@ -284,5 +289,5 @@ def estimation_runtime(wildcards, input, attempt):
 
 def diversity_runtime(wildcards, input, attempt):
     """diversity: the lists of every model against the triples (about 2 us per triple and model)."""
-    triples = data_sizes(input.triples)[2] if Path(input.triples).exists() else 0
+    triples = n_triples(input)
     return _minutes(10 + 2e-6 * triples * len(MODELS), attempt)
