@@ -23,6 +23,7 @@ include: "rules/countries.smk"
 
 onstart:
     remove_outputs_of_other_data()
+    compile_kernels_in_background()
 
 
 # Jobs of a few seconds and little memory even at full LFM-1b scale run in the Snakemake process's

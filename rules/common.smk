@@ -23,6 +23,12 @@ FOLDS = list(range(config["cv"]["n_folds"]))
 REFERENCES = list(config["ranking"]["references"])
 
 
+def fold_files(name, suffix):
+    """One file per fold of a model or reference: results/cv/<name>/fold<k>.<suffix>; a wildcard
+    name such as "{model}" stays a wildcard."""
+    return [f"results/cv/{name}/fold{k}.{suffix}" for k in FOLDS]
+
+
 wildcard_constraints:
     model="|".join(MODELS),
     fold=r"\d+",
@@ -81,6 +87,30 @@ def remove_outputs_of_other_data():
         if path.exists():
             logger.info(f"removing {path}: made from synthetic data, the config now reads {config['dataset']['dir']}")
             path.unlink()
+
+
+# The jobs that run numba kernels (lfmrec.native, lfmrec.scoring, lfmrec.topn).
+KERNEL_RULES = {"cross_validate", "fit_full", "recommend", "rank_model", "rank_reference"}
+
+
+def compile_kernels_in_background():
+    """Start `python -m lfmrec.kernels` (Snakefile `onstart`) when this run has jobs that use numba
+    kernels: it compiles them, or loads numba's disk cache, while the data jobs run, instead of each
+    of the model jobs that start together compiling the same kernels (see lfmrec.kernels)."""
+    try:
+        if not any(job.rule.name in KERNEL_RULES for job in workflow.dag.needrun_jobs()):
+            return
+    except Exception:  # Snakemake internals changed: compile anyway, it only saves time
+        pass
+    import json
+    import subprocess
+    import sys
+
+    log = Path("results/logs/compile_kernels.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as fh:
+        subprocess.Popen([sys.executable, "-m", "lfmrec.kernels", json.dumps(config["models"])],
+                         stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
 
 # Parameters and inputs shared by the held-out ranking jobs (rules/ranking.smk).
@@ -146,8 +176,9 @@ def scoring_mem_mb(model_input=None, splits=False):
         if not Path(input.triples).exists():
             return MEM_FLOOR_MB
         _, artists, triples = data_sizes(input.triples)
-        model = Path(input[model_input]) if model_input else None
-        model_bytes = model.stat().st_size if model is not None and model.exists() else 0
+        # the model file, or the largest of the fold models a ranking job scores one after the other
+        models = [Path(f) for f in ([input[model_input]] if isinstance(input[model_input], str) else input[model_input])] if model_input else []
+        model_bytes = max((m.stat().st_size for m in models if m.exists()), default=0)
         spec = config["models"].get(wildcards.model) if "model" in wildcards.keys() else None
         need = scoring_job_mb(spec, model_bytes, artists, triples, config["recommend"]["block_users"], splits)
         return attempt * max(MEM_FLOOR_MB, need)
@@ -176,13 +207,18 @@ def _ranking_shape(users):
     return evaluated, 2 + len(sweep.get("soft") or []) + len(sweep.get("calibrated") or [])
 
 
-def fit_runtime(wildcards, input, attempt):
-    if not Path(input.triples).exists():
-        return _minutes(0, attempt)
-    return _minutes(fit_job_seconds(config["models"][wildcards.model], *data_sizes(input.triples)), attempt)
+def fit_runtime(folds=1):
+    """Run time of a job that fits a model ``folds`` times (cross_validate: once per fold; fit_full)."""
+
+    def runtime(wildcards, input, attempt):
+        if not Path(input.triples).exists():
+            return _minutes(0, attempt)
+        return _minutes(folds * fit_job_seconds(config["models"][wildcards.model], *data_sizes(input.triples)), attempt)
+
+    return runtime
 
 
-def scoring_runtime(ranking=False):
+def scoring_runtime(ranking=False, folds=1):
     def runtime(wildcards, input, attempt):
         if not Path(input.triples).exists():
             return _minutes(0, attempt)
@@ -191,7 +227,7 @@ def scoring_runtime(ranking=False):
         variants = 0
         if ranking:
             users, variants = _ranking_shape(users)
-        return _minutes(scoring_job_seconds(spec, users, artists, triples, variants), attempt)
+        return _minutes(folds * scoring_job_seconds(spec, users, artists, triples, variants), attempt)
 
     return runtime
 

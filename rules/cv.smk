@@ -1,4 +1,4 @@
-# Phase 1 of the paper (section 5): k-fold cross-validation, one job per (model, fold).
+# Phase 1 of the paper (section 5): k-fold cross-validation, one job per model (all its folds).
 
 
 rule folds:
@@ -18,27 +18,27 @@ rule folds:
         "../workflow/scripts/folds.py"
 
 
-rule cv_fold:
+rule cross_validate:
     input:
         triples="results/data/triples.parquet",
         folds="results/cv/folds.parquet",
     output:
-        predictions="results/cv/{model}/fold{fold}.parquet",
-        metrics="results/cv/{model}/fold{fold}.json",
-        params="results/cv/{model}/fold{fold}.params.pkl",
+        predictions=fold_files("{model}", "parquet"),
+        metrics=fold_files("{model}", "json"),
+        params=fold_files("{model}", "params.pkl"),
     params:
         spec=lambda wc: config["models"][wc.model],
         seed=config["model_seed"],
         max_memory_gb=config["resources"]["max_memory_gb"],
     resources:
         mem_mb=fit_mem_mb,
-        runtime=fit_runtime,
+        runtime=fit_runtime(folds=len(FOLDS)),
     log:
-        "results/logs/cv/{model}/fold{fold}.log",
+        "results/logs/cv/{model}.log",
     benchmark:
-        "results/benchmarks/cv/{model}/fold{fold}.tsv"
+        "results/benchmarks/cv/{model}.tsv"
     script:
-        "../workflow/scripts/cv_fold.py"
+        "../workflow/scripts/cross_validate.py"
 
 
 rule metrics:

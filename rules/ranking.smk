@@ -2,41 +2,43 @@
 # and the accuracy / cultural-diversity trade-off of the country-aware re-ranking methods.
 
 
-rule rank_fold:
+rule rank_model:
     input:
-        params="results/cv/{model}/fold{fold}.params.pkl",
+        params=fold_files("{model}", "params.pkl"),
         **RANKING_INPUTS,
     output:
-        ranking="results/cv/{model}/fold{fold}.ranking.csv",
+        ranking=fold_files("{model}", "ranking.csv"),
     params:
         **ranking_params(),
     resources:
         mem_mb=scoring_mem_mb("params", splits=True),
-        runtime=scoring_runtime(ranking=True),
+        runtime=scoring_runtime(ranking=True, folds=len(FOLDS)),
     log:
-        "results/logs/cv/{model}/fold{fold}.ranking.log",
+        "results/logs/cv/{model}.ranking.log",
     benchmark:
-        "results/benchmarks/rank_fold/{model}/fold{fold}.tsv"
+        "results/benchmarks/rank/{model}.tsv"
     script:
-        "../workflow/scripts/rank_fold.py"
+        "../workflow/scripts/rank.py"
 
 
 rule rank_reference:
     input:
         **RANKING_INPUTS,
     output:
-        ranking="results/cv/{reference}/fold{fold}.ranking.csv",
+        ranking=fold_files("{reference}", "ranking.csv"),
     wildcard_constraints:
         reference="|".join(REFERENCES),
     params:
         **ranking_params(),
     resources:
         mem_mb=scoring_mem_mb(splits=True),
-        runtime=scoring_runtime(ranking=True),
+        runtime=scoring_runtime(ranking=True, folds=len(FOLDS)),
     log:
-        "results/logs/cv/{reference}/fold{fold}.ranking.log",
+        "results/logs/cv/{reference}.ranking.log",
+    benchmark:
+        "results/benchmarks/rank/{reference}.tsv"
     script:
-        "../workflow/scripts/rank_fold.py"
+        "../workflow/scripts/rank.py"
 
 
 rule ranking_metrics:

@@ -12,7 +12,7 @@ rule fit_full:
         max_memory_gb=config["resources"]["max_memory_gb"],
     resources:
         mem_mb=fit_mem_mb,
-        runtime=fit_runtime,
+        runtime=fit_runtime(),
     log:
         "results/logs/fit_full/{model}.log",
     benchmark:

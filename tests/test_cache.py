@@ -3,7 +3,7 @@
 Through the real workflow on tiny data: switching datasets in one workspace (synthetic -> an LFM-1b
 copy -> synthetic with another seed -> back) gives exactly what a clean run of each config gives;
 dry runs after a change of countries.*, rerank.*, ranking.n, report.* or recommend.n plan no
-cv_fold or fit_full job; every result file follows the umask.
+cross_validate or fit_full job; every result file follows the umask.
 """
 
 import os
@@ -64,7 +64,7 @@ def test_switching_datasets_gives_what_a_clean_run_gives(tmp_path):
             lines = users.read_text().splitlines()
             users.write_text("\n".join(lines[:1] + [line.replace("\tUS\t", "\tFR\t") for line in lines[1:]]) + "\n")
             counts = job_counts(snakemake(ws, "-n", *TARGETS, "--configfile", "test.yaml").stdout)
-            assert counts["align"] == 1 and counts["cv_fold"] == 2, counts
+            assert counts["align"] == 1 and counts["cross_validate"] == 2, counts
             run(ws, configs[name])
             assert "FR," in (ws / "results/tables/user_countries.csv").read_text()
     run(ws, configs["synthetic_3"])
@@ -88,12 +88,12 @@ def test_a_change_reruns_only_what_it_feeds(tiny_run, tmp_path, change):
     (cwd / "change.yaml").write_text(yaml.safe_dump(CHANGES[change]))
     assert "Nothing to be done" in snakemake(cwd, "-n", "--configfile", "test.yaml").stdout
     counts = job_counts(snakemake(cwd, "-n", "--configfile", "test.yaml", "change.yaml").stdout)
-    assert "cv_fold" not in counts and "fit_full" not in counts, counts
+    assert "cross_validate" not in counts and "fit_full" not in counts, counts
     assert counts == EXPECTED[change], counts
 
 
-N_MODELS, N_FOLDS = 4, 3  # tests/helpers.py TINY
-_RANK = {"rank_fold": N_MODELS * N_FOLDS, "rank_reference": 2 * N_FOLDS, "ranking_metrics": 1, "plot_ranking": 1, "plot_tradeoff": 1}
+N_MODELS = 4  # tests/helpers.py TINY
+_RANK = {"rank_model": N_MODELS, "rank_reference": 2, "ranking_metrics": 1, "plot_ranking": 1, "plot_tradeoff": 1}
 _LISTS = {"recommend": N_MODELS, "deletions": 1, "user_reports": 1, "diversity": 1}
 EXPECTED = {
     "countries.estimator": {"all": 1, "artist_countries": 1, "country_tables": 1, "summary": 1, **_LISTS, **_RANK},

@@ -91,7 +91,7 @@ def test_changing_one_model_reruns_only_that_model(tiny_run):
     assert "Nothing to be done" in unchanged
     counts = job_counts(changed)
     assert counts == {
-        "all": 1, "cv_fold": 3, "rank_fold": 3, "deletions": 1, "diversity": 1, "fit_full": 1, "metrics": 1,
+        "all": 1, "cross_validate": 1, "rank_model": 1, "deletions": 1, "diversity": 1, "fit_full": 1, "metrics": 1,
         "plot_metrics": 1, "ranking_metrics": 1, "plot_ranking": 1, "plot_tradeoff": 1, "recommend": 1,
         "user_reports": 1,
     }

@@ -158,7 +158,7 @@ def test_phase_one_and_two_outputs(tiny_run):
     # every script's log ends with its own resource use, which the engines benchmark reads
     from lfmrec.io import read_usage
 
-    usage = read_usage(d / "logs/cv/mf_k5_native/fold0.log")
+    usage = read_usage(d / "logs/cv/mf_k5_native.log")
     assert set(usage) == {"wall_s", "cpu_s", "peak_rss_gb"}
     assert usage["wall_s"] > 0 and usage["cpu_s"] > 0 and usage["peak_rss_gb"] > 0
     assert "## knn_means_k10: top 10 from other countries" in reports[0].read_text()
@@ -219,13 +219,13 @@ if __name__ == "__main__" and "--update-readme" in sys.argv:
 
 @pytest.mark.slow
 def test_heavy_jobs_declare_their_memory(tiny_run):
-    """cv_fold, fit_full, recommend and rank_* declare mem_mb, so that `--resources mem_mb=...`
+    """cross_validate, fit_full, recommend and rank_* declare mem_mb, so that `--resources mem_mb=...`
     caps the memory of the jobs running together: every declaration covers the peak the job's
     own log measured (getrusage), and a kNN fit asks for more when it has more users."""
     from lfmrec.io import read_usage
     from lfmrec.models import fit_job_mb
 
-    out = snakemake(tiny_run, "--configfile", "test.yaml", "-n", "--forcerun", "cv_fold", "fit_full", "recommend", "rank_fold",
+    out = snakemake(tiny_run, "--configfile", "test.yaml", "-n", "--forcerun", "cross_validate", "fit_full", "recommend", "rank_model",
                     "rank_reference").stdout
     mem = {}
     for block in out.split("\nrule ")[1:]:
@@ -235,7 +235,7 @@ def test_heavy_jobs_declare_their_memory(tiny_run):
         m = re.search(r"mem_mb=(\d+)", block)
         if m:
             mem[(rule, wc.group(1) if wc else "")] = (int(m.group(1)), log.group(1))
-    assert {rule for rule, _ in mem} >= {"cv_fold", "fit_full", "recommend", "rank_fold", "rank_reference"}
+    assert {rule for rule, _ in mem} >= {"cross_validate", "fit_full", "recommend", "rank_model", "rank_reference"}
     for (rule, wc), (mb, log) in mem.items():
         peak_mb = read_usage(tiny_run / log)["peak_rss_gb"] * 1024
         assert peak_mb <= mb, (rule, wc, peak_mb, mb)

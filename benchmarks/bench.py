@@ -1,0 +1,293 @@
+"""The project's speed benchmark: one command, figures in results/bench/, with the commit measured.
+
+    python benchmarks/bench.py [--cores 2] [--full] [--skip-default] [--skip-engines] [--repeat 3]
+
+What it measures (each part on a fresh ``git clone`` of HEAD in results/bench/work/, so committed
+code only, with the clone's own package on PYTHONPATH and numba's cache therefore cold):
+
+1. ``default``: ``snakemake --cores N`` of the default config from the fresh clone (synthetic data
+   generation, numba compilation and every job included), then, right after, on the same triples,
+   scikit-surprise's own ``cross_validate`` of the same models (5 folds, ``n_jobs=1`` as Surprise's
+   default, each model built from its config entry with Surprise's classes): the route a
+   reproducer takes without this project. The ratio of the two wall times is goal 1 of issue 15.
+2. ``engines``: fold 1 of the clone's default data, fit + predict of every model by Surprise and by
+   the native engine in one process (best of ``--repeat``, compilation excluded), the native SVD
+   both with its default (relaxed) kernel and with ``exact=True``; the largest difference of the
+   test estimates between the engines.
+3. ``full`` (``--full``, about 30-50 minutes): ``snakemake --cores N --configfile
+   config/full_scale.yaml`` from a fresh clone (generation of the full synthetic universe
+   included), with the machine's memory in use sampled every 2 s.
+
+Per run, the job-seconds of every rule come from Snakemake's log (start and end of each job), and
+each job's CPU seconds and peak memory from the ``resources:`` line its script writes.
+
+Writes results/bench/bench.json (everything) and results/bench/bench.md (the tables the README
+quotes), each with the commit, the date and the machine's load before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "results/bench"
+WORK = OUT / "work"
+
+SURPRISE_CV = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import pandas as pd, yaml
+from surprise import Dataset, Reader
+from surprise.model_selection import KFold, cross_validate
+from lfmrec.models import build_algorithm
+from lfmrec.cv import rating_scale
+triples = pd.read_parquet(sys.argv[1], columns=["user_id", "artist_id", "rating"])
+config = yaml.safe_load(open(sys.argv[2]))
+data = Dataset.load_from_df(triples, Reader(rating_scale=rating_scale(triples)))
+out = {}
+for name, spec in config["models"].items():
+    t1 = time.perf_counter()
+    res = cross_validate(build_algorithm(spec, config.get("model_seed", 0)), data,
+                         measures=["rmse", "mae"], cv=KFold(n_splits=config["cv"]["n_folds"], random_state=0))
+    out[name] = {"seconds": time.perf_counter() - t1, "rmse": float(res["test_rmse"].mean())}
+out["_total_seconds"] = time.perf_counter() - t0
+print(json.dumps(out))
+"""
+
+
+class MemorySampler(threading.Thread):
+    """Peak of the machine's memory in use (MemTotal - MemAvailable), sampled every ``interval`` s."""
+
+    def __init__(self, interval: float = 2.0):
+        super().__init__(daemon=True)
+        self.interval, self.peak, self._stop_flag = interval, 0, threading.Event()
+        self.base = self.used()
+
+    @staticmethod
+    def used() -> int:
+        info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+        return (int(info["MemTotal"].split()[0]) - int(info["MemAvailable"].split()[0])) * 1024
+
+    def run(self) -> None:
+        while not self._stop_flag.wait(self.interval):
+            self.peak = max(self.peak, self.used())
+
+    def stop(self) -> dict:
+        self._stop_flag.set()
+        self.join()
+        return {"peak_in_use_gb": round(self.peak / 1e9, 2), "in_use_at_start_gb": round(self.base / 1e9, 2)}
+
+
+def sh(cmd: list[str], cwd: Path, env: dict | None = None, log: Path | None = None) -> float:
+    """Run ``cmd``; its wall seconds. Output goes to ``log``; a failure stops the benchmark."""
+    t0 = time.perf_counter()
+    with open(log, "w") if log else open(os.devnull, "w") as fh:
+        subprocess.run(cmd, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, check=True)
+    return time.perf_counter() - t0
+
+
+def fresh_clone(name: str) -> Path:
+    dest = WORK / name
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(dest)], check=True)
+    return dest
+
+
+def clone_env(clone: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["PYTHONPATH"] = str(clone / "src")  # the clone's package (and its cold numba cache)
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    return env
+
+
+_STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
+
+
+def job_seconds(clone: Path) -> pd.DataFrame:
+    """rule, jobid, seconds of every job of the clone's last Snakemake run (from its log)."""
+    log = max((clone / ".snakemake/log").glob("*.snakemake.log"))
+    start, rule_of, rows, stamp = {}, {}, [], None
+    lines = log.read_text().splitlines()
+    for i, line in enumerate(lines):
+        m = _STAMP.match(line.strip())
+        if m:
+            stamp = datetime.strptime(m.group(1), "%a %b %d %H:%M:%S %Y")
+            continue
+        m = re.match(r"^(?:local)?rule (\w+):$", line.strip())
+        if m and stamp is not None:
+            for nxt in lines[i + 1 : i + 12]:
+                j = re.match(r"\s+jobid: (\d+)", nxt)
+                if j:
+                    start[j.group(1)], rule_of[j.group(1)] = stamp, m.group(1)
+                    break
+        m = re.match(r"^Finished jobid: (\d+)", line.strip())
+        if m and m.group(1) in start:
+            rows.append({"rule": rule_of[m.group(1)], "jobid": int(m.group(1)),
+                         "seconds": (stamp - start[m.group(1)]).total_seconds()})
+    return pd.DataFrame(rows, columns=["rule", "jobid", "seconds"])
+
+
+def job_usage(clone: Path) -> pd.DataFrame:
+    """log file, wall_s, cpu_s, peak_rss_gb of every script log of the clone's results."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from lfmrec.io import read_usage
+
+    rows = []
+    for log in sorted((clone / "results/logs").rglob("*.log")):
+        usage = read_usage(log)
+        if usage:
+            rows.append({"log": str(log.relative_to(clone / "results/logs")), **usage})
+    return pd.DataFrame(rows)
+
+
+def per_rule(jobs: pd.DataFrame) -> pd.DataFrame:
+    return (jobs.groupby("rule").agg(jobs=("jobid", "size"), job_seconds=("seconds", "sum"),
+                                     longest_s=("seconds", "max"))
+            .sort_values("job_seconds", ascending=False).reset_index())
+
+
+def run_workflow(name: str, cores: int, extra: list[str]) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    clone = fresh_clone(name)
+    env = clone_env(clone)
+    sampler = MemorySampler()
+    sampler.start()
+    wall = sh([sys.executable, "-m", "snakemake", "--cores", str(cores), *extra], clone, env,
+              OUT / f"{name}.snakemake.txt")
+    memory = sampler.stop()
+    jobs, usage = job_seconds(clone), job_usage(clone)
+    summary = {"wall_s": round(wall, 1), "jobs": len(jobs),
+               "job_seconds": round(float(jobs["seconds"].sum()), 1),
+               "script_cpu_s": round(float(usage["cpu_s"].sum()), 1) if len(usage) else None,
+               "largest_job_gb": round(float(usage["peak_rss_gb"].max()), 2) if len(usage) else None,
+               **memory}
+    return summary, jobs, usage
+
+
+def surprise_cv(clone: Path) -> dict:
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", SURPRISE_CV, str(clone / "results/data/triples.parquet"),
+                          str(clone / "config/config.yaml")], env=clone_env(clone), check=True,
+                         capture_output=True, text=True).stdout
+    res = json.loads(out.strip().splitlines()[-1])
+    res["wall_s"] = round(time.perf_counter() - t0, 1)
+    return res
+
+
+def engines(clone: Path, repeat: int) -> pd.DataFrame:
+    """Fold 1 of the clone's default data: Surprise vs native (relaxed and exact SVD kernel)."""
+    code = f"""
+import sys, json, numpy as np, pandas as pd, yaml
+sys.path.insert(0, {str(ROOT / 'benchmarks')!r})
+from parity_native import timed, surprise_run
+from lfmrec import cv, native
+config = yaml.safe_load(open('config/config.yaml'))
+triples = pd.read_parquet('results/data/triples.parquet')
+folds = pd.read_parquet('results/cv/folds.parquet')
+scale = cv.rating_scale(triples)
+train, test = cv.split(triples, folds, 0)
+u, i = test['user_id'].to_numpy(np.int64), test['artist_id'].to_numpy(np.int64)
+rows = []
+for name, spec in config['models'].items():
+    for exact in ([False, True] if spec['algorithm'] == 'SVD' else [False]):
+        run = lambda: native.predict_pairs(native.fit(spec, 0, train, scale, exact=exact), u, i)
+        run()
+        est_n, wall_n, _ = timed(run, {repeat})
+        est_s, wall_s, _ = timed(lambda: surprise_run(spec, 0, train, test, scale), {repeat})
+        rows.append(dict(model=name, kernel='exact' if exact else 'default', surprise_s=wall_s,
+                         native_s=wall_n, speedup=wall_s / wall_n,
+                         max_abs_diff=float(np.abs(est_s - est_n).max())))
+print(json.dumps(rows))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=clone, env=clone_env(clone), check=True,
+                         capture_output=True, text=True).stdout
+    return pd.DataFrame(json.loads(out.strip().splitlines()[-1]))
+
+
+def machine() -> dict:
+    return {"cores": os.cpu_count(), "load_avg": [round(x, 2) for x in os.getloadavg()],
+            "mem_total_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1)}
+
+
+def markdown(res: dict) -> str:
+    lines = [f"# Benchmark of {res['commit']} ({res['date']})", "",
+             (f"Machine: {res['machine_before']['cores']} cores, {res['machine_before']['mem_total_gb']} GB; "
+              f"load average before {res['machine_before']['load_avg']}, after {res['machine_after']['load_avg']}."), ""]
+    if "default" in res:
+        d, s = res["default"], res["default"]["surprise_cross_validate"]
+        lines += ["## Default run vs Surprise's cross_validate (goal 1)", "",
+                  "| | wall (s) |", "|---|---|",
+                  f"| `snakemake --cores {res['cores']}`, fresh clone, {d['run']['jobs']} jobs | {d['run']['wall_s']} |",
+                  f"| Surprise `cross_validate` of the same {len(s) - 2} models (5 folds, n_jobs=1) | {s['wall_s']} |",
+                  f"| **ratio** | **{d['ratio']:.2f}** |", "",
+                  pd.DataFrame(d["rules"]).to_markdown(index=False), ""]
+    if "engines" in res:
+        lines += ["## Native engine vs Surprise, fold 1 of the default data (goal 4)", "",
+                  pd.DataFrame(res["engines"]).to_markdown(index=False, floatfmt=".4g"), ""]
+    if "full" in res:
+        f = res["full"]
+        lines += ["## All of LFM-1b: config/full_scale.yaml from a fresh clone (goals 2, 3)", "",
+                  (f"Wall {f['run']['wall_s'] / 60:.1f} min, {f['run']['jobs']} jobs, peak memory in use "
+                   f"{f['run']['peak_in_use_gb']} GB (at start {f['run']['in_use_at_start_gb']} GB), largest job "
+                   f"{f['run']['largest_job_gb']} GB."), "",
+                  pd.DataFrame(f["rules"]).assign(job_minutes=lambda t: (t["job_seconds"] / 60).round(1))
+                  .to_markdown(index=False), "",
+                  "Phase 2 per model (`recommend` job, seconds):", "",
+                  pd.DataFrame(f["recommend"]).to_markdown(index=False), ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--full", action="store_true", help="also run config/full_scale.yaml (30-50 min)")
+    ap.add_argument("--skip-default", action="store_true")
+    ap.add_argument("--skip-engines", action="store_true")
+    args = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout.strip()
+    res: dict = {"commit": commit, "date": datetime.now().isoformat(timespec="seconds"),
+                 "cores": args.cores, "machine_before": machine()}
+    if not args.skip_default:
+        run, jobs, usage = run_workflow("default", args.cores, [])
+        clone = WORK / "default"
+        surprise = surprise_cv(clone)
+        res["default"] = {"run": run, "surprise_cross_validate": surprise,
+                          "ratio": run["wall_s"] / surprise["wall_s"],
+                          "rules": per_rule(jobs).to_dict("records")}
+        print(f"default run {run['wall_s']} s, Surprise cross_validate {surprise['wall_s']} s, "
+              f"ratio {res['default']['ratio']:.2f}", flush=True)
+        if not args.skip_engines:
+            table = engines(clone, args.repeat)
+            res["engines"] = table.to_dict("records")
+            print(table.to_string(index=False), flush=True)
+    if args.full:
+        run, jobs, usage = run_workflow("full", args.cores, ["--configfile", "config/full_scale.yaml"])
+        recommend = usage[usage["log"].str.startswith("recommend/")]
+        rec = recommend.assign(model=recommend["log"].str.slice(len("recommend/"), -len(".log")))
+        rec = rec[["model", "wall_s", "cpu_s", "peak_rss_gb"]]
+        res["full"] = {"run": run, "rules": per_rule(jobs).to_dict("records"), "recommend": rec.to_dict("records")}
+        print(f"full run {run['wall_s'] / 60:.1f} min, peak {run['peak_in_use_gb']} GB", flush=True)
+    res["machine_after"] = machine()
+    (OUT / "bench.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
+    (OUT / "bench.md").write_text(markdown(res) + "\n")
+    print(f"wrote {OUT / 'bench.json'} and {OUT / 'bench.md'}")
+
+
+if __name__ == "__main__":
+    main()
