@@ -205,3 +205,25 @@ def test_make_reranker_picks_the_block_users():
     assert cols.tolist() == [1, 3, 2] * 2
     with pytest.raises(ValueError, match="method must be one of"):
         rerank.rerank(CAL_SCORES, np.array([US]), CAL_IC, "nope")
+
+
+def test_calibrated_listers_sharing_a_read_only_block_give_the_lists_of_a_fresh_block():
+    """The calibrated listers of a sweep reuse the candidate pool of the read-only block they are
+    all given (rerank._pool); each list must equal the list computed from a private copy."""
+    rng = np.random.default_rng(7)
+    b, m, C = 6, 40, 4
+    scores = rng.random((b, m))
+    scores[0, :5] = scores[0, 5]  # ties inside the pool
+    uc, ic = rng.integers(0, C, b), rng.integers(-1, C, m)
+    target = rng.dirichlet(np.ones(C), b)
+    shared = scores.copy()
+    shared.flags.writeable = False
+    for lam, pool in [(0.2, 10), (0.5, 10), (0.5, 20), (0.9, 10)]:
+        got = rerank.rerank(shared, uc, ic, "calibrated", lam, 5, target=target, pool=pool)
+        want = rerank.rerank(scores.copy(), uc, ic, "calibrated", lam, 5, target=target, pool=pool)
+        assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)), (lam, pool)
+    other = rng.random((b, m))  # a new block of the same shape is not served the old pool
+    other.flags.writeable = False
+    got = rerank.rerank(other, uc, ic, "calibrated", 0.5, 5, target=target, pool=10)
+    want = rerank.rerank(other.copy(), uc, ic, "calibrated", 0.5, 5, target=target, pool=10)
+    assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))

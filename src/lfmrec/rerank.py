@@ -47,6 +47,8 @@ Methods (``lam`` is the trade-off weight; its scale differs per method):
 
 from __future__ import annotations
 
+import weakref
+
 from typing import Callable
 
 import numpy as np
@@ -124,8 +126,18 @@ def history_target(
     return M
 
 
+# The last pool of a read-only score block: the calibrated listers of a lambda sweep are called one
+# after the other on the same block (lfmrec.ranking.evaluate passes it read-only), and share it.
+# Held by a weak reference: the block itself is freed as soon as the caller drops it.
+_LAST_POOL: list = [lambda: None, 0, None]  # [weakref to scores, size, (cand, s)]
+
+
 def _pool(scores: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(cand, s): the ``size`` best columns per row by score (ties by column), -1 / -inf padded."""
+    """(cand, s): the ``size`` best columns per row by score (ties by column), -1 / -inf padded.
+    The result is read-only; for a read-only ``scores`` it is kept until the next call."""
+    last_ref, last_size, last = _LAST_POOL
+    if last_ref() is scores and last_size == size and not scores.flags.writeable:
+        return last
     b = scores.shape[0]
     r, c = top_n(scores, size)
     rank = np.arange(r.size) - np.searchsorted(r, r)
@@ -133,6 +145,8 @@ def _pool(scores: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     s = np.full((b, size), -np.inf)
     cand[r, rank] = c
     s[r, rank] = scores[r, c]
+    cand.flags.writeable = s.flags.writeable = False
+    _LAST_POOL[:] = [weakref.ref(scores), size, (cand, s)] if not scores.flags.writeable else [lambda: None, 0, None]
     return cand, s
 
 
