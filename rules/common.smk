@@ -171,7 +171,9 @@ def fit_mem_mb(wildcards, input, attempt=1):
     return attempt * max(MEM_FLOOR_MB, fit_job_mb(config["models"][wildcards.model], *data_sizes(input.triples)))
 
 
-def scoring_mem_mb(model_input=None, splits=False):
+def scoring_mem_mb(model_input=None, splits=False, threads=1):
+    """Memory of a scoring job; with ``threads``, that many score blocks are held at once."""
+
     def mem_mb(wildcards, input, attempt=1):
         if not Path(input.triples).exists():
             return MEM_FLOOR_MB
@@ -180,7 +182,7 @@ def scoring_mem_mb(model_input=None, splits=False):
         models = [Path(f) for f in ([input[model_input]] if isinstance(input[model_input], str) else input[model_input])] if model_input else []
         model_bytes = max((m.stat().st_size for m in models if m.exists()), default=0)
         spec = config["models"].get(wildcards.model) if "model" in wildcards.keys() else None
-        need = scoring_job_mb(spec, model_bytes, artists, triples, config["recommend"]["block_users"], splits)
+        need = scoring_job_mb(spec, model_bytes, artists, triples, threads * config["recommend"]["block_users"], splits)
         return attempt * max(MEM_FLOOR_MB, need)
 
     return mem_mb

@@ -37,8 +37,9 @@ rule recommend:
         method=config["rerank"]["method"],
         lam=config["rerank"]["lambda"],
         pool=config["rerank"]["pool"],
+    threads: config["recommend"].get("threads", 1)
     resources:
-        mem_mb=scoring_mem_mb("model"),
+        mem_mb=scoring_mem_mb("model", threads=config["recommend"].get("threads", 1)),
         runtime=scoring_runtime(),
     log:
         "results/logs/recommend/{model}.log",

@@ -124,11 +124,14 @@ def small_sample(seed=0, n_users=40, n_items=60, n=400):
         {"algorithm": "KNNWithMeans", "params": {"k": 3}},
     ],
 )
-def test_lists_equal_the_naive_predict_route(spec):
+@pytest.mark.parametrize("threads", [1, 3])
+def test_lists_equal_the_naive_predict_route(spec, threads):
+    """Block by block in one thread, or three blocks at a time in three threads."""
     t, users, artists = small_sample()
     algo = build_algorithm(spec, 1)
     algo.fit(build_trainset(t, rating_scale(t)))
-    lists, per_user = recommend_all(params_from_surprise(algo), users, t, artists, n=5, block_users=7)
+    lists, per_user = recommend_all(params_from_surprise(algo), users, t, artists, n=5, block_users=7,
+                                    threads=threads)
 
     country = artists.set_index("artist_id")["country"]
     candidates = np.sort(t["artist_id"].unique())

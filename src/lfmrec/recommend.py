@@ -10,7 +10,8 @@ same-country artists and refills from the next best).
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections import deque
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,28 @@ import scipy.sparse as sp
 from . import rerank
 from .countries.codes import country_setup
 from .io import Progress
-from .scoring import iter_score_blocks
+from .scoring import block_scorer
 from .topn import padded_to_lists, pair_matrix, select_lists
+
+
+def in_threads(fn: Callable, items: Iterable, threads: int = 1) -> Iterator:
+    """``map(fn, items)`` in order, with up to ``threads`` calls running at once in a thread pool
+    (at most ``threads`` results are held before the caller takes them, which bounds memory)."""
+    if threads <= 1:
+        yield from map(fn, items)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    pending: deque = deque()
+    with ThreadPoolExecutor(threads) as pool, threadpool_limits(1, user_api="blas"):
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def recommend_block(
@@ -81,8 +102,13 @@ def recommend_all(
     lam: float = 0.0,
     pool: int = 100,
     similarity: pd.DataFrame | None = None,
+    threads: int = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score every (user, candidate artist) pair block by block and build the cross-cultural lists.
+
+    With ``threads`` > 1, that many blocks are scored and listed at the same time (BLAS and the
+    numba kernels release the GIL; BLAS itself then runs one thread per block); the result is the
+    same as with one thread, block for block.
 
     ``params`` is a :class:`lfmrec.scoring.ScoringParams` of a model fit on ``triples``. The final
     lists come from re-ranking ``method`` (``hard``: the paper's rule; ``soft``, ``calibrated``
@@ -102,17 +128,25 @@ def recommend_all(
     lister = rerank.make_reranker(method, lam, n, user_country, item_country, c.similarity, target, pool=pool)
 
     parts, deletions, foreign = [], np.zeros(user_ids.size, np.int64), np.zeros(user_ids.size, np.int64)
-    progress = Progress("scoring and lists", -(-user_ids.size // max(block_users, 1)), logger=logging.getLogger("recommend"))
-    for done, (start, block) in enumerate(iter_score_blocks(params, user_ids, item_ids, block_users), start=1):
-        progress.update(done - 1)
-        stop = start + block.shape[0]
-        final = None if method == "hard" else (lambda s, a=start, b=stop: lister(s, np.arange(a, b)))
+    n_users, score_rows = block_scorer(params, user_ids, item_ids)
+    block_users = max(int(block_users), 1)
+
+    def lists_of_block(start: int):
+        stop = min(start + block_users, n_users)
+        block = score_rows(start, stop)
+        final = None if method == "hard" else (lambda s: lister(s, np.arange(start, stop)))
         rows, cols, dels, n_foreign = recommend_block(block, played[start:stop], user_country[start:stop],
                                                       item_country, n, final, copy=False)
+        return start, stop, rows, cols, dels, n_foreign, block[rows, cols]
+
+    progress = Progress("scoring and lists", -(-n_users // block_users), logger=logging.getLogger("recommend"))
+    for done, (start, stop, rows, cols, dels, n_foreign, score) in enumerate(
+            in_threads(lists_of_block, range(0, n_users, block_users), threads), start=1):
+        progress.update(done - 1)
         deletions[start:stop] = dels
         foreign[start:stop] = n_foreign
         rank = np.arange(rows.size) - np.searchsorted(rows, rows) + 1
-        parts.append(pd.DataFrame({"row": rows + start, "rank": rank, "col": cols, "score": block[rows, cols]}))
+        parts.append(pd.DataFrame({"row": rows + start, "rank": rank, "col": cols, "score": score}))
     rec = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["row", "rank", "col", "score"])
     out = pd.DataFrame(
         {

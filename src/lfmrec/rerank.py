@@ -47,8 +47,8 @@ Methods (``lam`` is the trade-off weight; its scale differs per method):
 
 from __future__ import annotations
 
+import threading
 import weakref
-
 from typing import Callable
 
 import numpy as np
@@ -128,14 +128,14 @@ def history_target(
 
 # The last pool of a read-only score block: the calibrated listers of a lambda sweep are called one
 # after the other on the same block (lfmrec.ranking.evaluate passes it read-only), and share it.
-# Held by a weak reference: the block itself is freed as soon as the caller drops it.
-_LAST_POOL: list = [lambda: None, 0, None]  # [weakref to scores, size, (cand, s)]
+# Held by a weak reference: the block itself is freed as soon as the caller drops it. Per thread.
+_LAST_POOL = threading.local()
 
 
 def _pool(scores: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """(cand, s): the ``size`` best columns per row by score (ties by column), -1 / -inf padded.
     The result is read-only; for a read-only ``scores`` it is kept until the next call."""
-    last_ref, last_size, last = _LAST_POOL
+    last_ref, last_size, last = getattr(_LAST_POOL, "entry", (lambda: None, 0, None))
     if last_ref() is scores and last_size == size and not scores.flags.writeable:
         return last
     b = scores.shape[0]
@@ -146,7 +146,7 @@ def _pool(scores: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     cand[r, rank] = c
     s[r, rank] = scores[r, c]
     cand.flags.writeable = s.flags.writeable = False
-    _LAST_POOL[:] = [weakref.ref(scores), size, (cand, s)] if not scores.flags.writeable else [lambda: None, 0, None]
+    _LAST_POOL.entry = (weakref.ref(scores), size, (cand, s)) if not scores.flags.writeable else (lambda: None, 0, None)
     return cand, s
 
 

@@ -31,7 +31,7 @@ downstream.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 from numba import njit
@@ -369,10 +369,22 @@ def iter_score_blocks(
     """
     if block_users < 1:
         raise ValueError(f"block_users must be >= 1, got {block_users}")
+    n_users, score_rows = block_scorer(params, user_raw_ids, item_raw_ids)
+    for start in range(0, n_users, block_users):
+        yield start, score_rows(start, min(start + block_users, n_users))
+
+
+def block_scorer(
+    params: ScoringParams,
+    user_raw_ids: Iterable[Any],
+    item_raw_ids: Iterable[Any],
+) -> tuple[int, Callable[[int, int], np.ndarray]]:
+    """(number of users, ``score_rows(start, stop)``): the scores of users ``start:stop`` over all
+    items, as a fresh array, the blocks of :func:`iter_score_blocks`. ``score_rows`` only reads
+    shared data, so threads may score different blocks at the same time."""
     uinner = inner_ids(user_raw_ids, params.user_raw2inner)
     plan = _plan_items(params, item_raw_ids)
-    for start in range(0, uinner.size, block_users):
-        yield start, _score_block(params, plan, uinner[start : start + block_users])
+    return uinner.size, lambda start, stop: _score_block(params, plan, uinner[start:stop])
 
 
 def score(

@@ -20,7 +20,7 @@ def main(snakemake):
     p = snakemake.params
     lists, per_user = recommend_all(
         params, users, triples, artists, p.n, p.block_users, method=p.method, lam=p.lam, pool=p.pool,
-        similarity=pd.read_parquet(snakemake.input.similarity),
+        similarity=pd.read_parquet(snakemake.input.similarity), threads=snakemake.threads,
     )
     log.info("%s", deletion_summary(snakemake.wildcards.model, per_user))
     write_parquet(lists, snakemake.output.lists)
