@@ -7,9 +7,10 @@ model the job's wall time (Snakemake's benchmark file) and its CPU time and peak
 the ``resources:`` line every script writes at the end of its log; Snakemake's sampled
 ``cpu_time`` misses most of a job of a few seconds):
 
-- ``cv_fold``: fit on the training part of fold 1 and predict its test part (one fold of five);
-  ``engine_s`` is the engine's own time for it (fit, including Surprise's Trainset, + predict, from
-  the fold's JSON), ``wall_s`` the whole job (Python start, reading and splitting the triples);
+- ``cross_validate``: ``engine_s`` is the engine's own time to fit the training part of fold 1 and
+  predict its test part (fit, including Surprise's Trainset, + predict, from the fold's JSON),
+  ``wall_s`` the whole job, which does all five folds (Python start, reading and splitting the
+  triples included);
 - ``fit_full``: fit on all triples;
 - ``recommend``: score every (user, candidate artist) pair and build the cross-cultural top-10
   (the same vectorized scorer for both engines).
@@ -63,7 +64,7 @@ SCALES = {
             + [(m, "native") for m in KNN_MODELS], False),
     "full": ("all", "all", [(m, "native") for m in FACTOR_MODELS], True),
 }
-STAGES = {"cv_fold": "cv/{model}/fold0.tsv", "fit_full": "fit_full/{model}.tsv", "recommend": "recommend/{model}.tsv"}
+STAGES = {"cross_validate": "cv/{model}.tsv", "fit_full": "fit_full/{model}.tsv", "recommend": "recommend/{model}.tsv"}
 
 
 class MemorySampler(threading.Thread):
@@ -164,7 +165,7 @@ def run_scale(raw: Path, scale: str, cores: int) -> tuple[pd.DataFrame, dict]:
             usage = read_usage(work / "results/logs" / pattern.format(model=model_name(model, engine)).replace(".tsv", ".log"))
             row = {"scale": scale, "stage": stage, "model": model, "engine": engine,
                    "wall_s": float(b["s"].iat[0]), "cpu_s": usage["cpu_s"], "peak_rss_gb": usage["peak_rss_gb"]}
-            if stage == "cv_fold":
+            if stage == "cross_validate":
                 fold = json.loads((work / f"results/cv/{model_name(model, engine)}/fold0.json").read_text())
                 row["engine_s"] = fold["fit_seconds"] + fold["predict_seconds"]
             rows.append(row)

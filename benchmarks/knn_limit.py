@@ -1,7 +1,7 @@
 """How large a sample the exact user-based kNN (native engine) handles within a memory budget.
 
 For each ``--n-users`` (users drawn from the 120,175 matrix users, all artists, as
-``sample.n_users``), runs the workflow's own ``cv_fold`` job for fold 1 of ``knn_basic_k40`` with the
+``sample.n_users``), runs the workflow's own ``cross_validate`` job (all folds) of ``knn_basic_k40`` with the
 native engine and a generous ``resources.max_memory_gb`` in its own working directory
 (results/bench/knn_limit/<n>/), and records the users with a country, the training ratings, the
 job's measured peak RSS (the ``resources:`` line of its log) and wall time, the engine's memory
@@ -59,7 +59,7 @@ def run(raw: Path, n_users: int, model: str) -> dict:
     wall = time.perf_counter() - t0
     triples = pd.read_parquet(work / "results/data/triples.parquet", columns=["user_id", "artist_id", "rating"])
     train, _ = split(triples, pd.read_parquet(work / "results/cv/folds.parquet"), 0)
-    usage = read_usage(work / f"results/logs/cv/{model}/fold0.log")
+    usage = read_usage(work / f"results/logs/cv/{model}.log")
     for pickle_file in (work / "results").rglob("*.pkl"):  # the fitted similarity: over 10 GB
         pickle_file.unlink()
     row = {"n_users_drawn": n_users, "model": model, "users_with_country": int(triples["user_id"].nunique()),

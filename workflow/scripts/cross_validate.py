@@ -34,6 +34,7 @@ def main(snakemake):
         with atomic_path(params_path) as tmp, open(tmp, "wb") as fh:
             pickle.dump(params, fh, protocol=pickle.HIGHEST_PROTOCOL)
         write_json(metrics, metrics_path)
+        del predictions, params  # a kNN model holds a users x users matrix: one fold's at a time
 
 
 if "snakemake" in globals():

@@ -44,6 +44,7 @@ def main(snakemake):
         log.info("%s fold %d of %d, %d users:\n%s", name, k + 1, len(outputs), rows.size,
                  table.to_string(index=False))
         write_csv(table, out)
+        del blocks  # and with it the fold's model: one fold's at a time
 
 
 if "snakemake" in globals():
