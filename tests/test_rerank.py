@@ -227,3 +227,116 @@ def test_calibrated_listers_sharing_a_read_only_block_give_the_lists_of_a_fresh_
     got = rerank.rerank(other, uc, ic, "calibrated", 0.5, 5, target=target, pool=10)
     want = rerank.rerank(other.copy(), uc, ic, "calibrated", 0.5, 5, target=target, pool=10)
     assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+
+
+# The calibrated re-ranker as first written: numpy, vectorised over the block's users, one greedy
+# step per rank. The compiled kernel (rerank._greedy_calibration) must pick the same lists.
+def numpy_calibrated(scores, item_country, target, lam, n, pool, alpha):
+    b = scores.shape[0]
+    p = np.asarray(target, dtype=np.float64)
+    if p.shape[0] != b or p.ndim != 2:
+        raise ValueError(f"target has shape {p.shape}, expected ({b}, C)")
+    C = p.shape[1]
+    if scores.shape[1] == 0 or n < 1:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    size = max(int(pool), n)
+    cand, s = rerank._pool(scores, size)
+    valid = cand >= 0
+    # min-max normalisation per user over the pool
+    lo = np.where(valid, s, np.inf).min(axis=1, initial=np.inf)
+    hi = np.where(valid, s, -np.inf).max(axis=1, initial=-np.inf)
+    span = hi - lo
+    sn = np.zeros_like(s)
+    ok_span = np.isfinite(span) & (span > 0)
+    np.divide(s - lo[:, None], span[:, None], out=sn, where=valid & ok_span[:, None])
+    ic = np.asarray(item_country, dtype=np.int64)
+    ccode = np.where(valid, ic[np.where(valid, cand, 0)], -1)
+    ccode = np.where(ccode < C, ccode, -1)  # codes beyond the target's columns: unknown
+    cidx = np.where(ccode >= 0, ccode, C)  # column C of the options = unknown country
+    pos = p > 0
+    plogp = np.where(pos, p * np.log(np.where(pos, p, 1.0)), 0.0).sum(axis=1)
+
+    counts = np.zeros((b, C))
+    total = np.zeros(b)
+    chosen = ~valid
+    out = np.full((b, n), -1, dtype=np.int64)
+    ar = np.arange(b)
+    for k in range(n):
+        w = (1.0 - alpha) / (total + 1.0)
+        A = counts * w[:, None] + alpha * p  # q~ after adding an item of no target country
+        logA = np.log(np.where(pos, A, 1.0))
+        base = plogp - (p * logA).sum(axis=1)  # KL(p || q~) after adding a p = 0 country item
+        kl = np.empty((b, C + 1))
+        gain = np.log(np.where(pos, A + w[:, None], 1.0))
+        kl[:, :C] = base[:, None] + np.where(pos, p * (logA - gain), 0.0)
+        B = counts * ((1.0 - alpha) / np.maximum(total, 1.0))[:, None] + alpha * p
+        kl[:, C] = plogp - (p * np.log(np.where(pos, B, 1.0))).sum(axis=1)  # unknown: q unchanged
+        obj = (1.0 - lam) * sn - lam * np.take_along_axis(kl, cidx, axis=1)
+        obj[chosen] = -np.inf
+        j = obj.argmax(axis=1)  # first maximum: pool order breaks ties
+        ok = np.isfinite(obj[ar, j])
+        if not ok.any():
+            break
+        rows, jj = ar[ok], j[ok]
+        out[rows, k] = cand[rows, jj]
+        chosen[rows, jj] = True
+        cc = ccode[rows, jj]
+        kn = cc >= 0
+        counts[rows[kn], cc[kn]] += 1.0
+        total[rows[kn]] += 1.0
+    rows, ranks = np.nonzero(out >= 0)
+    return rows, out[rows, ranks]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_calibration_equals_the_numpy_greedy(seed):
+    rng = np.random.default_rng(seed)
+    b, m, C = 40, 300, 7
+    scores = rng.normal(size=(b, m))
+    scores[rng.random((b, m)) < 0.2] = -np.inf  # played artists
+    scores[0, :] = -np.inf
+    scores[1, 5:] = -np.inf  # fewer candidates than n
+    scores[2, :50] = 1.0  # ties
+    ic = rng.integers(-1, C + 2, m)  # unknown countries and codes beyond the target's columns
+    target = rng.dirichlet(np.ones(C), b) * (rng.random((b, 1)) < 0.9)  # some users without a target
+    target[3, 2:] = 0.0
+    target[3] /= target[3].sum()
+    for lam in (0.0, 0.1, 0.5, 0.9, 0.99, 1.0):
+        for pool, n in ((100, 10), (12, 10), (300, 25)):
+            got = rerank._calibrated(scores, ic, target, lam, n, pool, rerank.ALPHA)
+            want = numpy_calibrated(scores, ic, target, lam, n, pool, rerank.ALPHA)
+            assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)), (seed, lam, pool)
+
+
+# soft's penalised scores as first written (a penalised copy of the block, then top_n); the
+# compiled selection (rerank._soft_select) must pick the same lists without the copy.
+def numpy_soft_scores(scores: np.ndarray, uc: np.ndarray, ic: np.ndarray, sim: np.ndarray, lam: float) -> np.ndarray:
+    """``scores - lam * sim[user country, item country]`` (0 where either is unknown, -1), one user
+    country at a time: a gather of one similarity row per country, no (b, m) fancy index."""
+    out = np.array(scores, dtype=np.float64, copy=True)
+    known_item = ic >= 0
+    safe_ic = np.where(known_item, ic, 0)
+    for code in np.unique(uc[uc >= 0]):
+        rows = np.flatnonzero(uc == code)
+        penalty = np.where(known_item, sim[code][safe_ic], 0.0) * lam
+        out[rows] -= penalty
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_compiled_soft_selection_equals_top_n_of_the_penalised_copy(seed):
+    rng = np.random.default_rng(seed)
+    b, m, C = 30, 400, 6
+    scores = np.round(rng.normal(size=(b, m)), 1)  # many ties
+    scores[rng.random((b, m)) < 0.2] = -np.inf
+    scores[0, :] = -np.inf
+    scores[1, 3:] = -np.inf
+    uc = rng.integers(-1, C, b)
+    ic = rng.integers(-1, C, m)
+    sim = np.round(rng.random((C, C)), 2)
+    np.fill_diagonal(sim, 1.0)
+    for lam in (0.25, 1.0, 8.0):
+        for n in (1, 10, 450):
+            got = rerank.rerank(scores, uc, ic, "soft", lam, n, similarity=sim)
+            want = top_n(numpy_soft_scores(scores, uc, ic, sim, lam), n)
+            assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)), (seed, lam, n)

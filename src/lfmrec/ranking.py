@@ -229,7 +229,7 @@ def evaluate(
         if sel.size == 0:
             continue
         users = start + sel
-        s = np.array(block[sel], dtype=np.float64)  # a copy: the block may be a read-only view
+        s = np.asarray(block[sel], dtype=np.float64)  # fancy indexing copies: the block may be a read-only view
         pr, pc = train[users].nonzero()
         s[pr, pc] = -np.inf
         s.flags.writeable = False

@@ -39,8 +39,8 @@ Methods (``lam`` is the trade-off weight; its scale differs per method):
     set to 0 and renormalised (so home-country items never help calibration and are pushed down
     the list as lam grows); a user with no foreign history gets the global foreign mix.
   * ties of the objective break by pool order (higher score first, then artist_id), so
-    ``lam = 0`` gives exactly the plain top-n; the greedy step is vectorised over the users of
-    the block (a loop over the n ranks, not over users), cost O(n * b * (pool + C)).
+    ``lam = 0`` gives exactly the plain top-n; the greedy step is a compiled loop over the
+    block's users (:func:`_greedy_calibration`), cost O(n * b * (pool + C)).
 
 :func:`list_stats` measures the lists: foreign share and mean cultural distance.
 """
@@ -53,8 +53,9 @@ from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
-from .topn import foreign_top_n, top_n
+from .topn import _push, foreign_top_n, padded_to_lists, top_n
 
 METHODS = ("none", "hard", "soft", "calibrated")
 ALPHA = 0.01
@@ -67,17 +68,29 @@ LAMBDA_GRIDS = {
 }
 
 
-def _soft_scores(scores: np.ndarray, uc: np.ndarray, ic: np.ndarray, sim: np.ndarray, lam: float) -> np.ndarray:
-    """``scores - lam * sim[user country, item country]`` (0 where either is unknown, -1), one user
-    country at a time: a gather of one similarity row per country, no (b, m) fancy index."""
-    out = np.array(scores, dtype=np.float64, copy=True)
-    known_item = ic >= 0
-    safe_ic = np.where(known_item, ic, 0)
-    for code in np.unique(uc[uc >= 0]):
-        rows = np.flatnonzero(uc == code)
-        penalty = np.where(known_item, sim[code][safe_ic], 0.0) * lam
-        out[rows] -= penalty
-    return out
+@njit(cache=True, nogil=True)
+def _soft_select(scores, user_country, item_country, sim, lam, n, cols, lens):
+    """Per row: the n best finite values of ``scores - lam * sim[user country, item country]``
+    (no penalty where either country is unknown, -1), value descending, ties by column, without a
+    penalised copy of the block. Writes the columns to ``cols`` (b, n) and the lengths to ``lens``."""
+    b, m = scores.shape
+    vals = np.empty(max(n, 1))
+    for r in range(b):
+        u = user_country[r]
+        row = scores[r]
+        length = 0
+        cut = -np.inf  # the list's last value once it is full: only better entries get in
+        for j in range(m):
+            v = row[j]
+            c = item_country[j]
+            if u >= 0 and c >= 0:
+                v = v - sim[u, c] * lam
+            if not v > cut or v == np.inf:  # also skips NaN
+                continue
+            length = _push(vals, cols[r], length, n, v, j)
+            if length == n:
+                cut = vals[n - 1]
+        lens[r] = length
 
 
 def history_target(
@@ -171,40 +184,69 @@ def _calibrated(scores, item_country, target, lam, n, pool, alpha):
     ic = np.asarray(item_country, dtype=np.int64)
     ccode = np.where(valid, ic[np.where(valid, cand, 0)], -1)
     ccode = np.where(ccode < C, ccode, -1)  # codes beyond the target's columns: unknown
-    cidx = np.where(ccode >= 0, ccode, C)  # column C of the options = unknown country
-    pos = p > 0
-    plogp = np.where(pos, p * np.log(np.where(pos, p, 1.0)), 0.0).sum(axis=1)
-
-    counts = np.zeros((b, C))
-    total = np.zeros(b)
-    chosen = ~valid
     out = np.full((b, n), -1, dtype=np.int64)
-    ar = np.arange(b)
-    for k in range(n):
-        w = (1.0 - alpha) / (total + 1.0)
-        A = counts * w[:, None] + alpha * p  # q~ after adding an item of no target country
-        logA = np.log(np.where(pos, A, 1.0))
-        base = plogp - (p * logA).sum(axis=1)  # KL(p || q~) after adding a p = 0 country item
-        kl = np.empty((b, C + 1))
-        gain = np.log(np.where(pos, A + w[:, None], 1.0))
-        kl[:, :C] = base[:, None] + np.where(pos, p * (logA - gain), 0.0)
-        B = counts * ((1.0 - alpha) / np.maximum(total, 1.0))[:, None] + alpha * p
-        kl[:, C] = plogp - (p * np.log(np.where(pos, B, 1.0))).sum(axis=1)  # unknown: q unchanged
-        obj = (1.0 - lam) * sn - lam * np.take_along_axis(kl, cidx, axis=1)
-        obj[chosen] = -np.inf
-        j = obj.argmax(axis=1)  # first maximum: pool order breaks ties
-        ok = np.isfinite(obj[ar, j])
-        if not ok.any():
-            break
-        rows, jj = ar[ok], j[ok]
-        out[rows, k] = cand[rows, jj]
-        chosen[rows, jj] = True
-        cc = ccode[rows, jj]
-        kn = cc >= 0
-        counts[rows[kn], cc[kn]] += 1.0
-        total[rows[kn]] += 1.0
+    _greedy_calibration(sn, cand, ccode, np.ascontiguousarray(p), float(lam), float(alpha), out)
     rows, ranks = np.nonzero(out >= 0)
     return rows, out[rows, ranks]
+
+
+@njit(cache=True, nogil=True)
+def _greedy_calibration(sn, cand, ccode, p, lam, alpha, out):
+    """Steck's greedy selection, one user (row) at a time: at rank k, each pool item not yet chosen
+    scores ``(1 - lam) * sn - lam * KL(p || q~ with the item added)``; the first maximum (pool
+    order) is chosen. KL depends only on the item's country, so it is computed once per country
+    (plus once for unknown country, which leaves q unchanged). Writes the chosen columns to
+    ``out`` (b, n), -1 where a user has fewer candidates."""
+    b, size = sn.shape
+    C = p.shape[1]
+    n = out.shape[1]
+    counts = np.zeros(C)
+    log_a = np.zeros(C)
+    kl = np.zeros(C + 1)
+    chosen = np.zeros(size, dtype=np.bool_)
+    for r in range(b):
+        plogp = 0.0
+        for c in range(C):
+            if p[r, c] > 0:
+                plogp += p[r, c] * np.log(p[r, c])
+        counts[:] = 0.0
+        total = 0.0
+        for j in range(size):
+            chosen[j] = cand[r, j] < 0
+        for k in range(n):
+            w = (1.0 - alpha) / (total + 1.0)
+            cross = 0.0  # sum_c p_c log(q~_c) after adding an item of no target country
+            for c in range(C):
+                if p[r, c] > 0:
+                    log_a[c] = np.log(counts[c] * w + alpha * p[r, c])
+                    cross += p[r, c] * log_a[c]
+            base = plogp - cross
+            for c in range(C):  # adding an item of country c raises q~_c by w
+                kl[c] = base
+                if p[r, c] > 0:
+                    kl[c] = base + p[r, c] * (log_a[c] - np.log(counts[c] * w + alpha * p[r, c] + w))
+            wq = (1.0 - alpha) / max(total, 1.0)
+            cross = 0.0
+            for c in range(C):
+                if p[r, c] > 0:
+                    cross += p[r, c] * np.log(counts[c] * wq + alpha * p[r, c])
+            kl[C] = plogp - cross  # unknown country: q unchanged
+            best, pick = -np.inf, -1
+            for j in range(size):
+                if chosen[j]:
+                    continue
+                cc = ccode[r, j]
+                obj = (1.0 - lam) * sn[r, j] - lam * kl[cc if cc >= 0 else C]
+                if obj > best:
+                    best, pick = obj, j
+            if pick < 0:
+                break
+            out[r, k] = cand[r, pick]
+            chosen[pick] = True
+            cc = ccode[r, pick]
+            if cc >= 0:
+                counts[cc] += 1.0
+                total += 1.0
 
 
 def rerank(
@@ -238,7 +280,11 @@ def rerank(
             raise ValueError("method 'soft' needs a similarity matrix")
         if lam == 0:
             return top_n(scores, n)
-        return top_n(_soft_scores(scores, uc, ic, np.asarray(similarity, dtype=np.float64), lam), n)
+        cols, lens = np.zeros((uc.size, max(n, 0)), np.int64), np.zeros(uc.size, np.int64)
+        if n > 0:
+            _soft_select(np.ascontiguousarray(scores), uc, ic, np.ascontiguousarray(similarity, dtype=np.float64),
+                         float(lam), n, cols, lens)
+        return padded_to_lists(cols, lens)
     if method == "calibrated":
         if target is None:
             raise ValueError("method 'calibrated' needs a target country mix (history_target)")
