@@ -30,7 +30,8 @@ def main(snakemake):
             blocks = iter_score_blocks(pickle.load(fh), user_ids, item_ids, p.block_users)
     else:
         blocks = reference_blocks(snakemake.wildcards.reference, train, user_ids, item_ids, p.seed, p.block_users)
-    table = evaluate_fold(blocks, users, rows, item_ids, train, test, countries, p.n, p.sweep, p.pool)
+    table = evaluate_fold(blocks, users, rows, item_ids, train, test, countries, p.n, p.sweep, p.pool,
+                          p.min_listeners)
     name = snakemake.wildcards.get("model") or snakemake.wildcards.get("reference")
     log.info("%s fold %s, %d users:\n%s", name, snakemake.wildcards.fold, rows.size,
              table.to_string(index=False))
