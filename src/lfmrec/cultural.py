@@ -38,6 +38,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.special import rel_entr
 
 UNKNOWN = "unknown"  # the category of artists without a country (country codes have two letters)
 US = "US"
@@ -59,11 +60,11 @@ class Labelling:
         users' countries (in the vocabulary so that every user's local share can be read)."""
         s = artist_country[~artist_country.index.duplicated()]
         labels = pd.Series(pd.array(s.to_numpy(), dtype="string"), index=s.index)
-        known = set(labels.dropna()) | {str(c) for c in pd.Series(user_countries).dropna()}
+        users = pd.Series(pd.array(np.asarray(user_countries, dtype=object), dtype="string"))
+        known = set(labels.dropna().unique()) | set(users.dropna().unique())
         countries = sorted(known - {UNKNOWN}) + [UNKNOWN]
-        code = {c: i for i, c in enumerate(countries)}
-        artist_code = labels.map(code).fillna(len(countries) - 1).to_numpy(np.int64)
-        return cls(countries, pd.Index(s.index), artist_code)
+        artist_code = pd.Index(countries).get_indexer(labels.fillna(UNKNOWN).to_numpy(dtype=object))
+        return cls(countries, pd.Index(s.index), artist_code.astype(np.int64))
 
     def code(self, country) -> int:
         """Column of ``country`` (-1 if absent, e.g. no US artist and no US user)."""
@@ -75,18 +76,39 @@ class Labelling:
         return np.where(idx >= 0, self.artist_code[np.maximum(idx, 0)], len(self.countries) - 1)
 
 
+@dataclass
+class Pairs:
+    """Distinct (user, artist) pairs: ``matrix`` (users x artists, CSR, one stored entry per
+    pair) over ``user_ids`` (rows) and ``artist_ids`` (columns, in order of first appearance)."""
+
+    matrix: sp.csr_matrix
+    artist_ids: np.ndarray
+
+    @classmethod
+    def make(cls, pairs: pd.DataFrame, user_ids: np.ndarray) -> "Pairs":
+        """From a table with user_id, artist_id (a repeated pair counts once; pairs of users not
+        in ``user_ids`` are ignored). Hashing and a sparse matrix: no sort of the table."""
+        rows = pd.Index(np.asarray(user_ids)).get_indexer(pairs["user_id"].to_numpy())
+        ok = rows >= 0
+        cols, artist_ids = pd.factorize(pairs["artist_id"].to_numpy()[ok])
+        m = sp.csr_matrix((np.ones(cols.size, np.int8), (rows[ok], cols)), shape=(len(user_ids), artist_ids.size))
+        m.sum_duplicates()
+        return cls(m, np.asarray(artist_ids))
+
+    def country_counts(self, labelling: Labelling) -> np.ndarray:
+        """(users, countries) float matrix: per user, the distinct artists per country column."""
+        k = len(labelling.countries)
+        users = self.matrix.shape[0]
+        rows = np.repeat(np.arange(users, dtype=np.int64), np.diff(self.matrix.indptr))
+        codes = labelling.codes(self.artist_ids)[self.matrix.indices]
+        return np.bincount(rows * k + codes, minlength=users * k).reshape(users, k).astype(np.float64)
+
+
 def country_counts(pairs: pd.DataFrame, user_ids: np.ndarray, labelling: Labelling) -> np.ndarray:
     """(len(user_ids), countries) float matrix: per user, the distinct artists of ``pairs``
     (user_id, artist_id; a repeated pair counts once) per country column of ``labelling``.
     Pairs of users not in ``user_ids`` are ignored."""
-    p = pairs[["user_id", "artist_id"]]
-    if not p.empty and p.duplicated().any():
-        p = p.drop_duplicates()
-    rows = pd.Index(np.asarray(user_ids)).get_indexer(p["user_id"].to_numpy())
-    ok = rows >= 0
-    cols = labelling.codes(p["artist_id"].to_numpy()[ok])
-    m = sp.coo_matrix((np.ones(cols.size), (rows[ok], cols)), shape=(len(user_ids), len(labelling.countries)))
-    return m.toarray()
+    return Pairs.make(pairs, user_ids).country_counts(labelling)
 
 
 def shares(counts: np.ndarray, user_code: np.ndarray, us_code: int) -> tuple[np.ndarray, np.ndarray]:
@@ -106,14 +128,13 @@ def js_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     p = np.asarray(p, dtype=np.float64)
     q = np.asarray(q, dtype=np.float64)
     sp_, sq = p.sum(axis=1, keepdims=True), q.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = p / sp_
-        q = q / sq
-        m = (p + q) / 2
-        kl_p = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0) / np.where(p > 0, m, 1.0)), 0.0).sum(axis=1)
-        kl_q = np.where(q > 0, q * np.log2(np.where(q > 0, q, 1.0) / np.where(q > 0, m, 1.0)), 0.0).sum(axis=1)
-    js = np.clip((kl_p + kl_q) / 2, 0.0, 1.0)
-    return np.where((sp_[:, 0] > 0) & (sq[:, 0] > 0), js, np.nan)
+    ok = (sp_[:, 0] > 0) & (sq[:, 0] > 0)
+    p = p / np.where(sp_ > 0, sp_, 1.0)
+    q = q / np.where(sq > 0, sq, 1.0)
+    m = (p + q) / 2
+    # rel_entr(x, y) = x ln(x / y), 0 where x = 0: KL(P || M) + KL(Q || M) in nats
+    js = (rel_entr(p, m).sum(axis=1) + rel_entr(q, m).sum(axis=1)) / (2 * np.log(2))
+    return np.where(ok, np.clip(js, 0.0, 1.0), np.nan)
 
 
 @dataclass
@@ -128,15 +149,18 @@ class History:
     counts: np.ndarray
 
     @classmethod
-    def make(cls, users: pd.DataFrame, history: pd.DataFrame, artist_country: pd.Series) -> "History":
-        """``users``: user_id, country; ``history``: user_id, artist_id (the triples);
-        ``artist_country``: artist_id -> country (missing = unknown)."""
+    def make(cls, users: pd.DataFrame, history: pd.DataFrame | Pairs, artist_country: pd.Series) -> "History":
+        """``users``: user_id, country; ``history``: user_id, artist_id (the triples), or their
+        :class:`Pairs` over ``users`` (made once for several labellings); ``artist_country``:
+        artist_id -> country (missing = unknown)."""
         user_ids = users["user_id"].to_numpy(np.int64)
         uc = pd.array(users["country"].to_numpy(), dtype="string")
         lab = Labelling.make(artist_country, uc)
-        column = {c: i for i, c in enumerate(lab.countries[:-1])}
-        code = pd.Series(uc).map(column).fillna(-1).to_numpy(np.int64)
-        return cls(lab, user_ids, np.asarray(uc, dtype=object), code, country_counts(history, user_ids, lab))
+        code = pd.Index(lab.countries[:-1]).get_indexer(pd.Series(uc).fillna(UNKNOWN).to_numpy(dtype=object))
+        pairs = history if isinstance(history, Pairs) else Pairs.make(history, user_ids)
+        if pairs.matrix.shape[0] != user_ids.size:
+            raise ValueError(f"history pairs have {pairs.matrix.shape[0]} users, expected {user_ids.size}")
+        return cls(lab, user_ids, np.asarray(uc, dtype=object), code.astype(np.int64), pairs.country_counts(lab))
 
 
 def user_measures(h: History, lists: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -189,8 +213,9 @@ def cultural_table(users: pd.DataFrame, history: pd.DataFrame, labellings: Mappi
     -> artist_id -> country, e.g. ``estimated``, ``truth``), :func:`by_country` of the users'
     measures, with columns model, countries, user_country, users, then the measures."""
     parts = []
+    pairs = Pairs.make(history, users["user_id"].to_numpy(np.int64))  # once for every labelling
     for name, artist_country in labellings.items():
-        h = History.make(users, history, artist_country)
+        h = History.make(users, pairs, artist_country)
         for model, stages in lists.items():
             t = by_country(user_measures(h, stages), list(stages))
             t.insert(0, "countries", name)
