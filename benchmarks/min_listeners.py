@@ -51,7 +51,9 @@ def clone(run: Path, dst: Path) -> None:
             target = dst / name / path.relative_to(src)
             if path.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
-            elif path.suffix == ".pkl":
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix == ".pkl":
                 os.link(path, target)
             else:
                 shutil.copy2(path, target, follow_symlinks=False)

@@ -221,6 +221,11 @@ def test_beyond_the_paper_outputs(tiny_run):
             assert alls.loc[(labelling, model), "local_share_initial"] == pytest.approx(mean, abs=1e-9)
             row = alls.loc[(labelling, model)]
             assert row["local_bias_initial"] == pytest.approx(row["local_share_initial"] - row["local_share_history"], abs=1e-9)
+    # the diversity table measures the same by its own route (the initial local share from the deletions)
+    est_all = alls.loc["estimated"].reindex(models)
+    np.testing.assert_allclose(est_all["local_bias_initial"], div["local_bias_initial"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(est_all["local_bias_final"], div["local_bias"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(est_all["us_share_final"], div["us_share"], rtol=0, atol=1e-9)
     assert (d / "html/cultural.html").exists() and (d / "plots/cultural.png").stat().st_size > 10_000
 
     est = pd.read_csv(d / "country_estimation.csv")

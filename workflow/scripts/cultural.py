@@ -51,8 +51,8 @@ def plot(table: pd.DataFrame, path) -> None:
             ax.plot(before, y + dy, "o", mfc="white", mec=color, ms=5, mew=1.2, ls="none")
             ax.plot(after, y + dy, "o", color=color, ms=5, ls="none")
         users = int(rows["users"].dropna().iat[0]) if rows["users"].notna().any() else 0
-        ax.set_title("all users" if country == "all" else f"{country} users", fontsize=10)
-        ax.text(0.98, 0.02, f"n = {users:,}", transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="0.35")
+        name = "all users" if country == "all" else f"{country} users" + (" (local = US)" if country == "US" else "")
+        ax.set_title(f"{name}, n = {users:,}", fontsize=10)
         ax.set_yticks(y, models, fontsize=8)
         ax.set_ylim(len(models) - 0.5, -0.5)
         ax.set_xlim(-0.02, min(1.0, top * 1.08 + 0.02))
