@@ -58,3 +58,26 @@ rule diversity:
         "results/logs/diversity.log",
     script:
         "../workflow/scripts/diversity.py"
+
+
+rule cultural:
+    input:
+        lists=expand("results/recommendations/{model}.parquet", model=MODELS),
+        initial=expand("results/recommendations/{model}.initial.parquet", model=MODELS),
+        triples="results/data/triples.parquet",
+        users="results/data/users.parquet",
+        artists="results/data/artists.parquet",
+        truth=truth_file(),
+    output:
+        csv="results/cultural.csv",
+        html=report("results/html/cultural.html", caption="../workflow/report/cultural.rst", category="4. Beyond the paper"),
+        png=report("results/plots/cultural.png", caption="../workflow/report/cultural_plot.rst", category="4. Beyond the paper"),
+    params:
+        models=MODELS,
+    resources:
+        mem_mb=triples_mem_mb(CULTURAL_BYTES_PER_TRIPLE),
+        runtime=cultural_runtime,
+    log:
+        "results/logs/cultural.log",
+    script:
+        "../workflow/scripts/cultural.py"

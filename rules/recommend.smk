@@ -31,9 +31,11 @@ rule recommend:
     output:
         lists="results/recommendations/{model}.parquet",
         per_user="results/recommendations/{model}.per_user.parquet",
+        initial="results/recommendations/{model}.initial.parquet",
     params:
         n=config["recommend"]["n"],
         block_users=config["recommend"]["block_users"],
+        min_listeners=config["recommend"]["min_listeners"],
         method=config["rerank"]["method"],
         lam=config["rerank"]["lambda"],
         pool=config["rerank"]["pool"],

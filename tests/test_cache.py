@@ -79,6 +79,7 @@ CHANGES = {
     "ranking.n": {"ranking": {"n": 5}},
     "report.min_plays": {"report": {"users": [], "min_plays": 10}},
     "recommend.n": {"recommend": {"n": 5, "block_users": 512}},
+    "recommend.min_listeners": {"recommend": {"min_listeners": 2}},
 }
 
 
@@ -94,7 +95,7 @@ def test_a_change_reruns_only_what_it_feeds(tiny_run, tmp_path, change):
 
 N_MODELS = 4  # tests/helpers.py TINY
 _RANK = {"rank_model": N_MODELS, "rank_reference": 2, "ranking_metrics": 1, "plot_ranking": 1, "plot_tradeoff": 1}
-_LISTS = {"recommend": N_MODELS, "deletions": 1, "user_reports": 1, "diversity": 1}
+_LISTS = {"recommend": N_MODELS, "deletions": 1, "user_reports": 1, "diversity": 1, "cultural": 1}
 EXPECTED = {
     "countries.estimator": {"all": 1, "artist_countries": 1, "country_tables": 1, "summary": 1, **_LISTS, **_RANK},
     "countries.source": {"all": 1, "artist_countries": 1, "country_tables": 1, "summary": 1, "country_similarity": 1,
@@ -104,6 +105,7 @@ EXPECTED = {
     "ranking.n": {"all": 1, **_RANK},
     "report.min_plays": {"all": 1, "user_reports": 1},
     "recommend.n": {"all": 1, **_LISTS},
+    "recommend.min_listeners": {"all": 1, **_LISTS, **_RANK},
 }
 
 

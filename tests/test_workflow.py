@@ -190,6 +190,44 @@ def test_beyond_the_paper_outputs(tiny_run):
     assert div["model"].tolist() == models and (div["foreign_share_estimated"] == 1).all()
     assert div["foreign_share_true"].between(0.5, 1).all() and (div["local_bias"] < 0).all()
 
+    # cultural measures: the initial lists are the top-10 the deletions were counted in
+    users = pd.read_parquet(d / "data/users.parquet")
+    triples = pd.read_parquet(d / "data/triples.parquet", columns=["user_id", "artist_id"])
+    artist_country = pd.read_parquet(d / "data/artists.parquet").set_index("artist_id")["country"]
+    home = pd.read_parquet(d / "synthetic/truth_artists.parquet").set_index("artist_id")["home_country"]
+    cult = pd.read_csv(d / "cultural.csv", keep_default_na=False, na_values=[""])  # written with 10 significant digits
+    assert cult[["model", "countries"]].drop_duplicates().values.tolist() == [[m, c] for c in ("estimated", "truth") for m in models]
+    alls = cult[cult["user_country"] == "all"].set_index(["countries", "model"])
+    assert (alls["users"] == len(users)).all()
+    shares = [c for c in cult.columns if "_share_" in c or c.startswith("js_")]
+    assert cult[shares].ge(0).all().all() and cult[shares].le(1).all().all()
+    assert (cult.loc[cult["countries"] == "estimated", "local_share_final"] == 0).all()  # the hard rule
+    assert (cult.loc[cult["countries"] == "truth", "local_share_final"] > 0).any()  # misestimated artists
+    for labelling, country in (("estimated", artist_country), ("truth", home)):
+        hist = triples.assign(c=country.reindex(triples["artist_id"]).to_numpy()).merge(users, on="user_id")
+        for col, same in (("us", hist["c"] == "US"), ("local", hist["c"] == hist["country"])):
+            expected = same.fillna(False).astype(float).groupby(hist["user_id"]).mean().mean()
+            np.testing.assert_allclose(alls.loc[labelling, f"{col}_share_history"], expected, rtol=0, atol=1e-9)
+    for model in models:
+        initial = pd.read_parquet(d / f"recommendations/{model}.initial.parquet")
+        per_user = pd.read_parquet(d / f"recommendations/{model}.per_user.parquet").set_index("user_id")
+        assert initial.groupby("user_id")["rank"].max().le(10).all()
+        same = (initial["artist_country"] == initial["user_country"]).fillna(False)
+        assert same.groupby(initial["user_id"]).sum().reindex(per_user.index, fill_value=0).tolist() == per_user["deletions"].tolist()
+        assert initial.merge(triples, on=["user_id", "artist_id"]).empty  # never a played artist
+        for labelling, country in (("estimated", artist_country), ("truth", home)):
+            local = (country.reindex(initial["artist_id"]).to_numpy() == initial["user_country"].to_numpy())
+            mean = pd.Series(local, dtype=float).groupby(initial["user_id"].to_numpy()).mean().mean()
+            assert alls.loc[(labelling, model), "local_share_initial"] == pytest.approx(mean, abs=1e-9)
+            row = alls.loc[(labelling, model)]
+            assert row["local_bias_initial"] == pytest.approx(row["local_share_initial"] - row["local_share_history"], abs=1e-9)
+    # the diversity table measures the same by its own route (the initial local share from the deletions)
+    est_all = alls.loc["estimated"].reindex(models)
+    np.testing.assert_allclose(est_all["local_bias_initial"], div["local_bias_initial"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(est_all["local_bias_final"], div["local_bias"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(est_all["us_share_final"], div["us_share"], rtol=0, atol=1e-9)
+    assert (d / "html/cultural.html").exists() and (d / "plots/cultural.png").stat().st_size > 10_000
+
     est = pd.read_csv(d / "country_estimation.csv")
     overall = est[est["scope"] == "all"].set_index(["estimator", "source"])
     assert len(overall) == 12

@@ -3,7 +3,8 @@ accuracy / cultural-diversity trade-off of the re-ranking methods.
 
 For the evaluated users (all users of the sample with a country, or a seeded subset for large
 runs) every candidate artist (rated in the sample, not in the user's training part) is scored
-once, and each *lister* -- plain top-n (``none``), the paper's ``hard`` rule, ``soft`` and
+once (artists with fewer than ``min_listeners`` distinct listeners in the fold's training part are
+no one's candidates), and each *lister* -- plain top-n (``none``), the paper's ``hard`` rule, ``soft`` and
 ``calibrated`` over their lambda grids -- builds its top-n from those scores. Each list is compared
 with the user's held-out artists (:func:`lfmrec.ranking.evaluate`).
 
@@ -21,7 +22,7 @@ import pandas as pd
 from . import ranking, rerank
 from .countries.codes import Countries
 from .tables import fold_columns
-from .topn import pair_matrix
+from .topn import few_listeners, pair_matrix
 
 REFERENCES = ("popular", "random")
 
@@ -59,9 +60,11 @@ def evaluate_fold(
     n: int,
     sweep: dict[str, Iterable[float]],
     pool: int,
+    min_listeners: int = 1,
 ) -> pd.DataFrame:
     """Metrics of every lister for the users ``rows`` (indices into ``users``), whose score blocks
-    ``blocks`` yields in that order over ``item_ids``."""
+    ``blocks`` yields in that order over ``item_ids``. Artists with fewer than ``min_listeners``
+    distinct listeners in ``train`` are not candidates (1: every artist is)."""
     user_ids = users["user_id"].to_numpy(np.int64)[rows]
     sub = Countries(c.user_country[rows], c.item_country, c.similarity, c.item_labels)
     history = pair_matrix(train, users["user_id"].to_numpy(np.int64), item_ids)
@@ -72,6 +75,7 @@ def evaluate_fold(
         blocks, user_ids, item_ids, history[rows], test, n=n,
         listers={name: fn for name, (_, _, fn) in named.items()},
         user_country=sub.user_country, item_country=sub.item_country, similarity=sub.similarity,
+        exclude=few_listeners(history, min_listeners),
     )
     table.insert(0, "method", [named[x][0] for x in table["lister"]])
     table.insert(1, "lambda", [named[x][1] for x in table["lister"]])

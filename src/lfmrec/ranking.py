@@ -167,6 +167,7 @@ def evaluate(
     item_country: np.ndarray | None = None,
     similarity: np.ndarray | None = None,
     per_user: bool = False,
+    exclude: np.ndarray | None = None,
 ):
     """Ranking metrics of one model on one fold, for one or several listers sharing the scores.
 
@@ -177,6 +178,9 @@ def evaluate(
     :func:`pair_matrix` over ``user_ids`` x ``item_ids``, when the caller has it). Candidates of a user are the
     items not in their training pairs; test pairs outside ``item_ids`` are ignored; users with no
     test pair in ``item_ids`` are not evaluated (and are skipped before any lister runs).
+    ``exclude`` (bool per item, or None) marks items that are no one's candidate (e.g. artists
+    with too few training listeners, :func:`lfmrec.topn.few_listeners`); a test artist among
+    them still counts in recall's and NDCG's denominators (it is relevant but cannot be listed).
 
     ``listers`` maps a name to a lister (see the module doc; default ``{"top_n": plain top-n}``).
     Listers must not modify ``scores`` (it is passed read-only). With ``user_country`` (codes
@@ -232,6 +236,8 @@ def evaluate(
         s = np.asarray(block[sel], dtype=np.float64)  # fancy indexing copies: the block may be a read-only view
         pr, pc = train[users].nonzero()
         s[pr, pc] = -np.inf
+        if exclude is not None:
+            s[:, exclude] = -np.inf
         s.flags.writeable = False
         te = test[users]
         n_users += users.size

@@ -5,6 +5,10 @@ not played, ranked by score with ties broken by artist_id ascending. The *initia
 best candidates; the user's *deletions* are the artists in it whose estimated country equals the
 user's. The *final* list is the n best candidates from another country (the paper deletes the
 same-country artists and refills from the next best).
+
+With ``min_listeners`` > 1 (``recommend.min_listeners``), artists with fewer distinct listeners
+in the triples are not candidates at all (their scores are set to -inf before any list is made):
+neither in the initial top-n nor in the final list, nor counted as foreign candidates.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from . import rerank
 from .countries.codes import country_setup
 from .io import Progress
 from .scoring import block_scorer
-from .topn import padded_to_lists, pair_matrix, select_lists
+from .topn import few_listeners, padded_to_lists, pair_matrix, select_lists
 
 
 def in_threads(fn: Callable, items: Iterable, threads: int = 1) -> Iterator:
@@ -52,7 +56,8 @@ def recommend_block(
     n: int,
     final: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
     copy: bool = True,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    initial: bool = False,
+) -> tuple[np.ndarray, ...]:
     """Cross-cultural top-n for a block of users.
 
     ``scores`` (users x candidate items, items ordered by artist_id), ``played`` (same shape,
@@ -66,19 +71,21 @@ def recommend_block(
 
     The initial top-n, the deletions, the foreign count and the hard rule's lists come from one
     compiled pass over each row (see :func:`lfmrec.topn._select`). With ``copy=False`` and a ``final``
-    re-ranker, the played entries of ``scores`` itself are set to -inf.
+    re-ranker, the played entries of ``scores`` itself are set to -inf. With ``initial=True`` two
+    more arrays follow: (rows, cols) of the initial top-n (before any country rule), same format.
     """
     hard = final is None
     all_cols, all_len, f_cols, f_len, deletions, n_foreign = select_lists(
         scores, n, played, user_country, item_country, True, hard, want_count=True)
+    before = padded_to_lists(all_cols, all_len) if initial else ()
     if hard:
         rows, cols = padded_to_lists(f_cols, f_len)
-        return rows, cols, deletions, n_foreign
+        return (rows, cols, deletions, n_foreign, *before)
     s = np.array(scores, dtype=np.float64, copy=True) if copy else scores
     pr, pc = played.nonzero()
     s[pr, pc] = -np.inf
     rows, cols = final(s)
-    return rows, cols, deletions, n_foreign
+    return (rows, cols, deletions, n_foreign, *before)
 
 def deletion_summary(model: str, per_user: pd.DataFrame) -> dict:
     """One row of results/deletions.csv from a model's per-user deletion counts."""
@@ -103,7 +110,9 @@ def recommend_all(
     pool: int = 100,
     similarity: pd.DataFrame | None = None,
     threads: int = 1,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    min_listeners: int = 1,
+    initial: bool = False,
+) -> tuple[pd.DataFrame, ...]:
     """Score every (user, candidate artist) pair block by block and build the cross-cultural lists.
 
     With ``threads`` > 1, that many blocks are scored and listed at the same time (BLAS and the
@@ -112,15 +121,19 @@ def recommend_all(
 
     ``params`` is a :class:`lfmrec.scoring.ScoringParams` of a model fit on ``triples``. The final
     lists come from re-ranking ``method`` (``hard``: the paper's rule; ``soft``, ``calibrated``
-    with ``lam`` and ``similarity``, see :mod:`lfmrec.rerank`; ``none``).
+    with ``lam`` and ``similarity``, see :mod:`lfmrec.rerank`; ``none``). Artists with fewer than
+    ``min_listeners`` distinct listeners in ``triples`` are not candidates (1: every artist is).
     Returns the final lists (user_id, user_country, rank, artist_id, artist_country, score) and
-    the per-user counts (user_id, user_country, deletions, foreign_candidates, list_length).
+    the per-user counts (user_id, user_country, deletions, foreign_candidates, list_length); with
+    ``initial=True`` also the initial top-n lists (the n best candidates before any country rule;
+    the same columns as the final lists).
     """
     item_ids = np.sort(triples["artist_id"].unique())  # candidates: artists rated in the sample
     c = country_setup(users, item_ids, artists, similarity)
     item_country, user_country = c.item_country, c.user_country
     user_ids = users["user_id"].to_numpy(np.int64)
     played = pair_matrix(triples, user_ids, item_ids)
+    excluded = few_listeners(played, min_listeners)
 
     target = None
     if method == "calibrated":
@@ -128,43 +141,69 @@ def recommend_all(
     lister = rerank.make_reranker(method, lam, n, user_country, item_country, c.similarity, target, pool=pool)
 
     parts, deletions, foreign = [], np.zeros(user_ids.size, np.int64), np.zeros(user_ids.size, np.int64)
+    first = []
     n_users, score_rows = block_scorer(params, user_ids, item_ids)
     block_users = max(int(block_users), 1)
 
     def lists_of_block(start: int):
         stop = min(start + block_users, n_users)
         block = score_rows(start, stop)
+        if excluded is not None:
+            block[:, excluded] = -np.inf
         final = None if method == "hard" else (lambda s: lister(s, np.arange(start, stop)))
-        rows, cols, dels, n_foreign = recommend_block(block, played[start:stop], user_country[start:stop],
-                                                      item_country, n, final, copy=False)
-        return start, stop, rows, cols, dels, n_foreign, block[rows, cols]
+        rows, cols, dels, n_foreign, *before = recommend_block(
+            block, played[start:stop], user_country[start:stop], item_country, n, final, copy=False, initial=initial)
+        return (start, stop, dels, n_foreign, _block_lists(rows, cols, start, block),
+                _block_lists(*before, start, block) if initial else None)
 
     progress = Progress("scoring and lists", -(-n_users // block_users), logger=logging.getLogger("recommend"))
-    for done, (start, stop, rows, cols, dels, n_foreign, score) in enumerate(
+    for done, (start, stop, dels, n_foreign, lists, before) in enumerate(
             in_threads(lists_of_block, range(0, n_users, block_users), threads), start=1):
         progress.update(done - 1)
         deletions[start:stop] = dels
         foreign[start:stop] = n_foreign
-        rank = np.arange(rows.size) - np.searchsorted(rows, rows) + 1
-        parts.append(pd.DataFrame({"row": rows + start, "rank": rank, "col": cols, "score": score}))
-    rec = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["row", "rank", "col", "score"])
-    out = pd.DataFrame(
-        {
-            "user_id": user_ids[rec["row"].to_numpy(np.int64)],
-            "user_country": pd.array(users["country"].to_numpy()[rec["row"].to_numpy(np.int64)], dtype="string"),
-            "rank": rec["rank"].to_numpy(np.int64),
-            "artist_id": item_ids[rec["col"].to_numpy(np.int64)].astype(np.int64),
-            "artist_country": pd.array(c.item_labels[rec["col"].to_numpy(np.int64)], dtype="string"),
-            "score": rec["score"].to_numpy(np.float64),
-        }
-    )
+        parts.append(lists)
+        if initial:
+            first.append(before)
+    out = _lists_frame(parts, user_ids, users, item_ids, c.item_labels)
     per_user = pd.DataFrame(
         {
             "user_id": user_ids,
             "user_country": pd.array(users["country"].to_numpy(), dtype="string"),
             "deletions": deletions,
             "foreign_candidates": foreign,
-            "list_length": np.bincount(rec["row"].to_numpy(np.int64), minlength=user_ids.size),
+            "list_length": np.bincount(out["row"].to_numpy(np.int64), minlength=user_ids.size),
         }
     )
-    return out, per_user
+    out = out.drop(columns="row")
+    if not initial:
+        return out, per_user
+    return out, per_user, _lists_frame(first, user_ids, users, item_ids, c.item_labels).drop(columns="row")
+
+
+def _block_lists(rows: np.ndarray, cols: np.ndarray, start: int, block: np.ndarray) -> pd.DataFrame:
+    """One block's lists ((rows, cols) ordered by row then rank) with their ranks and scores (a
+    list never holds a played or excluded entry, so ``block`` has the model's score there even
+    after a re-ranker set the played entries to -inf)."""
+    rank = np.arange(rows.size) - np.searchsorted(rows, rows) + 1
+    return pd.DataFrame({"row": rows + start, "rank": rank, "col": cols, "score": block[rows, cols]})
+
+
+def _lists_frame(parts: list[pd.DataFrame], user_ids: np.ndarray, users: pd.DataFrame, item_ids: np.ndarray,
+                 item_labels: np.ndarray) -> pd.DataFrame:
+    """The blocks' lists as one table: row (index into ``users``), user_id, user_country, rank,
+    artist_id, artist_country, score."""
+    rec = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["row", "rank", "col", "score"])
+    row = rec["row"].to_numpy(np.int64)
+    col = rec["col"].to_numpy(np.int64)
+    return pd.DataFrame(
+        {
+            "row": row,
+            "user_id": user_ids[row],
+            "user_country": pd.array(users["country"].to_numpy()[row], dtype="string"),
+            "rank": rec["rank"].to_numpy(np.int64),
+            "artist_id": item_ids[col].astype(np.int64),
+            "artist_country": pd.array(item_labels[col], dtype="string"),
+            "score": rec["score"].to_numpy(np.float64),
+        }
+    )

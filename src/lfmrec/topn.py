@@ -5,7 +5,8 @@ score descending, ties by artist_id ascending. One compiled pass over each row o
 (:func:`_select`) keeps the n best so far, the n best foreign ones (the paper's hard rule), counts
 the same-country artists of the initial list (the deletions) and the foreign candidates, without
 sorting, partitioning or masking a copy of the row. :func:`pair_matrix` turns (user, artist) pairs
-into the boolean CSR matrix every list builder takes as "played".
+into the boolean CSR matrix every list builder takes as "played"; :func:`few_listeners` marks the
+columns with too few listeners in it (``recommend.min_listeners``: not candidates).
 """
 
 from __future__ import annotations
@@ -163,3 +164,18 @@ def pair_matrix(pairs: pd.DataFrame, user_ids, item_ids) -> sp.csr_matrix:
     )
     mat.sum_duplicates()
     return mat
+
+
+def few_listeners(played: sp.spmatrix, min_listeners: int) -> np.ndarray | None:
+    """Columns of ``played`` (users x items, non-zero where the user listened) with fewer than
+    ``min_listeners`` distinct listeners: True = not a candidate for anyone.
+
+    ``None`` when ``min_listeners <= 1`` (every column is a candidate: the paper), so that the
+    callers skip the masking altogether and their results stay byte for byte what they were.
+    """
+    if min_listeners <= 1:
+        return None
+    m = sp.csr_matrix(played, copy=True)
+    m.eliminate_zeros()
+    m.sum_duplicates()  # one entry per (user, item): counts are distinct listeners
+    return np.bincount(m.indices, minlength=m.shape[1]) < int(min_listeners)

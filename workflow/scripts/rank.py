@@ -40,7 +40,8 @@ def main(snakemake):
                 blocks = iter_score_blocks(pickle.load(fh), user_ids, item_ids, p.block_users)
         else:
             blocks = reference_blocks(name, train, user_ids, item_ids, p.seed, p.block_users)
-        table = evaluate_fold(blocks, users, rows, item_ids, train, test, countries, p.n, p.sweep, p.pool)
+        table = evaluate_fold(blocks, users, rows, item_ids, train, test, countries, p.n, p.sweep, p.pool,
+                              p.min_listeners)
         log.info("%s fold %d of %d, %d users:\n%s", name, k + 1, len(outputs), rows.size,
                  table.to_string(index=False))
         write_csv(table, out)

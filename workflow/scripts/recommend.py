@@ -1,4 +1,5 @@
-"""Score every (user, candidate artist) pair of one fitted model and build the cross-cultural top-n."""
+"""Score every (user, candidate artist) pair of one fitted model and build the cross-cultural top-n
+(and the initial top-n before the country rule)."""
 
 import logging
 import pickle
@@ -18,13 +19,15 @@ def main(snakemake):
     users = pd.read_parquet(snakemake.input.users)
     artists = pd.read_parquet(snakemake.input.artists)
     p = snakemake.params
-    lists, per_user = recommend_all(
+    lists, per_user, initial = recommend_all(
         params, users, triples, artists, p.n, p.block_users, method=p.method, lam=p.lam, pool=p.pool,
-        similarity=pd.read_parquet(snakemake.input.similarity), threads=snakemake.threads,
+        similarity=pd.read_parquet(snakemake.input.similarity), min_listeners=p.min_listeners, initial=True,
+        threads=snakemake.threads,
     )
     log.info("%s", deletion_summary(snakemake.wildcards.model, per_user))
     write_parquet(lists, snakemake.output.lists)
     write_parquet(per_user, snakemake.output.per_user)
+    write_parquet(initial, snakemake.output.initial)
 
 
 if "snakemake" in globals():

@@ -1,0 +1,224 @@
+"""The field's cultural measures of recommendation lists, per user and per user country.
+
+Lesota et al. (ISMIR 2022, "Traces of globalization in online music consumption patterns and
+results of recommendation algorithms"; RecSys 2024, "Oh, Behave!") and Matrosova et al. (RecSys
+2024, "Do recommender systems promote local music?") compare, for every user, the share of US
+artists and of local artists in the recommendations with the same shares in the user's history,
+and the Jensen-Shannon divergence between the two artist-country distributions.
+
+Definitions, for a user u with (declared) country c_u, a set X of distinct artists (the history
+H_u: the artists u played in the triples, each counted once however often it was played; or a
+list L_u of n artists) and an artist labelling country(a) (estimated, or the planted truth):
+
+- an artist without a country (NULL: no listens, not in the labelling) is **unknown**: it counts
+  in |X| but is never US and never local; in the distributions it is one category of its own;
+- ``us_share(X)    = |{a in X : country(a) = US}|  / |X|``;
+- ``local_share(X) = |{a in X : country(a) = c_u}| / |X|`` (for a US user both are the same);
+- ``local_bias     = local_share(L_u) - local_share(H_u)`` (Matrosova et al.: local share of the
+  recommendations minus that of the data);
+- ``js``: the Jensen-Shannon **divergence** (base 2, in [0, 1]) between P_u, the distribution of
+  country(a) over a in H_u, and Q_u, the same over L_u (countries plus the unknown category):
+  ``JS = KL(P || M) / 2 + KL(Q || M) / 2`` with ``M = (P + Q) / 2`` and KL in bits; 0 = the same
+  country mix, 1 = no country in common. It is the square of
+  ``scipy.spatial.distance.jensenshannon(P, Q, base=2)`` (scipy returns the distance).
+
+A user's list measures are undefined (NaN) when the list is empty and all of them when the
+history is; means leave undefined values out. :func:`by_country` averages the per-user values
+over the users of each user country (each user weighs 1) and over all users (``all``).
+
+Everything is computed from a users x countries count matrix (:func:`country_counts`: one sparse
+product, dense only in the countries), never users x artists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.special import rel_entr
+
+UNKNOWN = "unknown"  # the category of artists without a country (country codes have two letters)
+US = "US"
+MEASURES = ("us_share", "local_share", "local_bias", "js")
+
+
+@dataclass
+class Labelling:
+    """One artist-country labelling in a fixed vocabulary: ``countries`` (sorted country codes of
+    the artists and the users, then :data:`UNKNOWN` last), the artists' ids and their codes."""
+
+    countries: list[str]
+    artist_ids: pd.Index
+    artist_code: np.ndarray
+
+    @classmethod
+    def make(cls, artist_country: pd.Series, user_countries) -> "Labelling":
+        """``artist_country``: artist_id -> country (missing = unknown); ``user_countries``: the
+        users' countries (in the vocabulary so that every user's local share can be read)."""
+        s = artist_country[~artist_country.index.duplicated()]
+        labels = pd.Series(pd.array(s.to_numpy(), dtype="string"), index=s.index)
+        users = pd.Series(pd.array(np.asarray(user_countries, dtype=object), dtype="string"))
+        known = set(labels.dropna().unique()) | set(users.dropna().unique())
+        countries = sorted(known - {UNKNOWN}) + [UNKNOWN]
+        artist_code = pd.Index(countries).get_indexer(labels.fillna(UNKNOWN).to_numpy(dtype=object))
+        return cls(countries, pd.Index(s.index), artist_code.astype(np.int64))
+
+    def code(self, country) -> int:
+        """Column of ``country`` (-1 if absent, e.g. no US artist and no US user)."""
+        return self.countries.index(country) if country in self.countries else -1
+
+    def codes(self, artist_ids) -> np.ndarray:
+        """Country column of each artist (unknown for artists the labelling lacks)."""
+        idx = self.artist_ids.get_indexer(np.asarray(artist_ids))
+        return np.where(idx >= 0, self.artist_code[np.maximum(idx, 0)], len(self.countries) - 1)
+
+
+@dataclass
+class Pairs:
+    """Distinct (user, artist) pairs: ``matrix`` (users x artists, CSR, one stored entry per
+    pair) over ``user_ids`` (rows) and ``artist_ids`` (columns, in order of first appearance)."""
+
+    matrix: sp.csr_matrix
+    artist_ids: np.ndarray
+
+    @classmethod
+    def make(cls, pairs: pd.DataFrame, user_ids: np.ndarray) -> "Pairs":
+        """From a table with user_id, artist_id (a repeated pair counts once; pairs of users not
+        in ``user_ids`` are ignored). Hashing and a sparse matrix: no sort of the table."""
+        rows = pd.Index(np.asarray(user_ids)).get_indexer(pairs["user_id"].to_numpy())
+        ok = rows >= 0
+        cols, artist_ids = pd.factorize(pairs["artist_id"].to_numpy()[ok])
+        m = sp.csr_matrix((np.ones(cols.size, np.int8), (rows[ok], cols)), shape=(len(user_ids), artist_ids.size))
+        m.sum_duplicates()
+        return cls(m, np.asarray(artist_ids))
+
+    def country_counts(self, labelling: Labelling) -> np.ndarray:
+        """(users, countries) float matrix: per user, the distinct artists per country column."""
+        k = len(labelling.countries)
+        users = self.matrix.shape[0]
+        rows = np.repeat(np.arange(users, dtype=np.int64), np.diff(self.matrix.indptr))
+        codes = labelling.codes(self.artist_ids)[self.matrix.indices]
+        return np.bincount(rows * k + codes, minlength=users * k).reshape(users, k).astype(np.float64)
+
+
+def country_counts(pairs: pd.DataFrame, user_ids: np.ndarray, labelling: Labelling) -> np.ndarray:
+    """(len(user_ids), countries) float matrix: per user, the distinct artists of ``pairs``
+    (user_id, artist_id; a repeated pair counts once) per country column of ``labelling``.
+    Pairs of users not in ``user_ids`` are ignored."""
+    return Pairs.make(pairs, user_ids).country_counts(labelling)
+
+
+def shares(counts: np.ndarray, user_code: np.ndarray, us_code: int) -> tuple[np.ndarray, np.ndarray]:
+    """(US share, local share) per row of ``counts``; NaN for an empty row. ``user_code``: each
+    row's country column (-1: no local share, 0)."""
+    total = counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        us = counts[:, us_code] / total if us_code >= 0 else np.where(total > 0, 0.0, np.nan)
+        rows = np.arange(counts.shape[0])
+        local = np.where(user_code >= 0, counts[rows, np.maximum(user_code, 0)], 0.0) / total
+    return np.where(total > 0, us, np.nan), np.where(total > 0, local, np.nan)
+
+
+def js_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Jensen-Shannon divergence (base 2, in [0, 1]) between the rows of ``p`` and ``q`` (counts or
+    weights, each row normalised to sum 1); NaN where a row of either is empty."""
+    p = np.asarray(p, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    sp_, sq = p.sum(axis=1, keepdims=True), q.sum(axis=1, keepdims=True)
+    ok = (sp_[:, 0] > 0) & (sq[:, 0] > 0)
+    p = p / np.where(sp_ > 0, sp_, 1.0)
+    q = q / np.where(sq > 0, sq, 1.0)
+    m = (p + q) / 2
+    # rel_entr(x, y) = x ln(x / y), 0 where x = 0: KL(P || M) + KL(Q || M) in nats
+    js = (rel_entr(p, m).sum(axis=1) + rel_entr(q, m).sum(axis=1)) / (2 * np.log(2))
+    return np.where(ok, np.clip(js, 0.0, 1.0), np.nan)
+
+
+@dataclass
+class History:
+    """The users' histories under one labelling: users (ids, countries), their country columns and
+    the users x countries counts of their distinct artists."""
+
+    labelling: Labelling
+    user_ids: np.ndarray
+    user_country: np.ndarray
+    user_code: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def make(cls, users: pd.DataFrame, history: pd.DataFrame | Pairs, artist_country: pd.Series) -> "History":
+        """``users``: user_id, country; ``history``: user_id, artist_id (the triples), or their
+        :class:`Pairs` over ``users`` (made once for several labellings); ``artist_country``:
+        artist_id -> country (missing = unknown)."""
+        user_ids = users["user_id"].to_numpy(np.int64)
+        uc = pd.array(users["country"].to_numpy(), dtype="string")
+        lab = Labelling.make(artist_country, uc)
+        code = pd.Index(lab.countries[:-1]).get_indexer(pd.Series(uc).fillna(UNKNOWN).to_numpy(dtype=object))
+        pairs = history if isinstance(history, Pairs) else Pairs.make(history, user_ids)
+        if pairs.matrix.shape[0] != user_ids.size:
+            raise ValueError(f"history pairs have {pairs.matrix.shape[0]} users, expected {user_ids.size}")
+        return cls(lab, user_ids, np.asarray(uc, dtype=object), code.astype(np.int64), pairs.country_counts(lab))
+
+
+def user_measures(h: History, lists: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per user of ``h``: user_id, user_country, history_artists, us_share_history,
+    local_share_history and, for every named list set of ``lists`` (e.g. ``initial``, ``final``;
+    DataFrames with user_id, artist_id), ``us_share_<name>``, ``local_share_<name>``,
+    ``local_bias_<name>``, ``js_<name>`` (see the module doc). Users without history are left out."""
+    us_code = h.labelling.code(US)
+    us_h, local_h = shares(h.counts, h.user_code, us_code)
+    out = {"user_id": h.user_ids, "user_country": h.user_country, "history_artists": h.counts.sum(axis=1).astype(np.int64),
+           "us_share_history": us_h, "local_share_history": local_h}
+    for name, frame in lists.items():
+        counts = country_counts(frame, h.user_ids, h.labelling)
+        us, local = shares(counts, h.user_code, us_code)
+        out |= {f"us_share_{name}": us, f"local_share_{name}": local, f"local_bias_{name}": local - local_h,
+                f"js_{name}": js_divergence(h.counts, counts)}
+    table = pd.DataFrame(out)
+    return table[table["history_artists"] > 0].reset_index(drop=True)
+
+
+def columns(stages) -> list[str]:
+    """The measure columns of :func:`user_measures` in the order of the output tables."""
+    cols = []
+    for measure in ("us_share", "local_share"):
+        cols += [f"{measure}_history", *(f"{measure}_{s}" for s in stages)]
+    for measure in ("local_bias", "js"):
+        cols += [f"{measure}_{s}" for s in stages]
+    return cols
+
+
+def by_country(per_user: pd.DataFrame, stages) -> pd.DataFrame:
+    """Means of the per-user measures per user country, after an ``all`` row (all users): one row
+    per country with user_country, users (with a history) and the columns of :func:`columns`;
+    countries by users descending, ties by code."""
+    cols = columns(stages)
+    if per_user.empty:
+        return pd.DataFrame(columns=["user_country", "users", *cols])
+    g = per_user.groupby("user_country")
+    table = g[cols].mean()
+    table.insert(0, "users", g.size())
+    table = table.reset_index().sort_values(["users", "user_country"], ascending=[False, True], kind="stable")
+    overall = pd.DataFrame([{"user_country": "all", "users": len(per_user), **per_user[cols].mean().to_dict()}])
+    return pd.concat([overall, table], ignore_index=True)
+
+
+def cultural_table(users: pd.DataFrame, history: pd.DataFrame, labellings: Mapping[str, pd.Series],
+                   lists: Mapping[str, Mapping[str, pd.DataFrame]]) -> pd.DataFrame:
+    """results/cultural.csv: for every model of ``lists`` (model -> stage -> lists, e.g.
+    ``{"baseline": {"initial": ..., "final": ...}}``) and every labelling of ``labellings`` (name
+    -> artist_id -> country, e.g. ``estimated``, ``truth``), :func:`by_country` of the users'
+    measures, with columns model, countries, user_country, users, then the measures."""
+    parts = []
+    pairs = Pairs.make(history, users["user_id"].to_numpy(np.int64))  # once for every labelling
+    for name, artist_country in labellings.items():
+        h = History.make(users, pairs, artist_country)
+        for model, stages in lists.items():
+            t = by_country(user_measures(h, stages), list(stages))
+            t.insert(0, "countries", name)
+            t.insert(0, "model", model)
+            parts.append(t)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

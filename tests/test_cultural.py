@@ -1,0 +1,198 @@
+"""Cultural measures (lfmrec.cultural) worked out by hand, and the candidate-support knob
+(recommend.min_listeners) in the phase-2 lists and in the held-out ranking."""
+
+from math import log2
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from scipy.spatial.distance import jensenshannon
+
+from lfmrec import cultural
+from lfmrec.countries.codes import country_setup
+from lfmrec.heldout import evaluate_fold
+from lfmrec.recommend import recommend_all
+from lfmrec.scoring import ScoringParams
+from lfmrec.topn import few_listeners
+
+# ---------------------------------------------------------------------------------------------
+# cultural measures
+
+# artists: 1 US, 2 DE, 3 DE, 4 FR, 5 no country (unknown), 6 US, 7 BR; 8 is missing from the table
+ARTISTS = pd.Series(pd.array(["US", "DE", "DE", "FR", None, "US", "BR"], dtype="string"), index=range(1, 8))
+USERS = pd.DataFrame({"user_id": [101, 102, 103, 104], "country": ["DE", "US", "FR", "SE"]})
+# 101 (DE) played 1 2 3 4 (2 twice: counted once); 102 (US) 1 6 5; 103 nothing; 104 (SE) 4
+HISTORY = pd.DataFrame({"user_id": [101, 101, 101, 101, 101, 102, 102, 102, 104],
+                        "artist_id": [1, 2, 2, 3, 4, 1, 6, 5, 4]})
+INITIAL = pd.DataFrame({"user_id": [101, 101, 101, 102, 102, 103, 104],
+                        "artist_id": [2, 5, 6, 4, 7, 1, 7]})
+FINAL = pd.DataFrame({"user_id": [101, 101, 101, 102, 102, 103],  # 104: no candidate left, empty list
+                      "artist_id": [5, 6, 7, 4, 8, 1]})
+
+
+def js_by_hand_101_initial() -> float:
+    # history of 101: US 1/4, DE 2/4, FR 1/4; initial list: DE 1/3, unknown 1/3, US 1/3
+    # M: US (1/4 + 1/3) / 2 = 7/24, DE (1/2 + 1/3) / 2 = 5/12, FR 1/8, unknown 1/6
+    kl_p = 1 / 4 * log2((1 / 4) / (7 / 24)) + 1 / 2 * log2((1 / 2) / (5 / 12)) + 1 / 4 * log2((1 / 4) / (1 / 8))
+    kl_q = 1 / 3 * log2((1 / 3) / (7 / 24)) + 1 / 3 * log2((1 / 3) / (5 / 12)) + 1 / 3 * log2((1 / 3) / (1 / 6))
+    return (kl_p + kl_q) / 2
+
+
+def test_user_measures_by_hand():
+    h = cultural.History.make(USERS, HISTORY, ARTISTS)
+    assert h.labelling.countries == ["BR", "DE", "FR", "SE", "US", "unknown"]
+    t = cultural.user_measures(h, {"initial": INITIAL, "final": FINAL}).set_index("user_id")
+    assert t.index.tolist() == [101, 102, 104]  # 103 has no history
+    assert t["history_artists"].tolist() == [4, 3, 1]
+
+    u = t.loc[101]  # DE user
+    assert u["us_share_history"] == 1 / 4 and u["local_share_history"] == 2 / 4
+    assert u["us_share_initial"] == pytest.approx(1 / 3) and u["local_share_initial"] == pytest.approx(1 / 3)
+    # final 5 (unknown), 6 (US), 7 (BR): the unknown artist counts in the denominator only
+    assert u["us_share_final"] == pytest.approx(1 / 3) and u["local_share_final"] == 0
+    assert u["local_bias_initial"] == pytest.approx(1 / 3 - 1 / 2)
+    assert u["local_bias_final"] == pytest.approx(-1 / 2)
+    assert u["js_initial"] == pytest.approx(js_by_hand_101_initial(), abs=1e-15)
+    # final: M = US (1/4 + 1/3) / 2, DE 1/4, FR 1/8, BR 1/6, unknown 1/6
+    kl_p = 1 / 4 * log2((1 / 4) / (7 / 24)) + 1 / 2 * log2((1 / 2) / (1 / 4)) + 1 / 4 * log2((1 / 4) / (1 / 8))
+    kl_q = 1 / 3 * log2((1 / 3) / (7 / 24)) + 2 / 3 * log2((1 / 3) / (1 / 6))
+    assert u["js_final"] == pytest.approx((kl_p + kl_q) / 2, abs=1e-15)
+
+    u = t.loc[102]  # US user: US share = local share; unknown artist 5 is neither
+    assert u["us_share_history"] == u["local_share_history"] == pytest.approx(2 / 3)
+    assert u["us_share_initial"] == u["local_share_initial"] == 0
+    assert u["js_initial"] == 1.0  # history US + unknown, list FR + BR: nothing in common
+    # final 4 (FR) and 8 (not in the labelling: unknown) -- shares an "unknown" with the history
+    m = {"US": 1 / 3, "unknown": (1 / 3 + 1 / 2) / 2, "FR": 1 / 4}
+    kl_p = 2 / 3 * log2((2 / 3) / m["US"]) + 1 / 3 * log2((1 / 3) / m["unknown"])
+    kl_q = 1 / 2 * log2((1 / 2) / m["FR"]) + 1 / 2 * log2((1 / 2) / m["unknown"])
+    assert u["js_final"] == pytest.approx((kl_p + kl_q) / 2, abs=1e-15)
+
+    u = t.loc[104]  # SE user with an empty final list: its final measures are undefined
+    assert u["local_share_history"] == 0 and u["js_initial"] == 1.0
+    assert np.isnan(u[["us_share_final", "local_share_final", "local_bias_final", "js_final"]].to_numpy(float)).all()
+
+
+def test_js_is_the_square_of_scipys_distance():
+    # columns US, DE, FR, -, -, unknown; row 0 = user 101 history vs initial list
+    p = np.array([[1, 2, 1, 0, 0, 0], [0, 0, 0, 0, 2, 1], [3, 0, 0, 1, 0, 0]], float)
+    q = np.array([[1, 1, 0, 0, 0, 1], [1, 1, 0, 0, 0, 0], [3, 0, 0, 1, 0, 0]], float)
+    js = cultural.js_divergence(p, q)
+    assert js[0] == pytest.approx(js_by_hand_101_initial(), abs=1e-15)  # the same distributions, reordered
+    assert js[1] == 1.0 and js[2] == 0.0
+    for a, b, mine in zip(p, q, js, strict=True):
+        assert mine == pytest.approx(jensenshannon(a, b, base=2) ** 2, abs=1e-12)
+    assert np.isnan(cultural.js_divergence(np.zeros((1, 3)), np.ones((1, 3))))[0]
+
+
+def test_country_table_means_per_user_country_and_all():
+    table = cultural.cultural_table(USERS, HISTORY, {"estimated": ARTISTS}, {"m": {"initial": INITIAL, "final": FINAL}})
+    assert table.columns.tolist() == [
+        "model", "countries", "user_country", "users",
+        "us_share_history", "us_share_initial", "us_share_final",
+        "local_share_history", "local_share_initial", "local_share_final",
+        "local_bias_initial", "local_bias_final", "js_initial", "js_final"]
+    # all first, then countries by users (one each: by code)
+    assert table["user_country"].tolist() == ["all", "DE", "SE", "US"]
+    row = table.set_index("user_country").loc["all"]
+    assert row["users"] == 3
+    assert row["us_share_history"] == pytest.approx((1 / 4 + 2 / 3 + 0) / 3)
+    assert row["us_share_final"] == pytest.approx((1 / 3 + 0) / 2)  # 104's empty list is left out
+    assert row["local_bias_final"] == pytest.approx((-1 / 2 - 2 / 3) / 2)
+    assert row["js_initial"] == pytest.approx((js_by_hand_101_initial() + 1 + 1) / 3)
+    assert table.set_index("user_country").loc["DE", "local_share_history"] == 0.5
+
+
+def test_truth_labelling_changes_the_local_shares():
+    truth = ARTISTS.copy()
+    truth[2] = "AT"  # artist 2 is Austrian in truth, estimated German
+    table = cultural.cultural_table(USERS, HISTORY, {"estimated": ARTISTS, "truth": truth},
+                                    {"m": {"initial": INITIAL, "final": FINAL}})
+    de = table[table["user_country"] == "DE"].set_index("countries")
+    assert de.loc["estimated", "local_share_history"] == 0.5 and de.loc["truth", "local_share_history"] == 0.25
+    assert de.loc["estimated", "local_share_initial"] == pytest.approx(1 / 3) and de.loc["truth", "local_share_initial"] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# recommend.min_listeners
+
+# users 1 (US), 2 (DE), 3 (DE); artists 10 DE, 20 US, 30 FR, 40 PL, 50 UK
+# played: 1 -> 10 20; 2 -> 10 30 50; 3 -> 20 30 40: artists 40 and 50 have one listener each
+TRIPLES = pd.DataFrame({"user_id": [1, 1, 2, 2, 2, 3, 3, 3], "artist_id": [10, 20, 10, 30, 50, 20, 30, 40]})
+PHASE2_USERS = pd.DataFrame({"user_id": [1, 2, 3], "country": pd.array(["US", "DE", "DE"], dtype="string")})
+PHASE2_ARTISTS = pd.DataFrame({"artist_id": [10, 20, 30, 40, 50],
+                               "country": pd.array(["DE", "US", "FR", "PL", "UK"], dtype="string")})
+
+
+def baseline_params() -> ScoringParams:
+    # score = 1 + bi: 10 -> 2, 20 -> 3, 30 -> 4, 40 -> 6, 50 -> 5 (the one-listener artists on top)
+    return ScoringParams("baseline", 1.0, (0.0, 20.0), {1: 0, 2: 1, 3: 2}, {10: 0, 20: 1, 30: 2, 40: 3, 50: 4},
+                         bu=np.zeros(3), bi=np.array([1.0, 2.0, 3.0, 5.0, 4.0]))
+
+
+def lists_of(frame: pd.DataFrame) -> dict[int, list[int]]:
+    return {u: g.sort_values("rank")["artist_id"].tolist() for u, g in frame.groupby("user_id")}
+
+
+def test_min_listeners_in_the_phase_two_lists_by_hand():
+    def run(**kw):
+        return recommend_all(baseline_params(), PHASE2_USERS, TRIPLES, PHASE2_ARTISTS, n=2, block_users=2, initial=True, **kw)
+
+    final, per_user, initial = run()
+    # unplayed: 1 -> 30 (4), 40 (6), 50 (5); 2 -> 20 (3), 40 (6); 3 -> 10 (2, DE), 50 (5)
+    assert lists_of(initial) == {1: [40, 50], 2: [40, 20], 3: [50, 10]}
+    assert lists_of(final) == {1: [40, 50], 2: [40, 20], 3: [50]}
+    assert per_user["deletions"].tolist() == [0, 0, 1] and per_user["foreign_candidates"].tolist() == [3, 2, 1]
+    assert initial.columns.tolist() == final.columns.tolist()
+    assert initial.set_index(["user_id", "artist_id"])["score"].to_dict()[(1, 40)] == 6.0
+    same = run(min_listeners=1)
+    for a, b in zip(same, (final, per_user, initial), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+    final2, per_user2, initial2 = run(min_listeners=2)  # 40 and 50 are no one's candidates
+    assert lists_of(initial2) == {1: [30], 2: [20], 3: [10]}
+    assert lists_of(final2) == {1: [30], 2: [20]}  # 3 (DE) is left with the German artist 10 only
+    assert per_user2["deletions"].tolist() == [0, 0, 1] and per_user2["foreign_candidates"].tolist() == [1, 1, 0]
+    assert per_user2["list_length"].tolist() == [1, 1, 0]
+    # with every artist at 2 or more listeners, min_listeners = 2 changes nothing
+    both = pd.concat([TRIPLES, pd.DataFrame({"user_id": [1, 2], "artist_id": [40, 40]}),
+                      pd.DataFrame({"user_id": [1], "artist_id": [50]})], ignore_index=True)
+    for a, b in zip(recommend_all(baseline_params(), PHASE2_USERS, both, PHASE2_ARTISTS, n=2, initial=True),
+                    recommend_all(baseline_params(), PHASE2_USERS, both, PHASE2_ARTISTS, n=2, initial=True, min_listeners=2),
+                    strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_few_listeners_counts_distinct_listeners():
+    played = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 0, 1, 0], [1, 0, 1, 0]], bool))
+    assert few_listeners(played, 1) is None
+    assert few_listeners(played, 2).tolist() == [False, True, False, True]
+    assert few_listeners(played, 3).tolist() == [False, True, True, True]
+
+
+def test_min_listeners_in_the_heldout_ranking_by_hand():
+    # training listeners: 10 -> 2, 20 -> 3, 30 -> 1, 40 -> 0, 50 -> 2; every user scores alike
+    train = pd.DataFrame({"user_id": [1, 1, 1, 2, 2, 2, 2, 3], "artist_id": [10, 20, 50, 10, 20, 30, 50, 20]})
+    test = pd.DataFrame({"user_id": [1, 2, 3], "artist_id": [30, 40, 50]})
+    users = pd.DataFrame({"user_id": [1, 2, 3], "country": pd.array(["SE", "SE", "SE"], dtype="string")})
+    artists = pd.DataFrame({"artist_id": [10, 20, 30, 40, 50], "country": pd.array(["US"] * 5, dtype="string")})
+    items = np.array([10, 20, 30, 40, 50])
+    row = np.array([1.0, 2.0, 5.0, 4.0, 3.0])
+
+    def metrics(min_listeners):
+        blocks = iter([(0, np.tile(row, (3, 1)))])
+        t = evaluate_fold(blocks, users, np.arange(3), items, train, test, country_setup(users, items, artists), 2, {},
+                          100, min_listeners)
+        return t.set_index("method").loc["none"]
+
+    # 1: user 1 -> [30, 40] hits 30 at rank 1; user 2 -> [40] hits at 1; user 3 -> [30, 40] misses 50
+    m = metrics(1)
+    assert m["users"] == 3
+    assert m["ndcg"] == pytest.approx(2 / 3) and m["hit"] == pytest.approx(2 / 3)
+    assert m["precision"] == pytest.approx((1 / 2 + 1 / 2 + 0) / 3) and m["recall"] == pytest.approx(2 / 3)
+    # 2: 30 (one listener) and 40 (none) are no candidates: user 1 -> [], user 2 -> [], user 3 -> [50, 10]
+    m = metrics(2)
+    assert m["users"] == 3  # users are evaluated the same; their unlistable test artists count as misses
+    assert m["ndcg"] == pytest.approx(1 / 3) and m["hit"] == pytest.approx(1 / 3)
+    assert m["precision"] == pytest.approx(1 / 2 / 3) and m["recall"] == pytest.approx(1 / 3)
