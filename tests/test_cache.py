@@ -92,7 +92,7 @@ def test_a_change_reruns_only_what_it_feeds(tiny_run, tmp_path, change):
     assert counts == EXPECTED[change], counts
 
 
-N_MODELS, N_FOLDS = 4, 3  # tests/helpers.py TINY
+N_MODELS, N_FOLDS = 6, 3  # tests/helpers.py TINY
 _RANK = {"rank_fold": N_MODELS * N_FOLDS, "rank_reference": 2 * N_FOLDS, "ranking_metrics": 1, "plot_ranking": 1, "plot_tradeoff": 1}
 _LISTS = {"recommend": N_MODELS, "deletions": 1, "user_reports": 1, "diversity": 1}
 EXPECTED = {
