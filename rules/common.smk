@@ -7,7 +7,7 @@ from snakemake.exceptions import WorkflowError
 
 from lfmrec.config import check_config, dataset_identity, load_schema, raw_dir as _raw_dir
 from lfmrec.errors import InputError
-from lfmrec.models import fit_job_mb, fit_job_seconds, scoring_job_mb, scoring_job_seconds
+from lfmrec.models import fit_job_mb, fit_job_seconds, is_topn, scoring_job_mb, scoring_job_seconds
 
 # The config is checked before any job runs; a problem is one line naming the key (no schema dump).
 try:
@@ -19,6 +19,9 @@ except InputError as err:
     raise WorkflowError(f"Invalid {err}") from None
 
 MODELS = list(config["models"])
+# The models that predict ratings (the paper's): only they have RMSE/MAE (results/metrics.*). The
+# top-n models (ItemKNN, ALS, EASE) are in every other output.
+RATING_MODELS = [m for m in MODELS if not is_topn(config["models"][m])]
 FOLDS = list(range(config["cv"]["n_folds"]))
 REFERENCES = list(config["ranking"]["references"])
 
@@ -59,9 +62,7 @@ def all_outputs():
         "results/data/summary.json",
         "results/tables/user_countries.csv",
         "results/tables/artist_countries.csv",
-        "results/metrics.csv",
-        "results/metrics.md",
-        "results/plots/metrics.png",
+    ] + (["results/metrics.csv", "results/metrics.md", "results/plots/metrics.png"] if RATING_MODELS else []) + [
         "results/deletions.csv",
         "results/plots/deletions.png",
         "results/reports",

@@ -43,13 +43,13 @@ rule cross_validate:
 
 rule metrics:
     input:
-        folds=expand("results/cv/{model}/fold{fold}.json", model=MODELS, fold=FOLDS),
+        folds=expand("results/cv/{model}/fold{fold}.json", model=RATING_MODELS, fold=FOLDS),
     output:
         csv="results/metrics.csv",
         md="results/metrics.md",
         html=report("results/html/metrics.html", caption="../workflow/report/metrics.rst", category="2. Cross-validation"),
     params:
-        models=config["models"],
+        models={m: config["models"][m] for m in RATING_MODELS},
         n_folds=config["cv"]["n_folds"],
     log:
         "results/logs/metrics.log",

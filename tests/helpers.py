@@ -43,6 +43,8 @@ TINY = {
         "mf_k5": {"algorithm": "SVD", "params": {"biased": False, "n_factors": 5, "n_epochs": 5}},
         "mf_k5_native": {"algorithm": "SVD", "engine": "native", "params": {"biased": False, "n_factors": 5, "n_epochs": 5}},
         "knn_means_k10": {"algorithm": "KNNWithMeans", "params": {"k": 10}},
+        "itemknn_k20": {"algorithm": "ItemKNN", "params": {"K": 20}},
+        "ease_l50": {"algorithm": "EASE", "params": {"reg": 50}},
     },
     "report": {"users": [], "min_plays": 20},
 }

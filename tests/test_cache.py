@@ -93,7 +93,7 @@ def test_a_change_reruns_only_what_it_feeds(tiny_run, tmp_path, change):
     assert counts == EXPECTED[change], counts
 
 
-N_MODELS = 4  # tests/helpers.py TINY
+N_MODELS = 6  # tests/helpers.py TINY
 _RANK = {"rank_model": N_MODELS, "rank_reference": 2, "ranking_metrics": 1, "plot_ranking": 1, "plot_tradeoff": 1}
 _LISTS = {"recommend": N_MODELS, "deletions": 1, "user_reports": 1, "diversity": 1, "cultural": 1}
 EXPECTED = {

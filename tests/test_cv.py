@@ -140,7 +140,7 @@ def test_metrics_params_tell_every_configured_model_apart():
     "models, message",
     [
         ({"m": {"algorithm": "SlopeOne"}},
-         "config models.m.algorithm: 'SlopeOne' is not valid (fix: use one of BaselineOnly, SVD, KNNBasic, KNNWithMeans)"),
+         "config models.m.algorithm: 'SlopeOne' is not valid (fix: use one of BaselineOnly, SVD, KNNBasic, KNNWithMeans, ItemKNN, ALS, EASE)"),
         ({"m": {"algorithm": "SVD", "params": {"n_factor": 5}}}, "config models.m.params.n_factor: is not a known key (fix: did you mean 'n_factors'?)"),
         ({"m": {"algorithm": "SVD", "params": {"n_factors": 0}}}, "config models.m.params.n_factors: 0 is less than the minimum of 1"),
         ({"m": {"algorithm": "SVD", "params": {"reg_all": -0.1}}}, "config models.m.params.reg_all: -0.1 is less than the minimum of 0"),

@@ -38,7 +38,7 @@ FAST_STATUS = ["--slurm-init-seconds-before-status-checks", "2"]
 SLURM_TINY = {
     **TINY,
     "cv": {"n_folds": 2, "seed": 2},
-    "models": {**TINY["models"], "mf_k5": None, "mf_k5_native": None, "knn_means_k10": None},  # baseline
+    "models": {name: None for name in TINY["models"]} | {"baseline": TINY["models"]["baseline"]},  # baseline only
     "ranking": {"references": ["popular"]},
     # blocks of all users: the scoring jobs' memory estimate (1.7 GB here) is above the 1000 MB
     # floor, and is only known once the triples exist, after the DAG was built (see the test of

@@ -43,7 +43,11 @@ def graph(mermaid: str) -> tuple[set, set]:
     [
         ({"models": {"bad": {"algorithm": "KNNBasic", "params": {"k": 0}}}}, "config models.bad.params.k: 0 is less than the minimum of 1"),
         ({"models": {"bad": {"algorithm": "Magic"}}},
-         "config models.bad.algorithm: 'Magic' is not valid (fix: use one of BaselineOnly, SVD, KNNBasic, KNNWithMeans)"),
+         "config models.bad.algorithm: 'Magic' is not valid (fix: use one of BaselineOnly, SVD, KNNBasic, KNNWithMeans, ItemKNN, ALS, EASE)"),
+        ({"models": {"bad": {"algorithm": "EASE", "params": {"reg": 0}}}},
+         "config models.bad.params.reg: 0 is less than or equal to the minimum of 0"),
+        ({"models": {"bad": {"algorithm": "ALS", "engine": "native"}}},
+         "config models.bad.engine: does not apply to ALS (fix: remove the key: ALS is fitted by implicit)"),
         ({"sampel": {"n_users": 10}}, "config sampel: is not a known key (fix: did you mean 'sample'?)"),
         ({"ranking": {"n": 10, "users": "all", "seed": 0, "referencs": []}}, "config ranking.referencs: is not a known key (fix: did you mean 'references'?)"),
         ({"cv": {"n_folds": 1, "seed": 1}}, "config cv.n_folds: 1 is less than the minimum of 2"),
@@ -135,7 +139,14 @@ def test_phase_one_and_two_outputs(tiny_run):
                                by_model.loc[("mf_k5", "RMSE"), folds].to_numpy(float), rtol=0, atol=1e-9)
     assert list(metrics.columns)[3:] == ["fold_1", "fold_2", "fold_3", "mean", "std"]
     models = [m for m, spec in TINY["models"].items() if spec is not None]
-    for model in models:
+    topn = ["itemknn_k20", "ease_l50"]  # no RMSE/MAE: not in metrics.csv, scores in their folds
+    for model in topn:
+        for k in range(3):
+            fold = json.loads((d / f"cv/{model}/fold{k}.json").read_text())
+            preds = pd.read_parquet(d / f"cv/{model}/fold{k}.parquet")
+            assert fold["kind"] == "topn" and "rmse" not in fold and fold["n_test"] == len(preds)
+            assert "est" not in preds and np.isfinite(preds["score"]).all()
+    for model in [m for m in models if m not in topn]:
         for k in range(3):
             fold = json.loads((d / f"cv/{model}/fold{k}.json").read_text())
             preds = pd.read_parquet(d / f"cv/{model}/fold{k}.parquet")
@@ -146,7 +157,7 @@ def test_phase_one_and_two_outputs(tiny_run):
 
     users = pd.read_parquet(d / "data/users.parquet")
     deletions = pd.read_csv(d / "deletions.csv")
-    assert deletions["users"].tolist() == [len(users)] * 4
+    assert deletions["users"].tolist() == [len(users)] * len(models)
     for model in models:
         lists = pd.read_parquet(d / f"recommendations/{model}.parquet")
         per_user = pd.read_parquet(d / f"recommendations/{model}.per_user.parquet")
@@ -162,6 +173,7 @@ def test_phase_one_and_two_outputs(tiny_run):
     assert set(usage) == {"wall_s", "cpu_s", "peak_rss_gb"}
     assert usage["wall_s"] > 0 and usage["cpu_s"] > 0 and usage["peak_rss_gb"] > 0
     assert "## knn_means_k10: top 10 from other countries" in reports[0].read_text()
+    assert "## ease_l50: top 10 from other countries" in reports[0].read_text()
     snakemake(tiny_run, "--configfile", "test.yaml", "--report", "results/report.html")
     html = (d / "report.html").read_text(errors="replace")
     assert "metrics.csv" in html and "deletions" in html
@@ -176,6 +188,7 @@ def test_beyond_the_paper_outputs(tiny_run):
     assert ranking["metric"].unique().tolist() == ["precision@n", "recall@n", "ndcg@n", "hit@n"]
     ndcg = ranking[ranking["metric"] == "ndcg@n"].set_index("model")["mean"]
     assert ndcg["popular"] > ndcg["random"] and ndcg["mf_k5_native"] == pytest.approx(ndcg["mf_k5"], abs=1e-12)
+    assert ndcg["itemknn_k20"] > ndcg["random"] and ndcg["ease_l50"] > ndcg["random"]
 
     trade = pd.read_csv(d / "tradeoff.csv")
     assert set(trade["method"]) == {"none", "hard", "soft", "calibrated"}

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .models import build_algorithm, describe_params, engine_of
+from .models import build_algorithm, describe_params, engine_of, is_topn
 from .tables import fold_columns, markdown_table
 
 
@@ -99,11 +99,19 @@ def fit(spec: dict, seed: int, train: pd.DataFrame, scale: tuple[float, float]):
 
     ``surprise`` predicts with ``algo.test()`` (the reference); ``native`` with
     :func:`lfmrec.native.predict_pairs`. Either way the ScoringParams score all pairs in phase 2.
+    A top-n model (:mod:`lfmrec.ranking_models`) ignores ``scale``; its ``predict`` returns its
+    ranking scores of the pairs (:func:`lfmrec.scoring.score_pairs`), not ratings.
     """
     # Imported here, not at the top: the small jobs that only build tables from this module
     # (folds, metrics) do not pay for loading numba and its compiled kernels.
     from .scoring import params_from_surprise
 
+    if is_topn(spec):
+        from . import ranking_models
+        from .scoring import score_pairs
+
+        params = ranking_models.fit(spec, seed, train)
+        return params, lambda users, items: score_pairs(params, users, items)
     if engine_of(spec) == "native":
         from . import native
 
@@ -123,7 +131,12 @@ def run_fold(spec: dict, seed: int, train: pd.DataFrame, test: pd.DataFrame, sca
     """Fit one model on the train part and predict the test part.
 
     Returns (predictions: user_id, artist_id, rating, est; metrics dict; the fitted ScoringParams).
+    A top-n model (:func:`lfmrec.models.is_topn`) predicts no ratings: its predictions hold the
+    model's ranking ``score`` of each test pair instead of ``est``, and its metrics have
+    ``kind: topn`` and no RMSE/MAE (see :func:`run_topn_fold`).
     """
+    if is_topn(spec):
+        return run_topn_fold(spec, seed, train, test)
     if engine_of(spec) == "native":  # load the compiled kernels outside the timing
         from .native import warm_up
 
@@ -150,10 +163,33 @@ def run_fold(spec: dict, seed: int, train: pd.DataFrame, test: pd.DataFrame, sca
     return out, metrics, params
 
 
+def run_topn_fold(spec: dict, seed: int, train: pd.DataFrame, test: pd.DataFrame):
+    """:func:`run_fold` of a top-n model: (test pairs with the model's ``score``; metrics with kind
+    ``topn``, sizes and timings; the fitted ScoringParams)."""
+    t0 = time.perf_counter()
+    params, predict = fit(spec, seed, train, rating_scale(train) if len(train) else (0.0, 0.0))
+    t1 = time.perf_counter()
+    out = test.copy()
+    out["score"] = predict(test["user_id"].to_numpy(np.int64), test["artist_id"].to_numpy(np.int64))
+    t2 = time.perf_counter()
+    metrics = {
+        "kind": "topn",
+        "n_train": int(len(train)),
+        "n_test": int(len(test)),
+        "engine": engine_of(spec),
+        "fit_seconds": round(t1 - t0, 3),
+        "predict_seconds": round(t2 - t1, 3),
+    }
+    return out, metrics, params
+
+
 def metrics_table(fold_metrics: dict[str, list[dict]], models: dict) -> pd.DataFrame:
-    """The paper's table: one row per model and metric with fold_1..fold_k, mean and std (ddof=1)."""
+    """The paper's table: one row per model and metric with fold_1..fold_k, mean and std (ddof=1).
+    Rating models only: a top-n model has no RMSE/MAE and is an error here."""
     rows = []
     for name, per_fold in fold_metrics.items():
+        if is_topn(models[name]):
+            raise ValueError(f"{name} is a top-n model ({models[name]['algorithm']}): it has no RMSE/MAE")
         for metric in ("rmse", "mae"):
             row = {"model": name, "params": describe_params(models[name]), "metric": metric.upper()}
             rows.append({**row, **fold_columns([m[metric] for m in per_fold])})

@@ -1,10 +1,15 @@
-"""The model registry (section 4 of the paper): config entries -> Surprise algorithms.
+"""The model registry (section 4 of the paper): config entries -> Surprise algorithms, and the
+implicit-feedback top-n models beside them.
 
 A config entry is ``{algorithm: <name>, params: {...}, engine: surprise|native}``. ``params`` are
 Surprise's keyword arguments whatever the engine: ``surprise`` fits scikit-surprise itself,
 ``native`` (:mod:`lfmrec.native`) fits the same model with the same semantics on arrays. Everything
 is checked here, before any job runs, so that a typo or an impossible value is a one-line config
 error, not a crash in a job.
+
+The top-n models (``ItemKNN``, ``ALS``, ``EASE``; :mod:`lfmrec.ranking_models`) take no engine:
+implicit fits the first two, numpy/LAPACK the third. They predict no rating, so they have no
+RMSE/MAE (``is_topn``); everything else treats them as any model.
 """
 
 from __future__ import annotations
@@ -14,9 +19,27 @@ from .errors import InputError
 
 ENGINES = ("surprise", "native")
 
+# The top-n models, their parameters' defaults and what fits them. ItemKNN's and ALS's names and
+# defaults are implicit 0.7's keyword arguments; ``feedback`` is what a played artist puts in the
+# users x artists matrix (binary: 1; log_plays: 1 + log2 playcount); EASE's ``reg`` is its lambda.
+TOPN_DEFAULTS = {
+    "ItemKNN": {"K": 20, "feedback": "binary"},
+    "ALS": {"factors": 100, "regularization": 0.01, "alpha": 1.0, "iterations": 15, "feedback": "binary"},
+    "EASE": {"reg": 100.0, "feedback": "binary"},
+}
+TOPN_FITTED_BY = {"ItemKNN": "implicit", "ALS": "implicit", "EASE": "numpy"}
+
+
+def is_topn(spec: dict) -> bool:
+    """Whether the entry is an implicit-feedback top-n model (no rating predictions, no RMSE)."""
+    return spec["algorithm"] in TOPN_DEFAULTS
+
 
 def engine_of(spec: dict) -> str:
-    """The engine that fits a model: ``surprise`` unless the entry says ``engine: native``."""
+    """The engine that fits a model: ``surprise`` unless the entry says ``engine: native``; for a
+    top-n model the library that fits it (``implicit`` or ``numpy``)."""
+    if is_topn(spec):
+        return TOPN_FITTED_BY[spec["algorithm"]]
     return spec.get("engine") or "surprise"
 
 
@@ -26,6 +49,11 @@ def validate_models(models: dict) -> None:
     if not models:
         raise InputError("config models", "is empty", "configure at least one model")
     for name, spec in models.items():
+        if is_topn(spec):
+            if spec.get("engine") is not None:
+                raise InputError(f"config models.{name}.engine", f"does not apply to {spec['algorithm']}",
+                                 f"remove the key: {spec['algorithm']} is fitted by {engine_of(spec)}")
+            continue
         engine = engine_of(spec)
         if engine not in ENGINES:
             raise InputError(f"config models.{name}.engine", f"is {engine!r}", f"use one of {', '.join(ENGINES)}")
@@ -63,6 +91,10 @@ def describe_params(spec: dict) -> str:
     p = dict(spec.get("params") or {})
     p.pop("verbose", None)
     algorithm = spec["algorithm"]
+    if is_topn(spec):  # every parameter, defaults included, in the defaults' order
+        defaults = TOPN_DEFAULTS[algorithm]
+        full = {**defaults, **p}
+        return f"{algorithm}: " + ", ".join(f"{k}={full[k]}" for k in [*defaults, *sorted(set(p) - set(defaults))])
     if algorithm == "SVD":
         parts = ["biased" if p.pop("biased", True) else "unbiased", f"k={p.pop('n_factors', 100)}",
                  f"lr={p.pop('lr_all', 0.005)}", f"reg={p.pop('reg_all', 0.02)}", f"epochs={p.pop('n_epochs', 20)}"]
@@ -98,8 +130,11 @@ def estimate_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -
 
     Surprise: kNN (user-based) holds three dense n_users x n_users arrays while computing the
     similarity; the factor models hold n x n_factors arrays; all hold the Python trainset. The
-    native engine's estimate is :func:`lfmrec.native.estimate_memory_gb`.
+    native engine's estimate is :func:`lfmrec.native.estimate_memory_gb`; the top-n models'
+    :func:`topn_memory_gb`.
     """
+    if is_topn(spec):
+        return topn_memory_gb(spec, n_users, n_items, n_ratings)
     if engine_of(spec) == "native":
         from . import native
 
@@ -116,17 +151,54 @@ def estimate_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -
     return total / 1e9
 
 
+# The top-n models' fits, beyond the triples (peaks measured with getrusage, see topn_memory_gb):
+# implicit's item kNN holds 24 bytes per (item, neighbour) slot while it collects the neighbours,
+# then the similarity as CSR (12 bytes per kept pair) and a float64 copy of its values: 29 bytes
+# per slot measured at 99,205 items x K=200; the interaction matrix and its transposed, normalized
+# copies ~40 bytes per rating. ALS: float32 copies of the matrix (CSR, its transpose, alpha x it)
+# and the factors in float32 (implicit) and float64 (ScoringParams). EASE: the dense items x items
+# Gram matrix inverted in place (Cholesky) into B, plus block temporaries: 1.35 x 8 bytes x
+# items^2 measured at 7,976 items.
+_ITEMKNN_BYTES_PER_SLOT = 32
+_TOPN_BYTES_PER_RATING = 40
+_ALS_BYTES_PER_RATING = 40
+_ALS_BYTES_PER_FACTOR = 4 + 8 + 4  # float32 and float64 factors, implicit's float32 scratch
+_EASE_MATRICES = 1.5
+
+
+def topn_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
+    """Rough peak memory (GB) of fitting a top-n model (ItemKNN, ALS, EASE) beyond the triples.
+    EASE's dense items x items matrix is what makes it impossible at LFM-1b's 581,000 artists."""
+    p = {**TOPN_DEFAULTS[spec["algorithm"]], **(spec.get("params") or {})}
+    total = _TOPN_BYTES_PER_RATING * n_ratings
+    if spec["algorithm"] == "ItemKNN":
+        total += _ITEMKNN_BYTES_PER_SLOT * n_items * min(p["K"], n_items)
+    elif spec["algorithm"] == "ALS":
+        total += _ALS_BYTES_PER_RATING * n_ratings + _ALS_BYTES_PER_FACTOR * (n_users + n_items) * p["factors"]
+    else:
+        total += _EASE_MATRICES * 8 * n_items * n_items
+    return total / 1e9
+
+
 # Memory of a whole job (the check before fitting, and ``resources: mem_mb`` for Snakemake's
 # scheduler). Reading and splitting the triples peaks at about _SPLIT_BYTES per triple, of which
 # _KEPT_BYTES stay while the model is built, so a job needs about
 # _JOB_BASE_GB + max(split, kept + model); scoring adds a few block_users x n_items float64
-# temporaries (about 2 for baseline and SVD, 6 for kNN). Calibrated on measured job peaks: the
+# temporaries (about 2 for baseline, SVD and ALS, 6 for kNN and ItemKNN (a sparse product, then
+# dense), 4 for EASE (a dense product, then the requested columns)). Calibrated on measured job peaks: the
 # engines benchmark (10x, full) and benchmarks/knn_limit.py (kNN at 38,949 users: 15.7 GB measured,
 # 15.6 estimated; 41,181 users: 17.3 and 17.4), mostly within 15%.
 _JOB_BASE_GB = 0.2
 _SPLIT_BYTES = 170
 _KEPT_BYTES = 45
-_BLOCK_TEMPORARIES = {"knn": 6, "other": 2}
+_BLOCK_TEMPORARIES = {"knn": 6, "ease": 4, "other": 2}
+
+
+def _temporaries(spec: dict | None) -> int:
+    algorithm = spec["algorithm"] if spec is not None else None
+    if algorithm in ("KNNBasic", "KNNWithMeans", "ItemKNN"):
+        return _BLOCK_TEMPORARIES["knn"]
+    return _BLOCK_TEMPORARIES["ease" if algorithm == "EASE" else "other"]
 
 
 def fit_job_mb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> int:
@@ -141,8 +213,7 @@ def scoring_job_mb(spec: dict | None, model_bytes: int, n_items: int, n_ratings:
     """Memory (MB) of a job that loads a fitted model of ``model_bytes`` (its pickle's size) and
     scores blocks of ``block_users`` x ``n_items`` (recommend; rank jobs also split a fold:
     ``splits``; ``spec`` None for the reference models)."""
-    knn = spec is not None and spec["algorithm"].startswith("KNN")
-    temporaries = _BLOCK_TEMPORARIES["knn" if knn else "other"] * 8 * block_users * n_items
+    temporaries = _temporaries(spec) * 8 * block_users * n_items
     data = (_SPLIT_BYTES if splits else _KEPT_BYTES) * n_ratings
     gb = _JOB_BASE_GB + (data + model_bytes + temporaries) / 1e9
     return int(1000 * gb) + 1
@@ -159,6 +230,13 @@ def scoring_job_mb(spec: dict | None, model_bytes: int, n_items: int, n_ratings:
 # Scoring (recommend, rank_*) costs per (user, artist) pair: 6 ns + 0.12 ns per factor
 # (full scale: 3.4-10.4 min per factor model), 200 ns for kNN (the compiled kernel at 10x), plus
 # for the ranking jobs 40 ns per pair and ~1 ms per user and re-ranking variant.
+# The top-n models (measured on the default data and on a random 20,000 x 99,205 matrix with 1.9 M
+# pairs, on a loaded machine, so rather high): implicit's item kNN visits, for every item, every
+# item of every listener, sum over users of degree^2 ~ 1.75 n_ratings^2 / n_users (log-normal
+# user degrees, sigma 0.75), at ~55 ns each (cache misses at 10^5 items); ALS ~10 ns per rating,
+# factor and iteration; EASE's Cholesky inverse ~n_items^3 flops at ~15 GFlop/s (16 s of CPU per
+# fold at 7,033 items). Scoring: ALS as SVD; ItemKNN ~60 ns per pair (a sparse product made
+# dense); EASE ~2.5 ns per pair and rating of the user (each rating reads a row of B).
 _START_S = 5.0
 _READ_S_PER_RATING = 0.5e-6
 
@@ -178,6 +256,8 @@ def fit_job_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> f
     p = spec.get("params") or {}
     seconds = _START_S + _READ_S_PER_RATING * n_ratings
     knn = algorithm.startswith("KNN")
+    if is_topn(spec):
+        return seconds + _topn_fit_seconds(spec, n_users, n_items, n_ratings)
     if engine_of(spec) == "native":
         if knn:
             return seconds + 250e-9 * n_users * n_users + 2e-6 * n_ratings
@@ -197,16 +277,33 @@ def fit_job_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> f
     return seconds + _epochs(spec) * per_epoch * n_ratings
 
 
+def _topn_fit_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
+    p = {**TOPN_DEFAULTS[spec["algorithm"]], **(spec.get("params") or {})}
+    seconds = 2e-6 * n_ratings  # the interaction matrix; scoring the held-out pairs
+    if spec["algorithm"] == "ItemKNN":
+        return seconds + 60e-9 * 1.75 * n_ratings**2 / max(n_users, 1)
+    if spec["algorithm"] == "ALS":
+        return seconds + 10e-9 * n_ratings * p["factors"] * p["iterations"]
+    return seconds + n_items**3 / 15e9 + 1e-9 * n_ratings * n_items  # Cholesky inverse; X^T X
+
+
 def scoring_job_seconds(spec: dict | None, n_users: int, n_items: int, n_ratings: int,
                         ranking_variants: int = 0) -> float:
     """Seconds of a job that scores ``n_users`` x ``n_items`` pairs with a fitted ``spec`` (None:
     a reference model) and builds the lists (recommend); a ranking job (rank_fold,
     rank_reference) also splits a fold and re-ranks every user's list ``ranking_variants`` times."""
     per_pair = 6e-9
-    if spec is not None and spec["algorithm"].startswith("KNN"):
+    algorithm = spec["algorithm"] if spec is not None else None
+    if algorithm in ("KNNBasic", "KNNWithMeans"):
         per_pair = 200e-9
-    elif spec is not None and spec["algorithm"] == "SVD":
+    elif algorithm == "SVD":
         per_pair += 0.12e-9 * (spec.get("params") or {}).get("n_factors", 100)
+    elif algorithm == "ALS":
+        per_pair += 0.12e-9 * {**TOPN_DEFAULTS["ALS"], **(spec.get("params") or {})}["factors"]
+    elif algorithm == "ItemKNN":
+        per_pair = 60e-9
+    elif algorithm == "EASE":
+        per_pair = 2.5e-9 * n_ratings / max(n_users, 1)
     seconds = _START_S + _READ_S_PER_RATING * n_ratings
     if ranking_variants:
         seconds += _READ_S_PER_RATING * n_ratings + n_users * ranking_variants * 1e-3
@@ -220,11 +317,12 @@ def check_memory(spec: dict, train, max_memory_gb: float, key: str) -> None:
     n_items = int(train["artist_id"].nunique())
     need = fit_job_mb(spec, n_users, n_items, len(train)) / 1000  # the whole job: model and data
     if need > max_memory_gb:
-        hint = (
-            "sample fewer users (sample.n_users) or drop the kNN models"
-            if spec["algorithm"].startswith("KNN")
-            else "sample fewer users or artists"
-        )
+        if spec["algorithm"].startswith("KNN"):
+            hint = "sample fewer users (sample.n_users) or drop the kNN models"
+        elif spec["algorithm"] == "EASE":
+            hint = "drop EASE at this scale (a dense artists x artists matrix) or sample fewer artists"
+        else:
+            hint = "sample fewer users or artists"
         raise InputError(
             f"config {key}",
             f"needs about {need:.1f} GB for {n_users} users x {n_items} artists ({len(train)} ratings), "

@@ -26,6 +26,20 @@ What is computed (scikit-surprise 1.1.5, see shared/docs/surprise.md), and how e
 
 SVD scores can thus swap two nearly tied items in a list: break score ties deterministically
 downstream.
+
+The implicit-feedback top-n models (:mod:`lfmrec.ranking_models`) predict no ratings; their kinds
+score what their libraries rank by, **never clipped** (clipping would tie the best items):
+
+- ``factors`` (implicit's ALS): ``pu[u] . qi[i]``, the factors implicit fitted (float32, held as
+  float64: the conversion is exact, so the block product only differs from implicit's float32
+  ``recommend()`` scores by float32's rounding);
+- ``item_knn`` (implicit's CosineRecommender): ``X[u] @ S[:, i]`` with ``X`` the training
+  interactions (users x items, CSR) and ``S`` the sparse item x item similarity (row ``j``: the
+  ``K`` items most similar to ``j``), the sums implicit's ``recommend()`` ranks by;
+- ``ease``: ``X[u] @ B[:, i]`` with ``B`` the dense item x item weights.
+
+An unknown user or item scores 0 in all three, as a user or item without training interactions
+does in implicit (its factors solve to zero; it has no row in ``X``).
 """
 
 from __future__ import annotations
@@ -39,7 +53,8 @@ from numba import njit
 from .ids import inner_ids
 from .knn_estimate import ir_in_id_order, knn_block, user_ratings
 
-KINDS = ("baseline", "svd", "mf", "knn_basic", "knn_means")
+KINDS = ("baseline", "svd", "mf", "knn_basic", "knn_means", "factors", "item_knn", "ease")
+TOPN_KINDS = ("factors", "item_knn", "ease")  # ranking scores, not ratings: never clipped
 DEFAULT_BLOCK_USERS = 256
 
 @dataclass(eq=False)
@@ -57,6 +72,9 @@ class ScoringParams:
     - ``knn_basic``: ``sim`` (n_users, n_users), ``k``, ``min_k`` (>= 1), ``ir_indptr``,
       ``ir_users``, ``ir_ratings``
     - ``knn_means``: as ``knn_basic`` plus ``means`` (n_users,); any ``min_k``
+    - ``factors``: ``pu``, ``qi`` (scores ``pu @ qi.T``, unknown ids 0, no clipping)
+    - ``item_knn``: ``interactions`` (n_users, n_items) CSR and ``item_item`` (n_items, n_items)
+      CSR; ``ease``: ``interactions`` and a dense ``item_item``. Scores ``interactions @ item_item``
 
     ``ir_indptr`` (n_items + 1,), ``ir_users`` and ``ir_ratings`` (n_ratings,) hold the raters of
     each item in CSR form: the raters of item ``i`` are
@@ -81,6 +99,8 @@ class ScoringParams:
     ir_indptr: np.ndarray | None = None
     ir_users: np.ndarray | None = None
     ir_ratings: np.ndarray | None = None
+    interactions: Any = None  # scipy.sparse CSR (n_users, n_items): item_knn, ease
+    item_item: Any = None  # item_knn: CSR (n_items, n_items); ease: ndarray (n_items, n_items)
     n_users: int = field(init=False)  # len(user_raw2inner)
     n_items: int = field(init=False)  # len(item_raw2inner)
 
@@ -99,6 +119,9 @@ class ScoringParams:
             "mf": ("pu", "qi"),
             "knn_basic": ("sim", "k", "min_k", "ir_indptr", "ir_users", "ir_ratings"),
             "knn_means": ("sim", "means", "k", "min_k", "ir_indptr", "ir_users", "ir_ratings"),
+            "factors": ("pu", "qi"),
+            "item_knn": ("interactions", "item_item"),
+            "ease": ("interactions", "item_item"),
         }[self.kind]
         missing = [name for name in need if getattr(self, name) is None]
         if missing:
@@ -153,6 +176,23 @@ class ScoringParams:
                 )
             if self.ir_users.size and (self.ir_users.min() < 0 or self.ir_users.max() >= nu):
                 raise ValueError("ScoringParams.ir_users holds ids outside 0..n_users-1")
+        if "interactions" in need:
+            self._check_item_item(nu, ni)
+
+    def _check_item_item(self, nu: int, ni: int) -> None:
+        import scipy.sparse as sp
+
+        x = self.interactions
+        if not sp.issparse(x) or x.format != "csr" or x.shape != (nu, ni):
+            raise ValueError(f"ScoringParams.interactions must be a CSR matrix of shape ({nu}, {ni})")
+        m = self.item_item
+        if self.kind == "item_knn":
+            if not sp.issparse(m) or m.format != "csr" or m.shape != (ni, ni):
+                raise ValueError(f"ScoringParams.item_item (item_knn) must be a CSR matrix of shape ({ni}, {ni})")
+        else:
+            m = self.item_item = np.asarray(m, dtype=np.float64)
+            if m.shape != (ni, ni):
+                raise ValueError(f"ScoringParams.item_item (ease) has shape {m.shape}, expected ({ni}, {ni})")
 
 
 def _check_raw2inner(m: Mapping[Any, int], name: str) -> int:
@@ -274,6 +314,10 @@ class _ItemPlan:
     # for knn_basic, its deviation from the rater's mean for knn_means); and whether ir lists
     # each item's raters in inner-id order (knn_estimate.ir_in_id_order)
     by_user: tuple | None = None
+    # item_knn / ease: the requested columns of known items, and their inner ids (None when the
+    # requested items are all items in inner-id order); the matrix is never copied
+    known_cols: np.ndarray | None = None
+    take: np.ndarray | None = None
 
 
 def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
@@ -283,8 +327,14 @@ def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
     safe = np.where(known, inner, 0)
     if p.kind in ("baseline", "svd"):
         plan.bi_col = np.where(known, p.bi[safe], 0.0)
-    if p.kind in ("svd", "mf"):
+    if p.kind in ("svd", "mf", "factors"):
         plan.q_col = np.where(known[:, None], p.qi[safe], 0.0)
+    if p.kind in ("item_knn", "ease"):
+        plan.known_cols = np.flatnonzero(known)
+        cols = inner[known]
+        if not (cols.size == inner.size and np.array_equal(cols, np.arange(p.n_items))):
+            plan.take = cols
+        return plan
     if p.kind not in ("knn_basic", "knn_means"):
         return plan
 
@@ -320,6 +370,11 @@ def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray) -> np.nd
     mu = p.global_mean
     n_cols = plan.inner.size
     lo, hi = p.rating_scale
+    if p.kind == "factors":  # a plain dot product: unknown users and items are zero rows
+        P = np.where(ukn[:, None], p.pu[usafe], 0.0)
+        return P @ plan.q_col.T
+    if p.kind in ("item_knn", "ease"):
+        return _score_item_item(p, plan, uinner, ukn)
     if p.kind in ("baseline", "svd", "mf"):
         # Surprise: est = mu; est += bu[u] (known); est += bi[i] (known); est += qi.pu (both)
         ub = np.where(ukn, mu + p.bu[usafe], mu) if p.kind != "mf" else np.zeros(0)
@@ -356,13 +411,36 @@ def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray) -> np.nd
     return out
 
 
+def _score_item_item(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, ukn: np.ndarray) -> np.ndarray:
+    """``interactions[u] @ item_item`` for a block of users (sparse @ sparse for item_knn, sparse @
+    dense for ease) over all items, then the requested columns; unknown users and items score 0."""
+    rows = np.flatnonzero(ukn)
+    got = _item_item_product(p, uinner[rows])
+    if plan.take is None and rows.size == uinner.size:
+        return got
+    out = np.zeros((uinner.size, plan.inner.size))
+    out[np.ix_(rows, plan.known_cols)] = got if plan.take is None else got[:, plan.take]
+    return out
+
+
+def _item_item_product(p: ScoringParams, uinner: np.ndarray, dense: bool = True):
+    """``interactions[uinner] @ item_item``: float64 ndarray (``dense``) or, for item_knn, CSR."""
+    got = p.interactions[uinner] @ p.item_item
+    if hasattr(got, "toarray"):
+        if not dense:
+            return got.tocsr()
+        got = got.toarray()
+    return np.asarray(got, dtype=np.float64)
+
+
 def iter_score_blocks(
     params: ScoringParams,
     user_raw_ids: Iterable[Any],
     item_raw_ids: Iterable[Any],
     block_users: int = DEFAULT_BLOCK_USERS,
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(start, scores)`` with ``scores[r, c] == predict(users[start + r], items[c]).est``.
+    """Yield ``(start, scores)`` with ``scores[r, c] == predict(users[start + r], items[c]).est``
+    (for the top-n kinds: the model's ranking score of the pair, see the module doc).
 
     ``scores`` is a fresh float64 array of shape (<= block_users, len(items)); memory stays
     bounded by a few block_users x max(n_items, n_users) arrays.
@@ -403,4 +481,47 @@ def score(
     out = np.empty((len(users), len(items)))
     for start, blk in iter_score_blocks(params, users, items, block_users):
         out[start : start + blk.shape[0]] = blk
+    return out
+
+
+def score_pairs(
+    params: ScoringParams,
+    user_raw_ids: np.ndarray,
+    item_raw_ids: np.ndarray,
+    block_users: int = DEFAULT_BLOCK_USERS,
+) -> np.ndarray:
+    """The scores of the pairs ``(user_raw_ids[k], item_raw_ids[k])``, float64, shape (n_pairs,);
+    for a top-n model's held-out pairs.
+
+    Block by block of users: factor models score each block only over the items its pairs ask for;
+    item_knn and ease compute ``interactions[block] @ item_item`` (sparse for item_knn) and read
+    the pairs from it. The values are those of :func:`iter_score_blocks` up to rounding (the
+    matrix products may sum in another order); unknown users or items score 0.
+    """
+    users = np.asarray(user_raw_ids)
+    items = np.asarray(item_raw_ids)
+    if users.shape != items.shape or users.ndim != 1:
+        raise ValueError("user_raw_ids and item_raw_ids must be 1-d arrays of the same length")
+    if params.kind not in TOPN_KINDS:
+        raise ValueError(f"score_pairs scores the top-n kinds {TOPN_KINDS}, not {params.kind!r}")
+    out = np.zeros(users.size)
+    order = np.argsort(users, kind="stable")
+    uniq, first = np.unique(users[order], return_index=True)
+    bounds = np.append(first, users.size)
+    for b in range(0, uniq.size, block_users):
+        pairs = order[bounds[b] : bounds[min(b + block_users, uniq.size)]]
+        block_users_ids, row = np.unique(users[pairs], return_inverse=True)
+        if params.kind == "factors":
+            block_items, col = np.unique(items[pairs], return_inverse=True)
+            _, scores = next(iter_score_blocks(params, block_users_ids, block_items, block_users_ids.size))
+            out[pairs] = scores[row, col]
+            continue
+        uin = inner_ids(block_users_ids, params.user_raw2inner)
+        iin = inner_ids(items[pairs], params.item_raw2inner)
+        ok = (uin[row] >= 0) & (iin >= 0)
+        got = _item_item_product(params, np.maximum(uin, 0), dense=False)
+        if not ok.any():
+            continue
+        r, c = row[ok], iin[ok]
+        out[pairs[ok]] = np.asarray(got[r, c]).ravel() if hasattr(got, "tocsr") else got[r, c]
     return out

@@ -43,13 +43,14 @@ def group_label(models: list[str]) -> str:
 
 def plot(table: pd.DataFrame, n: int, path) -> None:
     groups = identical_groups(table)
-    cmap = plt.get_cmap("tab10")
+    # tab10, then four dark colours: up to 14 models (or groups of identical ones) in distinct colours
+    colors = [*plt.get_cmap("tab10").colors, "#000000", "#8c6d31", "#393b79", "#637939"]
     fig, axes = plt.subplots(len(CURVES), len(X_MEASURES), figsize=(13, 9.5), sharey=True, sharex="col",
                              layout="constrained")
     handles = []
     for k, models in enumerate(groups):
         rows = table[table["model"] == models[0]]
-        color, marker = cmap(k % 10), MARKERS[k % len(MARKERS)]
+        color, marker = colors[k % len(colors)], MARKERS[k % len(MARKERS)]
         none = rows[rows["method"] == "none"]
         hard = rows[rows["method"] == "hard"]
         for i, method in enumerate(CURVES):
