@@ -10,7 +10,8 @@ held-out ranking jobs and the tables after them; no model is refitted). Then, pe
 - ``distinct_final``, ``distinct_initial``: distinct artists over all users' final lists / initial
   top-n (before the country rule);
 - ``one_listener_final``, ``one_listener_initial``: share of the list entries whose artist has
-  exactly one listener in the sample;
+  exactly one listener in the sample; ``median_listeners_final``: the median listeners of the final
+  lists' entries;
 - ``same_lists_as``: the first model (config order) whose final lists are identical (every user,
   rank and artist), empty if none;
 - ``ndcg``: NDCG@n on held-out artists, mean over the folds (results/ranking_metrics.csv; also for
@@ -18,9 +19,11 @@ held-out ranking jobs and the tables after them; no model is refitted). Then, pe
 
 Writes ``results/bench/min_listeners.csv`` and prints it as a Markdown table.
 
-    .venv/bin/python benchmarks/min_listeners.py [--run DIR] [--values 1 2 5] [--cores 2] [--configfile F ...]
+    .venv/bin/python benchmarks/min_listeners.py [--run DIR] [--values 1 2 5] [--cores 2] [--configfile F ...] [--reuse]
 
-``--configfile`` passes the finished run's own extra config files (the value is set on top).
+``--configfile`` passes the finished run's own extra config files (the value is set on top);
+``--reuse`` keeps the folders of an earlier call instead of cloning the run again (Snakemake then
+runs only what is missing, e.g. nothing, and the tables are summarized anew).
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ def summarize(work: Path, value: int, models: list[str]) -> pd.DataFrame:
             "distinct_final": final["artist_id"].nunique(), "distinct_initial": initial["artist_id"].nunique(),
             "one_listener_final": float((listeners.reindex(final["artist_id"]).to_numpy() == 1).mean()),
             "one_listener_initial": float((listeners.reindex(initial["artist_id"]).to_numpy() == 1).mean()),
+            "median_listeners_final": float(listeners.reindex(final["artist_id"]).median()),
             "same_lists_as": first if first != model else "",
             "ndcg": float(ndcg[model]),
         })
@@ -98,6 +102,7 @@ def main() -> None:
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--configfile", type=Path, nargs="*", default=[], help="the finished run's extra config files")
     ap.add_argument("--out", type=Path, default=ROOT / "results/bench")
+    ap.add_argument("--reuse", action="store_true", help="keep the clones of an earlier call")
     args = ap.parse_args()
     models = dict(yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"])
     for extra in args.configfile:  # Snakemake merges the models mapping; null drops a model
@@ -106,7 +111,8 @@ def main() -> None:
     parts = []
     for value in args.values:
         work = args.out / "min_listeners" / f"ml{value}"
-        clone(args.run.resolve(), work)
+        if not (args.reuse and (work / "results").is_dir()):
+            clone(args.run.resolve(), work)
         run_workflow(work, value, args.cores, [p.resolve() for p in args.configfile])
         parts.append(summarize(work, value, models))
         print(f"min_listeners = {value}: done", flush=True)

@@ -32,8 +32,8 @@ product, dense only in the countries), never users x artists.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -55,7 +55,7 @@ class Labelling:
     artist_code: np.ndarray
 
     @classmethod
-    def make(cls, artist_country: pd.Series, user_countries) -> "Labelling":
+    def make(cls, artist_country: pd.Series, user_countries) -> Labelling:
         """``artist_country``: artist_id -> country (missing = unknown); ``user_countries``: the
         users' countries (in the vocabulary so that every user's local share can be read)."""
         s = artist_country[~artist_country.index.duplicated()]
@@ -85,7 +85,7 @@ class Pairs:
     artist_ids: np.ndarray
 
     @classmethod
-    def make(cls, pairs: pd.DataFrame, user_ids: np.ndarray) -> "Pairs":
+    def make(cls, pairs: pd.DataFrame, user_ids: np.ndarray) -> Pairs:
         """From a table with user_id, artist_id (a repeated pair counts once; pairs of users not
         in ``user_ids`` are ignored). Hashing and a sparse matrix: no sort of the table."""
         rows = pd.Index(np.asarray(user_ids)).get_indexer(pairs["user_id"].to_numpy())
@@ -149,7 +149,7 @@ class History:
     counts: np.ndarray
 
     @classmethod
-    def make(cls, users: pd.DataFrame, history: pd.DataFrame | Pairs, artist_country: pd.Series) -> "History":
+    def make(cls, users: pd.DataFrame, history: pd.DataFrame | Pairs, artist_country: pd.Series) -> History:
         """``users``: user_id, country; ``history``: user_id, artist_id (the triples), or their
         :class:`Pairs` over ``users`` (made once for several labellings); ``artist_country``:
         artist_id -> country (missing = unknown)."""
