@@ -11,7 +11,8 @@ Layers, each importing only those below it (tests/test_imports.py checks):
   ``countries.similarity``
 - models (section 4): ``scoring`` (ScoringParams, block scores equal to predict()), ``native``
   (one module per algorithm: trainset, rng, baseline, svd, knn, memory, engine), ``models``
-  (config -> Surprise, memory and run-time estimates), ``config`` (checks, dataset identity)
+  (config -> Surprise, memory and run-time estimates), ``ranking_models`` (the implicit-feedback
+  top-n models ItemKNN, ALS, EASE), ``config`` (checks, dataset identity)
 - evaluation and lists (section 5 and beyond): ``cv`` (phase 1), ``rerank``, ``recommend``
   (phase 2), ``ranking``, ``heldout``, ``diversity``
 - top: ``report`` (HTML and Markdown pages, per-user reports), ``dag`` (the ``lfmrec-dag`` command)
