@@ -232,12 +232,14 @@ def markdown(res: dict) -> str:
     lines = [f"# Benchmark of {res['commit']} ({res['date']})", "",
              (f"Machine: {res['machine_before']['cores']} cores, {res['machine_before']['mem_total_gb']} GB; "
               f"load average before {res['machine_before']['load_avg']}, after {res['machine_after']['load_avg']}."), ""]
+    if res.get("note"):
+        lines += [f"Note: {res['note']}.", ""]
     if "default" in res:
         d, s = res["default"], res["default"]["surprise_cross_validate"]
         lines += ["## Default run vs Surprise's cross_validate (goal 1)", "",
                   "| | wall (s) |", "|---|---|",
                   f"| `snakemake --cores {res['cores']}`, fresh clone, {d['run']['jobs']} jobs | {d['run']['wall_s']} |",
-                  f"| Surprise `cross_validate` of the same {len(s) - 2} models (5 folds, n_jobs=1) | {s['wall_s']} |",
+                  f"| Surprise `cross_validate` of the same {sum(1 for k in s if k not in ('wall_s', '_total_seconds'))} rating models (5 folds, n_jobs=1) | {s['wall_s']} |",
                   f"| **ratio** | **{d['ratio']:.2f}** |", "",
                   pd.DataFrame(d["rules"]).to_markdown(index=False), ""]
     if "engines" in res:
@@ -278,10 +280,12 @@ def main() -> None:
                           "rules": per_rule(jobs).to_dict("records")}
         print(f"default run {run['wall_s']} s, Surprise cross_validate {surprise['wall_s']} s, "
               f"ratio {res['default']['ratio']:.2f}", flush=True)
+        write(res)
         if not args.skip_engines:
             table = engines(clone, args.repeat)
             res["engines"] = table.to_dict("records")
             print(table.to_string(index=False), flush=True)
+            write(res)
     if args.full:
         run, jobs, usage = run_workflow("full", args.cores, ["--configfile", "config/full_scale.yaml"])
         recommend = usage[usage["log"].str.startswith("recommend/")]
@@ -289,10 +293,16 @@ def main() -> None:
         rec = rec[["model", "wall_s", "cpu_s", "peak_rss_gb"]]
         res["full"] = {"run": run, "rules": per_rule(jobs).to_dict("records"), "recommend": rec.to_dict("records")}
         print(f"full run {run['wall_s'] / 60:.1f} min, peak {run['peak_in_use_gb']} GB", flush=True)
+    write(res)
+    print(f"wrote {OUT / 'bench.json'} and {OUT / 'bench.md'}")
+
+
+def write(res: dict) -> None:
+    """results/bench/bench.json and bench.md as far as measured (after each part, so that a long
+    full-scale run stopped half-way keeps the default run's figures)."""
     res["machine_after"] = machine()
     (OUT / "bench.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
     (OUT / "bench.md").write_text(markdown(res) + "\n")
-    print(f"wrote {OUT / 'bench.json'} and {OUT / 'bench.md'}")
 
 
 if __name__ == "__main__":
