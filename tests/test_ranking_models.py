@@ -224,14 +224,16 @@ def test_a_top_n_fold_has_scores_and_no_rmse():
 # registry: config, description, memory
 
 
-def test_default_config_has_the_top_n_models_ease_is_an_add_on_and_full_scale_keeps_only_als():
+def test_default_config_has_the_top_n_models_and_ease_and_full_scale_als_are_add_ons():
     topn = {name: spec["algorithm"] for name, spec in BASE_CONFIG["models"].items() if is_topn(spec)}
     assert sorted(topn.values()) == ["ALS", "ItemKNN"]
     ease = yaml.safe_load((ROOT / "config/ease.yaml").read_text())["models"]
     assert [spec["algorithm"] for spec in ease.values()] == ["EASE"]
     full = yaml.safe_load((ROOT / "config/full_scale.yaml").read_text())["models"]
     merged = {k: v for k, v in {**BASE_CONFIG["models"], **full}.items() if v is not None}
-    assert sorted(spec["algorithm"] for spec in merged.values() if is_topn(spec)) == ["ALS"]
+    assert sorted(merged) == ["baseline", "mf_k100", "mf_k20", "svd_k100"]
+    als = yaml.safe_load((ROOT / "config/full_scale_als.yaml").read_text())["models"]
+    assert als == {"als_k64": BASE_CONFIG["models"]["als_k64"]}
 
 
 def test_describe_params_names_the_algorithm_and_every_parameter():
