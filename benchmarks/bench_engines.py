@@ -113,22 +113,17 @@ def scale_config(raw: Path, scale: str) -> dict:
 
 
 def warm_numba_cache() -> None:
-    """Compile (or load from the disk cache) every native kernel and the top-n kernel once,
-    outside the timed runs."""
-    code = (
-        "import numpy as np, pandas as pd\n"
-        "from lfmrec import native\n"
-        "rng = np.random.default_rng(0)\n"
-        "t = pd.DataFrame({'user_id': rng.integers(0, 30, 300), 'artist_id': rng.integers(0, 40, 300),"
-        " 'rating': rng.random(300) * 5}).drop_duplicates(['user_id', 'artist_id'])\n"
-        "for spec in [{'algorithm': 'BaselineOnly'}, {'algorithm': 'BaselineOnly', 'params': {'bsl_options': {'method': 'sgd'}}},"
-        " {'algorithm': 'SVD'}, {'algorithm': 'KNNBasic'}, {'algorithm': 'KNNWithMeans'}]:\n"
-        "    p = native.fit(spec, 0, t, (0.0, 5.0)); native.predict_pairs(p, t['user_id'].to_numpy(), t['artist_id'].to_numpy())\n"
-        "import scipy.sparse as sp\n"
-        "from lfmrec import recommend\n"
-        "recommend.recommend_block(rng.random((4, 50)), sp.csr_matrix((4, 50)), np.zeros(4, int), np.ones(50, int), 10)\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    """Compile (or load from the disk cache) every native kernel and the scoring, top-n and
+    re-ranking kernels once, outside the timed runs (``python -m lfmrec.kernels``, which the
+    workflow also starts at its beginning)."""
+    models = {
+        "baseline": {"algorithm": "BaselineOnly", "engine": "native"},
+        "baseline_sgd": {"algorithm": "BaselineOnly", "engine": "native", "params": {"bsl_options": {"method": "sgd"}}},
+        "svd": {"algorithm": "SVD", "engine": "native"},
+        "knn_basic": {"algorithm": "KNNBasic", "engine": "native"},
+        "knn_means": {"algorithm": "KNNWithMeans", "engine": "native"},
+    }
+    subprocess.run([sys.executable, "-m", "lfmrec.kernels", json.dumps(models)], check=True)
 
 
 def run_scale(raw: Path, scale: str, cores: int) -> tuple[pd.DataFrame, dict]:

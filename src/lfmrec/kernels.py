@@ -51,6 +51,7 @@ def compile_kernels(models: dict) -> dict[str, float]:
     from . import native
     from .cv import rating_scale
     from .recommend import recommend_all
+    from .scoring import iter_score_blocks
 
     users, triples, artists = tiny_problem()
     scale = rating_scale(triples)
@@ -74,8 +75,6 @@ def compile_kernels(models: dict) -> dict[str, float]:
             continue
         native.predict_pairs(params, test["user_id"].to_numpy(np.int64), test["artist_id"].to_numpy(np.int64))
         recommend_all(params, users, triples, artists, n=3, block_users=8)
-        from .scoring import iter_score_blocks
-
         blocks = iter_score_blocks(params, users["user_id"].to_numpy(np.int64)[rows], item_ids, 8)
         evaluate_fold(blocks, users, rows, item_ids, train, test, countries, 3, {"soft": [1.0], "calibrated": [0.5]}, 10)
         seconds[name] = round(time.perf_counter() - t0, 2)
