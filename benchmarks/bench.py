@@ -42,6 +42,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from lfmrec.io import read_usage
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results/bench"
 WORK = OUT / "work"
@@ -146,9 +148,6 @@ def job_seconds(clone: Path) -> pd.DataFrame:
 
 def job_usage(clone: Path) -> pd.DataFrame:
     """log file, wall_s, cpu_s, peak_rss_gb of every script log of the clone's results."""
-    sys.path.insert(0, str(ROOT / "src"))
-    from lfmrec.io import read_usage
-
     rows = []
     for log in sorted((clone / "results/logs").rglob("*.log")):
         usage = read_usage(log)
