@@ -37,8 +37,8 @@ rule country_similarity:
 
 rule diversity:
     input:
-        lists=expand("results/recommendations/{model}.parquet", model=MODELS),
-        per_user=expand("results/recommendations/{model}.per_user.parquet", model=MODELS),
+        lists=expand("results/recommendations/{model}.parquet", model=LIST_MODELS),
+        per_user=expand("results/recommendations/{model}.per_user.parquet", model=LIST_MODELS),
         triples="results/data/triples.parquet",
         users="results/data/users.parquet",
         artists="results/data/artists.parquet",
@@ -48,7 +48,7 @@ rule diversity:
         html=report("results/html/diversity.html", caption="../workflow/report/diversity.rst", category="4. Beyond the paper"),
         png=report("results/plots/diversity.png", caption="../workflow/report/diversity.rst", category="4. Beyond the paper"),
     params:
-        models=MODELS,
+        models=LIST_MODELS,
         method=config["rerank"]["method"],
         n=config["recommend"]["n"],
     resources:
@@ -62,8 +62,8 @@ rule diversity:
 
 rule cultural:
     input:
-        lists=expand("results/recommendations/{model}.parquet", model=MODELS),
-        initial=expand("results/recommendations/{model}.initial.parquet", model=MODELS),
+        lists=expand("results/recommendations/{model}.parquet", model=LIST_MODELS),
+        initial=expand("results/recommendations/{model}.initial.parquet", model=LIST_MODELS),
         triples="results/data/triples.parquet",
         users="results/data/users.parquet",
         artists="results/data/artists.parquet",
@@ -73,7 +73,7 @@ rule cultural:
         html=report("results/html/cultural.html", caption="../workflow/report/cultural.rst", category="4. Beyond the paper"),
         png=report("results/plots/cultural.png", caption="../workflow/report/cultural_plot.rst", category="4. Beyond the paper"),
     params:
-        models=MODELS,
+        models=LIST_MODELS,
     resources:
         mem_mb=triples_mem_mb(CULTURAL_BYTES_PER_TRIPLE),
         runtime=cultural_runtime,

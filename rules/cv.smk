@@ -27,7 +27,7 @@ rule cross_validate:
         metrics=fold_files("{model}", "json"),
         params=fold_files("{model}", "params.pkl"),
     params:
-        spec=lambda wc: config["models"][wc.model],
+        spec=lambda wc: model_spec(wc.model),
         seed=config["model_seed"],
         max_memory_gb=config["resources"]["max_memory_gb"],
     resources:
@@ -49,7 +49,7 @@ rule metrics:
         md="results/metrics.md",
         html=report("results/html/metrics.html", caption="../workflow/report/metrics.rst", category="2. Cross-validation"),
     params:
-        models={m: config["models"][m] for m in RATING_MODELS},
+        models={m: model_spec(m) for m in RATING_MODELS},
         n_folds=config["cv"]["n_folds"],
     log:
         "results/logs/metrics.log",

@@ -43,14 +43,14 @@ rule rank_reference:
 
 rule ranking_metrics:
     input:
-        folds=expand("results/cv/{model}/fold{fold}.ranking.csv", model=MODELS + REFERENCES, fold=FOLDS),
+        folds=expand("results/cv/{model}/fold{fold}.ranking.csv", model=LIST_MODELS + REFERENCES, fold=FOLDS),
     output:
         ranking="results/ranking_metrics.csv",
         tradeoff="results/tradeoff.csv",
         ranking_html=report("results/html/ranking_metrics.html", caption="../workflow/report/ranking_metrics.rst", category="4. Beyond the paper"),
         tradeoff_html=report("results/html/tradeoff.html", caption="../workflow/report/tradeoff.rst", category="4. Beyond the paper"),
     params:
-        models=MODELS + REFERENCES,
+        models=LIST_MODELS + REFERENCES,
         n_folds=config["cv"]["n_folds"],
     log:
         "results/logs/ranking_metrics.log",

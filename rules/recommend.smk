@@ -7,7 +7,7 @@ rule fit_full:
     output:
         model="results/models/{model}.pkl",
     params:
-        spec=lambda wc: config["models"][wc.model],
+        spec=lambda wc: model_spec(wc.model),
         seed=config["model_seed"],
         max_memory_gb=config["resources"]["max_memory_gb"],
     resources:
@@ -53,13 +53,13 @@ rule recommend:
 
 rule deletions:
     input:
-        per_user=expand("results/recommendations/{model}.per_user.parquet", model=MODELS),
+        per_user=expand("results/recommendations/{model}.per_user.parquet", model=LIST_MODELS),
     output:
         csv="results/deletions.csv",
         html=report("results/html/deletions.html", caption="../workflow/report/deletions.rst", category="3. Cross-cultural lists"),
         png=report("results/plots/deletions.png", caption="../workflow/report/deletions_plot.rst", category="3. Cross-cultural lists"),
     params:
-        models=MODELS,
+        models=LIST_MODELS,
     log:
         "results/logs/deletions.log",
     script:
@@ -68,8 +68,8 @@ rule deletions:
 
 rule user_reports:
     input:
-        lists=expand("results/recommendations/{model}.parquet", model=MODELS),
-        per_user=expand("results/recommendations/{model}.per_user.parquet", model=MODELS),
+        lists=expand("results/recommendations/{model}.parquet", model=LIST_MODELS),
+        per_user=expand("results/recommendations/{model}.per_user.parquet", model=LIST_MODELS),
         triples="results/data/triples.parquet",
         users="results/data/users.parquet",
         artists="results/data/artists.parquet",
@@ -82,7 +82,7 @@ rule user_reports:
             category="3. Cross-cultural lists",
         ),
     params:
-        models=MODELS,
+        models=LIST_MODELS,
         users=config["report"]["users"],
         min_plays=config["report"]["min_plays"],
         n=config["recommend"]["n"],

@@ -2,8 +2,8 @@
 
 Through the real workflow on tiny data: switching datasets in one workspace (synthetic -> an LFM-1b
 copy -> synthetic with another seed -> back) gives exactly what a clean run of each config gives;
-dry runs after a change of countries.*, rerank.*, ranking.n, report.* or recommend.n plan no
-cross_validate or fit_full job; every result file follows the umask.
+dry runs after a change of countries.*, rerank.*, ranking.n, report.*, recommend.n or a model's
+`lists` plan no cross_validate or fit_full job; every result file follows the umask.
 """
 
 import os
@@ -80,6 +80,8 @@ CHANGES = {
     "report.min_plays": {"report": {"users": [], "min_plays": 10}},
     "recommend.n": {"recommend": {"n": 5, "block_users": 512}},
     "recommend.min_listeners": {"recommend": {"min_listeners": 2}},
+    # merged into the model's entry: the model is cross-validated only, its fits are kept
+    "models.lists": {"models": {"knn_means_k10": {"lists": False}}},
 }
 
 
@@ -106,6 +108,8 @@ EXPECTED = {
     "report.min_plays": {"all": 1, "user_reports": 1},
     "recommend.n": {"all": 1, **_LISTS},
     "recommend.min_listeners": {"all": 1, **_LISTS, **_RANK},
+    # the tables over the models' lists and rankings, without the model's: nothing is refitted or rescored
+    "models.lists": {"all": 1, **{k: v for k, v in {**_LISTS, **_RANK}.items() if k not in ("recommend", "rank_model", "rank_reference")}},
 }
 
 

@@ -156,6 +156,11 @@ def test_metrics_params_tell_every_configured_model_apart():
         ({"m": {"algorithm": "BaselineOnly", "params": {"bsl_options": {"regu": 1}}}},
          "config models.m.params.bsl_options.regu: is not a known key (fix: did you mean 'reg_u'?)"),
         ({"m": None}, "config models: is empty"),
+        ({"m": {"algorithm": "SVD", "lists": "no"}}, "config models.m.lists: 'no' is not of type 'boolean'"),
+        ({"m": {"algorithm": "SVD", "lists": False}},
+         "config models: has lists: false on every model, so no list would be made"),
+        ({"m": {"algorithm": "SVD"}, "t": {"algorithm": "ALS", "lists": False}},
+         "config models.t.lists: is false, but ALS predicts no ratings (no RMSE/MAE): it would have no output"),
     ],
 )
 def test_registry_rejects_bad_config(models, message):

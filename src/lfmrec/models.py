@@ -48,8 +48,14 @@ def validate_models(models: dict) -> None:
     native engine can fit. (Algorithms and parameter names and types are in config/schema.yaml.)"""
     if not models:
         raise InputError("config models", "is empty", "configure at least one model")
+    if not any(spec.get("lists", True) for spec in models.values()):
+        raise InputError("config models", "has lists: false on every model, so no list would be made",
+                         "let at least one model make lists")
     for name, spec in models.items():
         if is_topn(spec):
+            if not spec.get("lists", True):
+                raise InputError(f"config models.{name}.lists", f"is false, but {spec['algorithm']} predicts no ratings "
+                                 "(no RMSE/MAE): it would have no output", "remove the key or the model")
             if spec.get("engine") is not None:
                 raise InputError(f"config models.{name}.engine", f"does not apply to {spec['algorithm']}",
                                  f"remove the key: {spec['algorithm']} is fitted by {engine_of(spec)}")

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from lfmrec.countries.accuracy import estimation_accuracy  # noqa: E402
-from lfmrec.countries.estimate import METHODS, SOURCES, estimate  # noqa: E402
+from lfmrec.countries.estimate import SOURCES, estimate_every_method  # noqa: E402
 from lfmrec.io import atomic_path, run_script, write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 
@@ -58,9 +58,9 @@ def main(snakemake):
     estimates = {}
     for source in SOURCES:
         table = pd.read_parquet(snakemake.input[source])
-        for method in METHODS:
-            estimates[(method, source)] = estimate(table, artist_ids, method, min_support=p.min_support,
-                                                             shrinkage=p.shrinkage)
+        by_method = estimate_every_method(table, artist_ids, min_support=p.min_support, shrinkage=p.shrinkage)
+        for method, est in by_method.items():
+            estimates[(method, source)] = est
     acc = estimation_accuracy(estimates, truth)
     log.info("\n%s", acc[acc["scope"] == "all"].to_string(index=False))
     write_csv(acc, snakemake.output.csv)

@@ -68,7 +68,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.special import logsumexp
 
 METHODS = ("argmax", "lift", "mixture", "top3")
 
@@ -280,18 +279,26 @@ The M-step smooths both parameters with pseudo-counts: ``q_h = (A_h + q_prior) /
 
 def _posterior_block(Kb: sp.csr_matrix, Tb: np.ndarray, w0: np.ndarray, d: np.ndarray,
                      logw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior of the homes of a block of artists, and their log-likelihoods (log-sum-exp with the
+    row maximum taken out: one exp per cell)."""
     ll = np.outer(Tb, w0) + logw[None, :]
     coo = Kb.tocoo()
     ll[coo.row, coo.col] += coo.data * d[coo.col]
-    lse = logsumexp(ll, axis=1)
-    return np.exp(ll - lse[:, None]), lse
+    top = ll.max(1, keepdims=True)
+    post = np.exp(ll - top, out=ll)
+    total = post.sum(1, keepdims=True)
+    post /= total
+    return post, (top + np.log(total)).ravel()
 
-def estimate_mixture(table: pd.DataFrame, artist_ids, top: int = 1, **fit_kw) -> pd.DataFrame:
-    """MAP home (``top=1``) or the three most probable homes (``top=3``) under :func:`fit_mixture`."""
+def estimate_mixture(table: pd.DataFrame, artist_ids, top: int = 1, mix: Mixture | None = None,
+                     **fit_kw) -> pd.DataFrame:
+    """MAP home (``top=1``) or the three most probable homes (``top=3``) under :func:`fit_mixture`
+    (or under ``mix``, a fit of the same table and artists)."""
     out = estimate_argmax(table, artist_ids)[["artist_id", "listeners"]]
     res = _empty_estimates(artist_ids)
     res["listeners"] = out["listeners"].to_numpy()
-    mix = fit_mixture(table, artist_ids, **fit_kw)
+    if mix is None:
+        mix = fit_mixture(table, artist_ids, **fit_kw)
     if mix.artist_ids.size == 0:
         return res
     pos = pd.Series(np.arange(mix.artist_ids.size), index=mix.artist_ids).reindex(res["artist_id"])
@@ -326,3 +333,16 @@ def estimate(table: pd.DataFrame, artist_ids, method: str, min_support: int = DE
     if method == "top3":
         return estimate_mixture(table, artist_ids, top=3)
     raise ValueError(f"unknown method {method!r}; use one of {METHODS}")
+
+
+def estimate_every_method(table: pd.DataFrame, artist_ids, min_support: int = DEFAULT_MIN_SUPPORT,
+                          shrinkage: float = DEFAULT_SHRINKAGE) -> dict[str, pd.DataFrame]:
+    """:func:`estimate` of every method in :data:`METHODS`, with the mixture fitted once for both
+    ``mixture`` and ``top3``."""
+    mix = fit_mixture(table, artist_ids)
+    return {
+        "argmax": estimate_argmax(table, artist_ids),
+        "lift": estimate_lift(table, artist_ids, min_support=min_support, shrinkage=shrinkage),
+        "mixture": estimate_mixture(table, artist_ids, top=1, mix=mix),
+        "top3": estimate_mixture(table, artist_ids, top=3, mix=mix),
+    }
