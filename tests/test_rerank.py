@@ -340,3 +340,50 @@ def test_compiled_soft_selection_equals_top_n_of_the_penalised_copy(seed):
             got = rerank.rerank(scores, uc, ic, "soft", lam, n, similarity=sim)
             want = top_n(numpy_soft_scores(scores, uc, ic, sim, lam), n)
             assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)), (seed, lam, n)
+
+
+def sorted_lists(values: np.ndarray, n: int, keep: np.ndarray | None = None):
+    """Per row, the n best finite values (ties by column) among ``keep``, by sorting."""
+    rows, cols = [], []
+    for r in range(values.shape[0]):
+        ok = np.isfinite(values[r]) & (True if keep is None else keep[r])
+        best = sorted(np.flatnonzero(ok), key=lambda j: (-values[r, j], j))[:n]
+        rows += [r] * len(best)
+        cols += best
+    return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_listers_sharing_a_block_read_its_pool_and_give_the_lists_of_the_whole_rows(seed):
+    """none / hard / soft of a shared read-only block are merged from per-country pools of it (one
+    pass for the whole sweep): the lists must be those of sorting the whole rows, also where a
+    merge cannot prove its list (ties at a country pool's edge) and the row is listed whole."""
+    rng = np.random.default_rng(seed)
+    b, m, C = 60, 300, 5
+    scores = np.round(rng.normal(size=(b, m)), 1)  # many ties, also at the pool's edge
+    scores[rng.random((b, m)) < 0.3] = -np.inf
+    scores[0, :] = -np.inf  # no candidate
+    scores[1, 5:] = -np.inf  # fewer candidates than n
+    uc = rng.integers(-1, C, b)
+    ic = rng.integers(-1, C, m)
+    ic[: m // 2] = np.where(rng.random(m // 2) < 0.8, uc[2] if uc[2] >= 0 else 0, ic[: m // 2])  # one country dominates
+    sim = np.round(rng.random((C, C)), 2)
+    np.fill_diagonal(sim, 1.0)
+    scores.flags.writeable = False
+    foreign = (uc[:, None] < 0) | (ic[None, :] < 0) | (ic[None, :] != uc[:, None])
+    fell_back = 0
+    for pool in (10, 12, 40, 100):
+        for n in (1, 10):
+            want = {("none", 0.0): sorted_lists(scores, n), ("hard", 0.0): sorted_lists(scores, n, foreign)}
+            for lam in (0.0, 0.5, 2.0, 8.0):
+                want[("soft", lam)] = sorted_lists(numpy_soft_scores(scores, uc, ic, sim, lam), n)
+            for (method, lam), (w_rows, w_cols) in want.items():
+                got = rerank.rerank(scores, uc, ic, method, lam, n, similarity=sim, pool=pool, shared=True)
+                np.testing.assert_array_equal(got[0], w_rows, err_msg=f"{method} {lam} pool {pool} n {n}")
+                np.testing.assert_array_equal(got[1], w_cols, err_msg=f"{method} {lam} pool {pool} n {n}")
+            cols, vals, lens = rerank._country_pool(scores, ic, C, n)
+            for lam in (0.5, 2.0, 8.0):
+                out, out_len, exact = np.zeros((b, n), np.int64), np.zeros(b, np.int64), np.zeros(b, np.bool_)
+                rerank._merge_country_pools(cols, vals, lens, uc, sim, lam, 2, n, out, out_len, exact)
+                fell_back += int((~exact).sum())
+    assert fell_back > 0  # ties at a country pool's edge: the whole-row route was taken too

@@ -40,7 +40,8 @@ def evaluated_users(users: pd.DataFrame, test: pd.DataFrame, limit: int | str, s
 def listers(sweep: dict[str, Iterable[float]], n: int, c: Countries, target: np.ndarray, pool: int) -> dict[tuple[str, float], ranking.Lister]:
     """(method, lambda) -> lister: ``none`` and ``hard`` once, ``soft`` / ``calibrated`` per lambda."""
     def make(method: str, lam: float) -> ranking.Lister:
-        return rerank.make_reranker(method, lam, n, c.user_country, c.item_country, c.similarity, target, pool=pool)
+        return rerank.make_reranker(method, lam, n, c.user_country, c.item_country, c.similarity, target, pool=pool,
+                                    shared=True)
 
     out = {("none", 0.0): make("none", 0.0), ("hard", 0.0): make("hard", 0.0)}
     for method in ("soft", "calibrated"):

@@ -139,18 +139,36 @@ def history_target(
     return M
 
 
-# The last pool of a read-only score block: the calibrated listers of a lambda sweep are called one
-# after the other on the same block (lfmrec.ranking.evaluate passes it read-only), and share it.
-# Held by a weak reference: the block itself is freed as soon as the caller drops it. Per thread.
-_LAST_POOL = threading.local()
+# What the listers of a trade-off sweep share: they are called one after the other on the same block
+# (lfmrec.ranking.evaluate passes it read-only), and read the same candidate pools of it. Kept for
+# the last read-only block only, by a weak reference (the block is freed as soon as the caller drops
+# it), per thread.
+_SHARED = threading.local()
+
+
+def _memo_get(scores: np.ndarray, key):
+    ref, entries = getattr(_SHARED, "entry", (None, None))
+    if ref is not None and ref() is scores and not scores.flags.writeable:
+        return entries.get(key)
+    return None
+
+
+def _memo_put(scores: np.ndarray, key, value) -> None:
+    if scores.flags.writeable:
+        return
+    ref, entries = getattr(_SHARED, "entry", (None, None))
+    if ref is None or ref() is not scores:
+        ref, entries = weakref.ref(scores), {}
+        _SHARED.entry = (ref, entries)
+    entries[key] = value
 
 
 def _pool(scores: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """(cand, s): the ``size`` best columns per row by score (ties by column), -1 / -inf padded.
-    The result is read-only; for a read-only ``scores`` it is kept until the next call."""
-    last_ref, last_size, last = getattr(_LAST_POOL, "entry", (lambda: None, 0, None))
-    if last_ref() is scores and last_size == size and not scores.flags.writeable:
-        return last
+    The result is read-only; for a read-only ``scores`` it is kept for the next listers."""
+    hit = _memo_get(scores, ("pool", size))
+    if hit is not None:
+        return hit
     b = scores.shape[0]
     r, c = top_n(scores, size)
     rank = np.arange(r.size) - np.searchsorted(r, r)
@@ -159,8 +177,146 @@ def _pool(scores: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     cand[r, rank] = c
     s[r, rank] = scores[r, c]
     cand.flags.writeable = s.flags.writeable = False
-    _LAST_POOL.entry = (weakref.ref(scores), size, (cand, s)) if not scores.flags.writeable else (lambda: None, 0, None)
+    _memo_put(scores, ("pool", size), (cand, s))
     return cand, s
+
+
+@njit(cache=True, nogil=True)
+def _country_pools(scores, group, k, cols, vals, lens):
+    """Per row and per country group (``group[j]``: the item's country code, or the last group for
+    unknown countries): the k best finite entries, value descending, ties by column, in
+    ``cols``/``vals`` (b, G, k) and ``lens`` (b, G). One pass over the block; an entry is looked
+    at closer only when it beats its group's last value."""
+    b, m = scores.shape
+    G = lens.shape[1]
+    cut = np.empty(G)  # a group's last value once it is full, else -inf
+    for r in range(b):
+        row = scores[r]
+        cut[:] = -np.inf
+        gv = vals[r]
+        gc = cols[r]
+        gl = lens[r]
+        for j in range(m):
+            v = row[j]
+            g = group[j]
+            if not v > cut[g] or v == np.inf:  # also skips -inf and NaN
+                continue
+            length = gl[g]
+            pos = length if length < k else k - 1
+            while pos > 0 and gv[g, pos - 1] < v:  # equal values stay ahead: ties by column
+                gv[g, pos] = gv[g, pos - 1]
+                gc[g, pos] = gc[g, pos - 1]
+                pos -= 1
+            gv[g, pos] = v
+            gc[g, pos] = j
+            if length < k:
+                gl[g] = length + 1
+                if length + 1 == k:
+                    cut[g] = gv[g, k - 1]
+            else:
+                cut[g] = gv[g, k - 1]
+
+
+@njit(cache=True, nogil=True)
+def _merge_country_pools(cols, vals, lens, user_country, sim, lam, mode, n, out, out_len, exact):
+    """The lists of ``mode`` 0 (none), 1 (hard) or 2 (soft, ``lam``) from the per-country pools of
+    :func:`_country_pools` (k = n + 1 per country), value descending, ties by column, as
+    :func:`lfmrec.topn.top_n`, :func:`lfmrec.topn.foreign_top_n` and :func:`_soft_select` list
+    the whole rows.
+
+    Within a country the penalty is one constant p, so a country's entries outside its pool are
+    worth at most its pool's last value minus p (rounding keeps the order, but may tie): for
+    p = 0 (none, hard, unknown countries, similarity 0) the pools hold every entry that can make
+    the list. For p > 0 a full pool whose last value equals the list's n-th value might hide a
+    tie that the column would decide: ``exact[r]`` is then False and the caller lists the row
+    from the whole row."""
+    b, G, k = cols.shape
+    vals_out = np.empty(max(n, 1))
+    for r in range(b):
+        u = user_country[r]
+        row = out[r]
+        length = 0
+        for g in range(G):
+            if mode == 1 and u >= 0 and g == u:
+                continue
+            penalised = mode == 2 and u >= 0 and g < G - 1
+            for t in range(lens[r, g]):
+                v = vals[r, g, t]
+                if penalised:
+                    v = v - sim[u, g] * lam
+                c = cols[r, g, t]
+                if length == n and not (v > vals_out[n - 1] or (v == vals_out[n - 1] and c < row[n - 1])):
+                    continue
+                pos = length if length < n else n - 1
+                while pos > 0 and (vals_out[pos - 1] < v or (vals_out[pos - 1] == v and row[pos - 1] > c)):
+                    vals_out[pos] = vals_out[pos - 1]
+                    row[pos] = row[pos - 1]
+                    pos -= 1
+                vals_out[pos] = v
+                row[pos] = c
+                if length < n:
+                    length += 1
+        out_len[r] = length
+        ok = True
+        if mode == 2 and u >= 0 and length == n:
+            for g in range(G - 1):
+                if lens[r, g] == k and sim[u, g] * lam != 0.0:
+                    if vals[r, g, k - 1] - sim[u, g] * lam >= vals_out[n - 1]:
+                        ok = False
+        exact[r] = ok
+
+
+_MODES = {"none": 0, "hard": 1, "soft": 2}
+
+
+def _country_pool(scores: np.ndarray, item_country: np.ndarray, n_countries: int, n: int):
+    """(cols, vals, lens) of :func:`_country_pools` with k = n + 1; countries >= ``n_countries``
+    or unknown share the last group. Kept for a read-only block like :func:`_pool`."""
+    key = ("country", n, n_countries)
+    hit = _memo_get(scores, key)
+    if hit is not None and (hit[0] is item_country or np.array_equal(hit[0], item_country)):
+        return hit[1]
+    b = scores.shape[0]
+    G = n_countries + 1
+    ic = np.asarray(item_country, dtype=np.int64)
+    group = np.where((ic >= 0) & (ic < n_countries), ic, G - 1)
+    k = n + 1
+    cols, vals, lens = np.zeros((b, G, k), np.int64), np.empty((b, G, k)), np.zeros((b, G), np.int64)
+    _country_pools(np.ascontiguousarray(scores), group, k, cols, vals, lens)
+    for a in (cols, vals, lens):
+        a.flags.writeable = False
+    _memo_put(scores, key, (item_country, (cols, vals, lens)))
+    return cols, vals, lens
+
+
+def _from_country_pools(scores, uc, ic, method, lam, n, similarity):
+    """:func:`rerank`'s ``none``, ``hard`` or ``soft`` lists of a block shared by several listers:
+    one pass over the block keeps each country's n + 1 best candidates per user
+    (:func:`_country_pool`, shared by all of them), and each lister merges those; a row the merge
+    cannot prove (see :func:`_merge_country_pools`) is listed from its whole row. Identical lists
+    either way."""
+    sim = np.zeros((1, 1)) if similarity is None else np.ascontiguousarray(similarity, dtype=np.float64)
+    n_countries = sim.shape[0] if similarity is not None else int(ic.max(initial=-1)) + 1
+    cols, vals, lens = _country_pool(scores, ic, n_countries, n)
+    b = scores.shape[0]
+    out, out_len, exact = np.zeros((b, n), np.int64), np.zeros(b, np.int64), np.zeros(b, np.bool_)
+    uc_in = np.where(uc < n_countries, uc, -1)  # a country no artist has: every artist is foreign
+    _merge_country_pools(cols, vals, lens, uc_in, sim, float(lam), _MODES[method], n, out, out_len, exact)
+    redo = np.flatnonzero(~exact)
+    if redo.size:
+        r, c = rerank(scores[redo], uc[redo], ic, method, lam, n, similarity)
+        out[redo] = lists_to_padded(r, c, redo.size, n)
+        out_len[redo] = np.bincount(r, minlength=redo.size)
+    return padded_to_lists(out, out_len)
+
+
+def lists_to_padded(rows: np.ndarray, cols: np.ndarray, b: int, n: int) -> np.ndarray:
+    """(rows, cols) ordered by row then rank -> (b, n) columns, 0 after a row's end (its length
+    is what counts, see :func:`lfmrec.topn.padded_to_lists`)."""
+    out = np.zeros((b, n), np.int64)
+    rank = np.arange(rows.size) - np.searchsorted(rows, rows)
+    out[rows, rank] = cols
+    return out
 
 
 def _calibrated(scores, item_country, target, lam, n, pool, alpha):
@@ -260,17 +416,24 @@ def rerank(
     target: np.ndarray | None = None,
     pool: int = DEFAULT_POOL,
     alpha: float = ALPHA,
+    shared: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lists of one block by ``method`` (see the module doc); ``scores`` is not modified.
 
     ``similarity`` (C, C) is needed by ``soft``; ``target`` (b, C) by ``calibrated`` (see
-    :func:`history_target`).
+    :func:`history_target`). ``shared``: the block is read-only and listed by several methods
+    in a row (a trade-off sweep): ``none``, ``hard`` and ``soft`` merge per-country pools of the
+    block computed once for all of them (:func:`_from_country_pools`; the same lists).
     """
     scores = np.asarray(scores, dtype=np.float64)
     uc = np.asarray(user_country, dtype=np.int64)
     ic = np.asarray(item_country, dtype=np.int64)
     if scores.ndim != 2 or scores.shape != (uc.size, ic.size):
         raise ValueError(f"scores has shape {scores.shape}, expected ({uc.size}, {ic.size})")
+    if shared and method in ("none", "hard", "soft") and n > 0 and scores.shape[1] > 0:
+        if method == "soft" and similarity is None:
+            raise ValueError("method 'soft' needs a similarity matrix")
+        return _from_country_pools(scores, uc, ic, method, lam, n, similarity)
     if method == "none":
         return top_n(scores, n)
     if method == "hard":
@@ -304,15 +467,17 @@ def make_reranker(
     target: np.ndarray | None = None,
     pool: int = DEFAULT_POOL,
     alpha: float = ALPHA,
+    shared: bool = False,
 ) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """A lister for :func:`lfmrec.ranking.evaluate`: ``user_country`` (n_users,) and ``target``
-    (n_users, C) cover all users; a block's rows are picked with the lister's ``users``."""
+    (n_users, C) cover all users; a block's rows are picked with the lister's ``users``.
+    ``shared``: one of several listers of the same read-only blocks (see :func:`rerank`)."""
     uc_all = np.asarray(user_country, dtype=np.int64)
     ic = np.asarray(item_country, dtype=np.int64)
 
     def lister(scores: np.ndarray, users: np.ndarray):
         tgt = None if target is None else target[users]
-        return rerank(scores, uc_all[users], ic, method, lam, n, similarity, tgt, pool, alpha)
+        return rerank(scores, uc_all[users], ic, method, lam, n, similarity, tgt, pool, alpha, shared)
 
     return lister
 
