@@ -9,6 +9,9 @@ rule folds:
     params:
         n_folds=config["cv"]["n_folds"],
         seed=config["cv"]["seed"],
+    # every cross-validation job waits for it: before the fits on all triples, which nothing waits for
+    # as long
+    priority: 10
     resources:
         mem_mb=triples_mem_mb(FOLDS_BYTES_PER_TRIPLE),
         runtime=floor_runtime,
@@ -30,6 +33,8 @@ rule cross_validate:
         spec=lambda wc: model_spec(wc.model),
         seed=config["model_seed"],
         max_memory_gb=config["resources"]["max_memory_gb"],
+    # the longest chain of the DAG (cross-validation, then the held-out ranking of every fold) first
+    priority: 5
     resources:
         mem_mb=fit_mem_mb,
         runtime=fit_runtime(folds=len(FOLDS)),
