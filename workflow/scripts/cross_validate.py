@@ -11,7 +11,7 @@ import pickle
 
 import pandas as pd
 
-from lfmrec.cv import rating_scale, run_fold, split
+from lfmrec.cv import fold_splitter, rating_scale, run_fold
 from lfmrec.io import atomic_path, run_script, write_json, write_parquet
 from lfmrec.models import check_memory
 
@@ -24,9 +24,10 @@ def main(snakemake):
     spec, model = snakemake.params.spec, snakemake.wildcards.model
     scale = rating_scale(triples)
     out = snakemake.output
+    split = fold_splitter(triples, folds)
     for k, (predictions_path, metrics_path, params_path) in enumerate(
             zip(out.predictions, out.metrics, out.params, strict=True)):
-        train, test = split(triples, folds, k)
+        train, test = split(k)
         check_memory(spec, train, snakemake.params.max_memory_gb, f"models.{model}")
         predictions, metrics, params = run_fold(spec, snakemake.params.seed, train, test, scale)
         log.info("%s fold %d of %d: %s", model, k + 1, len(out.params), metrics)

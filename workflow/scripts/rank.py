@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lfmrec.countries.codes import country_setup
-from lfmrec.cv import split
+from lfmrec.cv import fold_splitter
 from lfmrec.heldout import evaluate_fold, evaluated_users, reference_blocks
 from lfmrec.io import run_script, write_csv
 from lfmrec.scoring import iter_score_blocks
@@ -29,10 +29,11 @@ def main(snakemake):
                               pd.read_parquet(snakemake.input.similarity))
     name = snakemake.wildcards.get("model") or snakemake.wildcards.get("reference")
     outputs = snakemake.output.ranking
+    split = fold_splitter(triples, folds)
     # Namedlist: `in` looks at the values, keys() at the names
     params = snakemake.input.params if "params" in snakemake.input.keys() else [None] * len(outputs)  # noqa: SIM118
     for k, (params_path, out) in enumerate(zip(params, outputs, strict=True)):
-        train, test = split(triples, folds, k)
+        train, test = split(k)
         rows = evaluated_users(users, test, p.users, p.seed)
         user_ids = users["user_id"].to_numpy(np.int64)[rows]
         if params_path is not None:
