@@ -29,6 +29,8 @@ rule country_similarity:
         plays=f"results/data/country_plays/{config['countries']['source']}.parquet",
     output:
         similarity="results/data/country_similarity.parquet",
+    # a few seconds, and every ranking and list job waits for it
+    priority: 10
     log:
         "results/logs/country_similarity.log",
     script:

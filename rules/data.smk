@@ -103,6 +103,8 @@ rule artist_countries:
     params:
         dataset=DATASET,
         **config["countries"],
+    # a few seconds, and every ranking and list job waits for it
+    priority: 10
     log:
         "results/logs/artist_countries.log",
     script:

@@ -1,9 +1,9 @@
 """Compile (or load from numba's on-disk cache) the numba kernels of the configured models before
 the model jobs need them.
 
-Every kernel is compiled on first use and cached on disk (``cache=True``), so a fresh clone pays
-the compilation once: about 5 s per model family (baseline, SVD, kNN) plus the scoring and top-n
-kernels. Left to the model jobs, the ten cross-validation jobs of the default config, which start
+Every kernel is compiled on first use and cached on disk (``cache=True``, one cache per Python
+environment: :mod:`lfmrec._numba`), so an environment pays the compilation once per version of the
+package: about 5-15 s per model family (baseline, SVD, kNN) plus the scoring and top-n kernels. Left to the model jobs, the ten cross-validation jobs of the default config, which start
 together, would each compile the same kernels. The Snakefile's ``onstart`` therefore starts
 ``python -m lfmrec.kernels`` in the background: it compiles everything on a tiny problem while the
 data jobs (generation, alignment, sampling, melting) run, which need no kernel. A job that starts

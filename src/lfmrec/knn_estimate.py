@@ -48,7 +48,7 @@ never keeps a caller compiled against an older copy of the shared code.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ._numba import njit
 
 
 # Columns of the running sums of an item: actual_k (a float64, exact), sum_sim, sum_ratings.

@@ -53,7 +53,7 @@ from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
+from ._numba import njit
 
 from .topn import _push, foreign_top_n, padded_to_lists, top_n
 

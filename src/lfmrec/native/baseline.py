@@ -22,7 +22,7 @@ Surprise's bit for bit, and so are the estimates.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .._numba import njit
 
 from .trainset import Trainset
 

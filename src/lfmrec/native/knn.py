@@ -20,7 +20,7 @@ Estimate: Surprise's ``estimate()`` with ``predict()``'s fallbacks, by
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .._numba import njit
 
 from ..knn_estimate import knn_pairs
 from .trainset import Trainset

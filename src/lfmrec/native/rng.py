@@ -26,7 +26,7 @@ import math
 
 import numba
 import numpy as np
-from numba import njit
+from .._numba import njit
 
 _MT_N, _MT_M = 624, 397
 # Words generated at a time by _legacy_normals (64 MT19937 blocks): bounds its scratch memory.

@@ -39,10 +39,11 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .._numba import njit
 from .rng import normal_init
 from .trainset import Trainset
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numba import njit
+from .._numba import njit
 
 from ..errors import InputError
 

@@ -1,0 +1,42 @@
+"""The package's numba kernels are cached per environment (lfmrec._numba): a second copy of the same
+code in another folder loads them instead of compiling, and a change to any source of the package
+recompiles them."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import lfmrec
+
+PACKAGE = Path(lfmrec.__file__).resolve().parent
+RUN = "import numpy as np; from lfmrec.topn import top_n; print(top_n(np.arange(12.0).reshape(3, 4), 2)[1].tolist())"
+
+
+def run_copy(src: Path, cache: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(PYTHONPATH=str(src), LFMREC_NUMBA_CACHE=str(cache), NUMBA_DEBUG_CACHE="1")
+    out = subprocess.run([sys.executable, "-c", RUN], env=env, capture_output=True, text=True, check=True, cwd=src)
+    assert out.stdout.strip().splitlines()[-1] == "[3, 2, 3, 2, 3, 2]"
+    return out.stdout
+
+
+def copy_package(dest: Path) -> Path:
+    shutil.copytree(PACKAGE, dest / "lfmrec", ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def test_kernels_compiled_in_one_clone_load_in_another_and_a_source_change_recompiles(tmp_path):
+    cache = tmp_path / "cache"
+    first = run_copy(copy_package(tmp_path / "a"), cache)
+    assert "[cache] data saved to" in first and "[cache] data loaded from" not in first
+    assert list((cache / "lfmrec").glob("topn._select-*.nbc"))  # laid out by the package's path
+    other = copy_package(tmp_path / "b")
+    second = run_copy(other, cache)
+    assert "[cache] data loaded from" in second and "[cache] data saved to" not in second
+    # a change to a module the kernel does not even import: every kernel is rebuilt
+    errors = other / "lfmrec" / "errors.py"
+    errors.write_text(errors.read_text() + "\n# changed\n")
+    third = run_copy(other, cache)
+    assert "[cache] data saved to" in third and "[cache] data loaded from" not in third
