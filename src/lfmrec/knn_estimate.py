@@ -336,7 +336,8 @@ def _add_group(order, j0, j, s, gid, k, by_user_ptr, by_user_item, by_user_pos, 
 @njit(cache=True, nogil=True)
 def knn_block(sim, urows, items, by_user_ptr, by_user_item, by_user_pos, by_user_value,
               in_id_order, k, min_k, with_means, means, global_mean, out):
-    """Estimates (not clipped) of the known users ``urows`` x the items ``items`` (inner ids),
+    """Estimates (not clipped) of the known users ``urows`` x the items ``items`` (inner ids; -1
+    for an unknown item, whose estimate is ``global_mean``: Surprise's impossible prediction),
     into ``out`` (len(urows), len(items)).
 
     ``by_user_*`` are :func:`user_ratings` of the trainset's ir arrays (values: r, or
@@ -386,5 +387,8 @@ def knn_block(sim, urows, items, by_user_ptr, by_user_item, by_user_pos, by_user
         mean_u = means[u] if with_means else 0.0
         for q in range(items.size):
             it = items[q]
-            out[r, q] = _estimate(acc[it, _K], acc[it, _SIM], acc[it, _RATINGS], min_k,
-                                  with_means, mean_u, global_mean)
+            if it < 0:
+                out[r, q] = global_mean
+            else:
+                out[r, q] = _estimate(acc[it, _K], acc[it, _SIM], acc[it, _RATINGS], min_k,
+                                      with_means, mean_u, global_mean)

@@ -73,14 +73,28 @@ def ranking_block(top_cols: np.ndarray, test: sp.csr_matrix, n: int) -> dict[str
     b = top_cols.shape[0]
     if top_cols.ndim != 2 or top_cols.shape[1] != n:
         raise ValueError(f"top_cols has shape {top_cols.shape}, expected ({b}, {n})")
+    keys = test_keys(test)
+    if keys[1].size != b:
+        raise ValueError(f"test has {keys[1].size} rows, top_cols {b}")
+    return _metrics(top_cols, keys, n)
+
+
+def test_keys(test: sp.spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
+    """(sorted keys row * m + column of the held-out entries, held-out items per row, m) of a
+    (b, m) held-out matrix: what :func:`ranking_block` looks lists up in, computed once per block
+    of users for all its listers."""
     test = sp.csr_matrix(test, copy=True)  # canonicalised below; the caller's matrix is untouched
-    if test.shape[0] != b:
-        raise ValueError(f"test has {test.shape[0]} rows, top_cols {b}")
-    m = test.shape[1]
+    b, m = test.shape
     test.sum_duplicates()  # sorted, unique column indices per row
     test.eliminate_zeros()
     n_test = np.diff(test.indptr)
     keys = np.repeat(np.arange(b, dtype=np.int64), n_test) * m + test.indices  # ascending
+    return keys, n_test, m
+
+
+def _metrics(top_cols: np.ndarray, test: tuple[np.ndarray, np.ndarray, int], n: int) -> dict[str, np.ndarray]:
+    keys, n_test, m = test
+    b = top_cols.shape[0]
     valid = top_cols >= 0
     q = np.arange(b, dtype=np.int64)[:, None] * m + np.where(valid, top_cols, 0)
     pos = np.minimum(np.searchsorted(keys, q), max(keys.size - 1, 0))
@@ -239,13 +253,13 @@ def evaluate(
         if exclude is not None:
             s[:, exclude] = -np.inf
         s.flags.writeable = False
-        te = test[users]
+        te = test_keys(test[users])  # once for all listers
         n_users += users.size
         for name, lister in listers.items():
             t1 = time.perf_counter()
             rows, cols = lister(s, users)
             top = lists_to_matrix(rows, cols, users.size, n)
-            res = ranking_block(top, te, n)
+            res = _metrics(top, te, n)
             for k in METRICS:
                 sums[name][k] += float(res[k].sum())
             if with_stats:

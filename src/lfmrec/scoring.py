@@ -307,10 +307,7 @@ class _ItemPlan:
     # linear models
     bi_col: np.ndarray | None = None  # (n_req,), 0 for unknown items
     q_col: np.ndarray | None = None  # (n_req, f), 0 rows for unknown items
-    # kNN: unique known items, and how to spread them over the requested columns
-    uniq: np.ndarray | None = None
-    spread: np.ndarray | None = None  # None: requested columns == uniq (all known, sorted, unique)
-    # each user's ratings (knn_estimate.user_ratings): ptr, item, ir position, value (the rating
+    # kNN: each user's ratings (knn_estimate.user_ratings): ptr, item, ir position, value (the rating
     # for knn_basic, its deviation from the rater's mean for knn_means); and whether ir lists
     # each item's raters in inner-id order (knn_estimate.ir_in_id_order)
     by_user: tuple | None = None
@@ -337,13 +334,6 @@ def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
         return plan
     if p.kind not in ("knn_basic", "knn_means"):
         return plan
-
-    uniq, inverse = np.unique(inner[known], return_inverse=True)
-    plan.uniq = uniq
-    if not (known.all() and uniq.size == inner.size):  # np.unique sorts: equal iff sorted & unique
-        plan.spread = inverse
-    elif not np.array_equal(uniq, inner):
-        plan.spread = inverse
     # Surprise's r - means[v], computed once per rating instead of once per neighbour: same bits
     values = p.ir_ratings if p.kind == "knn_basic" else p.ir_ratings - p.means[p.ir_users]
     plan.by_user = user_ratings(p.ir_indptr, p.ir_users, values, p.n_users) + (
@@ -388,24 +378,17 @@ def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray) -> np.nd
             out[:, ~plan.cols_known] = mu
         _finish(out, ub, plan.bi_col if p.kind != "mf" else np.zeros(0), p.kind != "mf", p.kind == "svd", lo, hi)
         return out
-    out = np.full((uinner.size, n_cols), mu)
+    # the known users' estimates straight into the block (an unknown item's column: the global mean)
+    out = np.empty((uinner.size, n_cols))
     rows = np.flatnonzero(ukn)
-    if rows.size and plan.uniq.size:
-        urows = uinner[rows]
-        est = np.empty((urows.size, plan.uniq.size))
+    est = out if rows.size == uinner.size else np.empty((rows.size, n_cols))
+    if rows.size:
         with_means = p.kind == "knn_means"
-        knn_block(p.sim, urows, plan.uniq, *plan.by_user, p.k, p.min_k, with_means,
+        knn_block(p.sim, uinner[rows], plan.inner, *plan.by_user, p.k, p.min_k, with_means,
                   p.means if with_means else np.zeros(0), mu, est)
-        if plan.spread is None and rows.size == uinner.size:
-            out = est
-        else:
-            if plan.spread is not None:
-                est = est[:, plan.spread]
-            cols = np.flatnonzero(plan.cols_known)
-            if cols.size == n_cols:
-                out[rows] = est
-            else:
-                out[np.ix_(rows, cols)] = est
+    if est is not out:
+        out[:] = mu  # unknown users: the global mean
+        out[rows] = est
     np.minimum(out, hi, out=out)  # Surprise: est = min(hi, est); est = max(lo, est)
     np.maximum(out, lo, out=out)
     return out
