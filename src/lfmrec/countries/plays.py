@@ -114,15 +114,16 @@ def impute_user_countries(matrix: sp.spmatrix, user_countries, smoothing: float 
     Lsum = L.sum(1)
     users_c = np.bincount(codes[decl], minlength=n_c).astype(np.float64)
     n_u = np.asarray(B.sum(1)).ravel()
-    Bd = B[decl].tocoo()
+    B_decl = B[decl]
+    Bd = B_decl.tocoo()
     cd = codes[decl]
 
-    def scores(s: float) -> np.ndarray:
+    def scores(s: float, rows: sp.csr_matrix) -> np.ndarray:
         logp = np.log(L + s) - np.log(Lsum + s * n_a)[:, None]
-        return np.asarray(B @ logp.T) + np.log(users_c / decl.size)[None, :]
+        return np.asarray(rows @ logp.T) + np.log(users_c / decl.size)[None, :]
 
-    def loo(s: float, sc: np.ndarray) -> float:
-        own = sc[decl].copy()
+    def loo(s: float, own: np.ndarray) -> float:
+        """Leave-one-out accuracy from the declared users' scores ``own`` (modified in place)."""
         lab = cd[Bd.row]
         cnt = L[lab, Bd.col]
         corr = np.bincount(Bd.row, weights=np.log(cnt - 1 + s) - np.log(cnt + s), minlength=decl.size)
@@ -133,18 +134,14 @@ def impute_user_countries(matrix: sp.spmatrix, user_countries, smoothing: float 
         return float((own.argmax(1) == cd).mean())
 
     results = {}
-    if smoothing is None:
-        best = None
+    if smoothing is None:  # the grid on the declared users only, then every user with the best
         for s in grid:
-            sc = scores(float(s))
-            results[float(s)] = loo(float(s), sc)
-            if best is None or results[float(s)] > results[best[0]]:
-                best = (float(s), sc)
-        smoothing, sc = best
+            results[float(s)] = loo(float(s), scores(float(s), B_decl))
+        smoothing = max(results, key=lambda s: (results[s], -list(results).index(s)))  # first best
     else:
         smoothing = float(smoothing)
-        sc = scores(smoothing)
-        results[smoothing] = loo(smoothing, sc)
+        results[smoothing] = loo(smoothing, scores(smoothing, B_decl))
+    sc = scores(smoothing, B)
     post_max = np.exp(sc.max(1) - logsumexp(sc, axis=1))
     out = np.where(codes >= 0, codes, sc.argmax(1))
     imputed = codes < 0
