@@ -164,7 +164,7 @@ def job_seconds(clone: Path) -> pd.DataFrame:
 
 
 def job_usage(clone: Path) -> pd.DataFrame:
-    """log file, wall_s, cpu_s, peak_rss_gb of every script log of the clone's results."""
+    """log file, wall_s, cpu_s, sys_s, peak_rss_gb of every script log of the clone's results."""
     rows = []
     for log in sorted((clone / "results/logs").rglob("*.log")):
         usage = read_usage(log)
@@ -191,6 +191,7 @@ def run_workflow(name: str, cores: int, extra: list[str]) -> tuple[dict, pd.Data
     summary = {"wall_s": round(wall, 1), "jobs": len(jobs),
                "job_seconds": round(float(jobs["seconds"].sum()), 1),
                "script_cpu_s": round(float(usage["cpu_s"].sum()), 1) if len(usage) else None,
+               "script_sys_s": round(float(usage["sys_s"].sum()), 1) if "sys_s" in usage else None,
                "largest_job_gb": round(float(usage["peak_rss_gb"].max()), 2) if len(usage) else None,
                "numba_cache": "cold (empty)" if COLD_NUMBA else "this environment's",
                "kernel_compile_s": kernel_compile_seconds(clone), **memory}
@@ -270,7 +271,8 @@ def markdown(res: dict) -> str:
                   (f"Wall {f['run']['wall_s'] / 60:.1f} min, {f['run']['jobs']} jobs, peak memory in use "
                    f"{f['run']['peak_in_use_gb']} GB (at start {f['run']['in_use_at_start_gb']} GB), largest job "
                    f"{f['run']['largest_job_gb']} GB; numba kernels: {f['run'].get('numba_cache', '?')} cache, "
-                   f"background compile {f['run'].get('kernel_compile_s')} s."), "",
+                   f"background compile {f['run'].get('kernel_compile_s')} s; the jobs' CPU "
+                   f"{f['run'].get('script_cpu_s')} s, of it system {f['run'].get('script_sys_s')} s."), "",
                   pd.DataFrame(f["rules"]).assign(job_minutes=lambda t: (t["job_seconds"] / 60).round(1))
                   .to_markdown(index=False), "",
                   "Phase 2 per model (`recommend` job, seconds):", "",
@@ -313,7 +315,7 @@ def main() -> None:
         run, jobs, usage = run_workflow("full", args.cores, ["--configfile", "config/full_scale.yaml"])
         recommend = usage[usage["log"].str.startswith("recommend/")]
         rec = recommend.assign(model=recommend["log"].str.slice(len("recommend/"), -len(".log")))
-        rec = rec[["model", "wall_s", "cpu_s", "peak_rss_gb"]]
+        rec = rec[[c for c in ("model", "wall_s", "cpu_s", "sys_s", "peak_rss_gb") if c in rec]]
         res["full"] = {"run": run, "rules": per_rule(jobs).to_dict("records"), "recommend": rec.to_dict("records")}
         print(f"full run {run['wall_s'] / 60:.1f} min, peak {run['peak_in_use_gb']} GB", flush=True)
     write(res)

@@ -82,12 +82,14 @@ def test_usage_line_round_trips_through_a_log(tmp_path):
     from lfmrec.io import read_usage, usage_line
 
     line = usage_line()
-    wall, cpu, peak = (float(part.split("=")[1]) for part in line.split()[1:])
-    assert wall > 0 and cpu > 0 and 0.01 < peak < 64  # this test process: imported numpy and pandas
+    wall, cpu, system, peak = (float(part.split("=")[1]) for part in line.split()[1:])
+    assert wall > 0 and cpu > 0 and 0 <= system <= cpu and 0.01 < peak < 64  # this test process: imported numpy and pandas
     log = tmp_path / "job.log"
     log.write_text("2026 x INFO start\n2026 x INFO resources: wall_s=1.5 cpu_s=0.25 peak_rss_gb=0.125\n"
                    f"2026 x INFO {line}\n")
-    assert read_usage(log) == {"wall_s": wall, "cpu_s": cpu, "peak_rss_gb": peak}  # the last line wins
+    assert read_usage(log) == {"wall_s": wall, "cpu_s": cpu, "sys_s": system, "peak_rss_gb": peak}  # the last line wins
+    log.write_text("2026 x INFO resources: wall_s=1.5 cpu_s=0.25 peak_rss_gb=0.125\n")  # a log of before sys_s
+    assert read_usage(log) == {"wall_s": 1.5, "cpu_s": 0.25, "peak_rss_gb": 0.125}
     log.write_text("2026 x ERROR stopped\n")
     assert read_usage(log) == {}
 

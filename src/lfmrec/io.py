@@ -122,11 +122,12 @@ def usage_line() -> str:
 
     Snakemake's benchmark ``cpu_time`` is sampled, so it is coarse for jobs of a few seconds; this
     line is exact: wall seconds since the process started (Python start-up and imports included),
-    CPU seconds of every thread (user + system), and the peak resident set size.
+    CPU seconds of every thread (user + system), the system part of them (page faults of fresh
+    allocations, I/O), and the peak resident set size.
     """
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return (f"resources: wall_s={process_wall_s():.2f} cpu_s={ru.ru_utime + ru.ru_stime:.2f} "
-            f"peak_rss_gb={ru.ru_maxrss / 2**20:.3f}")
+            f"sys_s={ru.ru_stime:.2f} peak_rss_gb={ru.ru_maxrss / 2**20:.3f}")
 
 
 def process_wall_s() -> float:
@@ -144,5 +145,5 @@ _IMPORTED = time.perf_counter()
 
 def read_usage(log_file: str | Path) -> dict[str, float]:
     """The figures of :func:`usage_line` from a script's log; empty if the job did not finish."""
-    found = re.findall(r"resources: (wall_s=\S+ cpu_s=\S+ peak_rss_gb=\S+)", Path(log_file).read_text())
+    found = re.findall(r"resources: (wall_s=\S+ cpu_s=\S+ (?:sys_s=\S+ )?peak_rss_gb=\S+)", Path(log_file).read_text())
     return {k: float(v) for k, v in (kv.split("=") for kv in found[-1].split())} if found else {}
