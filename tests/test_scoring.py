@@ -262,6 +262,14 @@ def test_blocks_and_item_order_do_not_matter(data):
     for b in (1, 7, 64, 1000):
         got = np.vstack([blk for _, blk in iter_score_blocks(params, users, items, b)])
         assert np.array_equal(got[pu, pi], ref), b
+        # one buffer for every block (each block copied before the next is asked for)
+        reused = np.vstack([blk.copy() for _, blk in iter_score_blocks(params, users, items, b, reuse=True)])
+        assert np.array_equal(reused, got), b
+    svd = SVD(n_factors=4, n_epochs=3, random_state=1).fit(ts)
+    svd_params = params_from_surprise(svd)
+    fresh = [blk for _, blk in iter_score_blocks(svd_params, users, items, 64)]
+    reused = [blk.copy() for _, blk in iter_score_blocks(svd_params, users, items, 64, reuse=True)]
+    assert all(np.array_equal(a, b) for a, b in zip(fresh, reused, strict=True))
     starts = [s for s, _ in iter_score_blocks(params, users, items, 100)]
     assert starts == list(range(0, len(users), 100))
     # numpy arrays of raw ids behave like lists (the unknown ids, of mixed types, left out)

@@ -195,6 +195,8 @@ def evaluate(
     ``exclude`` (bool per item, or None) marks items that are no one's candidate (e.g. artists
     with too few training listeners, :func:`lfmrec.topn.few_listeners`); a test artist among
     them still counts in recall's and NDCG's denominators (it is relevant but cannot be listed).
+    A writeable float64 block whose users are all evaluated is masked in place (the training
+    pairs and excluded items set to -inf; doing it again gives the same block), not copied.
 
     ``listers`` maps a name to a lister (see the module doc; default ``{"top_n": plain top-n}``).
     Listers must not modify ``scores`` (it is passed read-only). With ``user_country`` (codes
@@ -247,7 +249,11 @@ def evaluate(
         if sel.size == 0:
             continue
         users = start + sel
-        s = np.asarray(block[sel], dtype=np.float64)  # fancy indexing copies: the block may be a read-only view
+        own = (sel.size == block.shape[0] and isinstance(block, np.ndarray) and block.dtype == np.float64
+               and block.flags.writeable and block.flags.c_contiguous)
+        # a writeable block of the scorer's is masked in place (it is not read again: no copy of a
+        # block's size); a read-only view (a reference's broadcast row) or a subset is copied
+        s = block if own else np.asarray(block[sel], dtype=np.float64)
         pr, pc = train[users].nonzero()
         s[pr, pc] = -np.inf
         if exclude is not None:
@@ -269,6 +275,8 @@ def evaluate(
             seconds[name] += time.perf_counter() - t1
             if per_user:
                 parts.append(pd.DataFrame({"lister": name, "user_id": user_ids[users], **res}))
+        if own:
+            block.flags.writeable = True  # the caller's array again
     out = []
     for name in listers:
         row = {"lister": name, "users": n_users}

@@ -14,6 +14,7 @@ neither in the initial top-n nor in the final list, nor counted as foreign candi
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from typing import Callable, Iterable, Iterator
 
@@ -144,10 +145,13 @@ def recommend_all(
     first = []
     n_users, score_rows = block_scorer(params, user_ids, item_ids)
     block_users = max(int(block_users), 1)
+    buffers = threading.local()  # one block buffer per thread, reused: no page faults per block
 
     def lists_of_block(start: int):
         stop = min(start + block_users, n_users)
-        block = score_rows(start, stop)
+        if getattr(buffers, "block", None) is None:
+            buffers.block = np.empty((min(block_users, n_users), item_ids.size))
+        block = score_rows(start, stop, buffers.block)
         if excluded is not None:
             block[:, excluded] = -np.inf
         final = None if method == "hard" else (lambda s: lister(s, np.arange(start, stop)))

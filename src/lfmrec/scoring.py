@@ -354,32 +354,34 @@ def _finish(out, ub, bi, add_biases, add_product, lo, hi):
             out[r, c] = max(lo, min(hi, v))
 
 
-def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray) -> np.ndarray:
+def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, buffer: np.ndarray | None = None) -> np.ndarray:
+    """The scores of the users ``uinner`` (inner ids, -1 unknown) over the plan's items, written into
+    ``buffer[:len(uinner)]`` when given (a C-contiguous float64 array of at least that many rows,
+    reused from block to block: a fresh array of a block's size costs as much in page faults as
+    the scoring itself at full scale), else into a fresh array. item_knn and ease always allocate."""
     ukn = uinner >= 0
     usafe = np.where(ukn, uinner, 0)
     mu = p.global_mean
     n_cols = plan.inner.size
     lo, hi = p.rating_scale
-    if p.kind == "factors":  # a plain dot product: unknown users and items are zero rows
-        P = np.where(ukn[:, None], p.pu[usafe], 0.0)
-        return P @ plan.q_col.T
     if p.kind in ("item_knn", "ease"):
         return _score_item_item(p, plan, uinner, ukn)
+    out = np.empty((uinner.size, n_cols)) if buffer is None else buffer[: uinner.size]
+    if p.kind == "factors":  # a plain dot product: unknown users and items are zero rows
+        P = np.where(ukn[:, None], p.pu[usafe], 0.0)
+        return np.matmul(P, plan.q_col.T, out=out)
     if p.kind in ("baseline", "svd", "mf"):
         # Surprise: est = mu; est += bu[u] (known); est += bi[i] (known); est += qi.pu (both)
         ub = np.where(ukn, mu + p.bu[usafe], mu) if p.kind != "mf" else np.zeros(0)
-        if p.kind == "baseline":
-            out = np.empty((uinner.size, n_cols))
-        else:
+        if p.kind != "baseline":
             P = np.where(ukn[:, None], p.pu[usafe], 0.0)
-            out = P @ plan.q_col.T  # unknown users and items: zero rows, so a zero product
+            np.matmul(P, plan.q_col.T, out=out)  # unknown users and items: zero rows, so a zero product
         if p.kind == "mf":
             out[~ukn, :] = mu
             out[:, ~plan.cols_known] = mu
         _finish(out, ub, plan.bi_col if p.kind != "mf" else np.zeros(0), p.kind != "mf", p.kind == "svd", lo, hi)
         return out
     # the known users' estimates straight into the block (an unknown item's column: the global mean)
-    out = np.empty((uinner.size, n_cols))
     rows = np.flatnonzero(ukn)
     est = out if rows.size == uinner.size else np.empty((rows.size, n_cols))
     if rows.size:
@@ -421,18 +423,26 @@ def iter_score_blocks(
     user_raw_ids: Iterable[Any],
     item_raw_ids: Iterable[Any],
     block_users: int = DEFAULT_BLOCK_USERS,
+    reuse: bool = False,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(start, scores)`` with ``scores[r, c] == predict(users[start + r], items[c]).est``
     (for the top-n kinds: the model's ranking score of the pair, see the module doc).
 
     ``scores`` is a fresh float64 array of shape (<= block_users, len(items)); memory stays
-    bounded by a few block_users x max(n_items, n_users) arrays.
+    bounded by a few block_users x max(n_items, n_users) arrays. With ``reuse`` every block is
+    written into one buffer (item_knn and ease aside): a block is valid only until the next one
+    is asked for, and the caller may overwrite it.
     """
     if block_users < 1:
         raise ValueError(f"block_users must be >= 1, got {block_users}")
-    n_users, score_rows = block_scorer(params, user_raw_ids, item_raw_ids)
+    items = item_raw_ids if hasattr(item_raw_ids, "__len__") else list(item_raw_ids)
+    n_users, score_rows = block_scorer(params, user_raw_ids, items)
+    buffer = None
     for start in range(0, n_users, block_users):
-        yield start, score_rows(start, min(start + block_users, n_users))
+        stop = min(start + block_users, n_users)
+        if reuse and buffer is None:
+            buffer = np.empty((stop - start, len(items)))
+        yield start, score_rows(start, stop, buffer)
 
 
 def block_scorer(
@@ -440,12 +450,13 @@ def block_scorer(
     user_raw_ids: Iterable[Any],
     item_raw_ids: Iterable[Any],
 ) -> tuple[int, Callable[[int, int], np.ndarray]]:
-    """(number of users, ``score_rows(start, stop)``): the scores of users ``start:stop`` over all
-    items, as a fresh array, the blocks of :func:`iter_score_blocks`. ``score_rows`` only reads
-    shared data, so threads may score different blocks at the same time."""
+    """(number of users, ``score_rows(start, stop, buffer=None)``): the scores of users
+    ``start:stop`` over all items, the blocks of :func:`iter_score_blocks`, as a fresh array or in
+    ``buffer[:stop - start]`` (see :func:`_score_block`). ``score_rows`` only reads shared data, so
+    threads may score different blocks at the same time (each into a buffer of its own)."""
     uinner = inner_ids(user_raw_ids, params.user_raw2inner)
     plan = _plan_items(params, item_raw_ids)
-    return uinner.size, lambda start, stop: _score_block(params, plan, uinner[start:stop])
+    return uinner.size, lambda start, stop, buffer=None: _score_block(params, plan, uinner[start:stop], buffer)
 
 
 def score(

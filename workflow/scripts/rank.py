@@ -38,7 +38,7 @@ def main(snakemake):
         user_ids = users["user_id"].to_numpy(np.int64)[rows]
         if params_path is not None:
             with open(params_path, "rb") as fh:
-                blocks = iter_score_blocks(pickle.load(fh), user_ids, item_ids, p.block_users)
+                blocks = iter_score_blocks(pickle.load(fh), user_ids, item_ids, p.block_users, reuse=True)
         else:
             blocks = reference_blocks(name, train, user_ids, item_ids, p.seed, p.block_users)
         table = evaluate_fold(blocks, users, rows, item_ids, train, test, countries, p.n, p.sweep, p.pool,
