@@ -107,7 +107,7 @@ def main() -> None:
     models = dict(yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"])
     for extra in args.configfile:  # Snakemake merges the models mapping; null drops a model
         models |= (yaml.safe_load(extra.read_text()) or {}).get("models") or {}
-    models = [m for m, spec in models.items() if spec is not None]
+    models = [m for m, spec in models.items() if spec is not None and spec.get("lists", True)]  # models with lists
     parts = []
     for value in args.values:
         work = args.out / "min_listeners" / f"ml{value}"
