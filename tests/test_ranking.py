@@ -144,13 +144,13 @@ def test_popular_scores_count_training_listeners():
 
 def test_random_scores_are_deterministic_and_block_layout_independent():
     users = np.array([5, 17, 3, 42, 8])
-    a = np.vstack([b for _, b in ranking.random_scores(7, users, ITEMS, block_users=2)])
-    b = np.vstack([b for _, b in ranking.random_scores(7, users, ITEMS, block_users=5)])
+    a = np.vstack([b.copy() for _, b in ranking.random_scores(7, users, ITEMS, block_users=2)])
+    b = np.vstack([b.copy() for _, b in ranking.random_scores(7, users, ITEMS, block_users=5)])
     np.testing.assert_array_equal(a, b)
     # the same user gets the same row wherever it stands
-    c = np.vstack([b for _, b in ranking.random_scores(7, users[::-1], ITEMS, block_users=3)])
+    c = np.vstack([b.copy() for _, b in ranking.random_scores(7, users[::-1], ITEMS, block_users=3)])
     np.testing.assert_array_equal(c[::-1], a)
     assert ((a >= 0) & (a < 1)).all()
     assert len({tuple(r) for r in a}) == 5  # different users, different rows
-    d = np.vstack([b for _, b in ranking.random_scores(8, users, ITEMS)])
+    d = np.vstack([b.copy() for _, b in ranking.random_scores(8, users, ITEMS)])
     assert not np.array_equal(a, d)  # another seed, other scores

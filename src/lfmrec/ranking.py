@@ -144,15 +144,17 @@ def random_scores(seed: int, user_ids, item_ids, block_users: int = DEFAULT_BLOC
 
     The row of user ``u`` comes from ``np.random.default_rng([seed, u])`` (seed and integer
     user ids, taken modulo 2**64), so it depends only on (seed, u, number of items) -- not on
-    the block layout or the position of the user in ``user_ids``.
+    the block layout or the position of the user in ``user_ids``. Every block is written into one
+    buffer: a block is valid until the next one is asked for.
     """
     users = np.asarray(user_ids)
     m = len(item_ids)
+    buffer = np.empty((min(block_users, users.size), m))
     for start in range(0, users.size, block_users):
         part = users[start : start + block_users]
-        out = np.empty((part.size, m))
+        out = buffer[: part.size]
         for r, u in enumerate(part):
-            out[r] = np.random.default_rng([int(seed) % 2**64, int(u) % 2**64]).random(m)
+            np.random.default_rng([int(seed) % 2**64, int(u) % 2**64]).random(out=out[r])
         yield start, out
 
 
@@ -235,6 +237,7 @@ def evaluate(
     n_users = 0
     score_seconds = 0.0
     it = iter(score_blocks)
+    copy_buffer = None
     progress = Progress("held-out ranking", user_ids.size, unit="users", logger=logging.getLogger("ranking"))
     while True:
         t0 = time.perf_counter()
@@ -252,8 +255,14 @@ def evaluate(
         own = (sel.size == block.shape[0] and isinstance(block, np.ndarray) and block.dtype == np.float64
                and block.flags.writeable and block.flags.c_contiguous)
         # a writeable block of the scorer's is masked in place (it is not read again: no copy of a
-        # block's size); a read-only view (a reference's broadcast row) or a subset is copied
-        s = block if own else np.asarray(block[sel], dtype=np.float64)
+        # block's size); a read-only view (a reference's broadcast row) or a subset is copied, into
+        # one buffer reused from block to block (a fresh array costs page faults)
+        if own:
+            s = block
+        else:
+            if copy_buffer is None or copy_buffer.shape[0] < sel.size or copy_buffer.shape[1] != block.shape[1]:
+                copy_buffer = np.empty((max(sel.size, block.shape[0]), block.shape[1]))
+            s = np.take(np.asarray(block, dtype=np.float64), sel, axis=0, out=copy_buffer[: sel.size])
         pr, pc = train[users].nonzero()
         s[pr, pc] = -np.inf
         if exclude is not None:
