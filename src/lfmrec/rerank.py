@@ -270,8 +270,8 @@ _MODES = {"none": 0, "hard": 1, "soft": 2}
 
 
 def _country_pool(scores: np.ndarray, item_country: np.ndarray, n_countries: int, n: int):
-    """(cols, vals, lens) of :func:`_country_pools` with k = n + 1; countries >= ``n_countries``
-    or unknown share the last group. Kept for a read-only block like :func:`_pool`."""
+    """(cols, vals, lens) of :func:`_country_pools` with k = n + 1; unknown countries (and any code
+    >= ``n_countries``) share the last group. Kept for a read-only block like :func:`_pool`."""
     key = ("country", n, n_countries)
     hit = _memo_get(scores, key)
     if hit is not None and (hit[0] is item_country or np.array_equal(hit[0], item_country)):
@@ -296,12 +296,15 @@ def _from_country_pools(scores, uc, ic, method, lam, n, similarity):
     cannot prove (see :func:`_merge_country_pools`) is listed from its whole row. Identical lists
     either way."""
     sim = np.zeros((1, 1)) if similarity is None else np.ascontiguousarray(similarity, dtype=np.float64)
-    n_countries = sim.shape[0] if similarity is not None else int(ic.max(initial=-1)) + 1
+    n_codes = int(max(ic.max(initial=-1), uc.max(initial=-1))) + 1
+    if method == "soft" and n_codes > sim.shape[0]:  # codes beyond the similarity: the whole rows
+        return rerank(scores, uc, ic, method, lam, n, similarity)
+    # one grouping for every lister of the block (they share the similarity), so one pass
+    n_countries = max(n_codes, sim.shape[0] if similarity is not None else 0)
     cols, vals, lens = _country_pool(scores, ic, n_countries, n)
     b = scores.shape[0]
     out, out_len, exact = np.zeros((b, n), np.int64), np.zeros(b, np.int64), np.zeros(b, np.bool_)
-    uc_in = np.where(uc < n_countries, uc, -1)  # a country no artist has: every artist is foreign
-    _merge_country_pools(cols, vals, lens, uc_in, sim, float(lam), _MODES[method], n, out, out_len, exact)
+    _merge_country_pools(cols, vals, lens, uc, sim, float(lam), _MODES[method], n, out, out_len, exact)
     redo = np.flatnonzero(~exact)
     if redo.size:
         r, c = rerank(scores[redo], uc[redo], ic, method, lam, n, similarity)
