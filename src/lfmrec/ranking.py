@@ -36,7 +36,7 @@ import scipy.sparse as sp
 
 from .io import Progress
 from .rerank import list_stats
-from .topn import pair_matrix, top_n
+from .topn import lists_to_matrix, pair_matrix, top_n
 
 METRICS = ("precision", "recall", "ndcg", "hit")
 DEFAULT_BLOCK_USERS = 256
@@ -46,19 +46,6 @@ Lister = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 # ---------------------------------------------------------------------------------------------
 # metrics of one block
-
-
-def lists_to_matrix(rows: np.ndarray, cols: np.ndarray, b: int, n: int) -> np.ndarray:
-    """(rows, cols) ordered by row then rank (as from ``top_n``) -> (b, n) int matrix, -1 = empty."""
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
-    out = np.full((b, n), -1, dtype=np.int64)
-    if rows.size:
-        rank = np.arange(rows.size) - np.searchsorted(rows, rows)
-        if rank.max() >= n:
-            raise ValueError(f"a list is longer than n = {n}")
-        out[rows, rank] = cols
-    return out
 
 
 def ranking_block(top_cols: np.ndarray, test: sp.csr_matrix, n: int) -> dict[str, np.ndarray]:

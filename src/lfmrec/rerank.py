@@ -55,7 +55,7 @@ import numpy as np
 import scipy.sparse as sp
 from ._numba import njit
 
-from .topn import _push, foreign_top_n, padded_to_lists, top_n
+from .topn import _push, foreign_top_n, lists_to_matrix, padded_to_lists, top_n
 
 METHODS = ("none", "hard", "soft", "calibrated")
 ALPHA = 0.01
@@ -308,18 +308,9 @@ def _from_country_pools(scores, uc, ic, method, lam, n, similarity):
     redo = np.flatnonzero(~exact)
     if redo.size:
         r, c = rerank(scores[redo], uc[redo], ic, method, lam, n, similarity)
-        out[redo] = lists_to_padded(r, c, redo.size, n)
+        out[redo] = lists_to_matrix(r, c, redo.size, n)
         out_len[redo] = np.bincount(r, minlength=redo.size)
     return padded_to_lists(out, out_len)
-
-
-def lists_to_padded(rows: np.ndarray, cols: np.ndarray, b: int, n: int) -> np.ndarray:
-    """(rows, cols) ordered by row then rank -> (b, n) columns, 0 after a row's end (its length
-    is what counts, see :func:`lfmrec.topn.padded_to_lists`)."""
-    out = np.zeros((b, n), np.int64)
-    rank = np.arange(rows.size) - np.searchsorted(rows, rows)
-    out[rows, rank] = cols
-    return out
 
 
 def _calibrated(scores, item_country, target, lam, n, pool, alpha):

@@ -111,6 +111,18 @@ def padded_to_lists(cols: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, 
     rows = np.nonzero(keep)[0]
     return rows.astype(np.int64), cols[keep].astype(np.int64)
 
+def lists_to_matrix(rows: np.ndarray, cols: np.ndarray, b: int, n: int) -> np.ndarray:
+    """(rows, cols) ordered by row then rank (as from ``top_n``) -> (b, n) int matrix, -1 = empty."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    out = np.full((b, n), -1, dtype=np.int64)
+    if rows.size:
+        rank = np.arange(rows.size) - np.searchsorted(rows, rows)
+        if rank.max() >= n:
+            raise ValueError(f"a list is longer than n = {n}")
+        out[rows, rank] = cols
+    return out
+
 def select_lists(scores, n, played, user_country, item_country, want_all, want_foreign, want_count=False):
     s = np.ascontiguousarray(scores, dtype=np.float64)
     b, m = s.shape
