@@ -48,8 +48,8 @@ never keeps a caller compiled against an older copy of the shared code.
 from __future__ import annotations
 
 import numpy as np
-from ._numba import njit
 
+from ._numba import njit
 
 # Columns of the running sums of an item: actual_k (a float64, exact), sum_sim, sum_ratings.
 _K, _SIM, _RATINGS = 0, 1, 2

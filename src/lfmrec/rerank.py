@@ -53,8 +53,8 @@ from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
-from ._numba import njit
 
+from ._numba import njit
 from .topn import _push, foreign_top_n, lists_to_matrix, padded_to_lists, top_n
 
 METHODS = ("none", "hard", "soft", "calibrated")
@@ -260,9 +260,9 @@ def _merge_country_pools(cols, vals, lens, user_country, sim, lam, mode, n, out,
         ok = True
         if mode == 2 and u >= 0 and length == n:
             for g in range(G - 1):
-                if lens[r, g] == k and sim[u, g] * lam != 0.0:
-                    if vals[r, g, k - 1] - sim[u, g] * lam >= vals_out[n - 1]:
-                        ok = False
+                penalty = sim[u, g] * lam
+                if lens[r, g] == k and penalty != 0.0 and vals[r, g, k - 1] - penalty >= vals_out[n - 1]:
+                    ok = False
         exact[r] = ok
 
 

@@ -48,8 +48,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
-from ._numba import njit
 
+from ._numba import njit
 from .ids import inner_ids
 from .knn_estimate import ir_in_id_order, knn_block, user_ratings
 

@@ -22,8 +22,8 @@ Surprise's bit for bit, and so are the estimates.
 from __future__ import annotations
 
 import numpy as np
-from .._numba import njit
 
+from .._numba import njit
 from .trainset import Trainset
 
 

@@ -20,8 +20,8 @@ Estimate: Surprise's ``estimate()`` with ``predict()``'s fallbacks, by
 from __future__ import annotations
 
 import numpy as np
-from .._numba import njit
 
+from .._numba import njit
 from ..knn_estimate import knn_pairs
 from .trainset import Trainset
 

@@ -26,6 +26,7 @@ import math
 
 import numba
 import numpy as np
+
 from .._numba import njit
 
 _MT_N, _MT_M = 624, 397

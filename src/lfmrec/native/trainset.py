@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from .._numba import njit
 
+from .._numba import njit
 from ..errors import InputError
 
 
