@@ -232,26 +232,14 @@ def test_calibrated_listers_sharing_a_read_only_block_give_the_lists_of_a_fresh_
 # The calibrated re-ranker as first written: numpy, vectorised over the block's users, one greedy
 # step per rank. The compiled kernel (rerank._greedy_calibration) must pick the same lists.
 def numpy_calibrated(scores, item_country, target, lam, n, pool, alpha):
-    b = scores.shape[0]
-    p = np.asarray(target, dtype=np.float64)
-    if p.shape[0] != b or p.ndim != 2:
-        raise ValueError(f"target has shape {p.shape}, expected ({b}, C)")
-    C = p.shape[1]
-    if scores.shape[1] == 0 or n < 1:
+    # the pool, its normalised scores and country codes: the re-ranker's own preparation (what is
+    # compared here is the greedy selection)
+    inputs = rerank._calibration_inputs(scores, item_country, target, n, pool)
+    if inputs is None:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    size = max(int(pool), n)
-    cand, s = rerank._pool(scores, size)
+    p, cand, sn, ccode = inputs
+    b, C = p.shape
     valid = cand >= 0
-    # min-max normalisation per user over the pool
-    lo = np.where(valid, s, np.inf).min(axis=1, initial=np.inf)
-    hi = np.where(valid, s, -np.inf).max(axis=1, initial=-np.inf)
-    span = hi - lo
-    sn = np.zeros_like(s)
-    ok_span = np.isfinite(span) & (span > 0)
-    np.divide(s - lo[:, None], span[:, None], out=sn, where=valid & ok_span[:, None])
-    ic = np.asarray(item_country, dtype=np.int64)
-    ccode = np.where(valid, ic[np.where(valid, cand, 0)], -1)
-    ccode = np.where(ccode < C, ccode, -1)  # codes beyond the target's columns: unknown
     cidx = np.where(ccode >= 0, ccode, C)  # column C of the options = unknown country
     pos = p > 0
     plogp = np.where(pos, p * np.log(np.where(pos, p, 1.0)), 0.0).sum(axis=1)

@@ -313,14 +313,17 @@ def _from_country_pools(scores, uc, ic, method, lam, n, similarity):
     return padded_to_lists(out, out_len)
 
 
-def _calibrated(scores, item_country, target, lam, n, pool, alpha):
+def _calibration_inputs(scores, item_country, target, n, pool):
+    """What Steck's greedy selection reads, or None when nothing can be listed: the target mixes
+    ``p`` (b, C), each user's pool ``cand`` (b, size; -1 padded), its scores min-max normalised
+    over the pool ``sn``, and its items' country codes ``ccode`` (-1: unknown or beyond C)."""
     b = scores.shape[0]
     p = np.asarray(target, dtype=np.float64)
     if p.shape[0] != b or p.ndim != 2:
         raise ValueError(f"target has shape {p.shape}, expected ({b}, C)")
     C = p.shape[1]
     if scores.shape[1] == 0 or n < 1:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+        return None
     size = max(int(pool), n)
     cand, s = _pool(scores, size)
     valid = cand >= 0
@@ -334,7 +337,15 @@ def _calibrated(scores, item_country, target, lam, n, pool, alpha):
     ic = np.asarray(item_country, dtype=np.int64)
     ccode = np.where(valid, ic[np.where(valid, cand, 0)], -1)
     ccode = np.where(ccode < C, ccode, -1)  # codes beyond the target's columns: unknown
-    out = np.full((b, n), -1, dtype=np.int64)
+    return p, cand, sn, ccode
+
+
+def _calibrated(scores, item_country, target, lam, n, pool, alpha):
+    inputs = _calibration_inputs(scores, item_country, target, n, pool)
+    if inputs is None:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    p, cand, sn, ccode = inputs
+    out = np.full((scores.shape[0], n), -1, dtype=np.int64)
     _greedy_calibration(sn, cand, ccode, np.ascontiguousarray(p), float(lam), float(alpha), out)
     rows, ranks = np.nonzero(out >= 0)
     return rows, out[rows, ranks]
