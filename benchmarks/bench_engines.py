@@ -45,7 +45,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -53,6 +52,7 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+from bench import MemorySampler  # benchmarks/bench.py
 from lfmrec.io import read_usage  # noqa: E402
 BASE = yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]
 FACTOR_MODELS = ["baseline", "mf_k20", "mf_k100", "svd_k100"]
@@ -65,30 +65,6 @@ SCALES = {
     "full": ("all", "all", [(m, "native") for m in FACTOR_MODELS], True),
 }
 STAGES = {"cross_validate": "cv/{model}.tsv", "fit_full": "fit_full/{model}.tsv", "recommend": "recommend/{model}.tsv"}
-
-
-class MemorySampler(threading.Thread):
-    """Peak of the machine's memory in use (MemTotal - MemAvailable) above its level at start."""
-
-    def __init__(self, interval: float = 1.0):
-        super().__init__(daemon=True)
-        self.interval, self.peak, self._stop_flag = interval, 0, threading.Event()
-        self.base = self.used()
-
-    @staticmethod
-    def used() -> int:
-        info = dict(line.split(":") for line in Path("/proc/meminfo").read_text().splitlines())
-        kb = lambda k: int(info[k].split()[0])  # noqa: E731
-        return (kb("MemTotal") - kb("MemAvailable")) * 1024
-
-    def run(self) -> None:
-        while not self._stop_flag.wait(self.interval):
-            self.peak = max(self.peak, self.used() - self.base)
-
-    def stop(self) -> float:
-        self._stop_flag.set()
-        self.join()
-        return self.peak / 1e9
 
 
 def model_name(model: str, engine: str) -> str:
@@ -143,12 +119,13 @@ def run_scale(raw: Path, scale: str, cores: int) -> tuple[pd.DataFrame, dict]:
     smk = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", "bench.yaml", "--quiet", "rules", "--"]
     # the data stage is built first and timed separately from the models
     subprocess.run([*smk, "results/data/summary.json", "results/cv/folds.parquet"], cwd=work, env=env, check=True)
-    sampler = MemorySampler()
+    sampler = MemorySampler(interval=1.0)
     sampler.start()
     t0 = time.perf_counter()
     subprocess.run([*smk, *targets], cwd=work, env=env, check=True)
     wall = time.perf_counter() - t0
-    peak = sampler.stop()
+    sampler.stop()
+    peak = max(sampler.peak - sampler.base, 0) / 1e9  # above the level at start
 
     rows = []
     for model, engine in SCALES[scale][2]:
