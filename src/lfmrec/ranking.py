@@ -60,13 +60,13 @@ def ranking_block(top_cols: np.ndarray, test: sp.csr_matrix, n: int) -> dict[str
     b = top_cols.shape[0]
     if top_cols.ndim != 2 or top_cols.shape[1] != n:
         raise ValueError(f"top_cols has shape {top_cols.shape}, expected ({b}, {n})")
-    keys = test_keys(test)
+    keys = heldout_keys(test)
     if keys[1].size != b:
         raise ValueError(f"test has {keys[1].size} rows, top_cols {b}")
     return _metrics(top_cols, keys, n)
 
 
-def test_keys(test: sp.spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
+def heldout_keys(test: sp.spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
     """(sorted keys row * m + column of the held-out entries, held-out items per row, m) of a
     (b, m) held-out matrix: what :func:`ranking_block` looks lists up in, computed once per block
     of users for all its listers."""
@@ -255,7 +255,7 @@ def evaluate(
         if exclude is not None:
             s[:, exclude] = -np.inf
         s.flags.writeable = False
-        te = test_keys(test[users])  # once for all listers
+        te = heldout_keys(test[users])  # once for all listers
         n_users += users.size
         for name, lister in listers.items():
             t1 = time.perf_counter()
