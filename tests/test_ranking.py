@@ -131,6 +131,9 @@ def test_popular_scores_count_training_listeners():
     train = pd.DataFrame({"user_id": [1, 2, 2, 3, 1], "artist_id": [20, 20, 40, 20, 40]})
     row = ranking.popular_scores(train, ITEMS)
     assert row.tolist() == [0.0, 3.0, 0.0, 2.0]
+    # a repeated pair is one listener; an artist outside ITEMS is not counted
+    repeated = pd.concat([train, pd.DataFrame({"user_id": [3, 3, 4], "artist_id": [20, 20, 99]})])
+    assert ranking.popular_scores(repeated, ITEMS).tolist() == [0.0, 3.0, 0.0, 2.0]
     got = list(ranking.popular_blocks(train, [7, 8, 9], ITEMS, block_users=2))
     assert [s for s, _ in got] == [0, 2] and [b.shape for _, b in got] == [(2, 4), (1, 4)]
     assert all((b == row).all() for _, b in got)

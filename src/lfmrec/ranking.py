@@ -106,11 +106,13 @@ def _metrics(top_cols: np.ndarray, test: tuple[np.ndarray, np.ndarray, int], n: 
 
 
 def popular_scores(train_pairs: pd.DataFrame, item_ids: Iterable[Any]) -> np.ndarray:
-    """Score of every item = its number of distinct training listeners (0 if none), shape (m,)."""
-    items = pd.Index(np.asarray(item_ids))
-    pairs = train_pairs[["user_id", "artist_id"]].drop_duplicates()
-    counts = pairs["artist_id"].value_counts()
-    return counts.reindex(items, fill_value=0).to_numpy(np.float64)
+    """Score of every item = its number of distinct training listeners (0 if none), shape (m,).
+
+    Counted on the pairs' boolean matrix (duplicates merged): at full scale 3 s per fold, against
+    16 s for ``drop_duplicates`` of 22.7 M pairs."""
+    items = np.asarray(item_ids)
+    played = pair_matrix(train_pairs, pd.unique(train_pairs["user_id"]), items)
+    return np.bincount(played.indices, minlength=items.size).astype(np.float64)
 
 
 def constant_blocks(row: np.ndarray, n_users: int, block_users: int = DEFAULT_BLOCK_USERS) -> Iterator[tuple[int, np.ndarray]]:
@@ -249,7 +251,11 @@ def evaluate(
         else:
             if copy_buffer is None or copy_buffer.shape[0] < sel.size or copy_buffer.shape[1] != block.shape[1]:
                 copy_buffer = np.empty((max(sel.size, block.shape[0]), block.shape[1]))
-            s = np.take(np.asarray(block, dtype=np.float64), sel, axis=0, out=copy_buffer[: sel.size])
+            # row by row: np.take(..., out=) buffers ``out`` in a fresh block-sized array (0.35 s
+            # of page faults per 128 x 581,417 block) and gathers a broadcast row element-wise
+            s = copy_buffer[: sel.size]
+            for r, i in enumerate(sel):
+                s[r] = block[i]
         pr, pc = train[users].nonzero()
         s[pr, pc] = -np.inf
         if exclude is not None:
