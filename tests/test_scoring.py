@@ -7,6 +7,7 @@ import zlib
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import pytest
 from surprise import (
     NMF,
@@ -24,8 +25,10 @@ from surprise.model_selection import KFold
 
 from lfmrec import native, scoring
 from lfmrec.ids import inner_ids
+from lfmrec.topn import select_lists
 from lfmrec.scoring import (
     ScoringParams,
+    block_scorer,
     build_item_raters,
     iter_score_blocks,
     params_from_surprise,
@@ -276,6 +279,48 @@ def test_blocks_and_item_order_do_not_matter(data):
     known = (pu < len(users) - 3) & (pi < len(items) - 3)
     got = score(params, np.array(users[:-3]), np.array(items[:-3]))
     assert np.array_equal(got[pu[known], pi[known]], ref[known])
+
+
+@pytest.mark.parametrize("name", ["baseline_sgd", "svd", "mf", "knn_means_k5"])
+def test_deferred_blocks_list_like_finished_ones(data, name):
+    """The phase-2 fast path: a raw block (block_scorer(defer=True)) listed with its Finish gives
+    the lists, deletions and foreign counts of the finished block, bit for bit, and its listed
+    entries then hold the finished scores. Fold trainset: unknown users and items (every
+    fallback), unknown country codes, played entries, heavy ties at the clip."""
+    df, ds, _ = data
+    trainset, _ = next(KFold(n_splits=3, random_state=0, shuffle=True).split(ds))
+    algo = MODELS[name]().fit(trainset)
+    params = params_from_surprise(algo)
+    rng = np.random.default_rng(11)
+    users = sorted(set(df["user"])) + UNKNOWN_USERS
+    items = sorted(set(df["item"])) + UNKNOWN_ITEMS
+    # a fifth of the scores clipped at each end: ties at the top, the clipping exercised
+    params.rating_scale = tuple(np.quantile(score(params, users, items), [0.2, 0.8]))
+    uc = rng.integers(-1, 4, len(users))
+    ic = rng.integers(-1, 4, len(items))
+    n_users, finished_rows = block_scorer(params, users, items)
+    _, raw_rows = block_scorer(params, users, items, defer=True)
+    modes = set()
+    for start in range(0, n_users, 97):
+        stop = min(start + 97, n_users)
+        played = sp.random(stop - start, len(items), density=0.05, random_state=start, format="csr") > 0
+        finished = finished_rows(start, stop)
+        raw, finish = raw_rows(start, stop, np.full((97, len(items)), np.nan))
+        modes.add(None if finish is None else finish.mode)
+        args = (10, played, uc[start:stop], ic)
+        want = select_lists(finished, *args, True, True, want_count=True)
+        got = select_lists(raw, *args, True, True, want_count=True, finish=finish)
+        for a, b in zip(want, got, strict=True):
+            assert np.array_equal(a, b)
+        for cols, lens in ((want[0], want[1]), (want[2], want[3])):
+            r = np.repeat(np.arange(stop - start), lens)
+            c = np.concatenate([cols[k, :m] for k, m in enumerate(lens)])
+            assert np.array_equal(raw[r, c], finished[r, c])
+    assert modes == ({None} if name.startswith("knn") else {scoring.FINISH_MODES[type_kind(algo)]})
+
+
+def type_kind(algo) -> str:
+    return "baseline" if isinstance(algo, BaselineOnly) else ("svd" if algo.biased else "mf")
 
 
 def test_build_item_raters_matches_trainset_ir(data):

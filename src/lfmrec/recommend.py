@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from . import rerank
 from .countries.codes import country_setup
 from .io import Progress
-from .scoring import block_scorer
+from .scoring import Finish, block_scorer
 from .topn import few_listeners, padded_to_lists, pair_matrix, select_lists
 
 
@@ -58,6 +58,7 @@ def recommend_block(
     final: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
     copy: bool = True,
     initial: bool = False,
+    finish: Finish | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Cross-cultural top-n for a block of users.
 
@@ -74,10 +75,16 @@ def recommend_block(
     compiled pass over each row (see :func:`lfmrec.topn._select`). With ``copy=False`` and a ``final``
     re-ranker, the played entries of ``scores`` itself are set to -inf. With ``initial=True`` two
     more arrays follow: (rows, cols) of the initial top-n (before any country rule), same format.
+
+    With ``finish`` (the hard rule only) ``scores`` is a raw block of
+    :func:`lfmrec.scoring.block_scorer` with ``defer=True``, scored on the fly in the same pass;
+    afterwards its listed entries hold their scores (the rest stays raw).
     """
     hard = final is None
+    if finish is not None and not hard:
+        raise ValueError("a raw block (finish) can only be listed by the hard rule")
     all_cols, all_len, f_cols, f_len, deletions, n_foreign = select_lists(
-        scores, n, played, user_country, item_country, True, hard, want_count=True)
+        scores, n, played, user_country, item_country, True, hard, want_count=True, finish=finish)
     before = padded_to_lists(all_cols, all_len) if initial else ()
     if hard:
         rows, cols = padded_to_lists(f_cols, f_len)
@@ -143,7 +150,10 @@ def recommend_all(
 
     parts, deletions, foreign = [], np.zeros(user_ids.size, np.int64), np.zeros(user_ids.size, np.int64)
     first = []
-    n_users, score_rows = block_scorer(params, user_ids, item_ids)
+    # the paper's hard rule over all candidates: the linear kinds' scores are made inside the list
+    # pass (one pass over a block instead of three: bias and clip, count, selection)
+    fused = method == "hard" and excluded is None
+    n_users, score_rows = block_scorer(params, user_ids, item_ids, defer=fused)
     block_users = max(int(block_users), 1)
     buffers = threading.local()  # one block buffer per thread, reused: no page faults per block
 
@@ -151,12 +161,13 @@ def recommend_all(
         stop = min(start + block_users, n_users)
         if getattr(buffers, "block", None) is None:
             buffers.block = np.empty((min(block_users, n_users), item_ids.size))
-        block = score_rows(start, stop, buffers.block)
+        block, finish = score_rows(start, stop, buffers.block) if fused else (score_rows(start, stop, buffers.block), None)
         if excluded is not None:
             block[:, excluded] = -np.inf
         final = None if method == "hard" else (lambda s: lister(s, np.arange(start, stop)))
         rows, cols, dels, n_foreign, *before = recommend_block(
-            block, played[start:stop], user_country[start:stop], item_country, n, final, copy=False, initial=initial)
+            block, played[start:stop], user_country[start:stop], item_country, n, final, copy=False, initial=initial,
+            finish=finish)
         return (start, stop, dels, n_foreign, _block_lists(rows, cols, start, block),
                 _block_lists(*before, start, block) if initial else None)
 

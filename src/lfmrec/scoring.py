@@ -341,6 +341,23 @@ def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
     return plan
 
 
+@dataclass(frozen=True)
+class Finish:
+    """What turns a raw block of a linear kind into its scores, for a pass that applies it on
+    the fly (:func:`lfmrec.topn.select_lists`): ``mode`` 1 (mf) ``clip(raw)``, 2 (svd)
+    ``clip((ub[r] + bi[c]) + raw)``, 3 (baseline) ``clip(ub[r] + bi[c])`` (the block is not read);
+    the operations of :func:`_finish`, so the same bits."""
+
+    mode: int
+    ub: np.ndarray  # (block users,), the user part mu + bu (modes 2, 3)
+    bi: np.ndarray  # (items,) (modes 2, 3)
+    lo: float
+    hi: float
+
+
+FINISH_MODES = {"mf": 1, "svd": 2, "baseline": 3}
+
+
 @njit(cache=True, nogil=True)
 def _finish(out, ub, bi, add_biases, add_product, lo, hi):
     """In place, one pass: ``out = (ub[r] + bi[c]) + out`` (biases and the factor product in
@@ -354,22 +371,29 @@ def _finish(out, ub, bi, add_biases, add_product, lo, hi):
             out[r, c] = max(lo, min(hi, v))
 
 
-def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, buffer: np.ndarray | None = None) -> np.ndarray:
+def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, buffer: np.ndarray | None = None,
+                 defer: bool = False):
     """The scores of the users ``uinner`` (inner ids, -1 unknown) over the plan's items, written into
     ``buffer[:len(uinner)]`` when given (a C-contiguous float64 array of at least that many rows,
     reused from block to block: a fresh array of a block's size costs as much in page faults as
-    the scoring itself at full scale), else into a fresh array. item_knn and ease always allocate."""
+    the scoring itself at full scale), else into a fresh array. item_knn and ease always allocate.
+
+    With ``defer``: ``(block, finish)``. For baseline, svd and mf the block is raw (the factor
+    product; baseline: not written at all) and ``finish`` the :class:`Finish` that makes the
+    scores of it; for the other kinds the block holds the scores and ``finish`` is None."""
     ukn = uinner >= 0
     usafe = np.where(ukn, uinner, 0)
     mu = p.global_mean
     n_cols = plan.inner.size
     lo, hi = p.rating_scale
     if p.kind in ("item_knn", "ease"):
-        return _score_item_item(p, plan, uinner, ukn)
+        got = _score_item_item(p, plan, uinner, ukn)
+        return (got, None) if defer else got
     out = np.empty((uinner.size, n_cols)) if buffer is None else buffer[: uinner.size]
     if p.kind == "factors":  # a plain dot product: unknown users and items are zero rows
         P = np.where(ukn[:, None], p.pu[usafe], 0.0)
-        return np.matmul(P, plan.q_col.T, out=out)
+        out = np.matmul(P, plan.q_col.T, out=out)
+        return (out, None) if defer else out
     if p.kind in ("baseline", "svd", "mf"):
         # Surprise: est = mu; est += bu[u] (known); est += bi[i] (known); est += qi.pu (both)
         ub = np.where(ukn, mu + p.bu[usafe], mu) if p.kind != "mf" else np.zeros(0)
@@ -379,7 +403,10 @@ def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, buffer: 
         if p.kind == "mf":
             out[~ukn, :] = mu
             out[:, ~plan.cols_known] = mu
-        _finish(out, ub, plan.bi_col if p.kind != "mf" else np.zeros(0), p.kind != "mf", p.kind == "svd", lo, hi)
+        bi = plan.bi_col if p.kind != "mf" else np.zeros(0)
+        if defer:
+            return out, Finish(FINISH_MODES[p.kind], ub, bi, float(lo), float(hi))
+        _finish(out, ub, bi, p.kind != "mf", p.kind == "svd", lo, hi)
         return out
     # the known users' estimates straight into the block (an unknown item's column: the global mean)
     rows = np.flatnonzero(ukn)
@@ -393,7 +420,7 @@ def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, buffer: 
         out[rows] = est
     np.minimum(out, hi, out=out)  # Surprise: est = min(hi, est); est = max(lo, est)
     np.maximum(out, lo, out=out)
-    return out
+    return (out, None) if defer else out
 
 
 def _score_item_item(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, ukn: np.ndarray) -> np.ndarray:
@@ -449,14 +476,18 @@ def block_scorer(
     params: ScoringParams,
     user_raw_ids: Iterable[Any],
     item_raw_ids: Iterable[Any],
-) -> tuple[int, Callable[[int, int], np.ndarray]]:
+    defer: bool = False,
+) -> tuple[int, Callable[..., Any]]:
     """(number of users, ``score_rows(start, stop, buffer=None)``): the scores of users
     ``start:stop`` over all items, the blocks of :func:`iter_score_blocks`, as a fresh array or in
     ``buffer[:stop - start]`` (see :func:`_score_block`). ``score_rows`` only reads shared data, so
-    threads may score different blocks at the same time (each into a buffer of its own)."""
+    threads may score different blocks at the same time (each into a buffer of its own).
+
+    With ``defer`` ``score_rows`` returns ``(block, finish)``: the linear kinds' raw block and the
+    :class:`Finish` a list pass applies on the fly (one pass over the block instead of three)."""
     uinner = inner_ids(user_raw_ids, params.user_raw2inner)
     plan = _plan_items(params, item_raw_ids)
-    return uinner.size, lambda start, stop, buffer=None: _score_block(params, plan, uinner[start:stop], buffer)
+    return uinner.size, lambda start, stop, buffer=None: _score_block(params, plan, uinner[start:stop], buffer, defer)
 
 
 def score(

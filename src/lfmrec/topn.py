@@ -45,9 +45,63 @@ def _is_played(idx: np.ndarray, lo: int, hi: int, j: int) -> bool:
             hi = mid
     return lo < end and idx[lo] == j
 
+# Entries per chunk of _select's pass: small enough for the chunk's scores to stay in L1.
+_CHUNK = 256
+
+
+@njit(cache=True, inline="always")
+def _value(row, j, mode, ub_r, bi, lo, hi):
+    """Entry j of a row: ``row[j]`` (mode 0), or the score a :class:`lfmrec.scoring.Finish` of
+    that mode makes of the raw entry (the operations of ``scoring._finish``, in its order)."""
+    if mode == 0:
+        return row[j]
+    if mode == 3:
+        v = ub_r + bi[j]
+    elif mode == 2:
+        v = (ub_r + bi[j]) + row[j]
+    else:
+        v = row[j]
+    return max(lo, min(hi, v))
+
+
+@njit(cache=True, inline="always")
+def _fill_chunk(row, j0, j1, mode, ub_r, bi, lo, hi, chunk, u, item_country, gate):
+    """Entries j0:j1 of a row as scores (:func:`_value`) into ``chunk``; returns how many are
+    finite and foreign, and whether any is above ``gate``. One branch-free loop per mode, so
+    that each is vectorized."""
+    nf = 0
+    hit = False
+    if mode == 0:
+        for j in range(j0, j1):
+            v = row[j]
+            chunk[j - j0] = v
+            nf += (v > -np.inf) & (v < np.inf) & ((u < 0) | (item_country[j] != u))
+            hit |= v > gate
+    elif mode == 1:
+        for j in range(j0, j1):
+            v = max(lo, min(hi, row[j]))
+            chunk[j - j0] = v
+            nf += (v > -np.inf) & (v < np.inf) & ((u < 0) | (item_country[j] != u))
+            hit |= v > gate
+    elif mode == 2:
+        for j in range(j0, j1):
+            v = max(lo, min(hi, (ub_r + bi[j]) + row[j]))
+            chunk[j - j0] = v
+            nf += (v > -np.inf) & (v < np.inf) & ((u < 0) | (item_country[j] != u))
+            hit |= v > gate
+    else:
+        for j in range(j0, j1):
+            v = max(lo, min(hi, ub_r + bi[j]))
+            chunk[j - j0] = v
+            nf += (v > -np.inf) & (v < np.inf) & ((u < 0) | (item_country[j] != u))
+            hit |= v > gate
+    return nf, hit
+
+
 @njit(cache=True, nogil=True)
 def _select(scores, n, played_ptr, played_idx, user_country, item_country, want_all, want_foreign,
-            want_count, all_cols, all_len, foreign_cols, foreign_len, deletions, n_foreign):
+            want_count, all_cols, all_len, foreign_cols, foreign_len, deletions, n_foreign,
+            all_vals, foreign_vals, mode, ub, bi, lo, hi):
     """Per row of ``scores``: its n best finite, unplayed entries (``all_*``), its n best of those
     from a country other than the user's (``foreign_*``), how many of the first are from the
     user's country (``deletions``) and, with ``want_count``, how many foreign entries there are
@@ -56,55 +110,74 @@ def _select(scores, n, played_ptr, played_idx, user_country, item_country, want_
     ``played_idx[played_ptr[r]:played_ptr[r + 1]]`` are row r's played columns, sorted. A country
     code of -1 (unknown) never equals a user's; a user with code -1 has every entry foreign.
 
-    Up to two passes per row, both at memory speed: a branch-free count of the foreign finite
-    entries (SIMD; only with ``want_count``), then the selection, in which an entry is looked at closer only when it beats the
-    foreign list's last value -- after the first few entries, almost never.
+    ``mode`` 0: the entries are the scores. Modes 1-3: ``scores`` is a raw block and an entry's
+    score is made on the fly (:func:`_value`; ``ub``, ``bi``, ``lo``, ``hi`` of a
+    :class:`lfmrec.scoring.Finish`; mode 3 reads nothing of ``scores``). The lists' scores go to
+    ``all_vals`` / ``foreign_vals``.
+
+    One pass per row, chunk by chunk: a branch-free (SIMD) loop makes the chunk's scores, counts
+    its foreign finite entries and tells whether any entry beats the foreign list's last value;
+    only then are the chunk's entries looked at one by one -- after the first few chunks, almost
+    never.
     """
     b, m = scores.shape
+    if mode == 3:
+        m = bi.size
     vals_a = np.empty(max(n, 1))
     vals_f = np.empty(max(n, 1))
+    chunk = np.empty(_CHUNK)
     for r in range(b):
         u = user_country[r]
-        lo, hi = played_ptr[r], played_ptr[r + 1]
+        lo_p, hi_p = played_ptr[r], played_ptr[r + 1]
         row = scores[r]
+        ub_r = ub[r] if mode >= 2 else 0.0
+        nf = 0
         if want_count:
-            nf = 0
-            for j in range(m):  # vectorized by LLVM: no branch in the body
-                v = row[j]
-                nf += (v > -np.inf) & (v < np.inf) & ((u < 0) | (item_country[j] != u))
-            for t in range(lo, hi):  # played entries are not candidates
-                v = row[played_idx[t]]
-                if v > -np.inf and v < np.inf and (u < 0 or item_country[played_idx[t]] != u):
+            for t in range(lo_p, hi_p):  # played entries are not candidates
+                j = played_idx[t]
+                v = _value(row, j, mode, ub_r, bi, lo, hi)
+                if v > -np.inf and v < np.inf and (u < 0 or item_country[j] != u):
                     nf -= 1
-            n_foreign[r] = nf
         la = 0
         lf = 0
         cut_a = -np.inf  # a list's last value once it is full: only better entries get in
         cut_f = -np.inf  # <= cut_a: the foreign list is the best n of a subset
         gate = cut_f if want_foreign else cut_a
-        for j in range(m):
-            v = row[j]
-            if not v > gate:  # also skips NaN
+        for j0 in range(0, m, _CHUNK):
+            j1 = min(j0 + _CHUNK, m)
+            # the chunk's scores, its foreign finite entries and whether any beats the gate (SIMD)
+            got, hit = _fill_chunk(row, j0, j1, mode, ub_r, bi, lo, hi, chunk, u, item_country, gate)
+            nf += got
+            if not hit:  # after the first few chunks, almost always
                 continue
-            if v == np.inf or _is_played(played_idx, lo, hi, j):
-                continue
-            if want_all and (la < n or v > cut_a):
-                la = _push(vals_a, all_cols[r], la, n, v, j)
-                if la == n:
-                    cut_a = vals_a[n - 1]
-            if want_foreign and (u < 0 or item_country[j] != u) and (lf < n or v > cut_f):
-                lf = _push(vals_f, foreign_cols[r], lf, n, v, j)
-                if lf == n:
-                    cut_f = vals_f[n - 1]
-            gate = cut_f if want_foreign else cut_a
+            for j in range(j0, j1):
+                v = chunk[j - j0]
+                if not v > gate:  # also skips NaN
+                    continue
+                if v == np.inf or _is_played(played_idx, lo_p, hi_p, j):
+                    continue
+                if want_all and (la < n or v > cut_a):
+                    la = _push(vals_a, all_cols[r], la, n, v, j)
+                    if la == n:
+                        cut_a = vals_a[n - 1]
+                if want_foreign and (u < 0 or item_country[j] != u) and (lf < n or v > cut_f):
+                    lf = _push(vals_f, foreign_cols[r], lf, n, v, j)
+                    if lf == n:
+                        cut_f = vals_f[n - 1]
+                gate = cut_f if want_foreign else cut_a
+        if want_count:
+            n_foreign[r] = nf
         all_len[r] = la
         foreign_len[r] = lf
+        all_vals[r, :la] = vals_a[:la]
+        foreign_vals[r, :lf] = vals_f[:lf]
         d = 0
         if u >= 0:
             for t in range(la):
                 if item_country[all_cols[r, t]] == u:
                     d += 1
         deletions[r] = d
+
 
 def padded_to_lists(cols: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(b, n) padded lists -> (rows, cols) ordered by row then rank."""
@@ -124,8 +197,15 @@ def lists_to_matrix(rows: np.ndarray, cols: np.ndarray, b: int, n: int) -> np.nd
         out[rows, rank] = cols
     return out
 
-def select_lists(scores, n, played, user_country, item_country, want_all, want_foreign, want_count=False):
+def select_lists(scores, n, played, user_country, item_country, want_all, want_foreign, want_count=False,
+                 finish=None):
+    """:func:`_select` over ``scores`` (b, m); with ``finish`` (a :class:`lfmrec.scoring.Finish`)
+    ``scores`` is a writeable raw block that the selection scores on the fly, and the listed
+    entries of it are set to their scores. Returns (all_cols, all_len, foreign_cols, foreign_len,
+    deletions, n_foreign)."""
     s = np.ascontiguousarray(scores, dtype=np.float64)
+    if finish is not None and s is not scores:
+        raise ValueError("a raw block must be a C-contiguous float64 array (its listed entries are written)")
     b, m = s.shape
     if played is None:
         ptr, idx = np.zeros(b + 1, np.int64), np.zeros(0, np.int64)
@@ -140,8 +220,18 @@ def select_lists(scores, n, played, user_country, item_country, want_all, want_f
     out = (np.zeros((b, width), np.int64), np.zeros(b, np.int64), np.zeros((b, width), np.int64),
            np.zeros(b, np.int64), np.zeros(b, np.int64), np.zeros(b, np.int64))
     if n > 0:
+        if finish is None:
+            fin = (0, np.zeros(0), np.zeros(0), 0.0, 0.0)
+        else:
+            fin = (finish.mode, np.asarray(finish.ub, np.float64), np.asarray(finish.bi, np.float64),
+                   float(finish.lo), float(finish.hi))
+        vals = (np.zeros((b, width)), np.zeros((b, width)))
         _select(s, n, ptr, idx, np.asarray(user_country, np.int32), np.asarray(item_country, np.int32),
-                want_all, want_foreign, want_count, *out)
+                want_all, want_foreign, want_count, *out, *vals, *fin)
+        if finish is not None:  # the listed entries of the raw block get their scores
+            for cols, lens, v in ((out[0], out[1], vals[0]), (out[2], out[3], vals[1])):
+                listed = np.arange(width) < lens[:, None]
+                s[np.nonzero(listed)[0], cols[listed]] = v[listed]
     return out
 
 def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
