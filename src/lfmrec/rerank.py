@@ -113,18 +113,26 @@ def history_target(
     global mix -- so call this on all users at once, not per block) with the user's home
     country removed, renormalised. Rows with nothing at all stay 0 (KL = 0: pure score order).
     """
-    H = sp.csr_matrix(history, dtype=np.float64, copy=True)
-    H.eliminate_zeros()
-    if by == "artists":
-        H.data[:] = 1.0
-    elif by != "plays":
+    if by not in ("artists", "plays"):
         raise ValueError(f"by must be 'artists' or 'plays', got {by!r}")
     ic = np.asarray(item_country, dtype=np.int64)
     uc = np.asarray(user_country, dtype=np.int64)
+    H = sp.csr_matrix(history)
     b, m = H.shape
     known = (ic >= 0) & (ic < n_countries)
-    onehot = sp.csr_matrix((np.ones(int(known.sum())), (np.flatnonzero(known), ic[known])), shape=(m, n_countries))
-    M = np.asarray((H @ onehot).todense(), dtype=np.float64)
+    if by == "artists":  # played artists per (user, country): counts, exact in float64
+        H = sp.csr_matrix(H, copy=True)
+        H.eliminate_zeros()
+        H.sum_duplicates()
+        row = np.repeat(np.arange(b), np.diff(H.indptr))
+        keep = known[H.indices]
+        M = np.bincount(row[keep] * n_countries + ic[H.indices[keep]],
+                        minlength=b * n_countries).reshape(b, n_countries).astype(np.float64)
+    else:
+        H = sp.csr_matrix(H, dtype=np.float64, copy=True)
+        H.eliminate_zeros()
+        onehot = sp.csr_matrix((np.ones(int(known.sum())), (np.flatnonzero(known), ic[known])), shape=(m, n_countries))
+        M = np.asarray((H @ onehot).todense(), dtype=np.float64)
     glob = M.sum(axis=0) if fallback is None else np.asarray(fallback, dtype=np.float64)
     home = (uc >= 0) & (uc < n_countries)
     M[np.flatnonzero(home), uc[home]] = 0.0

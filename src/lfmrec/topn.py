@@ -254,18 +254,63 @@ def foreign_top_n(scores: np.ndarray, n: int, user_country: np.ndarray, item_cou
     *_, f_cols, f_len, _, _ = select_lists(scores, n, None, user_country, item_country, False, True)
     return padded_to_lists(f_cols, f_len)
 
+def positions(index_ids, ids) -> np.ndarray:
+    """Position of every id of ``ids`` in ``index_ids`` (unique), -1 where absent (as
+    ``pd.Index(index_ids).get_indexer(ids)``). Non-negative integer ids up to 2**26 go through a
+    lookup table (a gather: 0.1 s for 22.7 M ids, against 0.5-2.5 s hashing)."""
+    index_ids, ids = np.asarray(index_ids), np.asarray(ids)
+    if (index_ids.dtype.kind in "iu" and ids.dtype.kind in "iu" and index_ids.size and ids.size
+            and index_ids.min() >= 0 and 0 <= index_ids.max() < 2**26):
+        table = np.full(int(index_ids.max()) + 2, -1, np.int64)  # the last entry: every id beyond
+        table[index_ids] = np.arange(index_ids.size)
+        return table[np.clip(ids, -1, table.size - 1)]  # -1 reads the last entry too
+    return pd.Index(index_ids).get_indexer(ids)
+
+
+@njit(cache=True)
+def _pairs_csr(u, i, n_rows):
+    """CSR (indptr, indices) of the pairs (u[k], i[k]) with both >= 0: a counting sort by row,
+    then each row's columns sorted and repeated ones dropped."""
+    ptr = np.zeros(n_rows + 1, np.int64)
+    for k in range(u.size):
+        if u[k] >= 0 and i[k] >= 0:
+            ptr[u[k] + 1] += 1
+    for r in range(n_rows):
+        ptr[r + 1] += ptr[r]
+    idx = np.empty(ptr[n_rows], np.int32)
+    fill = ptr[:-1].copy()
+    for k in range(u.size):
+        if u[k] >= 0 and i[k] >= 0:
+            idx[fill[u[k]]] = i[k]
+            fill[u[k]] += 1
+    out = np.zeros(n_rows + 1, np.int64)
+    w = 0
+    for r in range(n_rows):
+        row = idx[ptr[r]:ptr[r + 1]]
+        row.sort()  # in place; the writes below never pass the row's start
+        for t in range(row.size):
+            if t == 0 or row[t] != row[t - 1]:
+                idx[w] = row[t]
+                w += 1
+        out[r + 1] = w
+    return out, idx[:w]
+
+
 def pair_matrix(pairs: pd.DataFrame, user_ids, item_ids) -> sp.csr_matrix:
-    """Boolean (len(user_ids), len(item_ids)) CSR, True at the (user_id, artist_id) pairs.
+    """Boolean (len(user_ids), len(item_ids)) CSR, True at the (user_id, artist_id) pairs, column
+    indices sorted, a repeated pair once.
 
     Pairs whose user or artist is not in ``user_ids`` / ``item_ids`` are dropped.
     """
-    u = pd.Index(np.asarray(user_ids)).get_indexer(pairs["user_id"].to_numpy())
-    i = pd.Index(np.asarray(item_ids)).get_indexer(pairs["artist_id"].to_numpy())
-    ok = (u >= 0) & (i >= 0)
-    mat = sp.csr_matrix(
-        (np.ones(int(ok.sum()), dtype=bool), (u[ok], i[ok])), shape=(len(user_ids), len(item_ids))
-    )
-    mat.sum_duplicates()
+    shape = (len(user_ids), len(item_ids))
+    if shape[1] >= 2**31:
+        raise ValueError(f"{shape[1]} items: column indices beyond int32")
+    u = positions(user_ids, pairs["user_id"].to_numpy())
+    i = positions(item_ids, pairs["artist_id"].to_numpy())
+    ptr, idx = _pairs_csr(u, i, shape[0])
+    mat = sp.csr_matrix((np.ones(idx.size, dtype=bool), idx, ptr), shape=shape)
+    mat.has_sorted_indices = True
+    mat.has_canonical_format = True
     return mat
 
 
