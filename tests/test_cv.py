@@ -59,6 +59,20 @@ def test_split_partitions_the_triples():
         np.testing.assert_array_equal(part["rating"].to_numpy(), want["rating"].to_numpy())
 
 
+def test_split_without_or_with_wrong_rows_matches_the_pairs():
+    """The folds' ``row`` column is the match when it points at the pairs; a folds file without it
+    (an older run's) or with rows that point elsewhere is matched by the pairs: the same split."""
+    t = random_triples()
+    f = assign_folds(t, 5, seed=3)
+    assert np.array_equal(t["user_id"].to_numpy()[f["row"]], f["user_id"].to_numpy())
+    want = split(t, f, 2)
+    wrong = f.assign(row=np.roll(f["row"].to_numpy(), 1))
+    beyond = f.assign(row=f["row"] + len(t))
+    for other in (f.drop(columns="row"), wrong, beyond):
+        for a, b in zip(want, split(t, other, 2), strict=True):
+            pd.testing.assert_frame_equal(a, b)
+
+
 def test_split_with_a_folds_file_that_does_not_list_every_pair():
     t = random_triples()
     f = assign_folds(t, 5, seed=3)
