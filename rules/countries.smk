@@ -8,6 +8,9 @@ rule country_estimation:
         all="results/data/country_plays/all.parquet",
         all_imputed="results/data/country_plays/all_imputed.parquet",
         truth="results/synthetic/truth_artists.parquet",
+    # three minutes at full scale and no job waits for it: run as soon as its inputs exist, not
+    # last, where it held one core while the two-thread phase-2 jobs waited for both
+    priority: 6
     output:
         csv="results/country_estimation.csv",
         html=report("results/html/country_estimation.html", caption="../workflow/report/country_estimation.rst", category="4. Beyond the paper"),
