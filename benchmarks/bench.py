@@ -7,7 +7,7 @@ What it measures (each part on a fresh ``git clone`` of HEAD in results/bench/wo
 code only, with the clone's own package on PYTHONPATH). numba's compiled kernels are cached per
 Python environment (:mod:`lfmrec._numba`), so a clone of code this environment has compiled before
 loads them (the background compile takes about 1 s); ``--cold-numba`` gives the runs an empty cache
-of their own (a new environment: about 30 s of compilation, in the background while the data jobs
+of their own (a new environment: 30-40 s of compilation, in the background while the data jobs
 run). The report says which, with the background compile's seconds.
 
 1. ``default``: ``snakemake --cores N`` of the default config from the fresh clone (synthetic data
