@@ -260,3 +260,27 @@ def test_estimate_memory_follows_the_model():
     # kNN: at least the dense n_users x n_users float64 similarity
     knn = native.estimate_memory_gb(MODELS["knn_basic"][0], 50_000, 1000, 10**6)
     assert knn > 8 * 50_000**2 / 1e9
+
+
+@pytest.mark.parametrize("biased", [True, False])
+def test_relaxed_kernel_with_an_item_rated_twice_in_a_row(biased):
+    """The relaxed SGD kernel sums the next rating's dot product while it updates this rating's
+    factors; a user who rated the same item twice in a row (a Surprise dataset may hold repeated
+    rows) must see the updated item factors, as in the exact kernel's (Surprise's) order."""
+    from lfmrec.native.svd import svd_sgd_exact, svd_sgd_relaxed
+
+    rng = np.random.default_rng(7)
+    ur_ptr = np.array([0, 4, 7, 7, 10])  # user 2 has no rating
+    ur_items = np.array([3, 3, 1, 1, 0, 2, 2, 3, 3, 3])  # repeats within every user
+    ur_ratings = rng.uniform(0.0, 5.0, ur_items.size)
+    start = (rng.normal(0, 0.1, (4, 6)), rng.normal(0, 0.1, (4, 6)))
+    got = []
+    for kernel in (svd_sgd_exact, svd_sgd_relaxed):
+        bu, bi, pu, qi = np.zeros(4), np.zeros(4), start[0].copy(), start[1].copy()
+        kernel(ur_ptr, ur_items, ur_ratings, bu, bi, pu, qi, 5, 2.5 if biased else 0.0, biased,
+               0.05, 0.05, 0.05, 0.05, 0.02, 0.02, 0.02, 0.02)
+        got.append((bu, bi, pu, qi))
+    for exact, relaxed in zip(*got, strict=True):
+        assert np.abs(exact - relaxed).max() <= RELAXED_BOUND
+    # a kernel that kept the dot product from before the repeat's update would be far off
+    assert np.abs(got[0][3] - start[1]).max() > 1e-3

@@ -94,9 +94,9 @@ def svd_sgd_relaxed(ur_ptr, ur_items, ur_ratings, bu, bi, pu, qi, n_epochs, glob
 
     The dot product of a user's next rating is summed in the loop that updates this rating's
     factors, from pu's new values (one pass over pu[u] per rating instead of two). That is the
-    dot product the next step would compute: the step writes pu[u] and qi[i] only, and the next
-    rating's item is another one (where a user rated the same item twice in a row, the dot
-    product is summed after the update instead). The item factors of the rating
+    dot product the next step would compute: the step writes pu[u] and qi[i] only, factor f of
+    both before factor f of the next item is read, so even a user who rated the same item twice
+    in a row gets the updated values. The item factors of the rating
     _PREFETCH_AHEAD places ahead and the next user's factors are prefetched. The update is
     written out here rather than shared with the exact kernel because numba's fastmath applies
     per function."""
@@ -121,26 +121,15 @@ def svd_sgd_relaxed(ur_ptr, ur_items, ur_ratings, bu, bi, pu, qi, n_epochs, glob
                 if biased:
                     bu[u] += lr_bu * (err - reg_bu * bu[u])
                     bi[i] += lr_bi * (err - reg_bi * bi[i])
-                j = ur_items[t + 1] if t + 1 < stop else i
-                if j != i:
-                    dot = 0.0
-                    for f in range(n_factors):
-                        puf = pu[u, f]
-                        qif = qi[i, f]
-                        new_puf = puf + lr_pu * (err * qif - reg_pu * puf)
-                        pu[u, f] = new_puf
-                        qi[i, f] = qif + lr_qi * (err * puf - reg_qi * qif)
-                        dot += qi[j, f] * new_puf
-                else:
-                    for f in range(n_factors):
-                        puf = pu[u, f]
-                        qif = qi[i, f]
-                        pu[u, f] += lr_pu * (err * qif - reg_pu * puf)
-                        qi[i, f] += lr_qi * (err * puf - reg_qi * qif)
-                    if t + 1 < stop:
-                        dot = 0.0
-                        for f in range(n_factors):
-                            dot += qi[i, f] * pu[u, f]
+                j = ur_items[t + 1] if t + 1 < stop else i  # after the user's last: unused
+                dot = 0.0
+                for f in range(n_factors):
+                    puf = pu[u, f]
+                    qif = qi[i, f]
+                    new_puf = puf + lr_pu * (err * qif - reg_pu * puf)
+                    pu[u, f] = new_puf
+                    qi[i, f] = qif + lr_qi * (err * puf - reg_qi * qif)
+                    dot += qi[j, f] * new_puf  # qi[j, f] is read after qi[i, f] is written
 
 
 @njit(cache=True)
