@@ -24,7 +24,7 @@ from surprise import (
 from surprise.model_selection import KFold
 
 from lfmrec import native, scoring
-from lfmrec.ids import inner_ids
+from lfmrec.ids import inner_ids, positions
 from lfmrec.topn import select_lists
 from lfmrec.scoring import (
     ScoringParams,
@@ -454,6 +454,23 @@ def test_inner_ids_is_the_dicts_lookup():
     mixed = {5: 0, "5": 1}
     assert inner_ids(np.array([5, 6]), mixed).tolist() == [0, -1]
     assert inner_ids(np.array([], dtype=np.int64), ints).tolist() == []
+    small = {5: 0, 7: 1, 0: 2}  # keys small enough for positions()'s lookup table
+    assert inner_ids(np.array([7, 5, 6, 0, -1, 8, 2**40]), small).tolist() == [1, 0, -1, 2, -1, -1, -1]
+
+
+@pytest.mark.parametrize("index_dtype, ids_dtype", [(np.int64, np.int64), (np.int32, np.int64),
+                                                    (np.uint32, np.int64), (np.int64, np.uint64)])
+def test_positions_is_get_indexer(index_dtype, ids_dtype):
+    """positions() (a lookup table for small non-negative ints, else hashing) answers as
+    pd.Index.get_indexer: absent, negative and beyond-the-table ids are -1."""
+    rng = np.random.default_rng(3)
+    index = rng.choice(5000, 700, replace=False).astype(index_dtype)
+    ids = rng.integers(0, 6000, 3000)
+    if np.dtype(ids_dtype).kind == "i":
+        ids = np.concatenate([ids, [-1, -5000, 2**40]])
+    ids = ids.astype(ids_dtype)
+    assert np.array_equal(positions(index, ids), pd.Index(index).get_indexer(ids))
+    assert np.array_equal(positions(np.array(["a", "b"]), np.array(["b", "c"])), [1, -1])
 
 
 # ------------------------------------------------------------------------------------------------
