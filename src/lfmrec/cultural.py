@@ -40,6 +40,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import rel_entr
 
+from .topn import code_counts
+
 UNKNOWN = "unknown"  # the category of artists without a country (country codes have two letters)
 US = "US"
 MEASURES = ("us_share", "local_share", "local_bias", "js")
@@ -97,11 +99,7 @@ class Pairs:
 
     def country_counts(self, labelling: Labelling) -> np.ndarray:
         """(users, countries) float matrix: per user, the distinct artists per country column."""
-        k = len(labelling.countries)
-        users = self.matrix.shape[0]
-        rows = np.repeat(np.arange(users, dtype=np.int64), np.diff(self.matrix.indptr))
-        codes = labelling.codes(self.artist_ids)[self.matrix.indices]
-        return np.bincount(rows * k + codes, minlength=users * k).reshape(users, k).astype(np.float64)
+        return code_counts(self.matrix, labelling.codes(self.artist_ids), len(labelling.countries))
 
 
 def country_counts(pairs: pd.DataFrame, user_ids: np.ndarray, labelling: Labelling) -> np.ndarray:

@@ -55,7 +55,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._numba import njit
-from .topn import _push, foreign_top_n, lists_to_matrix, padded_to_lists, top_n
+from .topn import _push, code_counts, foreign_top_n, lists_to_matrix, padded_to_lists, top_n
 
 METHODS = ("none", "hard", "soft", "calibrated")
 ALPHA = 0.01
@@ -124,10 +124,7 @@ def history_target(
         H = sp.csr_matrix(H, copy=True)
         H.eliminate_zeros()
         H.sum_duplicates()
-        row = np.repeat(np.arange(b), np.diff(H.indptr))
-        keep = known[H.indices]
-        M = np.bincount(row[keep] * n_countries + ic[H.indices[keep]],
-                        minlength=b * n_countries).reshape(b, n_countries).astype(np.float64)
+        M = code_counts(H, np.where(known, ic, -1), n_countries)
     else:
         H = sp.csr_matrix(H, dtype=np.float64, copy=True)
         H.eliminate_zeros()
