@@ -23,6 +23,7 @@ include: "rules/countries.smk"
 
 onstart:
     remove_outputs_of_other_data()
+    remove_partial_files()
     compile_kernels_in_background()
 
 

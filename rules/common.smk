@@ -1,6 +1,8 @@
 # Shared helpers: config validation, the raw input paths, the model registry, wildcard constraints.
 
 import math
+import os
+import shutil
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -99,6 +101,26 @@ def remove_outputs_of_other_data():
         if path.exists():
             logger.info(f"removing {path}: made from synthetic data, the config now reads {config['dataset']['dir']}")
             path.unlink()
+
+
+def remove_partial_files():
+    """On a real run, remove the temporary files and folders (``*.part``, lfmrec.io.atomic_path) that
+    a job killed mid-write left in results/, so that nothing half-written stays next to the results.
+    The workflow's lock means no other run of this folder is writing them now; results/bench/work
+    holds the benchmark's own workflow copies and is left alone."""
+    for root, dirs, files in os.walk("results"):
+        if root == os.path.join("results", "bench"):
+            dirs[:] = [d for d in dirs if d != "work"]
+        for name in sorted(dirs + files):
+            if not name.endswith(".part"):
+                continue
+            path = Path(root, name)
+            logger.info(f"removing {path}: left by a job that was stopped while writing it")
+            if name in dirs:
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        dirs[:] = [d for d in dirs if not d.endswith(".part")]
 
 
 # The jobs that run numba kernels (lfmrec.native, lfmrec.scoring, lfmrec.topn).

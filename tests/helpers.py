@@ -113,7 +113,8 @@ def assert_same_results(a: Path, b: Path, ignore=()) -> None:
     """Identical bytes for every result file (timing fields of the fold JSON files aside), equal
     parquet contents; top-level folders in ``ignore`` are left out on both sides."""
     fa, fb = comparable_files(a, ignore), comparable_files(b, ignore)
-    assert sorted(fa) == sorted(fb)
+    only_a, only_b = sorted(set(fa) - set(fb)), sorted(set(fb) - set(fa))
+    assert not only_a and not only_b, f"only in {a}: {only_a}; only in {b}: {only_b}"
     for name, pa in fa.items():
         pb = fb[name]
         if name.endswith(".parquet"):

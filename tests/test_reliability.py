@@ -111,7 +111,13 @@ def test_killed_run_resumes_to_identical_results(tiny_run, tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)  # the whole job tree, mid-training
     proc.wait()
     assert not (cwd / "results/metrics.csv").exists()
+    # what a job killed while writing leaves (lfmrec.io.atomic_path, user_reports): the kill above
+    # lands mid-write only by chance, so two such leftovers are made here too
+    (cwd / "results/data/.triples.parquet.x1y2z3.part").write_bytes(b"PAR1 half")
+    (cwd / "results/reports.part").mkdir(parents=True, exist_ok=True)
+    (cwd / "results/reports.part/user_1.md").write_text("half")
 
     snakemake(cwd, "--unlock", "--configfile", "test.yaml")
     snakemake(cwd, "--configfile", "test.yaml", "--rerun-incomplete")
+    assert not [str(p) for p in (cwd / "results").rglob("*.part")]
     assert_same_results(tiny_run / "results", cwd / "results")
