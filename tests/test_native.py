@@ -232,6 +232,9 @@ def test_normal_draws_equal_randomstate(seed, n, loc, scale):
     first, second = rng.normal(loc, scale, size=(n, 3)), rng.normal(loc, scale, size=(5, 3))
     got_first, got_second = normal_init(seed, n, 3, 5, loc, scale)
     assert np.array_equal(got_first, first) and np.array_equal(got_second, second)
+    # allocated by numpy (which advises huge pages for large arrays), not by numba
+    assert got_first.base is got_second.base and got_first.base.flags.owndata
+    assert type(got_first.base) is np.ndarray
 
 
 @pytest.mark.parametrize("sim_options,field", [

@@ -90,10 +90,11 @@ def _polar_attempts(words, n_pairs, x1, x2, r2):
 
 
 @njit(cache=True)
-def legacy_normals(seed, n, loc, scale):
-    """``np.random.RandomState(seed).normal(loc, scale, n)``, bit for bit (0 <= seed < 2**32)."""
+def legacy_normals(seed, out, loc, scale):
+    """Fill the 1-D ``out`` with ``np.random.RandomState(seed).normal(loc, scale, out.size)``, bit
+    for bit (0 <= seed < 2**32)."""
     key = _mt_seed(seed)
-    out = np.empty(n)
+    n = out.size
     cap = _MT_CHUNK_BLOCKS * _MT_N // 4
     x1, x2, r2 = np.empty(cap + 1), np.empty(cap + 1), np.empty(cap + 1)
     words = np.empty(0, dtype=np.uint32)
@@ -108,7 +109,6 @@ def legacy_normals(seed, n, loc, scale):
             if m + 1 < n:
                 out[m + 1] = loc + scale * (f * x1[j])
             m += 2
-    return out
 
 
 def normal_init(seed: int, rows: int, cols: int, n_more: int, loc: float,
@@ -119,5 +119,9 @@ def normal_init(seed: int, rows: int, cols: int, n_more: int, loc: float,
         rng = np.random.RandomState(seed)
         return (rng.normal(loc, scale, size=(rows, cols)),
                 rng.normal(loc, scale, size=(n_more, cols)))
-    values = legacy_normals(seed, (rows + n_more) * cols, float(loc), float(scale))
+    # numpy's allocator, not numba's: numpy asks Linux for transparent huge pages for arrays of
+    # 4 MB and more, and SGD reads the item factors at random (an epoch over a full-scale fold at
+    # 100 factors: 6.2-6.6 s instead of 7.3-7.9 s with 4 kB pages, where THP is "madvise")
+    values = np.empty((rows + n_more) * cols)
+    legacy_normals(seed, values, float(loc), float(scale))
     return values[: rows * cols].reshape(rows, cols), values[rows * cols:].reshape(n_more, cols)
