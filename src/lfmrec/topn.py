@@ -170,8 +170,10 @@ def _select(scores, n, played_ptr, played_idx, user_country, item_country, want_
             n_foreign[r] = nf
         all_len[r] = la
         foreign_len[r] = lf
-        all_vals[r, :la] = vals_a[:la]
-        foreign_vals[r, :lf] = vals_f[:lf]
+        for t in range(la):  # loops, not slices: a slice assignment compiles ~4 s of error text
+            all_vals[r, t] = vals_a[t]
+        for t in range(lf):
+            foreign_vals[r, t] = vals_f[t]
         d = 0
         if u >= 0:
             for t in range(la):
@@ -227,7 +229,11 @@ def select_lists(scores, n, played, user_country, item_country, want_all, want_f
             fin = (finish.mode, np.asarray(finish.ub, np.float64), np.asarray(finish.bi, np.float64),
                    float(finish.lo), float(finish.hi))
         vals = (np.zeros((b, width)), np.zeros((b, width)))
-        _select(s, n, ptr, idx, np.asarray(user_country, np.int32), np.asarray(item_country, np.int32),
+        # _select only reads the block: a read-only view gives every caller one compiled signature
+        # (writeable and read-only blocks would compile it twice, ~4 s each)
+        view = s.view()
+        view.flags.writeable = False
+        _select(view, n, ptr, idx, np.asarray(user_country, np.int32), np.asarray(item_country, np.int32),
                 want_all, want_foreign, want_count, *out, *vals, *fin)
         if finish is not None:  # the listed entries of the raw block get their scores
             for cols, lens, v in ((out[0], out[1], vals[0]), (out[2], out[3], vals[1])):
