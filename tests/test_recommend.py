@@ -198,3 +198,83 @@ def test_final_lists_follow_the_configured_reranker():
                                 similarity=no_sim)
     pd.testing.assert_frame_equal(cal, plain)  # lambda 0: pure score order
     assert cal_pu["list_length"].tolist() == cal.groupby("user_id").size().reindex(users["user_id"], fill_value=0).tolist()
+
+
+def factor_model(kind, seed, clip, n_users=260, n_items=2400, k=24):
+    """ScoringParams of an svd / mf model whose lists hinge on what float32 cannot resolve: most
+    users rank a cluster of 300 items first whose factors differ by 1e-9 (their float32 products
+    tie or swap), 20 of them with the very same factors and biases (exact ties, broken by
+    artist_id), and with ``clip`` a tenth of each user's scores clipped at the top."""
+    from lfmrec.scoring import ScoringParams
+
+    rng = np.random.default_rng(seed)
+    pu = rng.normal(0, 0.3, (n_users, k))
+    pu[:, 0] += 1.0
+    qi = rng.normal(0, 0.3, (n_items, k))
+    base = qi[7].copy()
+    base[0] = 1.5
+    qi[100:400] = base + rng.normal(0, 1e-9, (300, k))
+    qi[500:520] = base
+    bu, bi = rng.normal(0, 0.2, n_users), rng.normal(0, 0.2, n_items)
+    bi[100:400] = bi[500:520] = bi[7]
+    params = ScoringParams(kind=kind, global_mean=1.0, rating_scale=(-50.0, 50.0),
+                           user_raw2inner={u: i for i, u in enumerate(range(1000, 1000 + n_users))},
+                           item_raw2inner={a: j for j, a in enumerate(range(1, n_items + 1))},
+                           bu=bu if kind == "svd" else None, bi=bi if kind == "svd" else None, pu=pu, qi=qi)
+    if clip:
+        from lfmrec.scoring import score
+
+        s = score(params, list(range(1000, 1000 + n_users)), list(range(1, n_items + 1)))
+        params.rating_scale = tuple(np.quantile(s, [0.1, 0.9]))
+    return params
+
+
+@pytest.mark.parametrize("kind", ["svd", "mf"])
+@pytest.mark.parametrize("clip", [False, True])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_float32_product_lists_like_the_float64_one(monkeypatch, kind, clip, seed):
+    """SVD / MF under the hard rule list from a float32 product and rescore the candidates its
+    error bound leaves: the final and initial lists, their scores and the per-user counts equal
+    the float64 route's bit for bit, and the foreign lists a full sort of the float64 scores."""
+    import lfmrec.recommend as rec
+    from lfmrec.scoring import score
+
+    params = factor_model(kind, seed, clip)
+    rng = np.random.default_rng(seed + 10)
+    n_users, n_items = params.pu.shape[0], params.qi.shape[0]
+    # user 77 of the table has no factors (unknown): its block is listed from the float64 product
+    user_ids = np.arange(1000, 1000 + n_users)
+    user_ids[77] = 5
+    users = pd.DataFrame({"user_id": user_ids,
+                          "country": pd.array(rng.choice(["US", "DE", "PL", None], n_users), dtype="string")})
+    artists = pd.DataFrame({"artist_id": np.arange(1, n_items + 1),
+                            "country": pd.array(rng.choice(["US", "DE", "PL", "UK", None], n_items), dtype="string")})
+    # every artist played by someone; a twentieth of the pairs, some in the cluster, played
+    pairs = {(int(user_ids[a % n_users]), a) for a in range(1, n_items + 1)}
+    pairs |= {(int(u), int(a)) for u, a in zip(rng.choice(user_ids, 30000), rng.integers(1, n_items + 1, 30000), strict=True)}
+    pairs |= {(int(u), int(a)) for u, a in zip(rng.choice(user_ids, 3000), rng.integers(101, 400, 3000), strict=True)}
+    triples = pd.DataFrame(sorted(pairs), columns=["user_id", "artist_id"])
+    calls = []
+    real = rec._bounded_lists
+    monkeypatch.setattr(rec, "_bounded_lists", lambda *a: calls.append(a[0]) or real(*a))
+    kw = dict(n=10, block_users=64, initial=True, threads=2)
+    got = recommend_all(params, users, triples, artists, bounded=True, **kw)
+    assert sorted(calls) == [0, 128, 192, 256]  # the block of user 77 (64-127) is not bounded
+    want = recommend_all(params, users, triples, artists, bounded=False, **kw)
+    for a, b in zip(got, want, strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    # the cluster is in the lists (the near ties matter) and users' lists reach their foreign best
+    assert got[0]["artist_id"].between(101, 400).mean() > 0.3
+    s = score(params, user_ids, np.arange(1, n_items + 1))
+    s[77] = np.nan  # the unknown user's row is not compared
+    played = sp.csr_matrix((np.ones(len(triples)), (pd.Index(user_ids).get_indexer(triples["user_id"]),
+                                                    triples["artist_id"] - 1)), shape=(n_users, n_items))
+    codes_u = pd.Index(["US", "DE", "PL", "UK"]).get_indexer(users["country"].fillna("?"))
+    codes_a = pd.Index(["US", "DE", "PL", "UK"]).get_indexer(artists["country"].fillna("?"))
+    ref = reference_lists(np.nan_to_num(s, nan=-np.inf), played, codes_u, codes_a, 10)
+    lists = got[0]
+    for r in range(0, n_users, 7):
+        if r == 77:
+            continue
+        mine = lists.loc[lists["user_id"] == user_ids[r], "artist_id"].to_numpy() - 1
+        assert mine.tolist() == ref["foreign"][r], r

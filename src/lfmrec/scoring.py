@@ -362,6 +362,71 @@ class Finish:
 FINISH_MODES = {"mf": 1, "svd": 2, "baseline": 3}
 
 
+@dataclass(frozen=True)
+class Bounded:
+    """What :func:`lfmrec.topn.select_lists` needs besides a float32 raw block to list a block of
+    users exactly as from the float64 one: the block's user factors ``P`` (b, k) and the item
+    factors ``Q`` (m, k), float64, whose product the float32 block approximates within
+    ``err[r] * qnorm[j]``."""
+
+    P: np.ndarray
+    Q: np.ndarray
+    err: np.ndarray
+    qnorm: np.ndarray
+
+
+# |fl32(P) @ fl32(Q).T - P @ Q.T| per entry, over (k + 3) u32 sum_f |p_f q_f| <= (k + 3) u32 |p| |q|
+# (u32 = 2**-24: the two roundings to float32, any order of float32 sums and products, and the
+# float64 product's own error): 1.01 for the rounding of the norms and of the bound's arithmetic,
+# and an absolute term far above what float32's subnormal range could add (|factors| < 1e15).
+_BOUND_SLACK = 1.01
+_BOUND_ABS = 1e-27
+_BOUND_MAX_FACTOR = 1e15
+
+
+def bounded_scorer(params: ScoringParams, user_raw_ids: Iterable[Any], item_raw_ids: Iterable[Any]):
+    """``score_rows(start, stop, buffer)`` for the lists of :func:`block_scorer` with ``defer``, for
+    svd and mf: the raw block in float32 (``buffer``: a C-contiguous float32 array of at least
+    ``stop - start`` rows), its :class:`Finish` and :class:`Bounded`; None for a block with an
+    unknown user. None instead of the function where the bound does not apply: another kind, an
+    unknown item, or factors that are not finite or too large for float32.
+
+    At full LFM-1b scale the float32 product of 128 users x 581,417 artists x 100 factors takes
+    0.31 s on one core instead of 0.54 s in float64 (OpenBLAS), and the few candidates of each row
+    the bound cannot rule out are scored exactly."""
+    p = params
+    if p.kind not in ("svd", "mf"):
+        return None
+    plan = _plan_items(p, item_raw_ids)
+    Q = plan.q_col
+    if not plan.cols_known.all() or Q.shape[1] == 0:
+        return None
+    for a in (p.pu, Q):
+        if a.size and not (np.isfinite(a).all() and np.abs(a).max() < _BOUND_MAX_FACTOR):
+            return None
+    Q = np.ascontiguousarray(Q, dtype=np.float64)
+    Q32 = Q.astype(np.float32)
+    qnorm = np.sqrt(np.einsum("ij,ij->i", Q, Q))
+    k = Q.shape[1]
+    scale = _BOUND_SLACK * (k + 3) * 2.0**-24
+    uinner = inner_ids(user_raw_ids, p.user_raw2inner)
+    lo, hi = p.rating_scale
+    mu = p.global_mean
+
+    def score_rows(start: int, stop: int, buffer: np.ndarray):
+        u = uinner[start:stop]
+        if (u < 0).any():
+            return None
+        P = np.ascontiguousarray(p.pu[u], dtype=np.float64)
+        raw = np.matmul(P.astype(np.float32), Q32.T, out=buffer[: u.size])
+        err = scale * np.sqrt(np.einsum("ij,ij->i", P, P)) + k * _BOUND_ABS
+        ub = mu + p.bu[u] if p.kind == "svd" else np.zeros(0)
+        bi = plan.bi_col if p.kind == "svd" else np.zeros(0)
+        return raw, Finish(FINISH_MODES[p.kind], ub, bi, float(lo), float(hi)), Bounded(P, Q, err, qnorm)
+
+    return score_rows
+
+
 @njit(cache=True, nogil=True)
 def _finish(out, ub, bi, add_biases, add_product, lo, hi):
     """In place, one pass: ``out = (ub[r] + bi[c]) + out`` (biases and the factor product in

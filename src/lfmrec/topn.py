@@ -35,6 +35,17 @@ def _push(vals: np.ndarray, cols: np.ndarray, length: int, n: int, v: float, j: 
     return length + 1 if length < n else n
 
 @njit(cache=True, inline="always")
+def _push_value(vals: np.ndarray, length: int, n: int, v: float) -> int:
+    """:func:`_push` of a value alone."""
+    pos = length if length < n else n - 1
+    while pos > 0 and vals[pos - 1] < v:
+        vals[pos] = vals[pos - 1]
+        pos -= 1
+    vals[pos] = v
+    return length + 1 if length < n else n
+
+
+@njit(cache=True, inline="always")
 def _is_played(idx: np.ndarray, lo: int, hi: int, j: int) -> bool:
     """Whether column j is in the sorted ``idx[lo:hi]`` (binary search)."""
     end = hi
@@ -188,6 +199,11 @@ def padded_to_lists(cols: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, 
     rows = np.nonzero(keep)[0]
     return rows.astype(np.int64), cols[keep].astype(np.int64)
 
+def padded_values(vals: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The entries of ``vals`` (rows of padded lists) in :func:`padded_to_lists`' order."""
+    return vals[np.arange(vals.shape[1]) < lengths[:, None]]
+
+
 def lists_to_matrix(rows: np.ndarray, cols: np.ndarray, b: int, n: int) -> np.ndarray:
     """(rows, cols) ordered by row then rank (as from ``top_n``) -> (b, n) int matrix, -1 = empty."""
     rows = np.asarray(rows, dtype=np.int64)
@@ -200,23 +216,163 @@ def lists_to_matrix(rows: np.ndarray, cols: np.ndarray, b: int, n: int) -> np.nd
         out[rows, rank] = cols
     return out
 
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _select_bounded(raw32, n, played_ptr, played_idx, user_country, item_country, want_count,
+                    all_cols, all_len, foreign_cols, foreign_len, deletions, n_foreign, all_vals,
+                    foreign_vals, mode, ub, bi, lo, hi, P, Q, err, qnorm):
+    """:func:`_select` with both lists for a raw block of mode 1 (mf) or 2 (svd) given in float32
+    (``raw32``, the product of the factors rounded to float32), with the same results as
+    :func:`_select` over the float64 product ``P @ Q.T``.
+
+    ``|raw32[r, j] - (P @ Q.T)[r, j]| <= err[r] * qnorm[j]`` (the caller's bound), so each entry's
+    score lies between the scores of ``raw32 -/+ err * qnorm`` (the finish is monotone). One pass
+    per row keeps the n best lower bounds of the unplayed foreign entries (their last: ``cut``) and
+    the unplayed entries whose upper bound reaches ``cut``; every entry of either exact list is
+    one of them (its score is at least the foreign list's last, which is at least ``cut``). Those
+    candidates are then scored exactly, in ascending column order: ``P[r] . Q[j]`` as one
+    multiply-add per factor in factor order (``contract``: fused), the float64 product's bits,
+    and listed as :func:`_select` lists them.
+    """
+    b, m = raw32.shape
+    k = P.shape[1]
+    low = np.empty(max(n, 1))
+    vals_a = np.empty(max(n, 1))
+    vals_f = np.empty(max(n, 1))
+    cand = np.empty(m, np.int64)
+    c_lo = np.empty(_CHUNK)
+    c_hi = np.empty(_CHUNK)
+    for r in range(b):
+        u = user_country[r]
+        lo_p, hi_p = played_ptr[r], played_ptr[r + 1]
+        row = raw32[r]
+        ub_r = ub[r] if mode == 2 else 0.0
+        e_r = err[r]
+        nf = 0
+        if want_count:
+            for t in range(lo_p, hi_p):
+                j = played_idx[t]
+                if u < 0 or item_country[j] != u:
+                    nf -= 1
+        nl = 0
+        cut = -np.inf
+        nc = 0
+        for j0 in range(0, m, _CHUNK):
+            j1 = min(j0 + _CHUNK, m)
+            hit = False
+            if mode == 2:
+                for j in range(j0, j1):
+                    x = np.float64(row[j])
+                    e = e_r * qnorm[j]
+                    c_lo[j - j0] = max(lo, min(hi, (ub_r + bi[j]) + (x - e)))
+                    vh = max(lo, min(hi, (ub_r + bi[j]) + (x + e)))
+                    c_hi[j - j0] = vh
+                    nf += (u < 0) | (item_country[j] != u)
+                    hit |= vh >= cut
+            else:
+                for j in range(j0, j1):
+                    x = np.float64(row[j])
+                    e = e_r * qnorm[j]
+                    c_lo[j - j0] = max(lo, min(hi, x - e))
+                    vh = max(lo, min(hi, x + e))
+                    c_hi[j - j0] = vh
+                    nf += (u < 0) | (item_country[j] != u)
+                    hit |= vh >= cut
+            if not hit:
+                continue
+            for j in range(j0, j1):
+                if not c_hi[j - j0] >= cut or _is_played(played_idx, lo_p, hi_p, j):
+                    continue
+                cand[nc] = j
+                nc += 1
+                if (u < 0 or item_country[j] != u) and (nl < n or c_lo[j - j0] > cut):
+                    nl = _push_value(low, nl, n, c_lo[j - j0])
+                    if nl == n:
+                        cut = low[n - 1]
+        la = 0
+        lf = 0
+        cut_a = -np.inf
+        cut_f = -np.inf
+        for t in range(nc):
+            j = cand[t]
+            dot = 0.0
+            for f in range(k):
+                dot += P[r, f] * Q[j, f]
+            if mode == 2:
+                v = max(lo, min(hi, (ub_r + bi[j]) + dot))
+            else:
+                v = max(lo, min(hi, dot))
+            if not v >= cut:  # below the bound's cut: in no list
+                continue
+            if la < n or v > cut_a:
+                la = _push(vals_a, all_cols[r], la, n, v, j)
+                if la == n:
+                    cut_a = vals_a[n - 1]
+            if (u < 0 or item_country[j] != u) and (lf < n or v > cut_f):
+                lf = _push(vals_f, foreign_cols[r], lf, n, v, j)
+                if lf == n:
+                    cut_f = vals_f[n - 1]
+        if want_count:
+            n_foreign[r] = nf
+        all_len[r] = la
+        foreign_len[r] = lf
+        for t in range(la):
+            all_vals[r, t] = vals_a[t]
+        for t in range(lf):
+            foreign_vals[r, t] = vals_f[t]
+        d = 0
+        if u >= 0:
+            for t in range(la):
+                if item_country[all_cols[r, t]] == u:
+                    d += 1
+        deletions[r] = d
+
+
+def _played_csr(played, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """indptr and sorted column indices (int64) of the non-zero entries of ``played`` (None: none)."""
+    if played is None:
+        return np.zeros(b + 1, np.int64), np.zeros(0, np.int64)
+    played = sp.csr_matrix(played, copy=True)
+    played.eliminate_zeros()
+    played.sum_duplicates()  # sorted column indices per row
+    return played.indptr.astype(np.int64), played.indices.astype(np.int64)
+
+
+def _select_bounded_lists(raw32, n, played, user_country, item_country, want_count, finish, bounded):
+    """:func:`select_lists` with ``bounded``: (all_cols, all_len, foreign_cols, foreign_len,
+    deletions, n_foreign, all_vals, foreign_vals)."""
+    if finish is None or finish.mode not in (1, 2) or raw32.dtype != np.float32 or not raw32.flags.c_contiguous:
+        raise ValueError("a bounded selection needs a C-contiguous float32 raw block of mode 1 or 2")
+    b, m = raw32.shape
+    ptr, idx = _played_csr(played, b)
+    width = max(n, 0)
+    out = (np.zeros((b, width), np.int64), np.zeros(b, np.int64), np.zeros((b, width), np.int64),
+           np.zeros(b, np.int64), np.zeros(b, np.int64), np.zeros(b, np.int64))
+    vals = (np.zeros((b, width)), np.zeros((b, width)))
+    if n > 0:
+        _select_bounded(raw32, n, ptr, idx, np.asarray(user_country, np.int32), np.asarray(item_country, np.int32),
+                        want_count, *out, *vals, finish.mode, np.asarray(finish.ub, np.float64),
+                        np.asarray(finish.bi, np.float64), float(finish.lo), float(finish.hi),
+                        bounded.P, bounded.Q, bounded.err, bounded.qnorm)
+    return (*out, *vals)
+
+
 def select_lists(scores, n, played, user_country, item_country, want_all, want_foreign, want_count=False,
-                 finish=None):
+                 finish=None, bounded=None):
     """:func:`_select` over ``scores`` (b, m); with ``finish`` (a :class:`lfmrec.scoring.Finish`)
     ``scores`` is a writeable raw block that the selection scores on the fly, and the listed
     entries of it are set to their scores. Returns (all_cols, all_len, foreign_cols, foreign_len,
-    deletions, n_foreign)."""
+    deletions, n_foreign).
+
+    With ``bounded`` (a :class:`lfmrec.scoring.Bounded`; ``finish`` of mode 1 or 2, both lists)
+    ``scores`` is the float32 raw block and :func:`_select_bounded` makes the lists; two more
+    arrays follow, the listed scores (all_vals, foreign_vals), in the lists' order."""
+    if bounded is not None:
+        return _select_bounded_lists(scores, n, played, user_country, item_country, want_count, finish, bounded)
     s = np.ascontiguousarray(scores, dtype=np.float64)
     if finish is not None and s is not scores:
         raise ValueError("a raw block must be a C-contiguous float64 array (its listed entries are written)")
     b, m = s.shape
-    if played is None:
-        ptr, idx = np.zeros(b + 1, np.int64), np.zeros(0, np.int64)
-    else:
-        played = sp.csr_matrix(played, copy=True)
-        played.eliminate_zeros()
-        played.sum_duplicates()  # sorted column indices per row
-        ptr, idx = played.indptr.astype(np.int64), played.indices.astype(np.int64)
+    ptr, idx = _played_csr(played, b)
     if user_country is None:
         user_country, item_country = np.full(b, -1, np.int64), np.full(m, -1, np.int64)
     width = max(n, 0)
