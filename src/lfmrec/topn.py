@@ -110,6 +110,25 @@ def _fill_chunk(row, j0, j1, mode, ub_r, bi, lo, hi, chunk, u, item_country, gat
     return nf, hit
 
 
+@njit(cache=True, inline="always")
+def _store_row(r, u, la, lf, vals_a, vals_f, all_len, foreign_len, all_vals, foreign_vals, all_cols,
+               item_country, deletions):
+    """Row r's list lengths, listed values and deletions (the same-country entries of its first
+    list; a user of unknown country, u = -1, has none)."""
+    all_len[r] = la
+    foreign_len[r] = lf
+    for t in range(la):  # loops, not slices: a slice assignment compiles ~4 s of error text
+        all_vals[r, t] = vals_a[t]
+    for t in range(lf):
+        foreign_vals[r, t] = vals_f[t]
+    d = 0
+    if u >= 0:
+        for t in range(la):
+            if item_country[all_cols[r, t]] == u:
+                d += 1
+    deletions[r] = d
+
+
 @njit(cache=True, nogil=True)
 def _select(scores, n, played_ptr, played_idx, user_country, item_country, want_all, want_foreign,
             want_count, all_cols, all_len, foreign_cols, foreign_len, deletions, n_foreign,
@@ -179,18 +198,8 @@ def _select(scores, n, played_ptr, played_idx, user_country, item_country, want_
                 gate = cut_f if want_foreign else cut_a
         if want_count:
             n_foreign[r] = nf
-        all_len[r] = la
-        foreign_len[r] = lf
-        for t in range(la):  # loops, not slices: a slice assignment compiles ~4 s of error text
-            all_vals[r, t] = vals_a[t]
-        for t in range(lf):
-            foreign_vals[r, t] = vals_f[t]
-        d = 0
-        if u >= 0:
-            for t in range(la):
-                if item_country[all_cols[r, t]] == u:
-                    d += 1
-        deletions[r] = d
+        _store_row(r, u, la, lf, vals_a, vals_f, all_len, foreign_len, all_vals, foreign_vals, all_cols,
+                   item_country, deletions)
 
 
 def padded_to_lists(cols: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -313,18 +322,8 @@ def _select_bounded(raw32, n, played_ptr, played_idx, user_country, item_country
                     cut_f = vals_f[n - 1]
         if want_count:
             n_foreign[r] = nf
-        all_len[r] = la
-        foreign_len[r] = lf
-        for t in range(la):
-            all_vals[r, t] = vals_a[t]
-        for t in range(lf):
-            foreign_vals[r, t] = vals_f[t]
-        d = 0
-        if u >= 0:
-            for t in range(la):
-                if item_country[all_cols[r, t]] == u:
-                    d += 1
-        deletions[r] = d
+        _store_row(r, u, la, lf, vals_a, vals_f, all_len, foreign_len, all_vals, foreign_vals, all_cols,
+                   item_country, deletions)
 
 
 def _played_csr(played, b: int) -> tuple[np.ndarray, np.ndarray]:
