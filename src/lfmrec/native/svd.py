@@ -33,9 +33,9 @@ Two kernels perform these updates in this order:
   factors are updated. Results differ from Surprise's, and between CPUs with different vector
   units, in the last bits (fitted factors within ~1e-15 of Surprise's on the default data);
   about 2.6x faster than the exact kernel (svd_k100 on a default-data fold: 0.11 vs 0.28 s).
-  At full LFM-1b scale one epoch over a fold's 22.7 M ratings takes 5.1 s at 100 factors (5.5 s
-  before the dot product was fused into the update), mostly waiting for item factors that
-  miss the caches.
+  At full LFM-1b scale one epoch over a fold's 22.7 M ratings (in random order) takes 6.2-6.7 s
+  at 100 factors with the factors in huge pages (:func:`.rng.normal_init`), 7.3-7.9 s in 4 kB
+  pages, mostly waiting for item factors that miss the caches.
 """
 
 from __future__ import annotations
