@@ -35,17 +35,6 @@ def _push(vals: np.ndarray, cols: np.ndarray, length: int, n: int, v: float, j: 
     return length + 1 if length < n else n
 
 @njit(cache=True, inline="always")
-def _push_value(vals: np.ndarray, length: int, n: int, v: float) -> int:
-    """:func:`_push` of a value alone."""
-    pos = length if length < n else n - 1
-    while pos > 0 and vals[pos - 1] < v:
-        vals[pos] = vals[pos - 1]
-        pos -= 1
-    vals[pos] = v
-    return length + 1 if length < n else n
-
-
-@njit(cache=True, inline="always")
 def _is_played(idx: np.ndarray, lo: int, hi: int, j: int) -> bool:
     """Whether column j is in the sorted ``idx[lo:hi]`` (binary search)."""
     end = hi
@@ -244,7 +233,8 @@ def _select_bounded(raw32, n, played_ptr, played_idx, user_country, item_country
     """
     b, m = raw32.shape
     k = P.shape[1]
-    low = np.empty(max(n, 1))
+    low = np.empty(max(n, 1))  # the n best lower bounds (their columns in low_cols, unused)
+    low_cols = np.empty(max(n, 1), np.int64)
     vals_a = np.empty(max(n, 1))
     vals_f = np.empty(max(n, 1))
     cand = np.empty(m, np.int64)
@@ -294,7 +284,7 @@ def _select_bounded(raw32, n, played_ptr, played_idx, user_country, item_country
                 cand[nc] = j
                 nc += 1
                 if (u < 0 or item_country[j] != u) and (nl < n or c_lo[j - j0] > cut):
-                    nl = _push_value(low, nl, n, c_lo[j - j0])
+                    nl = _push(low, low_cols, nl, n, c_lo[j - j0], j)
                     if nl == n:
                         cut = low[n - 1]
         la = 0
@@ -336,17 +326,23 @@ def _played_csr(played, b: int) -> tuple[np.ndarray, np.ndarray]:
     return played.indptr.astype(np.int64), played.indices.astype(np.int64)
 
 
+def _list_arrays(b: int, n: int) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, np.ndarray]]:
+    """The zeroed outputs of a selection of ``b`` rows: (all_cols, all_len, foreign_cols,
+    foreign_len, deletions, n_foreign) and the listed values (all_vals, foreign_vals)."""
+    width = max(n, 0)
+    out = (np.zeros((b, width), np.int64), np.zeros(b, np.int64), np.zeros((b, width), np.int64),
+           np.zeros(b, np.int64), np.zeros(b, np.int64), np.zeros(b, np.int64))
+    return out, (np.zeros((b, width)), np.zeros((b, width)))
+
+
 def _select_bounded_lists(raw32, n, played, user_country, item_country, want_count, finish, bounded):
     """:func:`select_lists` with ``bounded``: (all_cols, all_len, foreign_cols, foreign_len,
     deletions, n_foreign, all_vals, foreign_vals)."""
     if finish is None or finish.mode not in (1, 2) or raw32.dtype != np.float32 or not raw32.flags.c_contiguous:
         raise ValueError("a bounded selection needs a C-contiguous float32 raw block of mode 1 or 2")
-    b, m = raw32.shape
+    b = raw32.shape[0]
     ptr, idx = _played_csr(played, b)
-    width = max(n, 0)
-    out = (np.zeros((b, width), np.int64), np.zeros(b, np.int64), np.zeros((b, width), np.int64),
-           np.zeros(b, np.int64), np.zeros(b, np.int64), np.zeros(b, np.int64))
-    vals = (np.zeros((b, width)), np.zeros((b, width)))
+    out, vals = _list_arrays(b, n)
     if n > 0:
         _select_bounded(raw32, n, ptr, idx, np.asarray(user_country, np.int32), np.asarray(item_country, np.int32),
                         want_count, *out, *vals, finish.mode, np.asarray(finish.ub, np.float64),
@@ -375,15 +371,13 @@ def select_lists(scores, n, played, user_country, item_country, want_all, want_f
     if user_country is None:
         user_country, item_country = np.full(b, -1, np.int64), np.full(m, -1, np.int64)
     width = max(n, 0)
-    out = (np.zeros((b, width), np.int64), np.zeros(b, np.int64), np.zeros((b, width), np.int64),
-           np.zeros(b, np.int64), np.zeros(b, np.int64), np.zeros(b, np.int64))
+    out, vals = _list_arrays(b, n)
     if n > 0:
         if finish is None:
             fin = (0, np.zeros(0), np.zeros(0), 0.0, 0.0)
         else:
             fin = (finish.mode, np.asarray(finish.ub, np.float64), np.asarray(finish.bi, np.float64),
                    float(finish.lo), float(finish.hi))
-        vals = (np.zeros((b, width)), np.zeros((b, width)))
         # _select only reads the block: a read-only view gives every caller one compiled signature
         # (writeable and read-only blocks would compile it twice, ~4 s each)
         view = s.view()
