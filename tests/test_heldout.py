@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lfmrec import heldout, ranking
+from lfmrec import cv, heldout, ranking
+from lfmrec.errors import InputError
 from lfmrec.countries.codes import country_setup
 
 
@@ -60,3 +61,69 @@ def test_evaluate_fold_rows_match_ranking_evaluate():
     # DE-PL similarity 0.5 lives at the codes of DE and PL
     de, pl = (c.user_country[1], c.item_country[np.flatnonzero((artists["country"] == "PL").fillna(False).to_numpy())[0]])
     assert c.similarity[de, pl] == 0.5
+
+
+def _fold_setup(seed=0, n_users=9, n_items=25, n_pairs=120, n_folds=3):
+    rng = np.random.default_rng(seed)
+    users = pd.DataFrame({"user_id": rng.permutation(np.arange(100, 100 + n_users)), "country": ["US", "DE", "PL"] * (n_users // 3)})
+    items = np.sort(rng.choice(np.arange(10, 1000), n_items, replace=False))
+    keys = rng.choice(n_users * n_items, n_pairs, replace=False)
+    triples = pd.DataFrame({"user_id": users["user_id"].to_numpy()[keys // n_items], "artist_id": items[keys % n_items],
+                            "rating": 1.0}).sort_values(["user_id", "artist_id"], ignore_index=True)
+    return users, items, triples, cv.assign_folds(triples, n_folds, seed)
+
+
+def _dense(pairs, users, items):
+    """The pair matrix by hand: a dict lookup per pair."""
+    row = {u: r for r, u in enumerate(users["user_id"])}
+    col = {a: c for c, a in enumerate(items)}
+    out = np.zeros((len(users), len(items)), dtype=bool)
+    for u, a in zip(pairs["user_id"], pairs["artist_id"], strict=True):
+        out[row[u], col[a]] = True
+    return out
+
+
+@pytest.mark.parametrize("with_row", [True, False])
+def test_fold_pairs_split_is_the_folds_pairs(with_row):
+    users, items, triples, folds = _fold_setup()
+    given = folds if with_row else folds.drop(columns="row")
+    pairs = heldout.FoldPairs(given, users["user_id"].to_numpy(), items)
+    for k in range(3):
+        train, test = pairs.split(k)
+        assert train.dtype == bool and train.has_canonical_format and test.has_canonical_format
+        np.testing.assert_array_equal(train.toarray(), _dense(folds[folds["fold"] != k], users, items))
+        np.testing.assert_array_equal(test.toarray(), _dense(folds[folds["fold"] == k], users, items))
+        for m in (train, test):  # sorted, unique column indices per row
+            assert all(np.all(np.diff(m.indices[a:b]) > 0) for a, b in zip(m.indptr[:-1], m.indptr[1:], strict=True))
+
+
+def test_fold_pairs_refuses_unknown_and_repeated_pairs():
+    users, items, triples, folds = _fold_setup()
+    with pytest.raises(InputError, match="folds.parquet: lists pairs whose user or artist is not in the triples"):
+        heldout.FoldPairs(folds, users["user_id"].to_numpy()[1:], items)
+    twice = pd.concat([folds, folds.iloc[:1]], ignore_index=True)
+    with pytest.raises(InputError, match="lists a .user, artist. pair twice"):
+        heldout.FoldPairs(twice, users["user_id"].to_numpy(), items)
+
+
+@pytest.mark.parametrize("reference", ["popular", "random", "model"])
+def test_evaluate_fold_from_fold_pairs_equals_from_frames(reference):
+    users, items, triples, folds = _fold_setup(seed=3, n_users=30, n_items=40, n_pairs=500, n_folds=2)
+    rng = np.random.default_rng(5)
+    artists = pd.DataFrame({"artist_id": items, "country": pd.array(rng.choice(["US", "DE", "PL", None], items.size), dtype="string")})
+    sim = pd.DataFrame([[1, 0.5, 0.1], [0.5, 1, 0.2], [0.1, 0.2, 1]], index=pd.Index(["DE", "PL", "US"], name="country"),
+                       columns=["DE", "PL", "US"])
+    c = country_setup(users, items, artists, sim)
+    scores = rng.random((len(users), items.size))
+    pairs = heldout.FoldPairs(folds, users["user_id"].to_numpy(), items)
+    for k in range(2):
+        tables = []
+        for train, test in (cv.split(triples, folds, k), pairs.split(k)):
+            rows = heldout.evaluated_users(users, test, 20, 1)
+            user_ids = users["user_id"].to_numpy()[rows]
+            blocks = (iter([(0, scores[rows].copy())]) if reference == "model"
+                      else heldout.reference_blocks(reference, train, user_ids, items, 4, 7))
+            tables.append(heldout.evaluate_fold(blocks, users, rows, items, train, test, c, 5,
+                                                {"soft": [1.0], "calibrated": [0.5]}, 10, min_listeners=2))
+        assert tables[0]["users"].iloc[0] > 10
+        pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)

@@ -24,7 +24,7 @@ from surprise import (
 from surprise.model_selection import KFold
 
 from lfmrec import native, scoring
-from lfmrec.ids import inner_ids, positions
+from lfmrec.ids import inner_ids, positions, sorted_unique
 from lfmrec.topn import select_lists
 from lfmrec.scoring import (
     ScoringParams,
@@ -471,6 +471,15 @@ def test_positions_is_get_indexer(index_dtype, ids_dtype):
     ids = ids.astype(ids_dtype)
     assert np.array_equal(positions(index, ids), pd.Index(index).get_indexer(ids))
     assert np.array_equal(positions(np.array(["a", "b"]), np.array(["b", "c"])), [1, -1])
+
+
+@pytest.mark.parametrize("ids", [np.array([5, 3, 5, 0, 9, 3], np.int64), np.array([2**30, 7, 7], np.int64),
+                                 np.array([-4, 2, -4]), np.array([3, 1, 3], np.uint32), np.array(["b", "a", "b"]),
+                                 np.array([], np.int64)])
+def test_sorted_unique_is_np_unique(ids):
+    got = sorted_unique(ids)
+    assert got.dtype == ids.dtype and np.array_equal(got, np.unique(ids))
+
 
 
 # ------------------------------------------------------------------------------------------------

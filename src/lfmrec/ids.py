@@ -31,6 +31,15 @@ def positions(index_ids, ids) -> np.ndarray:
     return pd.Index(index_ids).get_indexer(ids)
 
 
+def sorted_unique(ids) -> np.ndarray:
+    """``np.unique(ids)``. Non-negative integer ids below 2**26 are counted instead of sorted
+    (0.1 s for the 28 M artist ids of all of LFM-1b, against 2 s)."""
+    ids = np.asarray(ids)
+    if ids.dtype.kind in "iu" and ids.size and ids.min() >= 0 and ids.max() < 2**26:
+        return np.flatnonzero(np.bincount(ids)).astype(ids.dtype, copy=False)
+    return np.unique(ids)
+
+
 def inner_ids(raw_ids: Iterable[Any], raw2inner: Mapping[Any, int]) -> np.ndarray:
     """``[raw2inner.get(r, -1) for r in raw_ids]`` as int64.
 
