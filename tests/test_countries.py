@@ -55,6 +55,34 @@ def test_restrict_columns_reorders_by_id():
         plays.restrict_columns(m, np.array([7, 8, 9]), np.array([5]))
 
 
+@pytest.mark.parametrize("case", ["subset", "shuffled", "repeated", "empty rows"])
+def test_restrict_columns_is_the_dense_column_selection(case):
+    rng = np.random.default_rng(4)
+    dense = rng.integers(1, 9, (30, 50)) * (rng.random((30, 50)) < 0.2)
+    if case == "empty rows":
+        dense[[0, 7, 29]] = 0
+    ids = rng.choice(np.arange(100, 1000), 50, replace=False)
+    want = {"subset": np.sort(rng.choice(ids, 20, replace=False)), "shuffled": rng.permutation(ids),
+            "repeated": np.array([ids[3], ids[1], ids[3]]), "empty rows": np.sort(ids)[::2]}[case]
+    out = plays.restrict_columns(sp.csr_matrix(dense), ids, want)
+    assert out.has_sorted_indices and np.all(out.data != 0)
+    column = {a: c for c, a in enumerate(ids)}
+    np.testing.assert_array_equal(out.toarray(), dense[:, [column[a] for a in want]])
+
+
+@pytest.mark.parametrize("tile_bytes", [8, 8 * 7 * 5, 8 << 20])
+def test_times_dense_has_the_bits_of_scipys_product(tile_bytes):
+    rng = np.random.default_rng(5)
+    m = sp.random(200, 300, density=0.1, format="csr", random_state=rng)
+    m.data = rng.normal(size=m.nnz) * 10.0 ** rng.integers(-8, 8, m.nnz)  # sums that depend on their order
+    x = rng.normal(size=(300, 7)) * 10.0 ** rng.integers(-8, 8, (300, 7))
+    got = plays._times_dense(m, x, tile_bytes)
+    assert np.array_equal(got, m @ x)  # scipy adds each row's entries in stored (column) order
+    reverse = sp.csr_matrix(m[:, ::-1])
+    reverse.sort_indices()  # the same sums, each row's entries added in the reverse order
+    assert np.allclose(reverse @ x[::-1], got, rtol=1e-12, atol=0) and not np.array_equal(reverse @ x[::-1], got)
+
+
 # ----------------------------------------------------------------------------------------------
 # argmax
 
