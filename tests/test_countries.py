@@ -259,6 +259,9 @@ def test_mixture_beats_argmax_on_planted_homes():
     t = plays.country_play_table(m, names[user_c], ids)
     truth = pd.DataFrame({"artist_id": ids, "home_country": names[home]})
     est = {(meth, "s"): estimators.estimate(t, ids, meth) for meth in ("argmax", "lift", "mixture", "top3")}
+    every = estimators.estimate_every_method(t, ids)  # one argmax and one mixture fit shared
+    for meth, frame in every.items():
+        pd.testing.assert_frame_equal(frame, est[(meth, "s")], check_exact=True)
     acc = accuracy.estimation_accuracy(est, truth).query("scope == 'all'").set_index("estimator")
     assert acc.loc["mixture", "accuracy"] > acc.loc["argmax", "accuracy"] + 0.1
     assert acc.loc["top3", "accuracy_top3"] == 1.0  # only three countries

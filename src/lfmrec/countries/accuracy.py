@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 
 
-def _same(labels: pd.Series, target: np.ndarray) -> np.ndarray:
-    """Elementwise ``labels == target`` with missing values on either side never equal."""
-    a = labels.astype("string").fillna("\0").to_numpy(dtype=object)
-    b = pd.array(np.asarray(target, dtype=object), dtype="string").fillna("\x01").to_numpy(dtype=object)
-    return a == b
+def _codes(labels, countries: pd.Index) -> np.ndarray:
+    """Position of each label in ``countries``; -1 for a missing label or one not among them
+    (integer codes: comparing 581,417 string labels costs ~40 ms a time, codes ~1 ms)."""
+    values = labels.to_numpy(dtype=object, na_value=None) if isinstance(labels, pd.Series) else np.asarray(labels, dtype=object)
+    return countries.get_indexer(pd.Index(values, dtype=object))
 
 def estimation_accuracy(estimates: dict, truth: pd.DataFrame, n_countries: int = 10,
                         evaluated=None) -> pd.DataFrame:
@@ -46,22 +46,26 @@ def estimation_accuracy(estimates: dict, truth: pd.DataFrame, n_countries: int =
     counts = ev_home.value_counts()
     top = sorted(counts.index, key=lambda c: (-counts[c], c))[:n_countries]
     scopes = ["all", *top]
+    countries = pd.Index(sorted(set(home.tolist())), dtype=object)
+    ev_code = _codes(ev_home, countries)  # every evaluated artist has a home: no -1
+    in_scope = {scope: np.ones(ev_ids.size, bool) if scope == "all" else ev_code == countries.get_loc(scope)
+                for scope in scopes}
     rows = []
     for (estimator, source), frame in estimates.items():
         f = frame.drop_duplicates("artist_id").set_index("artist_id")
         labels = [c for c in ("country", "country_2", "country_3") if c in f]
-        fh = home.reindex(f.index)
-        f_has_truth = fh.notna().to_numpy()
+        f_home = _codes(home.reindex(f.index), countries)
+        f_has_truth = f_home >= 0
         f_est = f["country"].notna().to_numpy()
-        f_ok = _same(f["country"], fh.to_numpy())
+        f_ok = (_codes(f["country"], countries) == f_home) & f_has_truth
         e = f.reindex(ev_ids)
-        hit1 = _same(e["country"], ev_home.to_numpy())
+        hit1 = _codes(e["country"], countries) == ev_code
         hit3 = np.zeros(ev_ids.size, bool)
         for c in labels:
-            hit3 |= _same(e[c], ev_home.to_numpy())
+            hit3 |= _codes(e[c], countries) == ev_code
         for scope in scopes:
-            m_ev = np.ones(ev_ids.size, bool) if scope == "all" else (ev_home.to_numpy() == scope)
-            m_f = f_has_truth if scope == "all" else (fh.to_numpy() == scope)
+            m_ev = in_scope[scope]
+            m_f = f_has_truth if scope == "all" else (f_home == countries.get_loc(scope))
             n_f = int(m_f.sum())
             n_est = int((m_f & f_est).sum())
             n_ev = int(m_ev.sum())

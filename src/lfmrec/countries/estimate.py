@@ -121,7 +121,8 @@ def estimate_argmax(table: pd.DataFrame, artist_ids) -> pd.DataFrame:
     return out
 
 def estimate_lift(table: pd.DataFrame, artist_ids, min_support: int = DEFAULT_MIN_SUPPORT,
-                  shrinkage: float = DEFAULT_SHRINKAGE, basis: str = DEFAULT_BASIS) -> pd.DataFrame:
+                  shrinkage: float = DEFAULT_SHRINKAGE, basis: str = DEFAULT_BASIS,
+                  argmax: pd.DataFrame | None = None) -> pd.DataFrame:
     """The country with the highest (shrunk) lift among those with ``min_support`` listeners.
 
     score(a, c) = (O + shrinkage) / (E + shrinkage), O = the artist's ``basis`` count from c
@@ -129,7 +130,8 @@ def estimate_lift(table: pd.DataFrame, artist_ids, min_support: int = DEFAULT_MI
     whole table. Eligible: countries with at least ``min_support`` distinct listeners of the
     artist. Ties: larger O, then alphabetical. Artists without an eligible country get the
     ``argmax`` country and ``fallback = True``. ``share_1`` = the chosen country's share of the
-    artist's ``basis``.
+    artist's ``basis``. ``argmax``: :func:`estimate_argmax` of the same table and artists, when the
+    caller has it (it is not modified).
     """
     if basis not in ("listeners", "plays"):
         raise ValueError(f"basis must be 'listeners' or 'plays', got {basis!r}")
@@ -137,7 +139,7 @@ def estimate_lift(table: pd.DataFrame, artist_ids, min_support: int = DEFAULT_MI
         raise ValueError(f"min_support must be at least 1, got {min_support}")
     if shrinkage < 0:
         raise ValueError(f"shrinkage must be >= 0, got {shrinkage}")
-    out = estimate_argmax(table, artist_ids)
+    out = estimate_argmax(table, artist_ids) if argmax is None else argmax.copy()
     t = _restrict(table, artist_ids)
     if t.empty:
         return out
@@ -291,10 +293,11 @@ def _posterior_block(Kb: sp.csr_matrix, Tb: np.ndarray, w0: np.ndarray, d: np.nd
     return post, (top + np.log(total)).ravel()
 
 def estimate_mixture(table: pd.DataFrame, artist_ids, top: int = 1, mix: Mixture | None = None,
-                     **fit_kw) -> pd.DataFrame:
+                     argmax: pd.DataFrame | None = None, **fit_kw) -> pd.DataFrame:
     """MAP home (``top=1``) or the three most probable homes (``top=3``) under :func:`fit_mixture`
-    (or under ``mix``, a fit of the same table and artists)."""
-    out = estimate_argmax(table, artist_ids)[["artist_id", "listeners"]]
+    (or under ``mix``, a fit of the same table and artists; ``argmax``, the table's
+    :func:`estimate_argmax`, gives the listeners column when the caller has it)."""
+    out = (estimate_argmax(table, artist_ids) if argmax is None else argmax)[["artist_id", "listeners"]]
     res = _empty_estimates(artist_ids)
     res["listeners"] = out["listeners"].to_numpy()
     if mix is None:
@@ -338,11 +341,12 @@ def estimate(table: pd.DataFrame, artist_ids, method: str, min_support: int = DE
 def estimate_every_method(table: pd.DataFrame, artist_ids, min_support: int = DEFAULT_MIN_SUPPORT,
                           shrinkage: float = DEFAULT_SHRINKAGE) -> dict[str, pd.DataFrame]:
     """:func:`estimate` of every method in :data:`METHODS`, with the mixture fitted once for both
-    ``mixture`` and ``top3``."""
+    ``mixture`` and ``top3``, and the argmax estimate (which the others start from) made once."""
     mix = fit_mixture(table, artist_ids)
+    argmax = estimate_argmax(table, artist_ids)
     return {
-        "argmax": estimate_argmax(table, artist_ids),
-        "lift": estimate_lift(table, artist_ids, min_support=min_support, shrinkage=shrinkage),
-        "mixture": estimate_mixture(table, artist_ids, top=1, mix=mix),
-        "top3": estimate_mixture(table, artist_ids, top=3, mix=mix),
+        "argmax": argmax,
+        "lift": estimate_lift(table, artist_ids, min_support=min_support, shrinkage=shrinkage, argmax=argmax),
+        "mixture": estimate_mixture(table, artist_ids, top=1, mix=mix, argmax=argmax),
+        "top3": estimate_mixture(table, artist_ids, top=3, mix=mix, argmax=argmax),
     }
