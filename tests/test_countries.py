@@ -71,7 +71,8 @@ def test_restrict_columns_is_the_dense_column_selection(case):
 
 
 @pytest.mark.parametrize("tile_bytes", [8, 8 * 7 * 5, 8 << 20])
-def test_times_dense_has_the_bits_of_scipys_product(tile_bytes):
+def test_times_dense_has_the_bits_of_scipys_product(tile_bytes, monkeypatch):
+    monkeypatch.setattr(plays, "TILED_MIN_WORK", 0)  # the compiled, tiled product at any size
     rng = np.random.default_rng(5)
     m = sp.random(200, 300, density=0.1, format="csr", random_state=rng)
     m.data = rng.normal(size=m.nnz) * 10.0 ** rng.integers(-8, 8, m.nnz)  # sums that depend on their order

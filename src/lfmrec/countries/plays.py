@@ -22,9 +22,11 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import logsumexp
 
-from .._numba import njit
 from ..ids import positions
 from .codes import sorted_country_codes
+
+#: multiply-adds from which :func:`_times_dense` takes the compiled, tiled product
+TILED_MIN_WORK = 500_000_000
 
 #: smoothing values tried by :func:`impute_user_countries` (picked by leave-one-out accuracy)
 IMPUTE_GRID = (0.003, 0.01, 0.03, 0.1, 0.3)
@@ -180,9 +182,10 @@ def _times_dense(matrix: sp.csr_matrix, x: np.ndarray, tile_bytes: int = 8 << 20
     column indices (each output entry sums its row's entries in column order, ``y += a * x_row``).
 
     scipy gathers a row of ``x`` for every stored entry, from all of ``x`` (all of LFM-1b times
-    73 countries: 340 MB, 10-15 s). Here the columns are taken in tiles of ``tile_bytes`` of
-    ``x``, which stay in the cache while every row adds its entries of the tile; the order of the
-    additions is the same."""
+    73 countries: 340 MB, 10-15 s). From ``TILED_MIN_WORK`` multiply-adds on, the columns are
+    taken in tiles of ``tile_bytes`` of ``x`` (:func:`lfmrec.countries._tiles.csr_times_dense`),
+    which stay in the cache while every row adds its entries of the tile; the order of the
+    additions is the same. Below it, scipy's product (numba's import and compile would cost more)."""
     m = sp.csr_matrix(matrix, dtype=np.float64)
     if m.shape[1] != x.shape[0]:
         raise ValueError(f"matrix has {m.shape[1]} columns, x {x.shape[0]} rows")
@@ -190,24 +193,8 @@ def _times_dense(matrix: sp.csr_matrix, x: np.ndarray, tile_bytes: int = 8 << 20
         m = m.copy()
         m.sort_indices()
     x = np.ascontiguousarray(x, dtype=np.float64)
-    tile = max(1, tile_bytes // max(1, 8 * x.shape[1]))
-    return _csr_times_dense(m.indptr, m.indices, m.data, x, tile)
+    if m.nnz * x.shape[1] < TILED_MIN_WORK:
+        return np.asarray(m @ x)
+    from ._tiles import csr_times_dense
 
-
-@njit(cache=True)
-def _csr_times_dense(indptr, indices, data, x, tile):
-    n, k = indptr.size - 1, x.shape[1]
-    out = np.zeros((n, k))
-    at = indptr[:-1].copy()  # each row's first entry not added yet
-    for end_col in range(tile, x.shape[0] + tile, tile):
-        for r in range(n):
-            acc = out[r]
-            jj, stop = at[r], indptr[r + 1]
-            while jj < stop and indices[jj] < end_col:
-                a = data[jj]
-                row = x[indices[jj]]
-                for c in range(k):
-                    acc[c] += a * row[c]
-                jj += 1
-            at[r] = jj
-    return out
+    return csr_times_dense(m.indptr, m.indices, m.data, x, max(1, tile_bytes // max(1, 8 * x.shape[1])))
