@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from lfmrec import cv, heldout, ranking
-from lfmrec.errors import InputError
 from lfmrec.countries.codes import country_setup
+from lfmrec.errors import InputError
 
 
 def fold_frame(method_values):
@@ -85,7 +85,7 @@ def _dense(pairs, users, items):
 
 @pytest.mark.parametrize("with_row", [True, False])
 def test_fold_pairs_split_is_the_folds_pairs(with_row):
-    users, items, triples, folds = _fold_setup()
+    users, items, _, folds = _fold_setup()
     given = folds if with_row else folds.drop(columns="row")
     pairs = heldout.FoldPairs(given, users["user_id"].to_numpy(), items)
     for k in range(3):
@@ -98,7 +98,7 @@ def test_fold_pairs_split_is_the_folds_pairs(with_row):
 
 
 def test_fold_pairs_refuses_unknown_and_repeated_pairs():
-    users, items, triples, folds = _fold_setup()
+    users, items, _, folds = _fold_setup()
     with pytest.raises(InputError, match="folds.parquet: lists pairs whose user or artist is not in the triples"):
         heldout.FoldPairs(folds, users["user_id"].to_numpy()[1:], items)
     twice = pd.concat([folds, folds.iloc[:1]], ignore_index=True)

@@ -25,7 +25,7 @@ from .countries.codes import Countries
 from .errors import InputError
 from .ids import positions
 from .tables import fold_columns
-from .topn import few_listeners, pair_matrix
+from .topn import few_listeners
 
 REFERENCES = ("popular", "random")
 
@@ -92,15 +92,6 @@ def _by_row(key: np.ndarray, label: np.ndarray, row: np.ndarray) -> tuple[np.nda
     return placed, out
 
 
-def _pair_rows(pairs: Pairs, users: pd.DataFrame, item_ids) -> sp.csr_matrix:
-    """The pair matrix over ``users`` x ``item_ids`` of a DataFrame of pairs, or the matrix itself."""
-    if sp.issparse(pairs):
-        if pairs.shape != (len(users), len(item_ids)):
-            raise ValueError(f"pair matrix has shape {pairs.shape}, expected ({len(users)}, {len(item_ids)})")
-        return sp.csr_matrix(pairs)
-    return pair_matrix(pairs, users["user_id"].to_numpy(np.int64), item_ids)
-
-
 def evaluated_users(users: pd.DataFrame, test: Pairs, limit: int | str, seed: int) -> np.ndarray:
     """Row indices into ``users`` of the users evaluated: those with test pairs, or a seeded subset
     of ``limit`` of them (ascending). ``test`` is a DataFrame of the test pairs or their matrix
@@ -150,9 +141,10 @@ def evaluate_fold(
     :meth:`FoldPairs.split` gives them)."""
     user_ids = users["user_id"].to_numpy(np.int64)[rows]
     sub = Countries(c.user_country[rows], c.item_country, c.similarity, c.item_labels)
-    history = _pair_rows(train, users, item_ids)
+    all_ids = users["user_id"].to_numpy(np.int64)
+    history = ranking.as_pair_matrix(train, all_ids, item_ids, "train")
     if sp.issparse(test):
-        test = _pair_rows(test, users, item_ids)[rows]
+        test = ranking.as_pair_matrix(test, all_ids, item_ids, "test")[rows]
     # the target needs the global mix of all users (fallback), then the evaluated users' rows
     target = rerank.history_target(history, c.user_country, c.item_country, c.similarity.shape[0])[rows]
     named = {f"{m} {lam!r}": (m, lam, fn) for (m, lam), fn in listers(sweep, n, sub, target, pool).items()}

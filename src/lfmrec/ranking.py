@@ -168,6 +168,17 @@ def plain_top_n(n: int) -> Lister:
     return lister
 
 
+def as_pair_matrix(pairs: pd.DataFrame | sp.spmatrix, user_ids, item_ids, what: str = "pair") -> sp.csr_matrix:
+    """:func:`pair_matrix` of a DataFrame of pairs over ``user_ids`` x ``item_ids``, or ``pairs``
+    itself when it is already such a matrix (its shape checked; ``what`` names it in the error)."""
+    if sp.issparse(pairs):
+        shape = (len(user_ids), len(item_ids))
+        if pairs.shape != shape:
+            raise ValueError(f"{what} matrix has shape {pairs.shape}, expected {shape}")
+        return sp.csr_matrix(pairs)
+    return pair_matrix(pairs, user_ids, item_ids)
+
+
 def evaluate(
     score_blocks: Iterable[tuple[int, np.ndarray]],
     user_ids,
@@ -214,18 +225,8 @@ def evaluate(
         raise ValueError("item_ids must be strictly ascending (ties break by artist_id)")
     user_ids = np.asarray(user_ids)
     listers = dict(listers) if listers is not None else {"top_n": plain_top_n(n)}
-    if sp.issparse(train_pairs):
-        if train_pairs.shape != (user_ids.size, item_ids.size):
-            raise ValueError(f"train matrix has shape {train_pairs.shape}, expected ({user_ids.size}, {item_ids.size})")
-        train = sp.csr_matrix(train_pairs)
-    else:
-        train = pair_matrix(train_pairs, user_ids, item_ids)
-    if sp.issparse(test_pairs):
-        if test_pairs.shape != (user_ids.size, item_ids.size):
-            raise ValueError(f"test matrix has shape {test_pairs.shape}, expected ({user_ids.size}, {item_ids.size})")
-        test = sp.csr_matrix(test_pairs)
-    else:
-        test = pair_matrix(test_pairs, user_ids, item_ids)
+    train = as_pair_matrix(train_pairs, user_ids, item_ids, "train")
+    test = as_pair_matrix(test_pairs, user_ids, item_ids, "test")
     evaluated = np.diff(test.indptr) > 0
     with_stats = user_country is not None and item_country is not None
     if with_stats:
