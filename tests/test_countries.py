@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from lfmrec import diversity
 from lfmrec.countries import accuracy, plays, similarity
 from lfmrec.countries import estimate as estimators
+from lfmrec.countries.codes import country_codes, encode
 
 
 def table(rows):
@@ -427,3 +428,14 @@ def test_impute_leave_one_out_accuracy_equals_refitting_without_each_user():
             score = np.log(n_c / n_c.sum()) + (dense[u] > 0) @ (np.log(L + s) - np.log(L.sum(1, keepdims=True) + s * n_a)).T
         right += cs[score.argmax()] == labels[u]
     assert imp.loo_accuracy[s] == pytest.approx(right / n_u)
+
+
+def test_country_codes_and_encode_as_a_loop_over_the_values():
+    values = np.array(["US", None, "DE", pd.NA, "", "US", np.nan, "FI", 5, "5", "DE"], dtype=object)
+    want_codes = {c: i for i, c in enumerate(sorted({str(v) for v in values if not pd.isna(v)}))}
+    codes = country_codes(values, pd.array(["SE", None], dtype="string"))
+    assert codes == {c: i for i, c in enumerate(sorted({*want_codes, "SE"}))}
+    for given in (values, pd.array(["US", None, "XX"], dtype="string"), pd.Index(["DE", "SE"]), np.array([], dtype=object)):
+        want = [-1 if pd.isna(v) else codes.get(str(v), -1) for v in given]
+        got = encode(given, codes)
+        assert got.dtype == np.int64 and got.tolist() == want
