@@ -146,7 +146,7 @@ MAX_OVERDRAW = 200.0
 LOCAL_ROUNDS = 2
 MAX_ROUNDS = 30
 #: from this many draws on, the popularity draws bisect with lfmrec._bisect (same positions as
-#: np.searchsorted, 5x faster on long arrays; below it numba's import would cost more than it saves)
+#: np.searchsorted, 2-2.7x faster on long arrays; below it numba's import would cost more than it saves)
 BISECT_MIN_DRAWS = 1_000_000
 #: Rows written to the HDF5 file per slice.
 #: Fixed MAT header date, so that the same seed writes byte-identical files.
