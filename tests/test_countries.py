@@ -439,3 +439,50 @@ def test_country_codes_and_encode_as_a_loop_over_the_values():
         want = [-1 if pd.isna(v) else codes.get(str(v), -1) for v in given]
         got = encode(given, codes)
         assert got.dtype == np.int64 and got.tolist() == want
+
+
+def _history_share_by_hand(history, user_country, artists):
+    """The same-country share of each user's distinct artists, as a loop over dicts."""
+    country = {}
+    for a, c in zip(artists["artist_id"], artists["country"]):
+        country.setdefault(a, c)
+    ucountry = {}
+    for u, c in user_country.items():
+        ucountry.setdefault(u, c)
+    played = {}
+    for u, a in zip(history["user_id"], history["artist_id"]):
+        played.setdefault(u, set()).add(a)
+
+    def same(u, a):
+        c, d = country.get(a), ucountry.get(u)
+        return not pd.isna(c) and not pd.isna(d) and str(c) == str(d)
+
+    return {u: sum(same(u, a) for a in arts) / len(arts) for u, arts in played.items()}
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_history_same_share_against_a_loop_over_the_pairs(order):
+    rng = np.random.default_rng(3)
+    n = 4000
+    history = pd.DataFrame({"user_id": rng.integers(0, 60, n) * 7, "artist_id": rng.integers(0, 300, n)})
+    history = history.sort_values(["user_id", "artist_id"]) if order == "sorted" else history  # duplicates kept
+    pool = np.array(["US", "DE", "FI", "", None], dtype=object)
+    artists = pd.DataFrame({"artist_id": np.r_[np.arange(0, 280), [5, 6]],  # 280..299 unknown; 5, 6 twice
+                            "country": pool[rng.integers(0, 5, 282)]})
+    users = np.arange(0, 60 * 7, 7)[rng.permutation(60)][:55]  # five users without a country entry
+    user_country = pd.Series(pool[rng.integers(0, 5, 55)], index=users)
+    got = diversity.history_same_share(history, user_country, artists)
+    want = _history_share_by_hand(history, user_country, artists)
+    assert list(got.index) == sorted(want) and got.index.name == "user_id"
+    assert got.to_dict() == want
+    # string ids take the general path: the same shares
+    as_str = history.assign(artist_id=history["artist_id"].map("a{}".format))
+    got_str = diversity.history_same_share(as_str, user_country, artists.assign(artist_id=artists["artist_id"].map("a{}".format)))
+    assert got_str.to_dict() == want
+
+
+def test_listeners_is_value_counts_in_id_order():
+    history = pd.DataFrame({"artist_id": [9, 3, 3, 12, 9, 9, 0]})
+    got = diversity.listeners(history)
+    assert got.to_dict() == {0: 1, 3: 2, 9: 3, 12: 1} and list(got.index) == [0, 3, 9, 12]
+    assert got.sort_index().equals(history["artist_id"].value_counts().sort_index().rename_axis("artist_id"))

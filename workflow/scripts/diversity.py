@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lfmrec.diversity import diversity, history_same_share  # noqa: E402
+from lfmrec.diversity import diversity, history_same_share, listeners  # noqa: E402
 from lfmrec.io import atomic_path, run_script, write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 
@@ -67,7 +67,7 @@ def main(snakemake):
     truth = pd.read_parquet(snakemake.input.truth[0]) if snakemake.input.truth else None
     users = pd.read_parquet(snakemake.input.users)
     hist_share = history_same_share(triples, users.set_index("user_id")["country"], artists)
-    popularity = triples["artist_id"].value_counts()
+    popularity = listeners(triples)
     n_candidates = int(popularity.size)
     rows = []
     for model, path, per_user in zip(snakemake.params.models, snakemake.input.lists, snakemake.input.per_user, strict=True):
