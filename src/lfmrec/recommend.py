@@ -25,7 +25,8 @@ import scipy.sparse as sp
 from . import rerank
 from .countries.codes import country_setup
 from .io import Progress
-from .scoring import Finish, block_scorer, bounded_scorer
+from .ids import sorted_unique
+from .scoring import Finish, block_scorer, bounded_scorer, plan_items
 from .topn import few_listeners, padded_to_lists, padded_values, pair_matrix, select_lists
 
 
@@ -147,7 +148,7 @@ def recommend_all(
     candidate artists on (below, the product is a small part of the job and the kernel's
     compilation, once per environment, would cost more than it saves).
     """
-    item_ids = np.sort(triples["artist_id"].unique())  # candidates: artists rated in the sample
+    item_ids = sorted_unique(triples["artist_id"].to_numpy())  # candidates: artists rated in the sample
     c = country_setup(users, item_ids, artists, similarity)
     item_country, user_country = c.item_country, c.user_country
     user_ids = users["user_id"].to_numpy(np.int64)
@@ -164,23 +165,20 @@ def recommend_all(
     # the paper's hard rule over all candidates: the linear kinds' scores are made inside the list
     # pass (one pass over a block instead of three: bias and clip, count, selection)
     fused = method == "hard" and excluded is None
-    n_users, score_rows = block_scorer(params, user_ids, item_ids, defer=fused)
+    plan = plan_items(params, item_ids)  # the item side, for both scorers
+    n_users, score_rows = block_scorer(params, user_ids, item_ids, defer=fused, plan=plan)
     # svd and mf under the hard rule: the product in float32, the candidates it leaves scored exactly
     if bounded is None:
         bounded = item_ids.size >= BOUNDED_MIN_ITEMS
-    rows32 = bounded_scorer(params, user_ids, item_ids) if fused and bounded else None
+    rows32 = bounded_scorer(params, user_ids, item_ids, plan=plan) if fused and bounded else None
     block_users = max(int(block_users), 1)
+    # a float32 block holds twice the users of a float64 block in the same memory; the product of
+    # 256 users at a time runs 17% faster per user than of 128 at full LFM-1b scale
+    step = 2 * block_users if rows32 is not None else block_users
     buffers = threading.local()  # one block buffer per thread, reused: no page faults per block
 
-    def lists_of_block(start: int):
-        stop = min(start + block_users, n_users)
-        if rows32 is not None:
-            if getattr(buffers, "block32", None) is None:
-                buffers.block32 = np.empty((min(block_users, n_users), item_ids.size), np.float32)
-            got = rows32(start, stop, buffers.block32)
-            if got is not None:
-                return _bounded_lists(start, stop, *got, played[start:stop], user_country[start:stop],
-                                      item_country, n, initial)
+    def exact_lists(start: int, stop: int):
+        """The lists of users start:stop (at most block_users) from the float64 scores."""
         if getattr(buffers, "block", None) is None:
             buffers.block = np.empty((min(block_users, n_users), item_ids.size))
         block, finish = score_rows(start, stop, buffers.block) if fused else (score_rows(start, stop, buffers.block), None)
@@ -190,12 +188,26 @@ def recommend_all(
         rows, cols, dels, n_foreign, *before = recommend_block(
             block, played[start:stop], user_country[start:stop], item_country, n, final, copy=False, initial=initial,
             finish=finish)
-        return (start, stop, dels, n_foreign, _block_lists(rows, cols, start, block[rows, cols]),
+        return (dels, n_foreign, _block_lists(rows, cols, start, block[rows, cols]),
                 _block_lists(*before, start, block[before[0], before[1]]) if initial else None)
 
-    progress = Progress("scoring and lists", -(-n_users // block_users), logger=logging.getLogger("recommend"))
+    def lists_of_block(start: int):
+        stop = min(start + step, n_users)
+        if rows32 is not None:
+            if getattr(buffers, "block32", None) is None:
+                buffers.block32 = np.empty((min(step, n_users), item_ids.size), np.float32)
+            got = rows32(start, stop, buffers.block32)
+            if got is not None:
+                return _bounded_lists(start, stop, *got, played[start:stop], user_country[start:stop],
+                                      item_country, n, initial)
+        done = [exact_lists(a, min(a + block_users, stop)) for a in range(start, stop, block_users)]
+        dels, n_foreign, lists, before = zip(*done, strict=True)
+        return (start, stop, np.concatenate(dels), np.concatenate(n_foreign), pd.concat(lists, ignore_index=True),
+                pd.concat(before, ignore_index=True) if initial else None)
+
+    progress = Progress("scoring and lists", -(-n_users // step), logger=logging.getLogger("recommend"))
     for done, (start, stop, dels, n_foreign, lists, before) in enumerate(
-            in_threads(lists_of_block, range(0, n_users, block_users), threads), start=1):
+            in_threads(lists_of_block, range(0, n_users, step), threads), start=1):
         progress.update(done - 1)
         deletions[start:stop] = dels
         foreign[start:stop] = n_foreign

@@ -317,7 +317,10 @@ class _ItemPlan:
     take: np.ndarray | None = None
 
 
-def _plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
+def plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
+    """The item side of scoring ``item_raw_ids`` with ``p``, once per call of the scorers; a caller
+    with two scorers of the same items (phase 2: :func:`block_scorer` and :func:`bounded_scorer`)
+    makes it once and passes it to both as ``plan``."""
     inner = inner_ids(item_raw_ids, p.item_raw2inner)
     known = inner >= 0
     plan = _ItemPlan(cols_known=known, inner=inner)
@@ -384,7 +387,8 @@ _BOUND_ABS = 1e-27
 _BOUND_MAX_FACTOR = 1e15
 
 
-def bounded_scorer(params: ScoringParams, user_raw_ids: Iterable[Any], item_raw_ids: Iterable[Any]):
+def bounded_scorer(params: ScoringParams, user_raw_ids: Iterable[Any], item_raw_ids: Iterable[Any],
+                   plan: _ItemPlan | None = None):
     """``score_rows(start, stop, buffer)`` for the lists of :func:`block_scorer` with ``defer``, for
     svd and mf: the raw block in float32 (``buffer``: a C-contiguous float32 array of at least
     ``stop - start`` rows), its :class:`Finish` and :class:`Bounded`; None for a block with an
@@ -397,12 +401,12 @@ def bounded_scorer(params: ScoringParams, user_raw_ids: Iterable[Any], item_raw_
     p = params
     if p.kind not in ("svd", "mf"):
         return None
-    plan = _plan_items(p, item_raw_ids)
+    plan = plan_items(p, item_raw_ids) if plan is None else plan
     Q = plan.q_col
     if not plan.cols_known.all() or Q.shape[1] == 0:
         return None
-    for a in (p.pu, Q):
-        if a.size and not (np.isfinite(a).all() and np.abs(a).max() < _BOUND_MAX_FACTOR):
+    for a in (p.pu, Q):  # every factor finite and below the bound (min/max: NaN fails both tests)
+        if a.size and not (a.min() > -_BOUND_MAX_FACTOR and a.max() < _BOUND_MAX_FACTOR):
             return None
     Q = np.ascontiguousarray(Q, dtype=np.float64)
     Q32 = Q.astype(np.float32)
@@ -546,6 +550,7 @@ def block_scorer(
     user_raw_ids: Iterable[Any],
     item_raw_ids: Iterable[Any],
     defer: bool = False,
+    plan: _ItemPlan | None = None,
 ) -> tuple[int, Callable[..., Any]]:
     """(number of users, ``score_rows(start, stop, buffer=None)``): the scores of users
     ``start:stop`` over all items, the blocks of :func:`iter_score_blocks`, as a fresh array or in
@@ -553,9 +558,10 @@ def block_scorer(
     threads may score different blocks at the same time (each into a buffer of its own).
 
     With ``defer`` ``score_rows`` returns ``(block, finish)``: the linear kinds' raw block and the
-    :class:`Finish` a list pass applies on the fly (one pass over the block instead of three)."""
+    :class:`Finish` a list pass applies on the fly (one pass over the block instead of three).
+    ``plan``: :func:`plan_items` of ``item_raw_ids``, when the caller has it."""
     uinner = inner_ids(user_raw_ids, params.user_raw2inner)
-    plan = _plan_items(params, item_raw_ids)
+    plan = plan_items(params, item_raw_ids) if plan is None else plan
     return uinner.size, lambda start, stop, buffer=None: _score_block(params, plan, uinner[start:stop], buffer, defer)
 
 

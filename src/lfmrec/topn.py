@@ -238,15 +238,23 @@ def _select_bounded(raw32, n, played_ptr, played_idx, user_country, item_country
     vals_a = np.empty(max(n, 1))
     vals_f = np.empty(max(n, 1))
     cand = np.empty(m, np.int64)
-    c_lo = np.empty(_CHUNK)
     c_hi = np.empty(_CHUNK)
+    # foreign entries of a row before its played ones are taken off: m minus the user's country's
+    # artists (the count does not depend on the scores)
+    n_codes = 1
+    for j in range(m):
+        n_codes = max(n_codes, item_country[j] + 1)
+    same = np.zeros(n_codes, np.int64)
+    for j in range(m):
+        if item_country[j] >= 0:
+            same[item_country[j]] += 1
     for r in range(b):
         u = user_country[r]
         lo_p, hi_p = played_ptr[r], played_ptr[r + 1]
         row = raw32[r]
         ub_r = ub[r] if mode == 2 else 0.0
         e_r = err[r]
-        nf = 0
+        nf = m - (same[u] if 0 <= u < n_codes else 0)
         if want_count:
             for t in range(lo_p, hi_p):
                 j = played_idx[t]
@@ -258,23 +266,17 @@ def _select_bounded(raw32, n, played_ptr, played_idx, user_country, item_country
         for j0 in range(0, m, _CHUNK):
             j1 = min(j0 + _CHUNK, m)
             hit = False
+            # the upper bounds only: most chunks have none at the cut, and their lower bounds are
+            # not needed (those of the candidates are made below, by the same operations)
             if mode == 2:
                 for j in range(j0, j1):
-                    x = np.float64(row[j])
-                    e = e_r * qnorm[j]
-                    c_lo[j - j0] = max(lo, min(hi, (ub_r + bi[j]) + (x - e)))
-                    vh = max(lo, min(hi, (ub_r + bi[j]) + (x + e)))
+                    vh = max(lo, min(hi, (ub_r + bi[j]) + (np.float64(row[j]) + e_r * qnorm[j])))
                     c_hi[j - j0] = vh
-                    nf += (u < 0) | (item_country[j] != u)
                     hit |= vh >= cut
             else:
                 for j in range(j0, j1):
-                    x = np.float64(row[j])
-                    e = e_r * qnorm[j]
-                    c_lo[j - j0] = max(lo, min(hi, x - e))
-                    vh = max(lo, min(hi, x + e))
+                    vh = max(lo, min(hi, np.float64(row[j]) + e_r * qnorm[j]))
                     c_hi[j - j0] = vh
-                    nf += (u < 0) | (item_country[j] != u)
                     hit |= vh >= cut
             if not hit:
                 continue
@@ -283,10 +285,14 @@ def _select_bounded(raw32, n, played_ptr, played_idx, user_country, item_country
                     continue
                 cand[nc] = j
                 nc += 1
-                if (u < 0 or item_country[j] != u) and (nl < n or c_lo[j - j0] > cut):
-                    nl = _push(low, low_cols, nl, n, c_lo[j - j0], j)
-                    if nl == n:
-                        cut = low[n - 1]
+                if u < 0 or item_country[j] != u:
+                    x = np.float64(row[j])
+                    e = e_r * qnorm[j]
+                    v_lo = max(lo, min(hi, (ub_r + bi[j]) + (x - e))) if mode == 2 else max(lo, min(hi, x - e))
+                    if nl < n or v_lo > cut:
+                        nl = _push(low, low_cols, nl, n, v_lo, j)
+                        if nl == n:
+                            cut = low[n - 1]
         la = 0
         lf = 0
         cut_a = -np.inf
