@@ -287,3 +287,20 @@ def test_relaxed_kernel_with_an_item_rated_twice_in_a_row(biased):
         assert np.abs(exact - relaxed).max() <= RELAXED_BOUND
     # a kernel that kept the dot product from before the repeat's update would be far off
     assert np.abs(got[0][3] - start[1]).max() > 1e-3
+
+
+@pytest.mark.parametrize("ids", [
+    [7, 3, 7, 0, 3, 2**26 - 1, 12],  # through the table
+    [5, 2**26, 5, 1],  # beyond it: pandas
+    [4, -1, 4, 9],  # negative: pandas
+])
+def test_trainset_factorize_is_pandas_first_appearance_order(ids):
+    from lfmrec.native.trainset import factorize
+
+    rng = np.random.default_rng(len(ids))
+    column = pd.Series(np.asarray(ids, np.int64)[rng.integers(0, len(ids), 500)])
+    codes, raw2inner = factorize(column, "user_id")
+    want_codes, uniques = pd.factorize(column, sort=False)
+    assert codes.dtype == np.int32 and np.array_equal(codes, want_codes)
+    assert list(raw2inner.items()) == list(zip(uniques.tolist(), range(len(uniques))))
+    assert all(type(k) is int for k in raw2inner)  # Python ints, as Surprise's dict keys

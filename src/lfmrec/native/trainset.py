@@ -58,8 +58,38 @@ class Trainset:
         return len(self.item_raw2inner)
 
 
+@njit(cache=True)
+def _first_appearance(values, bound):
+    """``pd.factorize(values, sort=False)`` of non-negative integers below ``bound``: a code per
+    value in order of first appearance (int32), through a table instead of a hash."""
+    code = np.full(bound, -1, np.int32)
+    out = np.empty(values.size, np.int32)
+    uniques = np.empty(values.size, values.dtype)
+    n = 0
+    for t in range(values.size):
+        c = code[values[t]]
+        if c < 0:
+            c = n
+            code[values[t]] = n
+            uniques[n] = values[t]
+            n += 1
+        out[t] = c
+    return out, uniques[:n].copy()
+
+
+# Largest integer id factorized through a table (int32 entries: 256 MB at most).
+_TABLE_MAX_ID = 2**26
+
+
 def factorize(column: pd.Series, name: str) -> tuple[np.ndarray, dict[Any, int]]:
-    """Inner ids (int32, order of first appearance) and Surprise's ``{raw id: inner id}``."""
+    """Inner ids (int32, order of first appearance) and Surprise's ``{raw id: inner id}``.
+    Non-negative integer ids below 2**26 go through a table (the 22.7 M ids of a full-scale fold:
+    0.2 s instead of 0.75 s hashing); other ids through ``pd.factorize``."""
+    values = column.to_numpy()
+    if (values.dtype.kind in "iu" and values.size and values.min() >= 0
+            and values.max() < _TABLE_MAX_ID):
+        codes, uniques = _first_appearance(values, int(values.max()) + 1)
+        return codes, dict(zip(uniques.tolist(), range(len(uniques)), strict=True))
     codes, uniques = pd.factorize(column, sort=False)
     if codes.size and codes.min() < 0:
         raise InputError(f"training triples column {name}", "holds missing ids",
