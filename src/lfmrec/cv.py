@@ -31,11 +31,10 @@ def assign_folds(triples: pd.DataFrame, n_folds: int, seed: int) -> pd.DataFrame
     sizes = np.full(n_folds, n // n_folds)
     sizes[: n % n_folds] += 1
     folds = np.repeat(np.arange(n_folds), sizes)
-    shuffled = triples.iloc[order]
-    return pd.DataFrame(
+    return pd.DataFrame(  # the two id columns taken in the shuffled order, not the whole table
         {
-            "user_id": shuffled["user_id"].to_numpy(np.int64),
-            "artist_id": shuffled["artist_id"].to_numpy(np.int64),
+            "user_id": triples["user_id"].to_numpy(np.int64)[order],
+            "artist_id": triples["artist_id"].to_numpy(np.int64)[order],
             "fold": folds.astype(np.int64),
             "row": order.astype(np.int64),
         }

@@ -145,8 +145,9 @@ FIRST_OVERDRAW = 1.3
 MAX_OVERDRAW = 200.0
 LOCAL_ROUNDS = 2
 MAX_ROUNDS = 30
-#: from this many draws on, the popularity draws bisect with lfmrec._bisect (same positions as
-#: np.searchsorted, 2-2.7x faster on long arrays; below it numba's import would cost more than it saves)
+#: from this many draws on, a round's popularity draws are compiled (lfmrec._draws: the same
+#: artists, one pass per step instead of numpy's masks; below it numba's import would cost more than
+#: it saves)
 BISECT_MIN_DRAWS = 1_000_000
 #: Rows written to the HDF5 file per slice.
 #: Fixed MAT header date, so that the same seed writes byte-identical files.
@@ -278,25 +279,30 @@ class _ArtistSampler:
         self.cum_g = np.concatenate(([0.0], np.cumsum(artists.popularity[self.order_g])))
         g_counts = np.bincount(artists.group, minlength=n_groups)
         self.g_start = np.concatenate(([0], np.cumsum(g_counts)))
+        self.padded_cg = self.padded_g = None  # the cumulative arrays padded for lfmrec._draws
 
     @staticmethod
     def _pick(cum: np.ndarray, order: np.ndarray, lo: np.ndarray, hi: np.ndarray,
               rng: np.random.Generator) -> np.ndarray:
         """One popularity-weighted draw from each segment ``[lo, hi)`` of ``order``."""
         value = cum[lo] + rng.random(lo.size) * (cum[hi] - cum[lo])
-        if value.size >= BISECT_MIN_DRAWS:  # numba is imported only for large draws
-            from ._bisect import search_right
-            pos = search_right(cum, value) - 1
-        else:
-            pos = np.searchsorted(cum, value, side="right") - 1
+        pos = np.searchsorted(cum, value, side="right") - 1
         return order[np.clip(pos, lo, hi - 1)]
 
     def draw(self, country: np.ndarray, group: np.ndarray, p_local: np.ndarray | float,
              p_group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One artist (column index, int32) per element of the per-draw user attributes."""
         n = country.size
-        local = rng.random(n) < p_local
-        in_group = rng.random(n) < p_group
+        r_local = rng.random(n)
+        r_group = rng.random(n)
+        if n >= BISECT_MIN_DRAWS:  # compiled (numba is imported only for large draws): the same artists
+            from ._draws import draw, padded
+
+            if self.padded_cg is None:
+                self.padded_cg, self.padded_g = padded(self.cum_cg), padded(self.cum_g)
+            return draw(self, country, group, r_local, p_local, r_group, p_group, rng)
+        local = r_local < p_local
+        in_group = r_group < p_group
         c = country.astype(np.int64)
         cg = c * self.n_groups + group
         use_cg = local & in_group & (self.cg_start[cg + 1] > self.cg_start[cg])

@@ -7,7 +7,7 @@ from lfmrec.io import run_script, write_parquet
 
 
 def main(snakemake):
-    triples = pd.read_parquet(snakemake.input.triples)
+    triples = pd.read_parquet(snakemake.input.triples, columns=["user_id", "artist_id"])
     write_parquet(assign_folds(triples, snakemake.params.n_folds, snakemake.params.seed), snakemake.output.folds)
 
 
