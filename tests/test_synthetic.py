@@ -346,3 +346,35 @@ def test_default_scale_statistics(tmp_path):
     chance = float((ta["taste_group"].value_counts(normalize=True) ** 2).sum())
     assert same.mean() > 3 * chance
     assert np.log2(coo.data[same]).mean() > np.log2(coo.data[~same]).mean() + 0.3
+
+
+@pytest.mark.parametrize("p_local_scalar", [False, True])
+def test_compiled_draws_are_the_numpy_draws(monkeypatch, p_local_scalar):
+    """The popularity draws of a large round (lfmrec._draws) take the same random numbers in the
+    same order and give the same artists as the numpy form: pools by country and group, empty
+    pools falling back, ties in the cumulative popularity (zero-popularity artists)."""
+    rng = np.random.default_rng(5)
+    n_art, n_countries, n_groups = 3000, 6, 4
+    country = rng.integers(0, n_countries - 1, n_art).astype(np.int16)  # the last country has none
+    group = rng.integers(0, n_groups, n_art).astype(np.int16)
+    group[country == 2] = 0  # country 2 has artists of group 0 only
+    popularity = rng.pareto(1.2, n_art)
+    popularity[rng.random(n_art) < 0.1] = 0.0  # ties in the cumulative sums
+    popularity /= popularity.sum()
+    artists = synthetic._Artists(np.arange(n_art), country, group, popularity, np.zeros(n_art, np.float32))
+    sampler = synthetic._ArtistSampler(artists, n_countries, n_groups)
+    n = 40_000
+    who_country = rng.integers(0, n_countries, n).astype(np.int16)
+    who_group = rng.integers(0, n_groups, n).astype(np.int16)
+    p_local = 0.6 if p_local_scalar else rng.random(n)
+    p_group = rng.random(n)
+    got = {}
+    for path, threshold in (("numpy", n + 1), ("compiled", 1)):
+        monkeypatch.setattr(synthetic, "BISECT_MIN_DRAWS", threshold)
+        draws = np.random.default_rng(9)
+        got[path] = sampler.draw(who_country, who_group, p_local, p_group, draws)
+        got[path + " next"] = draws.random(3)  # as many random numbers consumed
+    np.testing.assert_array_equal(got["compiled"], got["numpy"])
+    np.testing.assert_array_equal(got["compiled next"], got["numpy next"])
+    assert got["numpy"].dtype == got["compiled"].dtype == np.int32
+    assert len(np.unique(got["numpy"])) > 500  # the draws spread over the catalogue
