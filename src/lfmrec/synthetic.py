@@ -279,7 +279,7 @@ class _ArtistSampler:
         self.cum_g = np.concatenate(([0.0], np.cumsum(artists.popularity[self.order_g])))
         g_counts = np.bincount(artists.group, minlength=n_groups)
         self.g_start = np.concatenate(([0], np.cumsum(g_counts)))
-        self.padded_cg = self.padded_g = None  # the cumulative arrays padded for lfmrec._draws
+        self.guide_cg = self.guide_g = None  # the search tables of lfmrec._draws, made on first use
 
     @staticmethod
     def _pick(cum: np.ndarray, order: np.ndarray, lo: np.ndarray, hi: np.ndarray,
@@ -296,10 +296,10 @@ class _ArtistSampler:
         r_local = rng.random(n)
         r_group = rng.random(n)
         if n >= BISECT_MIN_DRAWS:  # compiled (numba is imported only for large draws): the same artists
-            from ._draws import draw, padded
+            from ._draws import Guide, draw
 
-            if self.padded_cg is None:
-                self.padded_cg, self.padded_g = padded(self.cum_cg), padded(self.cum_g)
+            if self.guide_cg is None:
+                self.guide_cg, self.guide_g = Guide(self.cum_cg), Guide(self.cum_g)
             return draw(self, country, group, r_local, p_local, r_group, p_group, rng)
         local = r_local < p_local
         in_group = r_group < p_group
