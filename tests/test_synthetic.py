@@ -378,3 +378,15 @@ def test_compiled_draws_are_the_numpy_draws(monkeypatch, p_local_scalar):
     np.testing.assert_array_equal(got["compiled next"], got["numpy next"])
     assert got["numpy"].dtype == got["compiled"].dtype == np.int32
     assert len(np.unique(got["numpy"])) > 500  # the draws spread over the catalogue
+
+
+def test_not_held_is_the_searchsorted_membership():
+    from lfmrec._draws import not_held
+
+    rng = np.random.default_rng(2)
+    width = 50
+    held = np.unique(rng.integers(0, 30, 400) * width + rng.integers(0, width, 400))  # owners 0..29
+    keys = np.concatenate([rng.integers(0, 35, 3000) * width + rng.integers(0, width, 3000), held[::7]])
+    pos = np.minimum(np.searchsorted(held, keys), held.size - 1)
+    np.testing.assert_array_equal(not_held(held, keys, width), held[pos] != keys)
+    assert not_held(held, held, width).sum() == 0 and not_held(held[:0], keys, width).all()

@@ -146,3 +146,38 @@ def draw(sampler, country, group, r_local, p_local, r_group, p_group, rng) -> np
     out = np.empty(n, np.int32)
     _gather(fam, lo, hi, pos1, pos2, s.order_cg, s.order_g, out)
     return out
+
+
+@njit(cache=True)
+def _not_held(held, keys, width):
+    """Whether each of ``keys`` is absent from the sorted ``held`` (keys ``owner * width +
+    artist``): each key is looked up in its owner's stretch of ``held`` only."""
+    n_owners = 0
+    for t in range(keys.size):
+        n_owners = max(n_owners, keys[t] // width + 1)
+    if held.size:
+        n_owners = max(n_owners, held[held.size - 1] // width + 1)
+    start = np.zeros(n_owners + 1, np.int64)  # held[start[o]:start[o + 1]]: owner o's keys
+    for t in range(held.size):
+        start[held[t] // width + 1] += 1
+    for o in range(n_owners):
+        start[o + 1] += start[o]
+    out = np.empty(keys.size, np.bool_)
+    for t in range(keys.size):
+        key = keys[t]
+        o = key // width
+        lo, hi = start[o], start[o + 1]
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if held[mid] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[t] = lo == start[o + 1] or held[lo] != key
+    return out
+
+
+def not_held(held: np.ndarray, keys: np.ndarray, width: int) -> np.ndarray:
+    """``keys`` not in ``held`` (sorted, non-negative int64 keys ``owner * width + artist``), as
+    ``held[min(searchsorted(held, keys), len(held) - 1)] != keys`` finds them, by owner."""
+    return _not_held(np.ascontiguousarray(held, np.int64), np.ascontiguousarray(keys, np.int64), np.int64(width))

@@ -353,7 +353,11 @@ def _select_artists(users: _Users, members: np.ndarray, sampler: _ArtistSampler,
         local = p_local[owner] if rnd < LOCAL_ROUNDS else 0.0
         artist = sampler.draw(country[owner], group[owner], local, p_group[owner], rng)
         keys = owner * np.int64(n_artists) + artist
-        if held.size:
+        if held.size and keys.size >= BISECT_MIN_DRAWS:  # compiled: looked up in the owner's keys
+            from ._draws import not_held
+
+            keys = keys[not_held(held, keys, n_artists)]
+        elif held.size:
             pos = np.minimum(np.searchsorted(held, keys), held.size - 1)
             keys = keys[held[pos] != keys]
         _, first = np.unique(keys, return_index=True)
