@@ -289,17 +289,22 @@ def test_relaxed_kernel_with_an_item_rated_twice_in_a_row(biased):
     assert np.abs(got[0][3] - start[1]).max() > 1e-3
 
 
-@pytest.mark.parametrize("ids", [
-    [7, 3, 7, 0, 3, 2**26 - 1, 12],  # through the table
-    [5, 2**26, 5, 1],  # beyond it: pandas
-    [4, -1, 4, 9],  # negative: pandas
+@pytest.mark.parametrize(("ids", "table"), [
+    ([7, 3, 7, 0, 3, 1999, 12], True),  # ids below 4 per value (500 values): through the table
+    ([7, 3, 7, 0, 3, 2000, 12], False),  # a table larger than that: pandas
+    ([5, 2**26, 5, 1], False),  # beyond any table
+    ([4, -1, 4, 9], False),  # negative
 ])
-def test_trainset_factorize_is_pandas_first_appearance_order(ids):
-    from lfmrec.native.trainset import factorize
+def test_trainset_factorize_is_pandas_first_appearance_order(ids, table, monkeypatch):
+    from lfmrec.native import trainset
 
+    calls = []
+    real = trainset._first_appearance
+    monkeypatch.setattr(trainset, "_first_appearance", lambda *a: calls.append(1) or real(*a))
     rng = np.random.default_rng(len(ids))
     column = pd.Series(np.asarray(ids, np.int64)[rng.integers(0, len(ids), 500)])
-    codes, raw2inner = factorize(column, "user_id")
+    codes, raw2inner = trainset.factorize(column, "user_id")
+    assert bool(calls) == table
     want_codes, uniques = pd.factorize(column, sort=False)
     assert codes.dtype == np.int32 and np.array_equal(codes, want_codes)
     assert list(raw2inner.items()) == list(zip(uniques.tolist(), range(len(uniques))))
