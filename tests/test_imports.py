@@ -8,7 +8,7 @@ from pathlib import Path
 import lfmrec
 
 PACKAGE = Path(lfmrec.__file__).resolve().parent
-BOTTOM = {"lfmrec._numba", "lfmrec.errors", "lfmrec.io", "lfmrec.tables", "lfmrec.topn", "lfmrec.countries.codes", "lfmrec.ids", "lfmrec.knn_estimate"}
+BOTTOM = {"lfmrec._numba", "lfmrec._bisect", "lfmrec.errors", "lfmrec.io", "lfmrec.tables", "lfmrec.topn", "lfmrec.countries.codes", "lfmrec.ids", "lfmrec.knn_estimate"}
 
 
 def module_name(path: Path) -> str:

@@ -44,3 +44,16 @@ def _search_right(a, values, out, n):
             h >>= 1
         for i in range(g):
             out[start + i] = min(pos[i] + 1, n) if a[0] <= values[start + i] else 0
+
+
+@njit(cache=True, inline="always")
+def in_sorted(a, lo, hi, x) -> bool:
+    """Whether ``x`` is in the sorted ``a[lo:hi]`` (a bisection of that stretch only)."""
+    end = hi
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < end and a[lo] == x

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._bisect import in_sorted
 from ._numba import njit
 
 #: Buckets of the guide tables (:class:`Guide`): about two per artist at LFM-1b scale.
@@ -164,16 +165,8 @@ def _not_held(held, keys, width):
         start[o + 1] += start[o]
     out = np.empty(keys.size, np.bool_)
     for t in range(keys.size):
-        key = keys[t]
-        o = key // width
-        lo, hi = start[o], start[o + 1]
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if held[mid] < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        out[t] = lo == start[o + 1] or held[lo] != key
+        o = keys[t] // width
+        out[t] = not in_sorted(held, start[o], start[o + 1], keys[t])
     return out
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._bisect import in_sorted as _is_played  # whether column j is in a row's sorted played columns
 from ._numba import njit
 from .ids import positions
 
@@ -33,18 +34,6 @@ def _push(vals: np.ndarray, cols: np.ndarray, length: int, n: int, v: float, j: 
     vals[pos] = v
     cols[pos] = j
     return length + 1 if length < n else n
-
-@njit(cache=True, inline="always")
-def _is_played(idx: np.ndarray, lo: int, hi: int, j: int) -> bool:
-    """Whether column j is in the sorted ``idx[lo:hi]`` (binary search)."""
-    end = hi
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if idx[mid] < j:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo < end and idx[lo] == j
 
 # Entries per chunk of _select's pass: small enough for the chunk's scores to stay in L1.
 _CHUNK = 256
