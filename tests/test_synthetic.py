@@ -370,7 +370,7 @@ def test_compiled_draws_are_the_numpy_draws(monkeypatch, p_local_scalar):
     p_group = rng.random(n)
     got = {}
     for path, threshold in (("numpy", n + 1), ("compiled", 1)):
-        monkeypatch.setattr(synthetic, "BISECT_MIN_DRAWS", threshold)
+        monkeypatch.setattr(synthetic, "COMPILED_MIN_DRAWS", threshold)
         draws = np.random.default_rng(9)
         got[path] = sampler.draw(who_country, who_group, p_local, p_group, draws)
         got[path + " next"] = draws.random(3)  # as many random numbers consumed

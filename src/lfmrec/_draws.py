@@ -1,5 +1,5 @@
 """Compiled popularity draws of the synthetic generator at large scale
-(:meth:`lfmrec.synthetic._ArtistSampler.draw` from ``BISECT_MIN_DRAWS`` draws on).
+(:meth:`lfmrec.synthetic._ArtistSampler.draw` from ``COMPILED_MIN_DRAWS`` draws on).
 
 The numpy form of a draw makes about fifteen passes over the draws (masks, gathers of the pool
 bounds, boolean selections) with a temporary array each; at LFM-1b scale (120 M draws) that is

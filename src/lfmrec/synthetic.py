@@ -148,7 +148,7 @@ MAX_ROUNDS = 30
 #: from this many draws on, a round's popularity draws are compiled (lfmrec._draws: the same
 #: artists, one pass per step instead of numpy's masks; below it numba's import would cost more than
 #: it saves)
-BISECT_MIN_DRAWS = 1_000_000
+COMPILED_MIN_DRAWS = 1_000_000
 #: Rows written to the HDF5 file per slice.
 #: Fixed MAT header date, so that the same seed writes byte-identical files.
 #: Registration times span 2002-10-29 .. 2014-12-31 (last.fm's life until LFM-1b's crawl).
@@ -295,7 +295,7 @@ class _ArtistSampler:
         n = country.size
         r_local = rng.random(n)
         r_group = rng.random(n)
-        if n >= BISECT_MIN_DRAWS:  # compiled (numba is imported only for large draws): the same artists
+        if n >= COMPILED_MIN_DRAWS:  # compiled (numba is imported only for large draws): the same artists
             from ._draws import Guide, draw
 
             if self.guide_cg is None:
@@ -353,7 +353,7 @@ def _select_artists(users: _Users, members: np.ndarray, sampler: _ArtistSampler,
         local = p_local[owner] if rnd < LOCAL_ROUNDS else 0.0
         artist = sampler.draw(country[owner], group[owner], local, p_group[owner], rng)
         keys = owner * np.int64(n_artists) + artist
-        if held.size and keys.size >= BISECT_MIN_DRAWS:  # compiled: looked up in the owner's keys
+        if held.size and keys.size >= COMPILED_MIN_DRAWS:  # compiled: looked up in the owner's keys
             from ._draws import not_held
 
             keys = keys[not_held(held, keys, n_artists)]
