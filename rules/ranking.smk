@@ -27,7 +27,8 @@ rule rank_reference:
     output:
         ranking=fold_files("{reference}", "ranking.csv"),
     wildcard_constraints:
-        reference="|".join(REFERENCES),
+        # no reference configured: a pattern that matches no name (an empty one would match any)
+        reference="|".join(REFERENCES) or "(?!)",
     params:
         **ranking_params(),
     resources:

@@ -60,6 +60,7 @@ rule deletions:
         png=report("results/plots/deletions.png", caption="../workflow/report/deletions_plot.rst", category="3. Cross-cultural lists"),
     params:
         models=LIST_MODELS,
+        n=config["recommend"]["n"],
     log:
         "results/logs/deletions.log",
     script:

@@ -125,3 +125,98 @@ def assert_same_results(a: Path, b: Path, ignore=()) -> None:
             assert {k: v for k, v in ja.items() if k not in drop} == {k: v for k, v in jb.items() if k not in drop}, name
         else:
             assert pa.read_bytes() == pb.read_bytes(), name
+
+
+# The real-format copy without planted truth (issue 24): what real LFM-1b holds and the generator
+# never writes. Sampled with REAL_SAMPLE, so that some artists fall outside the artist sample.
+REAL_SAMPLE = {"n_users": "all", "n_artists": 200, "seed": 7}
+REAL_COUNTRY_USERS = {"US": 14, "DE": 8, "UK": 6, "PL": 5, "BR": 4, "FI": 1, "JP": 1}
+
+
+def sampled_artist_ids(artist_ids: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """The artist ids the workflow's sample draws (sampling.draw_ids: the artists' child stream of
+    the seed, a draw over the ids in ascending order), written out independently of it."""
+    artist_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
+    ids = np.sort(artist_ids)
+    return ids[np.sort(artist_rng.choice(ids.size, size=n, replace=False))]
+
+
+def real_copy(folder: Path) -> dict:
+    """A small LFM-1b copy the way the real files are, without any truth file.
+
+    - ``LFM-1b_users.txt`` with the real header and quirks: 21 users with an empty country, age -1
+      and gender ``n`` for many, one country (FI, JP) with a single user, lower-case codes and
+      padding the reader normalises, and 4 listed users absent from the matrix (fewer than 10
+      artists, as in LFM-1b);
+    - ``LFM-1b_LEs.mat`` (MAT v7.3), rows shuffled, ids not contiguous; 240 artist columns of which
+      40 fall outside the sample (REAL_SAMPLE) and 25 nobody played; heavy-tailed popularity with
+      local taste;
+    - ``LFM-1b_artists.txt`` with names (non-ASCII among them), no header;
+    - a user with a country whose only artists fall outside the artist sample (dropped: no triple),
+      a user with a single artist (no test pair in all folds but one), an artist whose argmax
+      country is a tie (one DE and one US listener, same plays: the alphabetical country, DE).
+
+    Returns what the tests check against: the special users' and artists' ids.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    from lfmrec.lfm1b import write_les
+
+    rng = np.random.default_rng(11)
+    n_artists = 240
+    artist_ids = np.sort(rng.choice(np.arange(1, 5000), size=n_artists, replace=False)).astype(np.int64)
+    in_sample = sampled_artist_ids(artist_ids, REAL_SAMPLE["n_artists"], REAL_SAMPLE["seed"])
+    outside = np.setdiff1d(artist_ids, in_sample)
+    nobody = in_sample[rng.permutation(in_sample.size)[:25]]  # sampled, never played
+    playable = np.setdiff1d(in_sample, nobody)
+    countries = [c for c, k in REAL_COUNTRY_USERS.items() for _ in range(k)] + [""] * 21
+    n_users = len(countries)  # 60 matrix users
+    user_ids = np.sort(rng.choice(np.arange(2000, 3_000_000), size=n_users + 4, replace=False)).astype(np.int64)
+    matrix_users, absent_users = user_ids[:n_users], user_ids[n_users:]
+    order = rng.permutation(n_users)
+    matrix_users, countries = matrix_users[order], [countries[i] for i in order]
+    home = {c: playable[i::7] for i, c in enumerate(REAL_COUNTRY_USERS)}  # local artists per country
+    weight = 1.0 / np.arange(1, playable.size + 1) ** 0.9  # Zipf-like popularity
+    weight /= weight.sum()
+    col = {a: j for j, a in enumerate(artist_ids)}
+    rows, cols, vals = [], [], []
+    special = {}
+    tie_artist, single_user, outside_user = int(playable[-1]), None, None
+    for r, c in enumerate(countries):
+        n_played = int(rng.integers(10, 40))
+        picks = set(rng.choice(playable[:-1], size=n_played, replace=False, p=weight[:-1] / weight[:-1].sum()).tolist())
+        if c:
+            picks |= set(rng.choice(home[c], size=min(5, home[c].size), replace=False).tolist())
+        picks |= set(rng.choice(outside, size=3, replace=False).tolist())
+        if c == "PL" and outside_user is None:  # only artists outside the sample
+            outside_user = int(matrix_users[r])
+            picks = set(outside[:12].tolist())
+        elif c == "BR" and single_user is None:  # one sampled artist (and unsampled ones)
+            single_user = int(matrix_users[r])
+            picks = {int(playable[0])} | set(outside[12:24].tolist())
+        for a in sorted(picks):
+            rows.append(r)
+            cols.append(col[a])
+            vals.append(float(np.ceil(rng.pareto(1.2) * 3)) + 1)
+    # the tie: one DE and one US listener with the same plays, nobody else
+    for c in ("DE", "US"):
+        r = countries.index(c)
+        rows.append(r)
+        cols.append(col[tie_artist])
+        vals.append(7.0)
+    matrix = sp.csr_matrix((vals, (rows, cols)), shape=(n_users, n_artists))
+    write_les(folder / "LFM-1b_LEs.mat", matrix, matrix_users, artist_ids)
+
+    by_id = dict(zip(matrix_users.tolist(), countries, strict=True))
+    lines = ["user_id\tcountry\tage\tgender\tplaycount\tregistered_unixtime"]
+    for i, u in enumerate(user_ids.tolist()):
+        c = by_id.get(u, ["SE", "", "US", ""][i % 4])
+        c = {"UK": " uk", "JP": "jp"}.get(c, c)  # the reader normalises case and padding
+        age, gender = (-1, "n") if i % 3 else (int(rng.integers(14, 60)), "mf"[i % 2])
+        lines.append(f"{u}\t{c}\t{age}\t{gender}\t{int(rng.integers(0, 90_000))}\t{1_100_000_000 + 1000 * i}")
+    (folder / "LFM-1b_users.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    names = ["Sigur Rós", "Motörhead", "Кино", "椎名林檎", "Beyoncé", "Mötley Crüe"]
+    (folder / "LFM-1b_artists.txt").write_text(
+        "".join(f"{a}\t{names[j] if j < len(names) else f'Artist {a}'}\n" for j, a in enumerate(artist_ids.tolist())),
+        encoding="utf-8")
+    return {"outside_user": outside_user, "single_user": single_user, "tie_artist": tie_artist,
+            "nobody": nobody, "absent_users": absent_users, "no_country": int(sum(not c for c in countries))}

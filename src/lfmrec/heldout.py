@@ -192,3 +192,17 @@ def tradeoff_table(per_fold: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
         mean["folds"] = len(tables)
         rows.append(mean)
     return pd.concat(rows, ignore_index=True)
+
+
+def tradeoff_notes(table: pd.DataFrame) -> list[str]:
+    """What results/tradeoff.csv cannot show, and why: per method, the models whose re-ranked lists
+    were empty in every fold (no candidate from another country: with one user country, every
+    listened artist is labelled with it), so that their foreign share and cultural distance are
+    empty and their accuracy is 0."""
+    notes = []
+    for method, rows in table.groupby("method", sort=False):
+        empty = rows.loc[rows["foreign_share"].isna(), "model"].drop_duplicates().tolist()
+        if empty:
+            notes.append(f"{method}: no list in any fold for {', '.join(empty)} (no candidate artist from another "
+                         "country), so foreign share and cultural distance are empty and the accuracy is 0.")
+    return notes

@@ -87,6 +87,9 @@ def run_script(main: Callable, smk) -> None:
     except InputError as err:
         logging.getLogger(smk.rule).error(str(err))
         sys.exit(1)
+    except Exception:  # a bug: its traceback in the job's log too, not only on the terminal
+        logging.getLogger(smk.rule).exception("failed")
+        sys.exit(1)
     logging.getLogger(smk.rule).info(usage_line())
 
 

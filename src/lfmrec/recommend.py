@@ -96,16 +96,32 @@ def recommend_block(
     rows, cols = final(s)
     return (rows, cols, deletions, n_foreign, *before)
 
-def deletion_summary(model: str, per_user: pd.DataFrame) -> dict:
-    """One row of results/deletions.csv from a model's per-user deletion counts."""
+def deletion_summary(model: str, per_user: pd.DataFrame, n: int) -> dict:
+    """One row of results/deletions.csv from a model's per-user deletion counts; ``short_lists``:
+    users whose final list is shorter than ``n`` (too few candidates from other countries),
+    ``empty_lists`` those with none."""
     d = per_user["deletions"].to_numpy()
+    length = per_user["list_length"].to_numpy()
     return {
         "model": model,
         "users": int(d.size),
         "deletions": int(d.sum()),
         "users_with_deletions": int((d > 0).sum()),
         "mean_per_user": float(d.mean()) if d.size else 0.0,
+        "short_lists": int((length < n).sum()),
+        "empty_lists": int((length == 0).sum()),
     }
+
+
+def deletion_notes(table: pd.DataFrame, n: int) -> list[str]:
+    """What results/deletions.csv's counts mean where lists fall short: the deletions are counted in
+    each user's initial top ``n``, whatever the length of the final list."""
+    short = table[table["short_lists"] > 0]
+    if short.empty:
+        return []
+    parts = ", ".join(f"{r.model} {r.short_lists} ({r.empty_lists} empty)" for r in short.itertuples())
+    return [f"Final lists shorter than {n} (too few candidate artists from other countries), users per model: "
+            f"{parts}. Deletions are counted in the initial top {n} all the same."]
 
 # Candidate artists from which recommend_all lists svd and mf from a float32 product by default.
 BOUNDED_MIN_ITEMS = 100_000

@@ -140,6 +140,9 @@ def user_report_blocks(
     )
     n_triples = int((triples["user_id"] == user_id).sum())
     out: list[tuple[str, object]] = [("h1", f"User {user_id} ({country})"), ("p", f"{n_triples} artists played in the sample.")]
+    if true_country is None:
+        out.append(("em", "No true-country column (the paper's Table 4 has one): the data has no planted artist "
+                          "countries, as a real LFM-1b copy; countries are the estimated ones."))
     out.append(("h2", f"Known favourites (more than {min_plays} plays)"))
     out.append(("table", fav_table) if len(fav_table) else ("em", "No artist with more plays than that."))
     for model, recs in lists.items():
@@ -158,9 +161,12 @@ def user_report_blocks(
             table.insert(4, "true country", true_country.reindex(mine["artist_id"]).to_numpy())
         out.append(("h2", f"{model}: top {n} from other countries than {country}"))
         out.append(("p", f"{int(counts['deletions'])} same-country artists deleted from the initial top {n}."))
-        if len(table) < n:
+        if not len(table):
+            out.append(("strong", f"No candidate artist from another country than {country}: the list is empty."))
+        elif len(table) < n:
             out.append(("strong", f"Only {len(table)} candidates from other countries: the list is shorter than {n}."))
-        out.append(("table", table) if len(table) else ("em", "No candidate."))
+        if len(table):
+            out.append(("table", table))
     return out
 
 

@@ -12,7 +12,8 @@ import pandas as pd  # noqa: E402
 
 from lfmrec.countries.accuracy import estimation_accuracy  # noqa: E402
 from lfmrec.countries.estimate import SOURCES, estimate_every_method  # noqa: E402
-from lfmrec.io import atomic_path, run_script, write_csv, write_text  # noqa: E402
+from lfmrec.figures import save_png  # noqa: E402
+from lfmrec.io import run_script, write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 
 log = logging.getLogger("country_estimation")
@@ -46,9 +47,7 @@ def plot(acc: pd.DataFrame, path) -> None:
     order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith("users: "))  # bars first (stable)
     ax.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=8, loc="upper left",
               bbox_to_anchor=(1.01, 1), borderaxespad=0)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def main(snakemake):

@@ -10,7 +10,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from lfmrec.cultural import cultural_table  # noqa: E402
-from lfmrec.io import atomic_path, run_script, write_csv, write_text  # noqa: E402
+from lfmrec.figures import add_note, save_png  # noqa: E402
+from lfmrec.io import run_script, write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 
 PAGE_COUNTRIES = 10  # user countries on the HTML page (the CSV has all)
@@ -25,7 +26,22 @@ def largest_countries(table: pd.DataFrame, k: int) -> list[str]:
     return ["all", *countries[:k]]
 
 
-def plot(table: pd.DataFrame, path) -> None:
+def absent_notes(table: pd.DataFrame, has_truth: bool) -> list[str]:
+    """What the table and plot leave out, and why: the planted-truth labelling of a real copy, and
+    the final lists of models that have none."""
+    notes = []
+    if not has_truth:
+        notes.append("Countries = truth (planted home countries): absent, the data has none (a real LFM-1b copy); "
+                     "every measure is by estimated artist countries.")
+    alls = table[(table["user_country"] == "all") & (table["countries"] == "estimated")]
+    empty = alls.loc[alls["us_share_final"].isna(), "model"].tolist()
+    if empty:
+        notes.append(f"Final lists: empty for {', '.join(empty)} (no user has a candidate artist from another "
+                     "country), so their *_final columns are empty and the plot shows no filled dot.")
+    return notes
+
+
+def plot(table: pd.DataFrame, path, notes: list[str] | None = None) -> None:
     """Per user country (the largest, after all users): local and US share of the history
     (dashed lines) and of each model's lists before (hollow) and after (filled) the country rule."""
     labelling = "truth" if (table["countries"] == "truth").any() else "estimated"
@@ -69,15 +85,14 @@ def plot(table: pd.DataFrame, path) -> None:
         Line2D([], [], marker="o", mfc="white", mec="0.3", ls="none", label="top-10 before the country rule"),
         Line2D([], [], marker="o", color="0.3", ls="none", label="final list (after the rule)"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=5, fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False)
     which = "planted home countries" if labelling == "truth" else "estimated countries"
     fig.suptitle(f"Local and US share of artists: history vs recommendations, per user country ({which})", fontsize=11)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    add_note(fig, notes or [])
+    save_png(fig, path)
 
 
-def page(table: pd.DataFrame) -> str:
+def page(table: pd.DataFrame, notes: list[str] | None = None) -> str:
     keep = set(largest_countries(table, PAGE_COUNTRIES))
     note = ("Per model, artist-country labelling (estimated; truth = planted home countries of synthetic data) "
             "and user country: US share and local share of the users' histories (distinct artists), of the "
@@ -86,6 +101,7 @@ def page(table: pd.DataFrame) -> str:
             "between each user's history and list artist-country distributions. Unknown-country artists are "
             "their own category: never local, never US. Means over users. Shown: all users and the "
             f"{PAGE_COUNTRIES} largest user countries; results/cultural.csv has every country.")
+    note = " ".join([note, *(notes or [])])
     return table_page("Cultural measures: local and US share, local bias, JS divergence", table[table["user_country"].isin(keep)], note)
 
 
@@ -102,8 +118,9 @@ def main(snakemake):
              for model, initial, final in zip(snakemake.params.models, snakemake.input.initial, snakemake.input.lists, strict=True)}
     table = cultural_table(users, triples, labellings, lists)
     write_csv(table, snakemake.output.csv)
-    write_text(page(table), snakemake.output.html)
-    plot(table, snakemake.output.png)
+    notes = absent_notes(table, "truth" in labellings)
+    write_text(page(table, notes), snakemake.output.html)
+    plot(table, snakemake.output.png, notes)
 
 
 if "snakemake" in globals():

@@ -6,12 +6,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lfmrec.io import atomic_path, run_script, write_csv, write_text  # noqa: E402
+from lfmrec.figures import add_note, save_png  # noqa: E402
+from lfmrec.io import run_script, write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
-from lfmrec.recommend import deletion_summary  # noqa: E402
+from lfmrec.recommend import deletion_notes, deletion_summary  # noqa: E402
 
 
-def plot(table: pd.DataFrame, path) -> None:
+def plot(table: pd.DataFrame, path, notes: list[str] | None = None) -> None:
     fig, ax = plt.subplots(figsize=(10, 4.8), layout="constrained")
     ax.bar(table["model"], table["deletions"], color="#d99a8f", label="deletions (artists)")
     ax.bar(table["model"], table["users_with_deletions"], color="#8c3b2e", width=0.4,
@@ -28,17 +29,18 @@ def plot(table: pd.DataFrame, path) -> None:
     for label in ax.get_xticklabels():
         label.set_ha("right")
     ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    add_note(fig, notes or [])
+    save_png(fig, path)
 
 
 def main(snakemake):
-    rows = [deletion_summary(m, pd.read_parquet(p)) for m, p in zip(snakemake.params.models, snakemake.input.per_user, strict=True)]
+    n = snakemake.params.n
+    rows = [deletion_summary(m, pd.read_parquet(p), n) for m, p in zip(snakemake.params.models, snakemake.input.per_user, strict=True)]
     table = pd.DataFrame(rows)
+    notes = deletion_notes(table, n)
     write_csv(table, snakemake.output.csv)
-    write_text(table_page("Same-country artists deleted per model", table), snakemake.output.html)
-    plot(table, snakemake.output.png)
+    write_text(table_page("Same-country artists deleted per model", table, " ".join(notes) or None), snakemake.output.html)
+    plot(table, snakemake.output.png, notes)
 
 
 if "snakemake" in globals():

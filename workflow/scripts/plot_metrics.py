@@ -7,7 +7,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lfmrec.io import atomic_path, run_script  # noqa: E402
+from lfmrec.figures import save_png  # noqa: E402
+from lfmrec.io import run_script  # noqa: E402
 
 
 def plot(table: pd.DataFrame, path) -> None:
@@ -27,9 +28,7 @@ def plot(table: pd.DataFrame, path) -> None:
         ax.set_xlabel("model")
         ax.set_ylabel(f"{metric} (log2 playcounts; lower is better)")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def main(snakemake):

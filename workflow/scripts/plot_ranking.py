@@ -9,7 +9,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from lfmrec.io import atomic_path, run_script  # noqa: E402
+from lfmrec.figures import save_png  # noqa: E402
+from lfmrec.io import run_script  # noqa: E402
 
 
 YLABEL = {"precision@n": "precision@{n} (hits / {n})", "recall@n": "recall@{n} (share of held-out artists hit)",
@@ -49,9 +50,7 @@ def plot(table: pd.DataFrame, n: int, references: list[str], path) -> None:
     handles.append(Line2D([], [], ls="", marker="o", ms=4, color="#1f3b5c", label="individual folds"))
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)
     fig.suptitle(f"Top-{n} on held-out artists ({len(fold_cols)}-fold CV; number above each bar: its mean)")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def main(snakemake):

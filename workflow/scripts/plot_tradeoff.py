@@ -11,7 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from lfmrec.io import atomic_path, run_script  # noqa: E402
+from lfmrec.figures import add_note, save_png  # noqa: E402
+from lfmrec.heldout import tradeoff_notes  # noqa: E402
+from lfmrec.io import run_script  # noqa: E402
 
 CURVES = ("soft", "calibrated")
 CURVE_TITLE = {"soft": "soft (score - lambda x country similarity)", "calibrated": "calibrated (Steck 2018)"}
@@ -93,9 +95,8 @@ def plot(table: pd.DataFrame, n: int, path) -> None:
     fig.legend(handles=handles + [spacer, header] + key, title="model", loc="outside right upper", fontsize=8,
                title_fontsize=9, labelspacing=0.9, handlelength=2.5)
     fig.suptitle("Accuracy vs. cross-cultural reach of the re-ranking methods (means over folds)")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    add_note(fig, [f"Not shown: {n}" for n in tradeoff_notes(table)])
+    save_png(fig, path)
 
 
 def main(snakemake):

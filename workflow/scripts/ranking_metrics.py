@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lfmrec.heldout import fold_table, tradeoff_table
+from lfmrec.heldout import fold_table, tradeoff_notes, tradeoff_table
 from lfmrec.io import run_script, write_csv, write_text
 from lfmrec.report import table_page
 
@@ -22,8 +22,8 @@ def main(snakemake):
     write_csv(ranking, snakemake.output.ranking)
     write_csv(tradeoff, snakemake.output.tradeoff)
     write_text(table_page("Top-n metrics on held-out artists, per model and fold", ranking), snakemake.output.ranking_html)
-    write_text(table_page("Accuracy and cultural reach of the re-ranking methods (means over folds)", tradeoff),
-               snakemake.output.tradeoff_html)
+    write_text(table_page("Accuracy and cultural reach of the re-ranking methods (means over folds)", tradeoff,
+                          " ".join(tradeoff_notes(tradeoff)) or None), snakemake.output.tradeoff_html)
 
 
 if "snakemake" in globals():
