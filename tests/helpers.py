@@ -174,7 +174,7 @@ def real_copy(folder: Path) -> dict:
     matrix_users, absent_users = user_ids[:n_users], user_ids[n_users:]
     order = rng.permutation(n_users)
     matrix_users, countries = matrix_users[order], [countries[i] for i in order]
-    home = {c: playable[i::7] for i, c in enumerate(REAL_COUNTRY_USERS)}  # local artists per country
+    home = {c: playable[:-1][i::7] for i, c in enumerate(REAL_COUNTRY_USERS)}  # local artists per country
     weight = 1.0 / np.arange(1, playable.size + 1) ** 0.9  # Zipf-like popularity
     weight /= weight.sum()
     col = {a: j for j, a in enumerate(artist_ids)}
@@ -220,3 +220,43 @@ def real_copy(folder: Path) -> dict:
         encoding="utf-8")
     return {"outside_user": outside_user, "single_user": single_user, "tie_artist": tie_artist,
             "nobody": nobody, "absent_users": absent_users, "no_country": int(sum(not c for c in countries))}
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's chromium (apt-get install chromium)
+
+
+def report_sections(report: Path, screenshot: Path | None = None) -> dict[str, dict[str, str]]:
+    """Open a Snakemake HTML report in headless Chromium as a reader would: every result category of
+    the navigation, and in it every file's view (the eye). Returns {category: {file: what the
+    view shows}}: the text of an HTML page, or "png WxH" for an image that decoded (empty when
+    nothing rendered). ``screenshot``: where to save a picture of the last view."""
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, dict[str, str]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(report.resolve().as_uri())
+        page.wait_for_selector("text=Results", timeout=60_000)
+        categories = [t for t in page.locator("a").all_inner_texts() if t[:1].isdigit()]
+        for category in categories:
+            page.get_by_text(category, exact=True).first.click()
+            page.wait_for_timeout(200)
+            files = [t.strip() for t in page.locator("tr td:first-child").all_inner_texts() if t.strip()]
+            out[category] = {}
+            for name in files:
+                page.locator("tr", has_text=name).first.locator("a[iconname=eye]").click()
+                page.wait_for_timeout(300)
+                if name.endswith(".png"):
+                    size = page.evaluate("""() => { const i = [...document.images].find(i => i.src.startsWith('data:image/png'));
+                                                    return i && i.complete ? [i.naturalWidth, i.naturalHeight] : [0, 0]; }""")
+                    out[category][name] = f"png {size[0]}x{size[1]}" if size[0] > 0 else ""
+                else:
+                    frame = page.frames[-1] if len(page.frames) > 1 else None
+                    out[category][name] = frame.inner_text("body") if frame else ""
+            page.get_by_text("Results", exact=True).first.click()
+            page.wait_for_timeout(200)
+        if screenshot is not None:
+            page.screenshot(path=str(screenshot))
+        browser.close()
+    return out
