@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .io import atomic_path
 
-CHARS_PER_INCH = 15  # characters of an 8-point note per inch of figure width
+CHARS_PER_INCH = 14  # characters of an 8-point note per inch of figure width
 
 
 def save_png(fig, path: str | Path) -> None:
