@@ -19,6 +19,7 @@ include: "rules/cv.smk"
 include: "rules/recommend.smk"
 include: "rules/ranking.smk"
 include: "rules/countries.smk"
+include: "rules/evaluation.smk"
 
 
 onstart:
@@ -42,6 +43,8 @@ localrules:
     ranking_metrics,
     plot_ranking,
     plot_tradeoff,
+    paper_comparison,
+    error_intervals,
 
 
 rule all:

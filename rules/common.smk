@@ -85,7 +85,12 @@ def all_outputs():
         "results/plots/diversity.png",
         "results/cultural.csv",
         "results/plots/cultural.png",
-    ] + (SYNTHETIC_ONLY if truth_file() else [])
+        "results/significance.csv",
+        "results/intervals.csv",
+        "results/by_country.csv",
+        "results/plots/by_country.png",
+        "results/paper_comparison.csv",
+    ] + (["results/error_intervals.csv"] if RATING_MODELS else []) + (SYNTHETIC_ONLY if truth_file() else [])
 
 
 # Outputs that only synthetic data has (the planted truth scores the country estimators).
@@ -160,12 +165,14 @@ def ranking_params():
     )
 
 
+# Each fold's artist countries and country similarity come from its training pairs only
+# (rule fold_countries), never from the phase-2 labels of all triples.
 RANKING_INPUTS = dict(
     triples="results/data/triples.parquet",
     folds="results/cv/folds.parquet",
     users="results/data/users.parquet",
-    artists="results/data/artists.parquet",
-    similarity="results/data/country_similarity.parquet",
+    artists=fold_files("countries", "artists.parquet"),
+    similarity=fold_files("countries", "similarity.parquet"),
 )
 
 
@@ -362,6 +369,14 @@ def estimation_runtime(wildcards, input, attempt):
     path = Path(input.all_imputed)
     size_mb = path.stat().st_size / 1e6 if path.exists() else 0
     return _minutes(10 + 20 * size_mb, attempt)
+
+
+def fold_countries_runtime(wildcards, input, attempt):
+    """fold_countries: the configured estimator once per fold on the source's table (country_estimation
+    runs four estimators on three tables in about 11 s per MB of the largest)."""
+    path = Path(input.plays)
+    size_mb = path.stat().st_size / 1e6 if path.exists() else 0
+    return _minutes(10 + 5 * len(FOLDS) * size_mb, attempt)
 
 
 def diversity_runtime(wildcards, input, attempt):

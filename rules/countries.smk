@@ -40,6 +40,31 @@ rule country_similarity:
         "../workflow/scripts/country_similarity.py"
 
 
+rule fold_countries:
+    input:
+        triples="results/data/triples.parquet",
+        folds="results/cv/folds.parquet",
+        users="results/data/users.parquet",
+        sampled_artists="results/data/sampled_artists.parquet",
+        plays=f"results/data/country_plays/{config['countries']['source']}.parquet",
+    output:
+        artists=fold_files("countries", "artists.parquet"),
+        similarity=fold_files("countries", "similarity.parquet"),
+    params:
+        estimator=config["countries"]["estimator"],
+        min_support=config["countries"]["min_support"],
+        shrinkage=config["countries"]["shrinkage"],
+    # every ranking job waits for it
+    priority: 10
+    resources:
+        mem_mb=triples_mem_mb(FOLDS_BYTES_PER_TRIPLE),
+        runtime=fold_countries_runtime,
+    log:
+        "results/logs/fold_countries.log",
+    script:
+        "../workflow/scripts/fold_countries.py"
+
+
 rule diversity:
     input:
         lists=expand("results/recommendations/{model}.parquet", model=LIST_MODELS),

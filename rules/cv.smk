@@ -65,6 +65,7 @@ rule metrics:
 rule plot_metrics:
     input:
         csv="results/metrics.csv",
+        intervals="results/error_intervals.csv",
     output:
         png=report("results/plots/metrics.png", caption="../workflow/report/metrics_plot.rst", category="2. Cross-validation"),
     log:

@@ -8,6 +8,8 @@ rule rank_model:
         **RANKING_INPUTS,
     output:
         ranking=fold_files("{model}", "ranking.csv"),
+        per_user=fold_files("{model}", "per_user.parquet"),
+        run=fold_files("{model}", "run.txt"),
     params:
         **ranking_params(),
     resources:
@@ -26,6 +28,8 @@ rule rank_reference:
         **RANKING_INPUTS,
     output:
         ranking=fold_files("{reference}", "ranking.csv"),
+        per_user=fold_files("{reference}", "per_user.parquet"),
+        run=fold_files("{reference}", "run.txt"),
     wildcard_constraints:
         # no reference configured: a pattern that matches no name (an empty one would match any)
         reference="|".join(REFERENCES) or "(?!)",
@@ -62,6 +66,7 @@ rule ranking_metrics:
 rule plot_ranking:
     input:
         csv="results/ranking_metrics.csv",
+        intervals="results/intervals.csv",
     output:
         png=report("results/plots/ranking_metrics.png", caption="../workflow/report/ranking_plot.rst", category="4. Beyond the paper"),
     params:

@@ -1,10 +1,22 @@
 """Held-out evaluation of one model (or reference) on one CV fold: ranking metrics and the
 accuracy / cultural-diversity trade-off of the re-ranking methods.
 
+The protocol keeps the fold's test pairs out of everything the evaluation learns from:
+
+- the candidates are the artists with at least one pair in the fold's training part (an artist
+  only the test pairs have is unknown to every model: unbiased MF would score it with the global
+  mean, and such ties filled lists); its test pairs stay in recall's and NDCG's denominators
+  (relevant, but no model can list it), and the ``popular`` and ``random`` references get the same
+  candidates;
+- ties are broken by a seeded random order of the candidates (:func:`candidate_order`, one per
+  fold and seed), never by artist id, which real catalogues assign in sequence;
+- the artist countries and the country similarity of the re-ranking and of the list statistics
+  are the fold's own, estimated from its training pairs (:mod:`lfmrec.countries.folds`).
+
 For the evaluated users (all users of the sample with a country, or a seeded subset for large
-runs) every candidate artist (rated in the sample, not in the user's training part) is scored
-once (artists with fewer than ``min_listeners`` distinct listeners in the fold's training part are
-no one's candidates), and each *lister* -- plain top-n (``none``), the paper's ``hard`` rule, ``soft`` and
+runs) every candidate artist not in the user's training part is scored once (artists with fewer
+than ``min_listeners`` distinct listeners in the fold's training part are no one's candidates
+either), and each *lister* -- plain top-n (``none``), the paper's ``hard`` rule, ``soft`` and
 ``calibrated`` over their lambda grids -- builds its top-n from those scores. Each list is compared
 with the user's held-out artists (:func:`lfmrec.ranking.evaluate`).
 
@@ -108,6 +120,17 @@ def evaluated_users(users: pd.DataFrame, test: Pairs, limit: int | str, seed: in
     return np.sort(rows[pick])
 
 
+def candidate_order(train: sp.spmatrix, seed: int, fold: int) -> tuple[np.ndarray, int]:
+    """(column order, number of candidates) of a fold: the columns of ``train`` (users x items
+    training pairs) with at least one training pair -- the candidates -- in a random order drawn
+    from ``(seed, fold)``, then the others in their order. Placing the columns in this order makes
+    every list's ties (which go to the earlier column) fall by the seeded order, not by id."""
+    listened = np.bincount(sp.csr_matrix(train).indices, minlength=train.shape[1]) > 0
+    cand, other = np.flatnonzero(listened), np.flatnonzero(~listened)
+    rng = np.random.default_rng([int(seed) % 2**64, int(fold) % 2**64, 0x7A1E])  # not the random reference's stream
+    return np.concatenate([cand[rng.permutation(cand.size)], other]), int(cand.size)
+
+
 def listers(sweep: dict[str, Iterable[float]], n: int, c: Countries, target: np.ndarray, pool: int) -> dict[tuple[str, float], ranking.Lister]:
     """(method, lambda) -> lister: ``none`` and ``hard`` once, ``soft`` / ``calibrated`` per lambda."""
     def make(method: str, lam: float) -> ranking.Lister:
@@ -133,12 +156,18 @@ def evaluate_fold(
     sweep: dict[str, Iterable[float]],
     pool: int,
     min_listeners: int = 1,
-) -> pd.DataFrame:
+    per_user: bool = False,
+    lists_of: Iterable[str] = (),
+):
     """Metrics of every lister for the users ``rows`` (indices into ``users``), whose score blocks
-    ``blocks`` yields in that order over ``item_ids``. Artists with fewer than ``min_listeners``
-    distinct listeners in ``train`` are not candidates (1: every artist is). ``train`` and ``test``
-    are DataFrames of the fold's pairs or their matrices over ``users`` x ``item_ids`` (as
-    :meth:`FoldPairs.split` gives them)."""
+    ``blocks`` yields in that order over ``item_ids`` (ties fall by that order). Artists without a
+    pair in ``train``, or with fewer than ``min_listeners`` distinct listeners in it, are not
+    candidates. ``train`` and ``test`` are DataFrames of the fold's pairs or their matrices over
+    ``users`` x ``item_ids`` (as :meth:`FoldPairs.split` gives them, columns in ``item_ids``' order).
+
+    With ``per_user`` returns (table, per-user table: method, lambda, user_id and the metrics of
+    the ``none`` and ``hard`` lists); the lists of the (method, lambda) pairs in ``lists_of`` are in
+    ``table.attrs["lists"]`` keyed by "method lambda" (see :func:`lfmrec.ranking.evaluate`)."""
     user_ids = users["user_id"].to_numpy(np.int64)[rows]
     sub = Countries(c.user_country[rows], c.item_country, c.similarity, c.item_labels)
     all_ids = users["user_id"].to_numpy(np.int64)
@@ -148,16 +177,30 @@ def evaluate_fold(
     # the target needs the global mix of all users (fallback), then the evaluated users' rows
     target = rerank.history_target(history, c.user_country, c.item_country, c.similarity.shape[0])[rows]
     named = {f"{m} {lam!r}": (m, lam, fn) for (m, lam), fn in listers(sweep, n, sub, target, pool).items()}
-    table = ranking.evaluate(
+    exclude = np.bincount(history.indices, minlength=len(item_ids)) == 0  # no training pair: no model knows it
+    few = few_listeners(history, min_listeners)
+    if few is not None:
+        exclude |= few
+    result = ranking.evaluate(
         blocks, user_ids, item_ids, history[rows], test, n=n,
         listers={name: fn for name, (_, _, fn) in named.items()},
         user_country=sub.user_country, item_country=sub.item_country, similarity=sub.similarity,
-        exclude=few_listeners(history, min_listeners),
+        exclude=exclude if exclude.any() else None, per_user=per_user,
+        lists_of=[f"{m} {float(lam)!r}" for m, lam in lists_of],
     )
+    table, long = result if per_user else (result, None)
+    lists = table.attrs.get("lists", {})
     table.insert(0, "method", [named[x][0] for x in table["lister"]])
     table.insert(1, "lambda", [named[x][1] for x in table["lister"]])
     cols = ["method", "lambda", "users", *ranking.METRICS, "foreign_share", "cultural_distance"]
-    return table[cols].reset_index(drop=True)
+    table = table[cols].reset_index(drop=True)
+    table.attrs["lists"] = lists
+    if not per_user:
+        return table
+    long = long[long["lister"].isin(["none 0.0", "hard 0.0"])]
+    long.insert(0, "method", [named[x][0] for x in long["lister"]])
+    long.insert(1, "lambda", [named[x][1] for x in long["lister"]])
+    return table, long.drop(columns="lister").reset_index(drop=True)
 
 
 def reference_blocks(name: str, train: Pairs, user_ids: np.ndarray, item_ids: np.ndarray, seed: int, block_users: int):

@@ -2,7 +2,9 @@
 
 For one fitted model on one CV fold: every user with held-out (test) artists gets a top-n list
 of *candidates* -- the artists in ``item_ids`` the user did not have in the training part --
-ranked by score, ties by artist_id; the list is compared with the user's test artists.
+ranked by score, ties by column order (the caller's: :mod:`lfmrec.heldout` puts the candidates in
+a seeded random order, so that no tie is decided by artist id); the list is compared with the
+user's test artists.
 
 Metrics per user (binary relevance: an artist is relevant iff it is one of the user's test
 artists), averaged over the users with at least one test artist in ``item_ids``:
@@ -160,7 +162,7 @@ def random_scores(seed: int, user_ids, item_ids, block_users: int = DEFAULT_BLOC
 
 
 def plain_top_n(n: int) -> Lister:
-    """The lister of the unconstrained top-n (score descending, ties by artist_id)."""
+    """The lister of the unconstrained top-n (score descending, ties by column order)."""
 
     def lister(scores: np.ndarray, users: np.ndarray):
         return top_n(scores, n)
@@ -192,12 +194,13 @@ def evaluate(
     similarity: np.ndarray | None = None,
     per_user: bool = False,
     exclude: np.ndarray | None = None,
+    lists_of: Iterable[str] = (),
 ):
     """Ranking metrics of one model on one fold, for one or several listers sharing the scores.
 
     ``score_blocks`` yields ``(start, scores)`` over ``user_ids`` x ``item_ids`` (as
-    :func:`lfmrec.scoring.iter_score_blocks` with the same ids and order); ``item_ids`` must be
-    ascending (ties break by artist_id). ``train_pairs`` / ``test_pairs`` are DataFrames with
+    :func:`lfmrec.scoring.iter_score_blocks` with the same ids and order); ties break by the
+    order of ``item_ids`` (distinct ids, in any order). ``train_pairs`` / ``test_pairs`` are DataFrames with
     user_id and artist_id of the fold's training / test part (either may instead be its
     :func:`pair_matrix` over ``user_ids`` x ``item_ids``, when the caller has it). Candidates of a user are the
     items not in their training pairs; test pairs outside ``item_ids`` are ignored; users with no
@@ -218,11 +221,13 @@ def evaluate(
     (means over the evaluated users), [foreign_share, cultural_distance,] seconds (time spent in
     the lister and the metrics). ``.attrs["score_seconds"]`` is the time spent waiting for the
     score blocks (the model's scoring). With ``per_user=True`` returns (summary, per-user long
-    DataFrame: lister, user_id, precision, recall, ndcg, hit).
+    DataFrame: lister, user_id, precision, recall, ndcg, hit). For each lister named in
+    ``lists_of`` the lists themselves are in ``.attrs["lists"][name]`` (user_id, rank 1..n,
+    artist_id, score; the scores the lister ranked, before any re-ranking adjustment).
     """
     item_ids = np.asarray(item_ids)
-    if item_ids.size > 1 and not np.all(item_ids[1:] > item_ids[:-1]):
-        raise ValueError("item_ids must be strictly ascending (ties break by artist_id)")
+    if item_ids.size > 1 and np.unique(item_ids).size != item_ids.size:
+        raise ValueError("item_ids must be distinct")
     user_ids = np.asarray(user_ids)
     listers = dict(listers) if listers is not None else {"top_n": plain_top_n(n)}
     train = as_pair_matrix(train_pairs, user_ids, item_ids, "train")
@@ -237,6 +242,8 @@ def evaluate(
     stats = {name: {"items": 0, "foreign": 0, "known": 0, "distance_sum": 0.0} for name in listers}
     seconds = dict.fromkeys(listers, 0.0)
     parts: list[pd.DataFrame] = []
+    lists_of = [name for name in listers if name in set(lists_of)]
+    kept: dict[str, list[pd.DataFrame]] = {name: [] for name in lists_of}
     n_users = 0
     score_seconds = 0.0
     it = iter(score_blocks)
@@ -291,6 +298,10 @@ def evaluate(
             seconds[name] += time.perf_counter() - t1
             if per_user:
                 parts.append(pd.DataFrame({"lister": name, "user_id": user_ids[users], **res}))
+            if name in kept:
+                rank = np.arange(rows.size) - np.searchsorted(rows, rows) + 1  # rows ascend, by rank within
+                kept[name].append(pd.DataFrame({"user_id": user_ids[users][rows], "rank": rank.astype(np.int64),
+                                                "artist_id": item_ids[cols], "score": s[rows, cols]}))
         if own:
             block.flags.writeable = True  # the caller's array again
     out = []
@@ -305,6 +316,11 @@ def evaluate(
         out.append(row)
     summary = pd.DataFrame(out)
     summary.attrs["score_seconds"] = score_seconds
+    if lists_of:
+        empty = pd.DataFrame({"user_id": user_ids[:0], "rank": np.zeros(0, np.int64), "artist_id": item_ids[:0],
+                              "score": np.zeros(0)})
+        summary.attrs["lists"] = {name: pd.concat(kept[name], ignore_index=True) if kept[name] else empty
+                                  for name in lists_of}
     if per_user:
         cols = ["lister", "user_id", *METRICS]
         long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)

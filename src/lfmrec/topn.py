@@ -388,7 +388,8 @@ def select_lists(scores, n, played, user_country, item_country, want_all, want_f
 def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Column indices of the ``n`` best finite scores per row: score descending, ties by column.
 
-    Columns must be ordered by artist_id so that "ties by column" means "ties by artist_id".
+    Ties go to the earlier column: the caller's column order decides them (phase 2: artist_id;
+    the held-out evaluation: a seeded random order of the candidates, :func:`lfmrec.heldout.candidate_order`).
     Excluded entries are -inf (NaN and +inf are excluded too). Returns (rows, cols) of the selected
     entries, ordered by row then rank; a row with fewer than n finite scores yields fewer entries.
 

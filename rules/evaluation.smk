@@ -1,0 +1,60 @@
+# Beyond the paper: the uncertainty of the results (intervals over users, paired tests), accuracy by
+# user country, and the paper's own figures side by side.
+
+
+rule significance:
+    input:
+        per_user=expand("results/cv/{model}/fold{fold}.per_user.parquet", model=LIST_MODELS + REFERENCES, fold=FOLDS),
+        users="results/data/users.parquet",
+    output:
+        intervals="results/intervals.csv",
+        significance="results/significance.csv",
+        by_country="results/by_country.csv",
+        intervals_html=report("results/html/intervals.html", caption="../workflow/report/intervals.rst", category="4. Beyond the paper"),
+        significance_html=report("results/html/significance.html", caption="../workflow/report/significance.rst", category="4. Beyond the paper"),
+        by_country_html=report("results/html/by_country.html", caption="../workflow/report/by_country.rst", category="4. Beyond the paper"),
+        by_country_png=report("results/plots/by_country.png", caption="../workflow/report/by_country.rst", category="4. Beyond the paper"),
+    params:
+        models=LIST_MODELS + REFERENCES,
+        references=REFERENCES,
+        n=config["ranking"]["n"],
+        n_resamples=config["stats"]["n_resamples"],
+        seed=config["stats"]["seed"],
+        alpha=config["stats"]["alpha"],
+        min_country_users=config["stats"]["min_country_users"],
+    log:
+        "results/logs/significance.log",
+    script:
+        "../workflow/scripts/significance.py"
+
+
+rule error_intervals:
+    input:
+        predictions=expand("results/cv/{model}/fold{fold}.parquet", model=RATING_MODELS, fold=FOLDS),
+    output:
+        csv="results/error_intervals.csv",
+    params:
+        models=RATING_MODELS,
+        n_resamples=config["stats"]["n_resamples"],
+        seed=config["stats"]["seed"],
+    log:
+        "results/logs/error_intervals.log",
+    script:
+        "../workflow/scripts/error_intervals.py"
+
+
+rule paper_comparison:
+    input:
+        summary="results/data/summary.json",
+        metrics=["results/metrics.csv"] if RATING_MODELS else [],
+        deletions="results/deletions.csv",
+    output:
+        csv="results/paper_comparison.csv",
+        agreement="results/paper_agreement.csv",
+        html=report("results/html/paper_comparison.html", caption="../workflow/report/paper_comparison.rst", category="2. Cross-validation"),
+    params:
+        models={m: model_spec(m) for m in MODELS},
+    log:
+        "results/logs/paper_comparison.log",
+    script:
+        "../workflow/scripts/paper_comparison.py"
