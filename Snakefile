@@ -20,6 +20,7 @@ include: "rules/recommend.smk"
 include: "rules/ranking.smk"
 include: "rules/countries.smk"
 include: "rules/evaluation.smk"
+include: "rules/tuning.smk"
 
 
 onstart:
@@ -45,6 +46,8 @@ localrules:
     plot_tradeoff,
     paper_comparison,
     error_intervals,
+    tune_select,
+    tuning_table,
 
 
 rule all:

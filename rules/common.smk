@@ -34,6 +34,30 @@ def model_spec(name):
     with the model, not how it is fitted (so that setting it never reruns a fit)."""
     return {k: v for k, v in config["models"][name].items() if k != "lists"}
 FOLDS = list(range(config["cv"]["n_folds"]))
+# Models with a hyperparameter grid (rules/tuning.smk); each of their folds uses its own choice.
+TUNED = [m for m in MODELS if m in (config["tuning"]["grids"] or {})]
+_unknown_grids = sorted(set(config["tuning"]["grids"] or {}) - set(MODELS))
+if _unknown_grids:
+    raise WorkflowError(f"Invalid config tuning.grids: {', '.join(_unknown_grids)} is not a configured model "
+                        f"(fix: use one of {', '.join(MODELS)})")
+
+
+def tuning_points(model):
+    from lfmrec.tuning import grid_points
+
+    return grid_points(config["tuning"]["grids"][model])
+
+
+def tuning_spec(model, point):
+    """The model's config entry with a grid point's parameters (rule tune_point)."""
+    from lfmrec.tuning import with_params
+
+    return with_params(model_spec(model), tuning_points(model)[point])
+
+
+def tuned_file(wildcards):
+    """The chosen settings of a tuned model (input of its fits), none for the others."""
+    return [f"results/tuning/{wildcards.model}/chosen.json"] if wildcards.model in TUNED else []
 REFERENCES = list(config["ranking"]["references"])
 
 
@@ -46,6 +70,7 @@ def fold_files(name, suffix):
 wildcard_constraints:
     model="|".join(MODELS),
     fold=r"\d+",
+    point=r"\d+",
 
 
 def raw(name):
@@ -90,7 +115,8 @@ def all_outputs():
         "results/by_country.csv",
         "results/plots/by_country.png",
         "results/paper_comparison.csv",
-    ] + (["results/error_intervals.csv"] if RATING_MODELS else []) + (SYNTHETIC_ONLY if truth_file() else [])
+    ] + (["results/error_intervals.csv"] if RATING_MODELS else []) + (["results/tuning.csv"] if TUNED else []) + (
+        SYNTHETIC_ONLY if truth_file() else [])
 
 
 # Outputs that only synthetic data has (the planted truth scores the country estimators).

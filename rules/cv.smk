@@ -25,6 +25,7 @@ rule cross_validate:
     input:
         triples="results/data/triples.parquet",
         folds="results/cv/folds.parquet",
+        tuned=tuned_file,
     output:
         predictions=fold_files("{model}", "parquet"),
         metrics=fold_files("{model}", "json"),

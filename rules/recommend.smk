@@ -4,6 +4,7 @@
 rule fit_full:
     input:
         triples="results/data/triples.parquet",
+        tuned=tuned_file,
     output:
         model="results/models/{model}.pkl",
     params:

@@ -96,12 +96,15 @@ def test_a_change_reruns_only_what_it_feeds(tiny_run, tmp_path, change):
 
 
 N_MODELS = 6  # tests/helpers.py TINY
-_RANK = {"rank_model": N_MODELS, "rank_reference": 2, "ranking_metrics": 1, "plot_ranking": 1, "plot_tradeoff": 1}
-_LISTS = {"recommend": N_MODELS, "deletions": 1, "user_reports": 1, "diversity": 1, "cultural": 1}
+_RANK = {"rank_model": N_MODELS, "rank_reference": 2, "ranking_metrics": 1, "plot_ranking": 1, "plot_tradeoff": 1,
+         "significance": 1}
+_LISTS = {"recommend": N_MODELS, "deletions": 1, "user_reports": 1, "diversity": 1, "cultural": 1, "paper_comparison": 1}
 EXPECTED = {
-    "countries.estimator": {"all": 1, "artist_countries": 1, "country_tables": 1, "summary": 1, **_LISTS, **_RANK},
+    # the held-out evaluation's countries are each fold's own (fold_countries), from the same estimator and source
+    "countries.estimator": {"all": 1, "artist_countries": 1, "country_tables": 1, "summary": 1, "fold_countries": 1,
+                            **_LISTS, **_RANK},
     "countries.source": {"all": 1, "artist_countries": 1, "country_tables": 1, "summary": 1, "country_similarity": 1,
-                         **_LISTS, **_RANK},
+                         "fold_countries": 1, **_LISTS, **_RANK},
     "rerank.method": {"all": 1, **_LISTS},
     "rerank.sweep": {"all": 1, **_RANK},
     "ranking.n": {"all": 1, **_RANK},

@@ -486,3 +486,36 @@ def test_listeners_is_value_counts_in_id_order():
     got = diversity.listeners(history)
     assert got.to_dict() == {0: 1, 3: 2, 9: 3, 12: 1} and list(got.index) == [0, 3, 9, 12]
     assert got.sort_index().equals(history["artist_id"].value_counts().sort_index().rename_axis("artist_id"))
+
+
+def test_a_folds_play_table_and_labels_are_its_training_pairs_alone():
+    """lfmrec.countries.folds: the whole table minus the fold's test pairs equals the table built
+    from the training pairs alone, and so do the estimates and the similarity made from it."""
+    from lfmrec.countries.estimate import estimate
+    from lfmrec.countries.folds import fold_countries, training_table, without_pairs
+    from lfmrec.countries.plays import country_play_table
+    from lfmrec.countries.similarity import country_similarity
+
+    rng = np.random.default_rng(4)
+    users = pd.DataFrame({"user_id": np.arange(100, 160), "country": pd.array(rng.choice(["US", "DE", "FI", "BR"], 60), dtype="string")})
+    artist_ids = np.arange(1, 81) * 5
+    pairs = pd.DataFrame({"user_id": rng.choice(users["user_id"], 700), "artist_id": rng.choice(artist_ids, 700)}).drop_duplicates()
+    pairs["playcount"] = rng.integers(1, 60, len(pairs))
+    test = pairs.sample(frac=0.25, random_state=1)
+    train = pairs.drop(test.index)
+    whole = training_table(pairs, users, artist_ids)
+    ref = training_table(train, users, artist_ids)
+    pd.testing.assert_frame_equal(without_pairs(whole, test, users.set_index("user_id")["country"]), ref, check_exact=True)
+    for method in ("argmax", "lift", "mixture"):
+        artists, sim = fold_countries(whole, test, users, artist_ids, method)
+        pd.testing.assert_frame_equal(artists, estimate(ref, artist_ids, method))
+        pd.testing.assert_frame_equal(sim, country_similarity(ref).reset_index())
+    # the table of the sample matrix (what rule country_plays writes) is the whole-pairs table
+    import scipy.sparse as sp
+    r = pd.Index(users["user_id"]).get_indexer(pairs["user_id"])
+    c = pd.Index(artist_ids).get_indexer(pairs["artist_id"])
+    m = sp.csr_matrix((pairs["playcount"].to_numpy(float), (r, c)), shape=(60, 80))
+    pd.testing.assert_frame_equal(country_play_table(m, users["country"].to_numpy(), artist_ids), whole)
+    # a test pair the table never counted is an error, not a silent negative count
+    with pytest.raises(ValueError, match="not in the play table"):
+        without_pairs(ref, test, users.set_index("user_id")["country"])

@@ -53,7 +53,9 @@ def test_evaluate_fold_rows_match_ranking_evaluate():
     blocks = iter([(0, scores[rows])])
     out = heldout.evaluate_fold(blocks, users, rows, items, train, test, c, 5, {"soft": [0.0, 1.0], "calibrated": [0.5]}, 10)
     assert list(zip(out["method"], out["lambda"], strict=True)) == [("none", 0.0), ("hard", 0.0), ("soft", 0.0), ("soft", 1.0), ("calibrated", 0.5)]
-    plain = ranking.evaluate(iter([(0, scores[rows])]), users["user_id"].to_numpy()[rows], items, train, test, n=5)
+    unknown = ~np.isin(items, train["artist_id"])  # no training pair: no one's candidate
+    plain = ranking.evaluate(iter([(0, scores[rows])]), users["user_id"].to_numpy()[rows], items, train, test, n=5,
+                             exclude=unknown)
     for metric in ranking.METRICS:
         assert out.loc[0, metric] == pytest.approx(plain.loc[0, metric])
         assert out.loc[2, metric] == pytest.approx(plain.loc[0, metric])  # soft, lambda 0 = plain
@@ -127,3 +129,80 @@ def test_evaluate_fold_from_fold_pairs_equals_from_frames(reference):
                                                 {"soft": [1.0], "calibrated": [0.5]}, 10, min_listeners=2))
         assert tables[0]["users"].iloc[0] > 10
         pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
+
+
+def leaky_fold():
+    """A fold in which artists 90..94 have test pairs only, and a model that scores them like
+    unbiased MF scores an artist it never saw: all the same (here: above every known artist)."""
+    rng = np.random.default_rng(3)
+    users = pd.DataFrame({"user_id": np.arange(1, 31), "country": ["US", "DE", "PL"] * 10})
+    known = np.arange(10, 60)
+    train = pd.DataFrame({"user_id": rng.integers(1, 31, 400), "artist_id": rng.choice(known, 400)}).drop_duplicates()
+    test = pd.DataFrame({"user_id": rng.integers(1, 31, 120), "artist_id": rng.choice(np.r_[known, 90:95], 120)})
+    test = test.drop_duplicates().merge(train, how="left", indicator=True).query("_merge == 'left_only'").drop(columns="_merge")
+    artists = pd.DataFrame({"artist_id": np.r_[known, 90:95], "country": pd.array(rng.choice(["US", "DE", "PL"], 55), dtype="string")})
+    taste = dict(zip(np.r_[known, 90:95].tolist(), rng.random(55), strict=True))  # a score per artist, not per id
+    for a in range(90, 95):
+        taste[a] = 2.0  # the global-mean tie of the unknown artists
+    return users, train, test, artists, taste
+
+
+def evaluate_with_ids(rename: dict, seed: int = 0):
+    """evaluate_fold on leaky_fold() with the artist ids renamed by ``rename``, as rank.py runs it."""
+    users, train, test, artists, taste = leaky_fold()
+    train, test = train.replace({"artist_id": rename}), test.replace({"artist_id": rename})
+    artists = artists.replace({"artist_id": rename})
+    items = np.sort(artists["artist_id"].to_numpy())
+    folds = pd.concat([train.assign(fold=1), test.assign(fold=0)], ignore_index=True)
+    pairs = heldout.FoldPairs(folds, users["user_id"].to_numpy(), items)
+    tr, te = pairs.split(0)
+    order, n_cand = heldout.candidate_order(tr, seed, 0)
+    fold_items = items[order]
+    tr, te = tr[:, order], te[:, order]
+    inverse = {v: k for k, v in rename.items()}
+    scores = np.tile([taste[inverse.get(a, a)] for a in fold_items], (len(users), 1))
+    scores += np.arange(len(users))[:, None] * 0.0  # the same taste for every user: ties only where taste ties
+    c = country_setup(users, fold_items, artists)
+    rows = heldout.evaluated_users(users, te, "all", 0)
+    table = heldout.evaluate_fold(iter([(0, scores[rows].copy())]), users, rows, fold_items, tr, te, c, 5,
+                                  {"soft": [0.5]}, 10, lists_of=[("none", 0.0), ("hard", 0.0)])
+    return table, table.attrs["lists"], set(train["artist_id"]), n_cand
+
+
+def test_no_listed_artist_lacks_a_training_pair_in_its_fold():
+    table, lists, trained, n_cand = evaluate_with_ids({})
+    assert n_cand == len(trained) == 50
+    for name in ("none 0.0", "hard 0.0"):
+        assert len(lists[name]) and lists[name]["artist_id"].isin(trained).all(), name
+    # the unknown artists' test pairs stay in recall's denominator: recall < 1 even for a perfect list
+
+
+def test_renumbering_the_artist_ids_leaves_every_metric_unchanged():
+    users, train, test, artists, taste = leaky_fold()
+    ids = artists["artist_id"].to_numpy()
+    rename = dict(zip(ids.tolist(), (np.random.default_rng(5).permutation(ids.size) * 7 + 1000).tolist(), strict=True))
+    a, _, _, _ = evaluate_with_ids({})
+    b, _, _, _ = evaluate_with_ids(rename)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_ties_fall_by_a_seeded_random_order_not_by_id():
+    import scipy.sparse as sp
+
+    train = sp.csr_matrix(np.ones((4, 200), dtype=bool))
+    train[0, 7] = False
+    train.eliminate_zeros()
+    order, n_cand = heldout.candidate_order(train, 0, 0)
+    assert n_cand == 200 and sorted(order.tolist()) == list(range(200))
+    assert order.tolist() == heldout.candidate_order(train, 0, 0)[0].tolist()  # seeded
+    assert order.tolist() != heldout.candidate_order(train, 1, 0)[0].tolist()  # another seed
+    assert order.tolist() != heldout.candidate_order(train, 0, 1)[0].tolist()  # another fold
+    assert order[:10].tolist() != list(range(10))  # not the id order
+    # all scores tied: the plain top-n is the first candidates of the order
+    top_rows, top_cols = ranking.plain_top_n(5)(np.zeros((1, 200))[:, order], np.array([0]))
+    assert order[top_cols].tolist() == order[:5].tolist()
+    # an artist without a training pair is no candidate: it comes last
+    train2 = sp.csr_matrix(train[:, :199])
+    train2 = sp.hstack([train2, sp.csr_matrix((4, 1), dtype=bool)]).tocsr()
+    order2, n2 = heldout.candidate_order(train2, 0, 0)
+    assert n2 == 199 and order2[-1] == 199

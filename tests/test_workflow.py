@@ -297,3 +297,46 @@ def test_heavy_jobs_declare_their_memory(tiny_run):
     sizes = (triples["user_id"].nunique(), triples["artist_id"].nunique(), len(triples))
     spec = TINY["models"]["knn_means_k10"]
     assert fit_job_mb(spec, *sizes) < fit_job_mb(spec, 20 * sizes[0], *sizes[1:])  # kNN: grows with users
+
+
+@pytest.mark.slow
+def test_heldout_evaluation_learns_nothing_from_its_test_folds(tiny_run):
+    """Each fold's country labels are those estimated from its training triples alone; every artist
+    of a fold's held-out lists (the TREC run files) has a training pair in that fold; the per-user
+    results and the statistics tables cover every model and reference."""
+    from lfmrec.countries.estimate import estimate_argmax
+    from lfmrec.countries.folds import training_table
+
+    d = tiny_run / "results"
+    triples = pd.read_parquet(d / "data/triples.parquet")
+    folds = pd.read_parquet(d / "cv/folds.parquet")
+    users = pd.read_parquet(d / "data/users.parquet")
+    artist_ids = pd.read_parquet(d / "data/sampled_artists.parquet")["artist_id"].to_numpy()
+    label = np.empty(len(triples), dtype=np.int64)
+    label[folds["row"].to_numpy()] = folds["fold"].to_numpy()
+    models = [m for m, spec in TINY["models"].items() if spec is not None] + ["popular", "random"]
+    for k in range(3):
+        train = triples[label != k]
+        fold_labels = pd.read_parquet(d / f"cv/countries/fold{k}.artists.parquet")
+        expected = estimate_argmax(training_table(train, users, artist_ids), artist_ids)
+        pd.testing.assert_series_equal(fold_labels["country"], expected["country"], check_names=False)
+        trained = set(train["artist_id"])
+        for model in models:
+            run = pd.read_csv(d / f"cv/{model}/fold{k}.run.txt", sep=" ", header=None,
+                              names=["user", "q0", "artist", "rank", "score", "name"])
+            assert len(run) and run["artist"].isin(trained).all(), (model, k)
+            assert (run["name"] == model).all() and run.groupby("user")["rank"].max().le(10).all()
+            per_user = pd.read_parquet(d / f"cv/{model}/fold{k}.per_user.parquet")
+            assert set(per_user["method"]) == {"none", "hard"} and (per_user["fold"] == k).all()
+    # the phase-2 labels (all triples) differ from some fold's: the folds' labels are their own
+    whole = pd.read_parquet(d / "data/artists.parquet")["country"]
+    assert any(not pd.read_parquet(d / f"cv/countries/fold{k}.artists.parquet")["country"].equals(whole) for k in range(3))
+    sig = pd.read_csv(d / "significance.csv")
+    n = len(models)
+    assert len(sig) == 2 * n * (n - 1) // 2 and set(sig["metric"]) == {"ndcg@n", "recall@n"}
+    iv = pd.read_csv(d / "intervals.csv")
+    assert set(iv["model"]) == set(models) and (iv["ci_low"] <= iv["mean"]).all() and (iv["mean"] <= iv["ci_high"]).all()
+    by_country = pd.read_csv(d / "by_country.csv")
+    assert {"all", "US", "non-US"} <= set(by_country["group"])
+    paper = pd.read_csv(d / "paper_comparison.csv", keep_default_na=False, na_values=[""])
+    assert paper.set_index("paper_model").loc["Baseline", "model"] == "baseline"

@@ -118,7 +118,7 @@ def significance_table(values: dict[str, pd.DataFrame], n_resamples: int, seed: 
     rows = []
     for metric, label in TESTED.items():
         for a, b in combinations(values, 2):
-            both = values[a][[metric]].join(values[b][[metric]], how="inner", lsuffix="_a", rsuffix="_b")
+            both = values[a][[metric]].merge(values[b][[metric]], left_index=True, right_index=True, suffixes=("_a", "_b"))
             x, y = both[f"{metric}_a"].to_numpy(), both[f"{metric}_b"].to_numpy()
             rows.append({"metric": label, "model_a": a, "model_b": b, "users": len(both),
                          "mean_a": float(x.mean()) if x.size else np.nan, "mean_b": float(y.mean()) if y.size else np.nan,

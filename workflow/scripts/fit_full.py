@@ -4,6 +4,7 @@ The output is the engine-agnostic ScoringParams (lfmrec.scoring), pickled: both 
 by the same vectorized code.
 """
 
+import json
 import logging
 import pickle
 
@@ -12,13 +13,15 @@ import pandas as pd
 from lfmrec.cv import fit, rating_scale
 from lfmrec.io import atomic_path, run_script
 from lfmrec.models import check_memory, engine_of
+from lfmrec.tuning import fold_spec
 
 log = logging.getLogger("fit_full")
 
 
 def main(snakemake):
     triples = pd.read_parquet(snakemake.input.triples, columns=["user_id", "artist_id", "rating"])
-    spec = snakemake.params.spec
+    chosen = json.loads(open(snakemake.input.tuned[0]).read()) if snakemake.input.tuned else None
+    spec = fold_spec(snakemake.params.spec, chosen, None)  # a tuned model: the setting most folds chose
     check_memory(spec, triples, snakemake.params.max_memory_gb, f"models.{snakemake.wildcards.model}")
     params, _ = fit(spec, snakemake.params.seed, triples, rating_scale(triples))
     log.info("fitted %s (%s engine) on %d triples", snakemake.wildcards.model, engine_of(spec), len(triples))

@@ -1,0 +1,135 @@
+"""Uncertainty of the held-out results (lfmrec.stats) and the paper side by side (lfmrec.paper),
+against hand-worked values and exact enumerations written here."""
+
+from itertools import product
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lfmrec import paper, stats
+
+
+def test_holm_by_hand():
+    # sorted 0.005, 0.01, 0.03, 0.04 -> x4, x3, x2, x1 = 0.02, 0.03, 0.06, 0.04 -> monotone 0.02, 0.03, 0.06, 0.06
+    np.testing.assert_allclose(stats.holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+    np.testing.assert_allclose(stats.holm([0.5, np.nan, 0.6]), [1.0, np.nan, 1.0])  # capped at 1; NaN not counted
+    assert stats.holm([]).size == 0
+
+
+def exact_sign_flip_p(d):
+    """Two-sided p of the paired randomization test by enumerating every sign assignment."""
+    d = np.asarray(d, float)
+    observed = abs(d.mean())
+    flips = [abs((np.array(s) * d).mean()) for s in product([1, -1], repeat=d.size)]
+    return np.mean(np.array(flips) >= observed - 1e-12)
+
+
+def exact_wilcoxon_p(d):
+    """Two-sided exact Wilcoxon signed-rank p (no zeros, no ties in |d|) by enumeration."""
+    d = np.asarray(d, float)
+    ranks = np.argsort(np.argsort(np.abs(d))) + 1
+    w_plus = ranks[d > 0].sum()
+    sums = np.array([sum(r for r, s in zip(ranks, signs, strict=True) if s) for signs in product([0, 1], repeat=d.size)])
+    low = min(w_plus, ranks.sum() - w_plus)
+    return min(1.0, 2 * np.mean(sums <= low))
+
+
+def test_paired_test_by_hand():
+    a = np.array([0.5, 0.4, 0.9, 0.3, 0.8, 0.1, 0.7])
+    b = np.array([0.2, 0.45, 0.1, 0.01, 0.2, 0.0, 0.05])
+    d = a - b  # 0.3, -0.05, 0.8, 0.29, 0.6, 0.1, 0.65: distinct |d|, one negative
+    res = stats.paired_test(a, b, 999, np.random.default_rng(0))
+    assert res["diff"] == pytest.approx(d.mean())
+    assert res["d_z"] == pytest.approx(d.mean() / d.std(ddof=1))
+    # 2^7 = 128 sign assignments < 999 resamples: scipy enumerates them, exactly
+    assert res["randomization_p"] == pytest.approx(exact_sign_flip_p(d))
+    assert res["wilcoxon_p"] == pytest.approx(exact_wilcoxon_p(d))
+    # |d| ranks: 0.05 -> 1 (the only negative), others 2..7: W+ = 27, W- = 1
+    assert res["rank_biserial"] == pytest.approx((27 - 1) / 28)
+    assert res["ci_low"] < d.mean() < res["ci_high"]
+
+
+def test_paired_test_of_identical_values_is_no_difference():
+    x = np.array([0.1, 0.2, 0.0, 0.5])
+    res = stats.paired_test(x, x.copy(), 199, np.random.default_rng(0))
+    assert res == {"diff": 0.0, "ci_low": 0.0, "ci_high": 0.0, "wilcoxon_p": 1.0, "randomization_p": 1.0, "d_z": 0.0,
+                   "rank_biserial": 0.0}
+
+
+def test_significance_table_corrects_per_metric_and_is_seeded():
+    rng = np.random.default_rng(1)
+    users = pd.Index(np.arange(200), name="user_id")
+    base = rng.random(200)
+    values = {m: pd.DataFrame({"ndcg": np.clip(base + shift + rng.normal(0, 0.05, 200), 0, 1),
+                               "recall": np.clip(base + shift, 0, 1)}, index=users)
+              for m, shift in (("a", 0.0), ("b", 0.1), ("c", 0.001))}
+    t = stats.significance_table(values, 999, 0)
+    assert t[["metric", "model_a", "model_b"]].values.tolist() == [
+        ["ndcg@n", "a", "b"], ["ndcg@n", "a", "c"], ["ndcg@n", "b", "c"],
+        ["recall@n", "a", "b"], ["recall@n", "a", "c"], ["recall@n", "b", "c"]]
+    for metric, rows in t.groupby("metric"):
+        np.testing.assert_allclose(rows["wilcoxon_p_holm"], stats.holm(rows["wilcoxon_p"]))
+    assert t.set_index(["metric", "model_a", "model_b"]).loc[("ndcg@n", "a", "b"), "significant"]
+    pd.testing.assert_frame_equal(t, stats.significance_table(values, 999, 0))  # same seed, same table
+
+
+def test_pooled_rmse_and_its_cluster_bootstrap():
+    # user 1: errors 1, 1 (se 2, n 2); user 2: error 3 (se 9, n 1); user 3: errors 0, 0, 0
+    pred = pd.DataFrame({"user_id": [1, 1, 2, 3, 3, 3], "rating": [2.0, 3.0, 5.0, 1.0, 1.0, 1.0],
+                         "est": [1.0, 2.0, 2.0, 1.0, 1.0, 1.0]})
+    t = stats.error_intervals({"m": pred}, 999, 0).set_index("metric")
+    assert t.loc["RMSE", "pooled"] == pytest.approx(np.sqrt(11 / 6))
+    assert t.loc["MAE", "pooled"] == pytest.approx(5 / 6)
+    # resampled users: the RMSE lies between the best and the worst user's, 0 and 3
+    assert 0 <= t.loc["RMSE", "ci_low"] <= np.sqrt(11 / 6) <= t.loc["RMSE", "ci_high"] <= 3
+    assert t.loc["RMSE", "users"] == 3
+
+
+def test_user_values_average_the_folds_a_user_is_in():
+    per_user = pd.DataFrame({"fold": [0, 1, 0, 0], "method": ["none", "none", "none", "hard"], "lambda": 0.0,
+                             "user_id": [7, 7, 8, 7], "precision": [0.1, 0.3, 0.5, 0.9], "recall": [0.2, 0.4, 1.0, 0.9],
+                             "ndcg": [0.0, 1.0, 0.5, 0.9], "hit": [1.0, 0.0, 1.0, 1.0]})
+    v = stats.user_values(per_user)
+    assert v.index.tolist() == [7, 8]
+    assert v.loc[7].to_dict() == pytest.approx({"precision": 0.2, "recall": 0.3, "ndcg": 0.5, "hit": 0.5})
+
+
+def test_country_groups_pool_the_small_countries():
+    c = pd.Series(["US", "US", "DE", "DE", "DE", "FI", "JP", "US"], index=np.arange(8))
+    g = stats.country_groups(c, min_users=3)
+    # US (3 users) is a group already; DE (3) is next; FI and JP (1 each) are pooled
+    assert list(g) == ["all", "US", "non-US", "DE", "other (< 3 users each)"]
+    assert g["US"].tolist() == [0, 1, 7] and g["DE"].tolist() == [2, 3, 4] and g["other (< 3 users each)"].tolist() == [5, 6]
+    assert g["non-US"].tolist() == [2, 3, 4, 5, 6]
+
+
+def test_paper_rows_match_by_algorithm_and_parameters():
+    assert paper.paper_row({"algorithm": "SVD", "params": {"biased": False, "n_factors": 20}}) == "MF, k = 20"
+    assert paper.paper_row({"algorithm": "SVD", "params": {"n_factors": 100}}) == "SVD, k = 100"  # biased by default
+    assert paper.paper_row({"algorithm": "KNNWithMeans", "params": {"k": 50, "sim_options": {}}}) == "kNN with means, k = 50"
+    assert paper.paper_row({"algorithm": "KNNBasic"}) == "Basic kNN, k = 40"  # Surprise's default k
+    assert paper.paper_row({"algorithm": "SVD", "params": {"biased": False, "n_factors": 50}}) is None
+    assert paper.paper_row({"algorithm": "ALS"}) is None
+
+
+def test_paper_comparison_and_kendall_tau_by_hand():
+    models = {"b": {"algorithm": "BaselineOnly"}, "mf": {"algorithm": "SVD", "params": {"biased": False, "n_factors": 20}},
+              "knn": {"algorithm": "KNNBasic", "params": {"k": 40}}}
+    metrics = pd.DataFrame({"model": ["b", "b", "mf", "mf", "knn", "knn"], "metric": ["RMSE", "MAE"] * 3,
+                            "mean": [1.0, 0.8, 1.2, 0.9, 1.5, 1.1]})
+    deletions = pd.DataFrame({"model": ["b", "mf", "knn"], "deletions": [30, 40, 20]})
+    t = paper.comparison_table(models, metrics, deletions, n_users=20).set_index("paper_model")
+    assert t.loc["Baseline", "rmse"] == 1.0 and t.loc["Baseline", "paper_rmse"] == pytest.approx(1.89104005)
+    assert t.loc["MF, k = 20", "deletions_per_user"] == 2.0
+    assert t.loc["MF, k = 20", "paper_deletions_per_user"] == pytest.approx(1.0)  # 2312 / 2312
+    assert t.loc["SVD, k = 100", "model"] == "" and np.isnan(t.loc["SVD, k = 100", "rmse"])
+    agree = paper.rank_agreement(t.reset_index()).set_index("measure")
+    # paper RMSE: baseline 1.891 < MF 1.998 < kNN 2.041; run 1.0 < 1.2 < 1.5: the same order
+    assert agree.loc["RMSE", "models"] == 3 and agree.loc["RMSE", "kendall_tau"] == pytest.approx(1.0)
+    # paper MAE: MF 1.5435 > baseline 1.5417 < kNN 1.6416; run 0.9 > 0.8 < 1.1: same order again
+    assert agree.loc["MAE", "kendall_tau"] == pytest.approx(1.0)
+    # deletions per user: paper baseline 0.789, MF 1.0, kNN 0.744; run 1.5, 2.0, 1.0: same order
+    assert agree.loc["deletions per user", "kendall_tau"] == pytest.approx(1.0)
+    flipped = paper.comparison_table(models, metrics.assign(mean=metrics["mean"] * -1), deletions, 20)
+    assert paper.rank_agreement(flipped).set_index("measure").loc["RMSE", "kendall_tau"] == pytest.approx(-1.0)
