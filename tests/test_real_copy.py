@@ -38,7 +38,9 @@ def all_targets(cwd: Path) -> list[str]:
 def real_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("real")
     info = real_copy(base / "lfm1b")
-    cwd = workdir(base / "run", {"dataset": {"source": "lfm1b", "dir": str(base / "lfm1b")}, "sample": REAL_SAMPLE})
+    # the default config, plus a small grid so that the tuning rules run on real data too
+    cwd = workdir(base / "run", {"dataset": {"source": "lfm1b", "dir": str(base / "lfm1b")}, "sample": REAL_SAMPLE,
+                                 "tuning": {"grids": {"itemknn_k200": {"K": [20, 200]}}}})
     proc = snakemake(cwd, "--configfile", "test.yaml")  # the whole default target list
     snakemake(cwd, "--configfile", "test.yaml", "--report", "results/report.html")
     return cwd, info, proc.stdout + proc.stderr
@@ -48,6 +50,7 @@ def test_every_output_of_rule_all_is_written(real_run):
     cwd, _, _ = real_run
     targets = all_targets(cwd)
     assert "results/diversity.csv" in targets and "results/plots/diversity.png" in targets
+    assert "results/significance.csv" in targets and "results/tuning.csv" in targets
     for target in targets:
         path = cwd / target
         assert path.exists(), target

@@ -93,7 +93,7 @@ def test_changing_one_model_reruns_only_that_model(tiny_run):
     assert counts == {
         "all": 1, "cross_validate": 1, "rank_model": 1, "deletions": 1, "diversity": 1, "fit_full": 1, "metrics": 1,
         "plot_metrics": 1, "ranking_metrics": 1, "plot_ranking": 1, "plot_tradeoff": 1, "recommend": 1,
-        "user_reports": 1, "cultural": 1,
+        "user_reports": 1, "cultural": 1, "error_intervals": 1, "paper_comparison": 1, "significance": 1,
     }
     assert "knn_means_k10" in changed and "model=baseline" not in changed
 
