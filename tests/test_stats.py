@@ -133,3 +133,40 @@ def test_paper_comparison_and_kendall_tau_by_hand():
     assert agree.loc["deletions per user", "kendall_tau"] == pytest.approx(1.0)
     flipped = paper.comparison_table(models, metrics.assign(mean=metrics["mean"] * -1), deletions, 20)
     assert paper.rank_agreement(flipped).set_index("measure").loc["RMSE", "kendall_tau"] == pytest.approx(-1.0)
+
+
+def test_sign_flip_pvalues_are_scipys_permutation_test():
+    from scipy import stats as sps
+
+    rng = np.random.default_rng(2)
+    small = rng.normal(0.1, 1, size=(9, 4))  # 2^9 = 512 flips <= 999: both enumerate exactly
+    ours = stats.sign_flip_pvalues(small, 999, np.random.default_rng(0))
+    for j in range(4):
+        ref = sps.permutation_test((small[:, j], np.zeros(9)), lambda x, y, axis: np.mean(x - y, axis=axis),
+                                   permutation_type="samples", vectorized=True, n_resamples=999).pvalue
+        assert ours[j] == pytest.approx(ref, abs=1e-12)
+        assert ours[j] == pytest.approx(exact_sign_flip_p(small[:, j]), abs=1e-12)
+    big = rng.normal(0.05, 1, size=(400, 3))  # Monte Carlo on both sides: equal within its error
+    ours = stats.sign_flip_pvalues(big, 20000, np.random.default_rng(0))
+    for j in range(3):
+        ref = sps.permutation_test((big[:, j], np.zeros(400)), lambda x, y, axis: np.mean(x - y, axis=axis),
+                                   permutation_type="samples", vectorized=True, n_resamples=20000,
+                                   random_state=np.random.default_rng(1)).pvalue
+        assert ours[j] == pytest.approx(ref, abs=0.01)
+
+
+def test_interval_table_by_hand():
+    users = pd.Index([1, 2, 3, 4], name="user_id")
+    values = {"a": pd.DataFrame({"ndcg": [0.0, 0.5, 1.0, 0.5], "recall": [1.0, 1.0, 1.0, 1.0]}, index=users),
+              "b": pd.DataFrame({"ndcg": [0.2, 0.2, 0.2, 0.6], "recall": [0.0, 0.0, 1.0, 1.0]}, index=users)}
+    t = stats.interval_table(values, {"all": np.array([1, 2, 3, 4]), "x": np.array([3, 4])}, stats.TESTED, 999, 0)
+    assert t[["model", "group", "metric"]].values.tolist() == [
+        ["a", "all", "ndcg@n"], ["a", "all", "recall@n"], ["a", "x", "ndcg@n"], ["a", "x", "recall@n"],
+        ["b", "all", "ndcg@n"], ["b", "all", "recall@n"], ["b", "x", "ndcg@n"], ["b", "x", "recall@n"]]
+    row = t.set_index(["model", "group", "metric"])
+    assert row.loc[("a", "all", "ndcg@n"), "mean"] == 0.5 and row.loc[("b", "x", "ndcg@n"), "mean"] == pytest.approx(0.4)
+    assert row.loc[("a", "x", "ndcg@n"), "users"] == 2
+    # a constant column: the interval is the point
+    assert row.loc[("a", "all", "recall@n"), ["ci_low", "ci_high"]].tolist() == [1.0, 1.0]
+    lo, hi = row.loc[("a", "all", "ndcg@n"), ["ci_low", "ci_high"]]
+    assert 0.0 <= lo < 0.5 < hi <= 1.0

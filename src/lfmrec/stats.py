@@ -23,7 +23,8 @@ from scipy import stats
 
 TESTED = {"ndcg": "ndcg@n", "recall": "recall@n"}  # compared pairwise (significance table)
 METRICS = {"precision": "precision@n", "recall": "recall@n", "ndcg": "ndcg@n", "hit": "hit@n"}  # with intervals
-BATCH = 256  # resamples per batch: bounds memory at full scale (55,000 users)
+BATCH = 256  # resamples per batch of the pooled-error bootstrap: bounds memory at full scale (55,000 users)
+BATCH_ELEMENTS = 20_000_000  # resampled values per batch of the other resampling (160 MB)
 
 
 def user_values(per_user: pd.DataFrame, method: str = "none") -> pd.DataFrame:
@@ -39,16 +40,59 @@ def _rng(seed: int, *keys: str) -> np.random.Generator:
     return np.random.default_rng([int(seed) % 2**64, *words])
 
 
-def mean_interval(values: np.ndarray, n_resamples: int, rng: np.random.Generator, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``values`` (no jackknife: it would take memory
-    quadratic in the users at full scale). A single value or a constant sample: the point itself."""
+def mean_intervals(values: np.ndarray, n_resamples: int, rng: np.random.Generator, level: float = 0.95
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap intervals of the column means of ``values`` (users x k), the users
+    resampled together for all columns (one :func:`scipy.stats.bootstrap` call; no jackknife, which
+    would take memory quadratic in the users at full scale). A column with a single user or a
+    constant value: the point itself."""
     values = np.asarray(values, dtype=np.float64)
-    if values.size < 2 or np.all(values == values[0]):
-        v = float(values[0]) if values.size else np.nan
-        return v, v
-    res = stats.bootstrap((values,), np.mean, n_resamples=n_resamples, confidence_level=level, method="percentile",
-                          batch=BATCH, random_state=rng)
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+    if values.ndim == 1:
+        values = values[:, None]
+    n, k = values.shape
+    mean = values.mean(axis=0) if n else np.full(k, np.nan)
+    low, high = mean.copy(), mean.copy()
+    varies = np.flatnonzero((values != values[:1]).any(axis=0)) if n >= 2 else np.zeros(0, int)
+    if varies.size:
+        res = stats.bootstrap((values[:, varies],), np.mean, axis=0, n_resamples=n_resamples, confidence_level=level,
+                              method="percentile", batch=max(1, BATCH_ELEMENTS // max(n * varies.size, 1)),
+                              random_state=rng)
+        low[varies], high[varies] = res.confidence_interval.low, res.confidence_interval.high
+    return low, high
+
+
+def sign_flip_pvalues(d: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Two-sided p-values of the paired randomization test of each column of ``d`` (users x k
+    paired differences): the mean difference against its distribution when each user's two values
+    are swapped at random (the sign of the user's difference flipped), the same flips for every
+    column. :func:`scipy.stats.permutation_test`'s ``permutation_type="samples"`` test with its
+    definitions (exact when 2^users <= n_resamples; else n_resamples random flips, (count + 1) /
+    (n_resamples + 1); two-sided = 2 x the smaller one-sided p, at most 1), by one matrix product of
+    the flips with the differences instead of a statistic call per batch."""
+    d = np.asarray(d, dtype=np.float64)
+    if d.ndim == 1:
+        d = d[:, None]
+    n, k = d.shape
+    observed = d.mean(axis=0)
+    gamma = np.abs(np.finfo(np.float64).eps * 100 * observed)
+    exact = n < 63 and 2**n <= n_resamples
+    total = 2**n if exact else n_resamples
+    less = np.zeros(k, np.int64)
+    greater = np.zeros(k, np.int64)
+    rows = max(1, BATCH_ELEMENTS // max(n, 1))
+    for start in range(0, total, rows):
+        b = min(rows, total - start)
+        if exact:
+            bits = (np.arange(start, start + b, dtype=np.int64)[:, None] >> np.arange(n, dtype=np.int64)) & 1
+            signs = 1.0 - 2.0 * bits
+        else:
+            signs = rng.choice(np.array([-1.0, 1.0]), size=(b, n))
+        null = signs @ d / n
+        less += np.count_nonzero(null <= observed + gamma, axis=0)
+        greater += np.count_nonzero(null >= observed - gamma, axis=0)
+    adjust = 0 if exact else 1
+    p = 2 * np.minimum(less + adjust, greater + adjust) / (total + adjust)
+    return np.clip(p, 0.0, 1.0)
 
 
 def pooled_error_interval(se: np.ndarray, n: np.ndarray, n_resamples: int, rng: np.random.Generator, root: bool,
@@ -84,63 +128,91 @@ def holm(pvalues) -> np.ndarray:
     return out
 
 
-def paired_test(a: np.ndarray, b: np.ndarray, n_resamples: int, rng: np.random.Generator) -> dict:
-    """Paired comparison of per-user values ``a`` and ``b`` (same users, same order): mean
-    difference a - b with a bootstrap 95% interval, Wilcoxon signed-rank p (zero differences
-    dropped, two-sided), paired randomization p (signs of the differences flipped at random,
-    two-sided), Cohen's d_z (mean / sd of the differences) and the matched-pairs rank-biserial
-    correlation (Kerby 2014: (W+ - W-) / (W+ + W-))."""
+def paired_tests(a: np.ndarray, b: np.ndarray, n_resamples: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Paired comparisons of the columns of ``a`` and ``b`` (users x k per-user values, rows = the
+    same users): per column the mean difference a - b with a bootstrap 95% interval, Wilcoxon
+    signed-rank p (zero differences dropped, two-sided), paired randomization p
+    (:func:`sign_flip_pvalues`), Cohen's d_z (mean / sd of the differences) and the matched-pairs
+    rank-biserial correlation (Kerby 2014: (W+ - W-) / (W+ + W-))."""
     d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
-    low, high = mean_interval(d, n_resamples, rng)
-    nonzero = d[d != 0]
-    if nonzero.size == 0:
-        wilcoxon_p, randomization_p, rbc = 1.0, 1.0, 0.0
-    else:
-        wilcoxon_p = float(stats.wilcoxon(nonzero).pvalue)
-        ranks = stats.rankdata(np.abs(nonzero))
-        w_plus, w_minus = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
-        rbc = float((w_plus - w_minus) / (w_plus + w_minus))
-        res = stats.permutation_test((np.asarray(a, np.float64), np.asarray(b, np.float64)),
-                                     lambda x, y, axis: np.mean(x - y, axis=axis), permutation_type="samples",
-                                     vectorized=True, n_resamples=n_resamples, batch=BATCH, random_state=rng)
-        randomization_p = float(res.pvalue)
-    sd = d.std(ddof=1) if d.size > 1 else 0.0
-    return {"diff": float(d.mean()), "ci_low": low, "ci_high": high, "wilcoxon_p": wilcoxon_p,
-            "randomization_p": randomization_p, "d_z": float(d.mean() / sd) if sd > 0 else 0.0,
-            "rank_biserial": rbc}
+    if d.ndim == 1:
+        d = d[:, None]
+    low, high = mean_intervals(d, n_resamples, rng)
+    randomization = sign_flip_pvalues(d, n_resamples, rng)
+    rows = []
+    for j in range(d.shape[1]):
+        col = d[:, j]
+        nonzero = col[col != 0]
+        if nonzero.size == 0:
+            wilcoxon_p, rbc, randomization[j] = 1.0, 0.0, 1.0
+        else:
+            wilcoxon_p = float(stats.wilcoxon(nonzero).pvalue)
+            ranks = stats.rankdata(np.abs(nonzero))
+            w_plus, w_minus = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
+            rbc = float((w_plus - w_minus) / (w_plus + w_minus))
+        sd = col.std(ddof=1) if col.size > 1 else 0.0
+        rows.append({"diff": float(col.mean()) if col.size else np.nan, "ci_low": float(low[j]), "ci_high": float(high[j]),
+                     "wilcoxon_p": wilcoxon_p, "randomization_p": float(randomization[j]),
+                     "d_z": float(col.mean() / sd) if sd > 0 else 0.0, "rank_biserial": rbc})
+    return pd.DataFrame(rows)
+
+
+def paired_test(a: np.ndarray, b: np.ndarray, n_resamples: int, rng: np.random.Generator) -> dict:
+    """:func:`paired_tests` of one pair of per-user value arrays, as a dict."""
+    return paired_tests(np.asarray(a, np.float64)[:, None], np.asarray(b, np.float64)[:, None], n_resamples, rng).iloc[0].to_dict()
+
+
+def _aligned(values: dict[str, pd.DataFrame], metric: str) -> pd.DataFrame:
+    """users x models of one metric, over the users every model evaluated (the same users: the
+    models and references of a run are evaluated on the same users of the same folds)."""
+    return pd.concat({m: v[metric] for m, v in values.items()}, axis=1, join="inner")
 
 
 def significance_table(values: dict[str, pd.DataFrame], n_resamples: int, seed: int, alpha: float = 0.05) -> pd.DataFrame:
     """Every pair of models (in the order given): per metric (NDCG and recall of the plain lists),
-    the paired comparison over the users both evaluated, with Holm-corrected p-values per metric and
-    test over all pairs, and ``significant`` = both tests' Holm-corrected p < ``alpha`` (the
-    randomization p is at least 2 / (n_resamples + 1): enough resamples for the family's size)."""
-    rows = []
+    the paired comparison over the users they all evaluated, with Holm-corrected p-values per
+    metric and test over all pairs, and ``significant`` = both tests' Holm-corrected p < ``alpha``
+    (the randomization p is at least 2 / (n_resamples + 1): enough resamples for the family's size)."""
+    pairs = list(combinations(values, 2))
+    parts = []
     for metric, label in TESTED.items():
-        for a, b in combinations(values, 2):
-            both = values[a][[metric]].merge(values[b][[metric]], left_index=True, right_index=True, suffixes=("_a", "_b"))
-            x, y = both[f"{metric}_a"].to_numpy(), both[f"{metric}_b"].to_numpy()
-            rows.append({"metric": label, "model_a": a, "model_b": b, "users": len(both),
-                         "mean_a": float(x.mean()) if x.size else np.nan, "mean_b": float(y.mean()) if y.size else np.nan,
-                         **paired_test(x, y, n_resamples, _rng(seed, metric, a, b))})
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    for test in ("wilcoxon_p", "randomization_p"):
-        table[f"{test}_holm"] = np.concatenate([holm(g[test].to_numpy()) for _, g in table.groupby("metric", sort=False)])
+        if not pairs:
+            break
+        v = _aligned(values, metric)
+        a = v[[x for x, _ in pairs]].to_numpy()
+        b = v[[y for _, y in pairs]].to_numpy()
+        tests = paired_tests(a, b, n_resamples, _rng(seed, metric))
+        head = pd.DataFrame({"metric": label, "model_a": [x for x, _ in pairs], "model_b": [y for _, y in pairs],
+                             "users": len(v), "mean_a": a.mean(axis=0) if len(v) else np.nan,
+                             "mean_b": b.mean(axis=0) if len(v) else np.nan})
+        part = pd.concat([head, tests], axis=1)
+        for test in ("wilcoxon_p", "randomization_p"):
+            part[f"{test}_holm"] = holm(part[test].to_numpy())
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame()
+    table = pd.concat(parts, ignore_index=True)
     table["significant"] = (table["randomization_p_holm"] < alpha) & (table["wilcoxon_p_holm"] < alpha)
     return table
 
 
-def interval_rows(model: str, values: pd.DataFrame, n_resamples: int, seed: int, group: str = "all") -> list[dict]:
-    """Per metric: the mean over users with its bootstrap 95% interval, for one group of users."""
-    out = []
-    for metric, label in METRICS.items():
-        v = values[metric].to_numpy()
-        low, high = mean_interval(v, n_resamples, _rng(seed, metric, model, group))
-        out.append({"model": model, "group": group, "metric": label, "users": int(v.size),
-                    "mean": float(v.mean()) if v.size else np.nan, "ci_low": low, "ci_high": high})
-    return out
+def interval_table(values: dict[str, pd.DataFrame], groups: dict[str, np.ndarray], metrics: dict[str, str],
+                   n_resamples: int, seed: int) -> pd.DataFrame:
+    """Per user group and model: each metric's mean over the group's users with a bootstrap 95%
+    interval (every model and metric of a group from the same resamples of its users)."""
+    rows = []
+    for group, ids in groups.items():
+        cols = [(m, metric) for m in values for metric in metrics]
+        v = pd.concat({(m, metric): values[m][metric] for m, metric in cols}, axis=1, join="inner")
+        v = v.loc[v.index.intersection(ids)]
+        low, high = mean_intervals(v.to_numpy(), n_resamples, _rng(seed, "group", group))
+        mean = v.mean(axis=0).to_numpy() if len(v) else np.full(len(cols), np.nan)
+        rows += [{"model": m, "group": group, "metric": metrics[metric], "users": len(v), "mean": float(mean[j]),
+                  "ci_low": float(low[j]), "ci_high": float(high[j])} for j, (m, metric) in enumerate(cols)]
+    order = {m: i for i, m in enumerate(values)}
+    table = pd.DataFrame(rows)
+    return table.sort_values(["model", "group"], key=lambda c: c.map(order) if c.name == "model" else c.map(
+        {g: i for i, g in enumerate(groups)}), kind="stable", ignore_index=True)
 
 
 def country_groups(user_country: pd.Series, min_users: int) -> dict[str, np.ndarray]:
@@ -166,12 +238,7 @@ def by_country_table(values: dict[str, pd.DataFrame], user_country: pd.Series, m
                      seed: int) -> pd.DataFrame:
     """NDCG and recall of every model per user-country group (:func:`country_groups`), each with its
     bootstrap interval over the group's evaluated users."""
-    groups = country_groups(user_country, min_users)
-    rows = []
-    for model, v in values.items():
-        for group, ids in groups.items():
-            rows += interval_rows(model, v.loc[v.index.intersection(ids)], n_resamples, seed, group)
-    return pd.DataFrame(rows)
+    return interval_table(values, country_groups(user_country, min_users), TESTED, n_resamples, seed)
 
 
 def error_intervals(predictions: dict[str, pd.DataFrame], n_resamples: int, seed: int) -> pd.DataFrame:

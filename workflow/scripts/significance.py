@@ -13,7 +13,7 @@ import pandas as pd  # noqa: E402
 from lfmrec.figures import add_note, save_png  # noqa: E402
 from lfmrec.io import run_script, write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
-from lfmrec.stats import by_country_table, interval_rows, significance_table, user_values  # noqa: E402
+from lfmrec.stats import METRICS, by_country_table, interval_table, significance_table, user_values  # noqa: E402
 
 
 def plot_by_country(table: pd.DataFrame, references: list[str], n: int, path) -> None:
@@ -52,7 +52,7 @@ def main(snakemake):
               for m, files in per_model.items()}
     users = pd.read_parquet(snakemake.input.users).set_index("user_id")["country"]
 
-    intervals = pd.DataFrame([r for m, v in values.items() for r in interval_rows(m, v, p.n_resamples, p.seed)])
+    intervals = interval_table(values, {"all": users.index.to_numpy()}, METRICS, p.n_resamples, p.seed)
     write_csv(intervals, snakemake.output.intervals)
     write_text(table_page("Held-out top-n metrics: means over users with 95% bootstrap intervals", intervals,
                           "A user's value is the mean over the folds in which the user has test pairs; the interval is a "
@@ -71,7 +71,6 @@ def main(snakemake):
 
     by_country = by_country_table(values, users.reindex(sorted(set().union(*(v.index for v in values.values())))),
                                   p.min_country_users, p.n_resamples, p.seed)
-    by_country = by_country[by_country["metric"].isin(["ndcg@n", "recall@n"])].reset_index(drop=True)
     write_csv(by_country, snakemake.output.by_country)
     write_text(table_page("Held-out NDCG and recall by user country, with 95% bootstrap intervals", by_country,
                           f"Groups: all users, US, non-US, every country with at least {p.min_country_users} evaluated "
