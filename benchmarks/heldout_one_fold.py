@@ -7,7 +7,7 @@ test artists against every artist (``lfmrec.scoring.iter_score_blocks``) and com
 recall, NDCG and hit rate of the plain top-n (``lfmrec.ranking.evaluate``): the same code and user
 choice as the workflow's ``rank_model`` job for that fold (its ``method == none`` row).
 
-    python benchmarks/heldout_one_fold.py --run DIR --models als_k64 mf_k20 [--fold 0] [--users 2000]
+    python benchmarks/heldout_one_fold.py --run DIR --models als_k128 mf_k20 [--fold 0] [--users 2000]
 
 DIR is a run's working folder (results/data/triples.parquet, results/cv/folds.parquet,
 results/data/users.parquet, config merged from config/config.yaml and ``--configfile`` files).

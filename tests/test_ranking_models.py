@@ -233,7 +233,7 @@ def test_default_config_has_the_top_n_models_and_ease_and_full_scale_als_are_add
     merged = {k: v for k, v in {**BASE_CONFIG["models"], **full}.items() if v is not None}
     assert sorted(merged) == ["baseline", "mf_k100", "mf_k20", "svd_k100"]
     als = yaml.safe_load((ROOT / "config/full_scale_als.yaml").read_text())["models"]
-    assert als == {"als_k64": BASE_CONFIG["models"]["als_k64"]}
+    assert als == {"als_k128": BASE_CONFIG["models"]["als_k128"]}
 
 
 def test_describe_params_names_the_algorithm_and_every_parameter():

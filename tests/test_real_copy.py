@@ -108,7 +108,7 @@ def test_what_real_data_holds_is_counted_as_the_readme_says(real_run):
     assert summary["artists_with_listens"] == triples["artist_id"].nunique()
     # a tie of the argmax (one DE and one US listener, 7 plays each): the alphabetically first
     assert artists.loc[info["tie_artist"], "country"] == "DE" and artists.loc[info["tie_artist"], "plays"] == 14
-    for model in ("baseline", "knn_means_k40", "als_k64"):
+    for model in ("baseline", "knn_means_k40", "als_k128"):
         lists = pd.read_parquet(d / f"recommendations/{model}.parquet")
         initial = pd.read_parquet(d / f"recommendations/{model}.initial.parquet")
         assert not lists["artist_id"].isin(info["nobody"]).any() and not initial["artist_id"].isin(info["nobody"]).any()
