@@ -186,11 +186,13 @@ def test_min_listeners_in_the_heldout_ranking_by_hand():
                           100, min_listeners)
         return t.set_index("method").loc["none"]
 
-    # 1: user 1 -> [30, 40] hits 30 at rank 1; user 2 -> [40] hits at 1; user 3 -> [30, 40] misses 50
+    # 1: 40 has no training listener, so it is no one's candidate (the held-out protocol) but its test
+    # pair still counts: user 1 -> [30] hits at rank 1; user 2 -> [] misses 40; user 3 -> [30, 50]
+    # hits 50 at rank 2 (DCG 1 / log2(3), the ideal 1)
     m = metrics(1)
     assert m["users"] == 3
-    assert m["ndcg"] == pytest.approx(2 / 3) and m["hit"] == pytest.approx(2 / 3)
-    assert m["precision"] == pytest.approx((1 / 2 + 1 / 2 + 0) / 3) and m["recall"] == pytest.approx(2 / 3)
+    assert m["ndcg"] == pytest.approx((1 + 0 + 1 / np.log2(3)) / 3) and m["hit"] == pytest.approx(2 / 3)
+    assert m["precision"] == pytest.approx((1 / 2 + 0 + 1 / 2) / 3) and m["recall"] == pytest.approx(2 / 3)
     # 2: 30 (one listener) and 40 (none) are no candidates: user 1 -> [], user 2 -> [], user 3 -> [50, 10]
     m = metrics(2)
     assert m["users"] == 3  # users are evaluated the same; their unlistable test artists count as misses

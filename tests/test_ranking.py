@@ -122,9 +122,16 @@ def test_evaluate_several_listers_and_country_stats():
     assert b["cultural_distance"] == pytest.approx(0.5)
 
 
-def test_evaluate_needs_ascending_items():
-    with pytest.raises(ValueError, match="ascending"):
-        ranking.evaluate(blocks(SCORES, 3), USERS, ITEMS[::-1], TRAIN, TEST)
+def test_evaluate_breaks_ties_by_column_order_and_needs_distinct_items():
+    with pytest.raises(ValueError, match="distinct"):
+        ranking.evaluate(blocks(SCORES, 3), USERS, np.r_[ITEMS[:-1], ITEMS[0]], TRAIN, TEST)
+    tied = np.zeros((len(USERS), len(ITEMS)))
+    for items in (ITEMS, ITEMS[::-1]):  # any order: the earlier column wins a tie
+        out = ranking.evaluate(blocks(tied, 3), USERS, items, TRAIN, TEST, n=1, lists_of=["top_n"])
+        lists = out.attrs["lists"]["top_n"]
+        played = TRAIN.groupby("user_id")["artist_id"].apply(set)
+        for u, a in zip(lists["user_id"], lists["artist_id"], strict=True):
+            assert a == next(i for i in items if i not in played.get(u, set()))
 
 
 def test_popular_scores_count_training_listeners():
