@@ -45,7 +45,6 @@ localrules:
     plot_ranking,
     plot_tradeoff,
     paper_comparison,
-    error_intervals,
     tune_select,
     tuning_table,
 

@@ -363,6 +363,8 @@ DIVERSITY_BYTES_PER_TRIPLE = 130
 # (55,000 users, 580,000 artists, 4 models).
 CULTURAL_BYTES_PER_TRIPLE = 70
 REPORTS_BYTES_PER_TRIPLE = 80
+# error_intervals: one model's predictions (user_id, rating, est) and their errors, grouped by user
+ERROR_INTERVALS_BYTES_PER_TRIPLE = 120
 
 
 def file_mem_mb(name, per_mb):

@@ -37,6 +37,9 @@ rule error_intervals:
         models=RATING_MODELS,
         n_resamples=config["stats"]["n_resamples"],
         seed=config["stats"]["seed"],
+    # one model's test predictions at a time (all triples, once each over the folds)
+    resources:
+        mem_mb=triples_mem_mb(ERROR_INTERVALS_BYTES_PER_TRIPLE),
     log:
         "results/logs/error_intervals.log",
     script:

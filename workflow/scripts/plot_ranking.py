@@ -9,7 +9,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from lfmrec.figures import add_note, save_png  # noqa: E402
+from lfmrec.figures import save_png  # noqa: E402
 from lfmrec.io import run_script  # noqa: E402
 
 
@@ -48,14 +48,12 @@ def plot(table: pd.DataFrame, n: int, references: list[str], path, intervals: pd
     for ax in axes.flat[len(metrics):]:
         ax.set_visible(False)
     shown = [m for m in dict.fromkeys(table["model"]) if m in references]
-    handles = [Patch(color="#8fb3d9", label="model (bar: mean over users, whisker: 95% interval)")]
+    handles = [Patch(color="#8fb3d9", label="model (bar: mean over users of their mean over folds;\nwhisker: 95% bootstrap interval over users)")]
     if shown:
         handles.append(Patch(color="#d9a38f", label="reference model (" + ", ".join(shown) + ")"))
     handles.append(Line2D([], [], ls="", marker="o", ms=4, color="#1f3b5c", label="individual folds"))
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)
     fig.suptitle(f"Top-{n} on held-out artists ({len(fold_cols)}-fold CV; number above each bar: its mean)")
-    add_note(fig, ["A user's value is the mean over the folds in which the user has test pairs; the interval is a "
-                   "percentile bootstrap over users (results/intervals.csv)."])
     save_png(fig, path)
 
 

@@ -21,7 +21,7 @@ def plot_by_country(table: pd.DataFrame, references: list[str], n: int, path) ->
     groups = list(dict.fromkeys(table["group"]))
     models = list(dict.fromkeys(table["model"]))
     colors = [*plt.get_cmap("tab10").colors, "#000000", "#8c6d31", "#393b79", "#637939"]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 0.55 * len(groups) * max(1, len(models)) ** 0.5 + 2.2),
+    fig, axes = plt.subplots(1, 2, figsize=(13, 0.5 * len(groups) + 2.2),
                              sharey=True, layout="constrained")
     step = 0.8 / max(len(models), 1)
     for ax, metric in zip(axes, ("ndcg@n", "recall@n"), strict=True):
