@@ -155,7 +155,7 @@ def remove_partial_files():
 
 
 # The jobs that run numba kernels (lfmrec.native, lfmrec.scoring, lfmrec.topn).
-KERNEL_RULES = {"cross_validate", "fit_full", "recommend", "rank_model", "rank_reference"}
+KERNEL_RULES = {"cross_validate", "fit_full", "recommend", "recommend_reference", "rank_model", "rank_reference", "tune_point"}
 
 
 def compile_kernels_in_background():

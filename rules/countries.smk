@@ -67,8 +67,8 @@ rule fold_countries:
 
 rule diversity:
     input:
-        lists=expand("results/recommendations/{model}.parquet", model=LIST_MODELS),
-        per_user=expand("results/recommendations/{model}.per_user.parquet", model=LIST_MODELS),
+        lists=expand("results/recommendations/{model}.parquet", model=LIST_MODELS + REFERENCES),
+        per_user=expand("results/recommendations/{model}.per_user.parquet", model=LIST_MODELS + REFERENCES),
         triples="results/data/triples.parquet",
         users="results/data/users.parquet",
         artists="results/data/artists.parquet",
@@ -78,7 +78,7 @@ rule diversity:
         html=report("results/html/diversity.html", caption="../workflow/report/diversity.rst", category="4. Beyond the paper"),
         png=report("results/plots/diversity.png", caption="../workflow/report/diversity.rst", category="4. Beyond the paper"),
     params:
-        models=LIST_MODELS,
+        models=LIST_MODELS + REFERENCES,
         method=config["rerank"]["method"],
         n=config["recommend"]["n"],
     resources:
@@ -92,8 +92,8 @@ rule diversity:
 
 rule cultural:
     input:
-        lists=expand("results/recommendations/{model}.parquet", model=LIST_MODELS),
-        initial=expand("results/recommendations/{model}.initial.parquet", model=LIST_MODELS),
+        lists=expand("results/recommendations/{model}.parquet", model=LIST_MODELS + REFERENCES),
+        initial=expand("results/recommendations/{model}.initial.parquet", model=LIST_MODELS + REFERENCES),
         triples="results/data/triples.parquet",
         users="results/data/users.parquet",
         artists="results/data/artists.parquet",
@@ -103,7 +103,9 @@ rule cultural:
         html=report("results/html/cultural.html", caption="../workflow/report/cultural.rst", category="4. Beyond the paper"),
         png=report("results/plots/cultural.png", caption="../workflow/report/cultural_plot.rst", category="4. Beyond the paper"),
     params:
-        models=LIST_MODELS,
+        models=LIST_MODELS + REFERENCES,
+        n=config["recommend"]["n"],
+        seed=config["ranking"]["seed"],
     resources:
         mem_mb=triples_mem_mb(CULTURAL_BYTES_PER_TRIPLE),
         runtime=cultural_runtime,

@@ -52,15 +52,52 @@ rule recommend:
         "../workflow/scripts/recommend.py"
 
 
+# The reference models' lists (popular, random) through the same selection and country rule, so
+# that every table of lists reads each model against them.
+rule fit_reference:
+    input:
+        triples="results/data/triples.parquet",
+    output:
+        model="results/models/{reference}.pkl",
+    wildcard_constraints:
+        reference="|".join(REFERENCES) or "(?!)",
+    params:
+        seed=config["ranking"]["seed"],
+    log:
+        "results/logs/fit_full/{reference}.log",
+    script:
+        "../workflow/scripts/fit_reference.py"
+
+
+use rule recommend as recommend_reference with:
+    input:
+        model="results/models/{reference}.pkl",
+        triples="results/data/triples.parquet",
+        users="results/data/users.parquet",
+        artists="results/data/artists.parquet",
+        similarity="results/data/country_similarity.parquet",
+    output:
+        lists="results/recommendations/{reference}.parquet",
+        per_user="results/recommendations/{reference}.per_user.parquet",
+        initial="results/recommendations/{reference}.initial.parquet",
+    wildcard_constraints:
+        reference="|".join(REFERENCES) or "(?!)",
+    log:
+        "results/logs/recommend/{reference}.log",
+    benchmark:
+        "results/benchmarks/recommend/{reference}.tsv"
+
+
 rule deletions:
     input:
-        per_user=expand("results/recommendations/{model}.per_user.parquet", model=LIST_MODELS),
+        per_user=expand("results/recommendations/{model}.per_user.parquet", model=LIST_MODELS + REFERENCES),
     output:
         csv="results/deletions.csv",
         html=report("results/html/deletions.html", caption="../workflow/report/deletions.rst", category="3. Cross-cultural lists"),
         png=report("results/plots/deletions.png", caption="../workflow/report/deletions_plot.rst", category="3. Cross-cultural lists"),
     params:
-        models=LIST_MODELS,
+        models=LIST_MODELS + REFERENCES,
+        references=REFERENCES,
         n=config["recommend"]["n"],
     log:
         "results/logs/deletions.log",

@@ -98,7 +98,8 @@ def test_a_change_reruns_only_what_it_feeds(tiny_run, tmp_path, change):
 N_MODELS = 6  # tests/helpers.py TINY
 _RANK = {"rank_model": N_MODELS, "rank_reference": 2, "ranking_metrics": 1, "plot_ranking": 1, "plot_tradeoff": 1,
          "significance": 1}
-_LISTS = {"recommend": N_MODELS, "deletions": 1, "user_reports": 1, "diversity": 1, "cultural": 1, "paper_comparison": 1}
+_LISTS = {"recommend": N_MODELS, "recommend_reference": 2, "deletions": 1, "user_reports": 1, "diversity": 1, "cultural": 1,
+          "paper_comparison": 1}
 EXPECTED = {
     # the held-out evaluation's countries are each fold's own (fold_countries), from the same estimator and source
     "countries.estimator": {"all": 1, "artist_countries": 1, "country_tables": 1, "summary": 1, "fold_countries": 1,
@@ -112,7 +113,7 @@ EXPECTED = {
     "recommend.n": {"all": 1, **_LISTS},
     "recommend.min_listeners": {"all": 1, **_LISTS, **_RANK},
     # the tables over the models' lists and rankings, without the model's: nothing is refitted or rescored
-    "models.lists": {"all": 1, **{k: v for k, v in {**_LISTS, **_RANK}.items() if k not in ("recommend", "rank_model", "rank_reference")}},
+    "models.lists": {"all": 1, **{k: v for k, v in {**_LISTS, **_RANK}.items() if k not in ("recommend", "recommend_reference", "rank_model", "rank_reference")}},
 }
 
 

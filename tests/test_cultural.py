@@ -198,3 +198,39 @@ def test_min_listeners_in_the_heldout_ranking_by_hand():
     assert m["users"] == 3  # users are evaluated the same; their unlistable test artists count as misses
     assert m["ndcg"] == pytest.approx(1 / 3) and m["hit"] == pytest.approx(1 / 3)
     assert m["precision"] == pytest.approx(1 / 2 / 3) and m["recall"] == pytest.approx(1 / 3)
+
+
+def test_history_sample_draws_n_distinct_artists_of_each_users_history():
+    from lfmrec.cultural import history_sample
+
+    history = pd.DataFrame({"user_id": [1, 1, 1, 1, 2, 3, 3, 3], "artist_id": [10, 11, 12, 12, 20, 30, 31, 32]})
+    s = history_sample(history, 2, seed=0)
+    assert s.groupby("user_id").size().to_dict() == {1: 2, 2: 1, 3: 2}  # a user with fewer: all of them
+    assert not s.duplicated().any() and s.merge(history.drop_duplicates()).shape[0] == len(s)
+    pd.testing.assert_frame_equal(s, history_sample(history, 2, seed=0))  # seeded
+    assert any(not history_sample(history, 2, seed=k).equals(s) for k in range(1, 6))
+    keep = history["artist_id"].isin([11, 20, 31, 32]).to_numpy()
+    k = history_sample(history, 5, seed=0, keep=keep)
+    assert sorted(map(tuple, k.values.tolist())) == [(1, 11), (2, 20), (3, 31), (3, 32)]
+    # n at least the history: the sample is the history, whose divergence from itself is 0
+    from lfmrec.cultural import History, user_measures
+
+    users = pd.DataFrame({"user_id": [1, 2, 3], "country": ["US", "DE", "US"]})
+    h = History.make(users, history, pd.Series({10: "US", 11: "DE", 12: "US", 20: "DE", 30: "SE", 31: "US", 32: None}))
+    m = user_measures(h, {"initial": history_sample(history, 10, seed=0)})
+    assert np.allclose(m["js_initial"], 0.0) and np.allclose(m["local_bias_initial"], 0.0)
+
+
+def test_reference_params_score_listeners_and_seeded_noise():
+    from lfmrec.ranking_models import reference_params
+    from lfmrec.scoring import iter_score_blocks
+
+    triples = pd.DataFrame({"user_id": [1, 1, 2, 3, 3, 3], "artist_id": [5, 6, 6, 5, 6, 7], "rating": 1.0})
+    pop = reference_params("popular", triples, 0)
+    scores = next(iter_score_blocks(pop, [1, 2, 3, 99], [5, 6, 7, 8]))[1]
+    assert scores.tolist() == [[2, 3, 1, 0]] * 3 + [[0, 0, 0, 0]]  # listeners; unknown users and artists 0
+    r0, r1 = (next(iter_score_blocks(reference_params("random", triples, s), [1, 2, 3], [5, 6, 7]))[1] for s in (0, 1))
+    assert np.array_equal(r0, next(iter_score_blocks(reference_params("random", triples, 0), [1, 2, 3], [5, 6, 7]))[1])
+    assert not np.array_equal(r0, r1) and len(np.unique(r0)) == 9
+    with pytest.raises(ValueError, match="unknown reference"):
+        reference_params("best", triples, 0)

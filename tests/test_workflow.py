@@ -157,7 +157,8 @@ def test_phase_one_and_two_outputs(tiny_run):
 
     users = pd.read_parquet(d / "data/users.parquet")
     deletions = pd.read_csv(d / "deletions.csv")
-    assert deletions["users"].tolist() == [len(users)] * len(models)
+    assert deletions["model"].tolist() == models + ["popular", "random"]  # the references' lists too
+    assert deletions["users"].tolist() == [len(users)] * (len(models) + 2)
     for model in models:
         lists = pd.read_parquet(d / f"recommendations/{model}.parquet")
         per_user = pd.read_parquet(d / f"recommendations/{model}.per_user.parquet")
@@ -203,7 +204,7 @@ def test_beyond_the_paper_outputs(tiny_run):
     assert (none["foreign_share"] < 1).all()
 
     div = pd.read_csv(d / "diversity.csv")
-    assert div["model"].tolist() == models and (div["foreign_share_estimated"] == 1).all()
+    assert div["model"].tolist() == models + ["popular", "random"] and (div["foreign_share_estimated"] == 1).all()
     assert div["foreign_share_true"].between(0.5, 1).all() and (div["local_bias"] < 0).all()
 
     # cultural measures: the initial lists are the top-10 the deletions were counted in
@@ -212,7 +213,8 @@ def test_beyond_the_paper_outputs(tiny_run):
     artist_country = pd.read_parquet(d / "data/artists.parquet").set_index("artist_id")["country"]
     home = pd.read_parquet(d / "synthetic/truth_artists.parquet").set_index("artist_id")["home_country"]
     cult = pd.read_csv(d / "cultural.csv", keep_default_na=False, na_values=[""])  # written with 10 significant digits
-    assert cult[["model", "countries"]].drop_duplicates().values.tolist() == [[m, c] for c in ("estimated", "truth") for m in models]
+    rows = models + ["popular", "random", "history_sample"]
+    assert cult[["model", "countries"]].drop_duplicates().values.tolist() == [[m, c] for c in ("estimated", "truth") for m in rows]
     alls = cult[cult["user_country"] == "all"].set_index(["countries", "model"])
     assert (alls["users"] == len(users)).all()
     shares = [c for c in cult.columns if "_share_" in c or c.startswith("js_")]
@@ -239,9 +241,22 @@ def test_beyond_the_paper_outputs(tiny_run):
             assert row["local_bias_initial"] == pytest.approx(row["local_share_initial"] - row["local_share_history"], abs=1e-9)
     # the diversity table measures the same by its own route (the initial local share from the deletions)
     est_all = alls.loc["estimated"].reindex(models)
-    np.testing.assert_allclose(est_all["local_bias_initial"], div["local_bias_initial"], rtol=0, atol=1e-9)
-    np.testing.assert_allclose(est_all["local_bias_final"], div["local_bias"], rtol=0, atol=1e-9)
-    np.testing.assert_allclose(est_all["us_share_final"], div["us_share"], rtol=0, atol=1e-9)
+    div_models = div[div["model"].isin(models)]
+    np.testing.assert_allclose(est_all["local_bias_initial"], div_models["local_bias_initial"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(est_all["local_bias_final"], div_models["local_bias"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(est_all["us_share_final"], div_models["us_share"], rtol=0, atol=1e-9)
+    # the references read like models: popular's lists are the most listened artists a user has not
+    # played, and the history sample's divergence from the history is the table's floor
+    popular = pd.read_parquet(d / "recommendations/popular.initial.parquet")
+    listeners = triples.groupby("artist_id").size()
+    first = popular[popular["rank"] == 1].set_index("user_id")["artist_id"]
+    played = triples.groupby("user_id")["artist_id"].apply(set)
+    for u, a in first.items():
+        best = listeners.drop(list(played[u])).max()
+        assert listeners[a] == best, u
+    floor = cult[(cult["model"] == "history_sample") & (cult["user_country"] == "all")].set_index("countries")["js_initial"]
+    model_js = cult[cult["model"].isin(models) & (cult["user_country"] == "all")].groupby("countries")["js_initial"].min()
+    assert (floor < model_js).all()
     assert (d / "html/cultural.html").exists() and (d / "plots/cultural.png").stat().st_size > 10_000
 
     est = pd.read_csv(d / "country_estimation.csv")

@@ -227,3 +227,25 @@ def cultural_table(users: pd.DataFrame, history: pd.DataFrame, labellings: Mappi
             t.insert(0, "model", model)
             parts.append(t)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+HISTORY_SAMPLE = "history_sample"  # the pseudo-model of the tables' floor rows
+
+
+def history_sample(history: pd.DataFrame, n: int, seed: int, keep: np.ndarray | None = None) -> pd.DataFrame:
+    """``n`` distinct artists drawn at random (seeded) from each user's history (user_id, artist_id;
+    a repeated pair counts once), or all of them when the user has fewer; with ``keep`` (bool per
+    row of ``history``) only from those rows. A list that mirrors the history: its JS divergence
+    from the history is the floor a list of n artists reaches by chance (a finite sample of the
+    history's own country mix), its local and US shares the history's up to sampling."""
+    h = history[["user_id", "artist_id"]]
+    if keep is not None:
+        h = h[np.asarray(keep, dtype=bool)]
+    h = h.drop_duplicates()
+    rng = np.random.default_rng([int(seed) % 2**64, 0x415])
+    key = rng.random(len(h))
+    users = h["user_id"].to_numpy()
+    order = np.lexsort((key, users))
+    sorted_users = users[order]
+    rank = np.arange(order.size) - np.searchsorted(sorted_users, sorted_users, side="left")
+    return h.iloc[np.sort(order[rank < n])].reset_index(drop=True)

@@ -163,3 +163,30 @@ def fit(spec: dict, seed: int, train: pd.DataFrame) -> ScoringParams:
     if algorithm == "EASE":
         return ScoringParams(kind="ease", interactions=X, item_item=ease_weights(X, p["reg"]), **common)
     raise ValueError(f"{algorithm!r} is not a top-n model: use one of {', '.join(TOPN_DEFAULTS)}")
+
+
+RANDOM_REFERENCE_FACTORS = 32
+
+
+def reference_params(name: str, triples: pd.DataFrame, seed: int) -> ScoringParams:
+    """The phase-2 lists of a reference model (``popular``, ``random``) as a rank-k factor model,
+    so that its lists go through the same selection, country rule and counts as every model's:
+
+    - ``popular``: one factor, 1 for every user and the artist's number of distinct listeners in
+      ``triples`` for every artist (the score is the listener count; ties by artist id, as every
+      model's phase-2 lists);
+    - ``random``: 32 seeded standard-normal factors per user and artist: a ranking that knows
+      nothing of the data (each user's list is the top of a random projection; every artist is
+      equally likely in expectation over seeds).
+    """
+    X, users, items = interaction_matrix(triples, "binary")
+    common = dict(global_mean=0.0, rating_scale=(float(triples["rating"].min()), float(triples["rating"].max())),
+                  user_raw2inner=raw2inner_from_ids(users.tolist()), item_raw2inner=raw2inner_from_ids(items.tolist()))
+    if name == "popular":
+        listeners = np.bincount(X.indices, minlength=items.size).astype(np.float64)
+        return ScoringParams(kind="factors", pu=np.ones((users.size, 1)), qi=listeners[:, None], **common)
+    if name == "random":
+        rng = np.random.default_rng([int(seed) % 2**64, 0xAB5E])
+        return ScoringParams(kind="factors", pu=rng.standard_normal((users.size, RANDOM_REFERENCE_FACTORS)),
+                             qi=rng.standard_normal((items.size, RANDOM_REFERENCE_FACTORS)), **common)
+    raise ValueError(f"unknown reference {name!r}: use popular or random")

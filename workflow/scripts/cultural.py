@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from lfmrec.cultural import cultural_table  # noqa: E402
+from lfmrec.cultural import HISTORY_SAMPLE, cultural_table, history_sample  # noqa: E402
 from lfmrec.figures import add_note, save_png  # noqa: E402
 from lfmrec.io import run_script, write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
@@ -99,7 +99,10 @@ def page(table: pd.DataFrame, notes: list[str] | None = None) -> str:
             "top-10 before the country rule (initial) and of the final lists; local bias = local share of "
             "the list - local share of the history; js = mean Jensen-Shannon divergence (base 2, in [0, 1]) "
             "between each user's history and list artist-country distributions. Unknown-country artists are "
-            "their own category: never local, never US. Means over users. Shown: all users and the "
+            "their own category: never local, never US. Means over users. References: popular and random "
+            "(the same selection and country rule as every model); history_sample = n artists drawn from the "
+            "user's own history (initial) and n from its artists of other countries (final): the floor of js, "
+            "what a list that mirrors the history gets by chance. Shown: all users and the "
             f"{PAGE_COUNTRIES} largest user countries; results/cultural.csv has every country.")
     note = " ".join([note, *(notes or [])])
     return table_page("Cultural measures: local and US share, local bias, JS divergence", table[table["user_country"].isin(keep)], note)
@@ -116,6 +119,13 @@ def main(snakemake):
     cols = ["user_id", "artist_id"]
     lists = {model: {"initial": pd.read_parquet(initial, columns=cols), "final": pd.read_parquet(final, columns=cols)}
              for model, initial, final in zip(snakemake.params.models, snakemake.input.initial, snakemake.input.lists, strict=True)}
+    # the floor rows: n artists drawn from each user's own history, and n from its artists of other
+    # (estimated) countries, as the hard rule would leave a list that mirrors the history
+    p = snakemake.params
+    user_country = pd.array(users.set_index("user_id")["country"].reindex(triples["user_id"]).to_numpy(), dtype="string")
+    artist_country = pd.array(labellings["estimated"].reindex(triples["artist_id"]).to_numpy(), dtype="string")
+    foreign = ~(artist_country == user_country).fillna(False).to_numpy(dtype=bool)  # unknown counts as foreign
+    lists[HISTORY_SAMPLE] = {"initial": history_sample(triples, p.n, p.seed), "final": history_sample(triples, p.n, p.seed, foreign)}
     table = cultural_table(users, triples, labellings, lists)
     write_csv(table, snakemake.output.csv)
     notes = absent_notes(table, "truth" in labellings)

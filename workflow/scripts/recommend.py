@@ -24,7 +24,8 @@ def main(snakemake):
         similarity=pd.read_parquet(snakemake.input.similarity), min_listeners=p.min_listeners, initial=True,
         threads=snakemake.threads,
     )
-    log.info("%s", deletion_summary(snakemake.wildcards.model, per_user, snakemake.params.n))
+    name = snakemake.wildcards.get("model") or snakemake.wildcards.get("reference")
+    log.info("%s", deletion_summary(name, per_user, snakemake.params.n))
     write_parquet(lists, snakemake.output.lists)
     write_parquet(per_user, snakemake.output.per_user)
     write_parquet(initial, snakemake.output.initial)
