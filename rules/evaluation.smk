@@ -31,6 +31,7 @@ rule significance:
 rule error_intervals:
     input:
         predictions=expand("results/cv/{model}/fold{fold}.parquet", model=RATING_MODELS, fold=FOLDS),
+        triples="results/data/triples.parquet",  # its size sizes the job
     output:
         csv="results/error_intervals.csv",
     params:
