@@ -63,6 +63,9 @@ rule fit_reference:
         reference="|".join(REFERENCES) or "(?!)",
     params:
         seed=config["ranking"]["seed"],
+    resources:
+        mem_mb=triples_mem_mb(FOLDS_BYTES_PER_TRIPLE),
+        runtime=floor_runtime,
     log:
         "results/logs/fit_full/{reference}.log",
     script:
