@@ -114,6 +114,69 @@ def test_truth_labelling_changes_the_local_shares():
     assert de.loc["estimated", "local_share_initial"] == pytest.approx(1 / 3) and de.loc["truth", "local_share_initial"] == 0
 
 
+# plays of the history's pairs: 101: 1 x3, 2 x1 and x1 (its pair twice), 3 x5, 4 x2; 102: 1, 6, 5 x2; 104: 4 x4
+PLAYS = HISTORY.assign(playcount=[3, 1, 1, 5, 2, 1, 1, 2, 4])
+
+
+def variants_by_hand():
+    groups = {"all": np.array([101, 102, 103, 104]), "US": np.array([102])}
+    t = cultural.variants_table(USERS, PLAYS, {"estimated": ARTISTS}, {"m": {"initial": INITIAL, "final": FINAL}}, groups)
+    return t.set_index(["unit", "aggregation", "unknown", "user_country"])
+
+
+def test_variants_pooled_and_user_mean_by_hand():
+    t = variants_by_hand()
+    assert len(t) == 2 * 2 * 2 * 2 and (t["model"] == "m").all() and (t["countries"] == "estimated").all()
+    row = t.loc[("distinct", "user_mean", "category", "all")]
+    assert row["users"] == 3  # 103 has no history
+    assert row["us_share_history"] == pytest.approx((1 / 4 + 2 / 3 + 0) / 3)  # as cultural.csv
+    assert row["labelled_share_history"] == pytest.approx((1 + 2 / 3 + 1) / 3)  # 102's artist 5 is unknown
+    pooled = t.loc[("distinct", "pooled", "category", "all")]
+    # summed history: US 1 + 2, DE 2, FR 1 + 1, unknown 1 = 8; local: 101's DE 2, 102's US 2, 104's SE 0
+    assert pooled["us_share_history"] == pytest.approx(3 / 8) and pooled["local_share_history"] == pytest.approx(4 / 8)
+    # summed final lists: 101 -> US, BR, unknown; 102 -> FR, unknown (8 is not in the labelling): US 1 of 5
+    assert pooled["us_share_final"] == pytest.approx(1 / 5) and pooled["local_bias_final"] == pytest.approx(-4 / 8)
+    hist = np.array([[0, 2, 2, 0, 3, 1]], float)  # BR DE FR SE US unknown
+    final = np.array([[1, 0, 1, 0, 1, 2]], float)
+    assert pooled["js_final"] == pytest.approx(cultural.js_divergence(hist, final)[0])
+
+
+def test_variants_plays_and_dropped_unknown_by_hand():
+    t = variants_by_hand()
+    dropped = t.loc[("distinct", "pooled", "dropped", "all")]
+    # without the unknown artists: history US 3, DE 2, FR 2 (7); final US 1, BR 1, FR 1 (3)
+    assert dropped["us_share_history"] == pytest.approx(3 / 7) and dropped["local_share_history"] == pytest.approx(4 / 7)
+    assert dropped["us_share_final"] == pytest.approx(1 / 3)
+    us = t.loc[("plays", "user_mean", "category", "US")]  # user 102: US 1 + 1 plays, unknown 2
+    assert us["users"] == 1 and us["us_share_history"] == pytest.approx(2 / 4) and us["labelled_share_history"] == 0.5
+    assert t.loc[("plays", "user_mean", "dropped", "US"), "us_share_history"] == pytest.approx(1.0)
+    de = variants_by_hand().loc[("plays", "pooled", "category", "all")]
+    # plays: 101 US 3, DE 1 + 1 + 5, FR 2; 102 US 2, unknown 2; 104 FR 4 -> US 5 of 20; local: 7 + 2 + 0
+    assert de["us_share_history"] == pytest.approx(5 / 20) and de["local_share_history"] == pytest.approx(9 / 20)
+
+
+def test_code_counts_weighted_sums_the_values():
+    from lfmrec.topn import code_counts
+
+    m = sp.csr_matrix(np.array([[2.0, 0, 3.0], [1.0, 4.0, 0]]))
+    assert code_counts(m, np.array([0, 1, 0]), 2).tolist() == [[2, 0], [1, 1]]
+    assert code_counts(m, np.array([0, 1, 0]), 2, weighted=True).tolist() == [[5, 0], [1, 4]]
+
+
+def test_small_countries_are_pooled_and_rows_carry_intervals():
+    h = cultural.History.make(USERS, HISTORY, ARTISTS)
+    per_user = cultural.user_measures(h, {"initial": INITIAL, "final": FINAL})
+    t = cultural.by_country(per_user, ["initial", "final"], min_users=2, n_resamples=199, seed=0)
+    assert t["user_country"].tolist() == ["all", "other (< 2 users each)"] and t["users"].tolist() == [3, 3]
+    row = t.iloc[0]
+    # final lists of 101 and 102 only (104's is empty): the interval of the mean of their two values
+    values = per_user["local_bias_final"].dropna()
+    assert values.min() <= row["local_bias_final_ci_low"] <= row["local_bias_final"] <= row["local_bias_final_ci_high"] <= values.max()
+    assert {f"{c}_ci_{e}" for c in cultural.CI_COLUMNS for e in ("low", "high")} <= set(t.columns)
+    plain = cultural.by_country(per_user, ["initial", "final"])  # the defaults: no pooling, no intervals
+    assert plain["user_country"].tolist() == ["all", "DE", "SE", "US"] and not any("ci_" in c for c in plain.columns)
+
+
 # ---------------------------------------------------------------------------------------------
 # recommend.min_listeners
 

@@ -214,7 +214,15 @@ def test_beyond_the_paper_outputs(tiny_run):
     home = pd.read_parquet(d / "synthetic/truth_artists.parquet").set_index("artist_id")["home_country"]
     cult = pd.read_csv(d / "cultural.csv", keep_default_na=False, na_values=[""])  # written with 10 significant digits
     rows = models + ["popular", "random", "history_sample"]
-    assert cult[["model", "countries"]].drop_duplicates().values.tolist() == [[m, c] for c in ("estimated", "truth") for m in rows]
+    labellings = ("estimated", "lift", "mixture", "truth")  # the configured estimator, cultural.labellings, the truth
+    assert cult[["model", "countries"]].drop_duplicates().values.tolist() == [[m, c] for c in labellings for m in rows]
+    variants = pd.read_csv(d / "cultural_variants.csv", keep_default_na=False, na_values=[""])
+    default = variants[(variants["unit"] == "distinct") & (variants["aggregation"] == "user_mean")
+                       & (variants["unknown"] == "category") & (variants["user_country"] == "all")]
+    same = default.merge(cult[cult["user_country"] == "all"], on=["model", "countries"], suffixes=("", "_t"))
+    assert len(same) == len(rows) * len(labellings)
+    np.testing.assert_allclose(same["local_bias_final"], same["local_bias_final_t"], rtol=0, atol=1e-9)
+    assert set(variants["unit"]) == {"distinct", "plays"} and set(variants["aggregation"]) == {"user_mean", "pooled"}
     alls = cult[cult["user_country"] == "all"].set_index(["countries", "model"])
     assert (alls["users"] == len(users)).all()
     shares = [c for c in cult.columns if "_share_" in c or c.startswith("js_")]

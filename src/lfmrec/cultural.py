@@ -89,9 +89,11 @@ class Pairs:
     artist_ids: np.ndarray
 
     @classmethod
-    def make(cls, pairs: pd.DataFrame, user_ids: np.ndarray) -> Pairs:
+    def make(cls, pairs: pd.DataFrame, user_ids: np.ndarray, weight: np.ndarray | None = None) -> Pairs:
         """From a table with user_id, artist_id (a repeated pair counts once; pairs of users not
-        in ``user_ids`` are ignored). Hashing and a sparse matrix: no sort of the table."""
+        in ``user_ids`` are ignored). Hashing and a sparse matrix: no sort of the table. With
+        ``weight`` (one per row of ``pairs``, e.g. playcounts) the stored values are the pairs'
+        summed weights (:meth:`country_counts` with ``weighted`` adds them up)."""
         rows = positions(np.asarray(user_ids), pairs["user_id"].to_numpy())
         ok = rows >= 0
         artists = pairs["artist_id"].to_numpy()[ok]
@@ -100,13 +102,15 @@ class Pairs:
             cols = positions(artist_ids, artists)
         else:
             cols, artist_ids = pd.factorize(artists)
-        m = sp.csr_matrix((np.ones(cols.size, np.int8), (rows[ok], cols)), shape=(len(user_ids), artist_ids.size))
+        values = np.ones(cols.size, np.int8) if weight is None else np.asarray(weight, np.float64)[ok]
+        m = sp.csr_matrix((values, (rows[ok], cols)), shape=(len(user_ids), artist_ids.size))
         m.sum_duplicates()
         return cls(m, np.asarray(artist_ids))
 
-    def country_counts(self, labelling: Labelling) -> np.ndarray:
-        """(users, countries) float matrix: per user, the distinct artists per country column."""
-        return code_counts(self.matrix, labelling.codes(self.artist_ids), len(labelling.countries))
+    def country_counts(self, labelling: Labelling, weighted: bool = False) -> np.ndarray:
+        """(users, countries) float matrix: per user, the distinct artists per country column (or,
+        ``weighted``, their summed weights)."""
+        return code_counts(self.matrix, labelling.codes(self.artist_ids), len(labelling.countries), weighted)
 
 
 def country_counts(pairs: pd.DataFrame, user_ids: np.ndarray, labelling: Labelling) -> np.ndarray:
@@ -196,33 +200,81 @@ def columns(stages) -> list[str]:
     return cols
 
 
-def by_country(per_user: pd.DataFrame, stages) -> pd.DataFrame:
+CI_COLUMNS = ("us_share_initial", "us_share_final", "local_bias_initial", "local_bias_final")
+
+
+def other_label(min_users: int) -> str:
+    return f"other (< {min_users} users each)"
+
+
+def _intervals(values: pd.DataFrame, n_resamples: int, seed: int, key: str) -> dict[str, float]:
+    """ci_low / ci_high of each column's mean over its non-missing rows (one bootstrap per pattern
+    of missing values: the columns of users with an empty list share theirs)."""
+    from .stats import _rng, mean_intervals
+
+    out = {}
+    patterns: dict[bytes, list[str]] = {}
+    for col in values.columns:
+        patterns.setdefault(values[col].isna().to_numpy().tobytes(), []).append(col)
+    for cols in patterns.values():
+        v = values[cols].dropna().to_numpy(np.float64)
+        if len(v):
+            low, high = mean_intervals(v, n_resamples, _rng(seed, key, *cols))
+        else:
+            low = high = np.full(len(cols), np.nan)
+        for j, col in enumerate(cols):
+            out[f"{col}_ci_low"], out[f"{col}_ci_high"] = float(low[j]), float(high[j])
+    return out
+
+
+def by_country(per_user: pd.DataFrame, stages, min_users: int = 1, n_resamples: int = 0, seed: int = 0,
+               key: str = "") -> pd.DataFrame:
     """Means of the per-user measures per user country, after an ``all`` row (all users): one row
     per country with user_country, users (with a history) and the columns of :func:`columns`;
-    countries by users descending, ties by code."""
+    countries by users descending, ties by code. Countries with fewer than ``min_users`` users
+    are pooled in one row, :func:`other_label`, last. With ``n_resamples``, every row also has a
+    95% percentile bootstrap interval over its users (``<measure>_ci_low`` / ``_ci_high``) of the
+    measures of :data:`CI_COLUMNS` (``key`` and ``seed`` seed it)."""
     cols = columns(stages)
+    ci_cols = [c for c in CI_COLUMNS if c in cols] if n_resamples else []
+    ci_names = [f"{c}_ci_{end}" for c in ci_cols for end in ("low", "high")]
     if per_user.empty:
-        return pd.DataFrame(columns=["user_country", "users", *cols])
-    g = per_user.groupby("user_country")
-    table = g[cols].mean()
-    table.insert(0, "users", g.size())
-    table = table.reset_index().sort_values(["users", "user_country"], ascending=[False, True], kind="stable")
-    overall = pd.DataFrame([{"user_country": "all", "users": len(per_user), **per_user[cols].mean().to_dict()}])
-    return pd.concat([overall, table], ignore_index=True)
+        return pd.DataFrame(columns=["user_country", "users", *cols, *ci_names])
+    country = per_user["user_country"].astype(object)
+    sizes = country.value_counts()
+    small = sizes.index[sizes < min_users]
+    if len(small):
+        country = country.where(~country.isin(small), other_label(min_users))
+    groups = {"all": per_user.index}
+    order = sorted((c for c in sizes.index if c not in set(small)), key=lambda c: (-sizes[c], c))
+    groups |= {c: per_user.index[(country == c).to_numpy()] for c in order}
+    if len(small):
+        groups[other_label(min_users)] = per_user.index[(country == other_label(min_users)).to_numpy()]
+    rows = []
+    for name, idx in groups.items():
+        part = per_user.loc[idx]
+        row = {"user_country": name, "users": len(part), **part[cols].mean().to_dict()}
+        if ci_cols:
+            ci = _intervals(part[ci_cols], n_resamples, seed, f"{key}/{name}")
+            row |= {c: ci[c] for c in ci_names}
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["user_country", "users", *cols, *ci_names])
 
 
 def cultural_table(users: pd.DataFrame, history: pd.DataFrame, labellings: Mapping[str, pd.Series],
-                   lists: Mapping[str, Mapping[str, pd.DataFrame]]) -> pd.DataFrame:
+                   lists: Mapping[str, Mapping[str, pd.DataFrame]], min_users: int = 1, n_resamples: int = 0,
+                   seed: int = 0) -> pd.DataFrame:
     """results/cultural.csv: for every model of ``lists`` (model -> stage -> lists, e.g.
     ``{"baseline": {"initial": ..., "final": ...}}``) and every labelling of ``labellings`` (name
     -> artist_id -> country, e.g. ``estimated``, ``truth``), :func:`by_country` of the users'
-    measures, with columns model, countries, user_country, users, then the measures."""
+    measures (``min_users``, ``n_resamples``, ``seed`` passed on), with columns model, countries,
+    user_country, users, then the measures."""
     parts = []
     pairs = Pairs.make(history, users["user_id"].to_numpy(np.int64))  # once for every labelling
     for name, artist_country in labellings.items():
         h = History.make(users, pairs, artist_country)
         for model, stages in lists.items():
-            t = by_country(user_measures(h, stages), list(stages))
+            t = by_country(user_measures(h, stages), list(stages), min_users, n_resamples, seed, f"{name}/{model}")
             t.insert(0, "countries", name)
             t.insert(0, "model", model)
             parts.append(t)
@@ -249,3 +301,92 @@ def history_sample(history: pd.DataFrame, n: int, seed: int, keep: np.ndarray | 
     sorted_users = users[order]
     rank = np.arange(order.size) - np.searchsorted(sorted_users, sorted_users, side="left")
     return h.iloc[np.sort(order[rank < n])].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# named variants: unit of the history, aggregation over users, unknown countries
+
+UNITS = ("distinct", "plays")  # a history artist counts once, or by its plays
+AGGREGATIONS = ("user_mean", "pooled")  # the mean of per-user values, or one value of the summed counts
+UNKNOWN_POLICIES = ("category", "dropped")  # unknown-country artists as a category, or left out
+
+
+def _measures(h: np.ndarray, lists: Mapping[str, np.ndarray], code: np.ndarray, us_code: int) -> dict[str, np.ndarray]:
+    """Per row: the history's and every list's US and local shares, local bias and JS divergence
+    (rows of counts: users, or pooled groups)."""
+    us_h, local_h = shares(h, code, us_code)
+    out = {"us_share_history": us_h, "local_share_history": local_h}
+    for name, counts in lists.items():
+        us, local = shares(counts, code, us_code)
+        out |= {f"us_share_{name}": us, f"local_share_{name}": local, f"local_bias_{name}": local - local_h,
+                f"js_{name}": js_divergence(h, counts)}
+    return out
+
+
+def _pooled(h: np.ndarray, lists: Mapping[str, np.ndarray], code: np.ndarray, us_code: int) -> dict[str, float]:
+    """The measures of a group's summed counts: shares = summed counts / summed totals (the local
+    counts each user's own country's), JS between the summed distributions."""
+    rows = np.arange(h.shape[0])
+
+    def local_count(c):
+        return np.where(code >= 0, c[rows, np.maximum(code, 0)], 0.0).sum()
+
+    def share(c):
+        total = c.sum()
+        us = c[:, us_code].sum() / total if total and us_code >= 0 else (0.0 if total else np.nan)
+        return us, (local_count(c) / total if total else np.nan)
+
+    us_h, local_h = share(h)
+    out = {"us_share_history": us_h, "local_share_history": local_h}
+    for name, counts in lists.items():
+        us, local = share(counts)
+        out |= {f"us_share_{name}": us, f"local_share_{name}": local, f"local_bias_{name}": local - local_h,
+                f"js_{name}": float(js_divergence(h.sum(axis=0)[None], counts.sum(axis=0)[None])[0])}
+    return out
+
+
+def variants_table(users: pd.DataFrame, history: pd.DataFrame, labellings: Mapping[str, pd.Series],
+                   lists: Mapping[str, Mapping[str, pd.DataFrame]], groups: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """results/cultural_variants.csv: the measures of :func:`cultural_table` under every named
+    variant -- ``unit`` of the history (:data:`UNITS`), ``aggregation`` over a group's users
+    (:data:`AGGREGATIONS`), ``unknown`` countries (:data:`UNKNOWN_POLICIES`) -- for every labelling,
+    model and user group (``groups``: name -> user ids). ``history``: user_id, artist_id,
+    playcount. ``labelled_share_history``: the share of the history's artists (or plays) whose
+    country the labelling knows. The lists are counted in distinct artists in every variant."""
+    user_ids = users["user_id"].to_numpy(np.int64)
+    row_of = pd.Index(user_ids)
+    distinct = Pairs.make(history, user_ids)
+    plays = Pairs.make(history, user_ids, weight=history["playcount"].to_numpy(np.float64))
+    out = []
+    for labelling, artist_country in labellings.items():
+        h = History.make(users, distinct, artist_country)
+        lab, code, us_code = h.labelling, h.user_code, h.labelling.code(US)
+        unknown_col = len(lab.countries) - 1
+        hist = {"distinct": h.counts, "plays": plays.country_counts(lab, weighted=True)}
+        list_counts = {model: {s: country_counts(f, user_ids, lab) for s, f in stages.items()}
+                       for model, stages in lists.items()}
+        for unit, hc in hist.items():
+            labelled = 1.0 - hc[:, unknown_col] / np.where(hc.sum(axis=1) > 0, hc.sum(axis=1), 1.0)
+            for unknown in UNKNOWN_POLICIES:
+                keep = np.ones(len(lab.countries), bool)
+                if unknown == "dropped":
+                    keep[unknown_col] = False
+                H = hc * keep
+                for model, stages in list_counts.items():
+                    L = {s: c * keep for s, c in stages.items()}
+                    per_user = pd.DataFrame(_measures(H, L, code, us_code), index=row_of)
+                    has = hc.sum(axis=1) > 0  # users with a history (as the default table)
+                    for group, ids in groups.items():
+                        rows = row_of.get_indexer(ids)
+                        rows = rows[(rows >= 0)]
+                        rows = rows[has[rows]]
+                        head = {"model": model, "countries": labelling, "unit": unit, "unknown": unknown,
+                                "user_country": group, "users": int(rows.size),
+                                "labelled_share_history": float(labelled[rows].mean()) if rows.size else np.nan}
+                        mean = per_user.iloc[rows].mean().to_dict()
+                        out.append({**head, "aggregation": "user_mean", **mean})
+                        out.append({**head, "aggregation": "pooled",
+                                    **_pooled(H[rows], {s: c[rows] for s, c in L.items()}, code[rows], us_code)})
+    cols = ["model", "countries", "unit", "aggregation", "unknown", "user_country", "users", "labelled_share_history"]
+    table = pd.DataFrame(out)
+    return table[cols + [c for c in table.columns if c not in cols]] if len(table) else table

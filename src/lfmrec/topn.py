@@ -453,14 +453,16 @@ def pair_matrix(pairs: pd.DataFrame, user_ids, item_ids) -> sp.csr_matrix:
     return mat
 
 
-def code_counts(matrix: sp.csr_matrix, column_code: np.ndarray, k: int) -> np.ndarray:
+def code_counts(matrix: sp.csr_matrix, column_code: np.ndarray, k: int, weighted: bool = False) -> np.ndarray:
     """(rows, k) float64: per row of ``matrix`` (canonical CSR), its stored entries counted by the
-    code of their column (``column_code``, 0..k-1; a negative code is not counted)."""
+    code of their column (``column_code``, 0..k-1; a negative code is not counted); ``weighted``:
+    their values summed instead."""
     b = matrix.shape[0]
     rows = np.repeat(np.arange(b, dtype=np.int64), np.diff(matrix.indptr))
     codes = np.asarray(column_code, dtype=np.int64)[matrix.indices]
     keep = codes >= 0
-    return np.bincount(rows[keep] * k + codes[keep], minlength=b * k).reshape(b, k).astype(np.float64)
+    weights = np.asarray(matrix.data, dtype=np.float64)[keep] if weighted else None
+    return np.bincount(rows[keep] * k + codes[keep], weights=weights, minlength=b * k).reshape(b, k).astype(np.float64)
 
 
 def few_listeners(played: sp.spmatrix, min_listeners: int) -> np.ndarray | None:
