@@ -76,7 +76,9 @@ def test_diversity_and_cultural_say_the_truth_is_absent(real_run):
     assert div["foreign_share_true"].isna().all() and (div["foreign_share_estimated"] == 1).all()
     assert "no planted artist countries" in (d / "html/diversity.html").read_text()
     cult = pd.read_csv(d / "cultural.csv", keep_default_na=False, na_values=[""])
-    assert set(cult["countries"]) == {"estimated"}
+    assert set(cult["countries"]) == {"estimated", "lift", "mixture"}  # no truth labelling
+    variants = pd.read_csv(d / "cultural_variants.csv", keep_default_na=False, na_values=[""])
+    assert "truth" not in set(variants["countries"]) and len(variants)
     assert "absent, the data has none" in (d / "html/cultural.html").read_text()
     report = next((d / "reports").glob("user_*.md")).read_text()
     assert "No true-country column" in report and "| true country" not in report
