@@ -36,9 +36,9 @@ def main() -> None:
     wall = time.perf_counter() - t0
 
     rows = []
-    for tsv in sorted((ROOT / "results/benchmarks/cv").glob("*/fold*.tsv")):
+    for tsv in sorted((ROOT / "results/benchmarks/cv").glob("*.tsv")):  # one job per model (all its folds)
         b = pd.read_csv(tsv, sep="\t")
-        rows.append({"model": tsv.parent.name, "fold": tsv.stem, "job_s": b["s"].iat[0],
+        rows.append({"model": tsv.stem, "fold": "all", "job_s": b["s"].iat[0],
                      "cpu_s": b["cpu_time"].iat[0], "max_rss_mb": b["max_rss"].iat[0]})
     jobs = pd.DataFrame(rows)
     table = jobs.groupby("model", sort=False).agg(jobs=("fold", "size"), job_s_sum=("job_s", "sum"),

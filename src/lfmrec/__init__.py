@@ -8,14 +8,17 @@ Layers, each importing only those below it (tests/test_imports.py checks):
 - data (section 3): ``lfm1b`` (raw files), ``synthetic`` (generator), ``sampling`` (sample,
   melt, Tables 1-2), ``countries.plays`` (play tables, user-country imputation),
   ``countries.estimate`` (argmax = the paper; lift, mixture, top3), ``countries.accuracy``,
-  ``countries.similarity``
+  ``countries.similarity``, ``countries.folds`` (each CV fold's labels from its training pairs)
 - models (section 4): ``scoring`` (ScoringParams, block scores equal to predict()), ``native``
   (one module per algorithm: trainset, rng, baseline, svd, knn, memory, engine), ``models``
   (config -> Surprise, memory and run-time estimates), ``ranking_models`` (the implicit-feedback
   top-n models ItemKNN, ALS, EASE), ``config`` (checks, dataset identity)
 - evaluation and lists (section 5 and beyond): ``cv`` (phase 1), ``rerank``, ``recommend``
-  (phase 2), ``ranking``, ``heldout``, ``diversity``
-- top: ``report`` (HTML and Markdown pages, per-user reports), ``dag`` (the ``lfmrec-dag`` command)
+  (phase 2), ``ranking``, ``heldout`` (the leak-free held-out protocol), ``tuning`` (nested
+  hyperparameter search), ``stats`` (intervals and paired tests), ``diversity``, ``cultural``,
+  ``paper`` (the paper's published figures)
+- top: ``report`` (HTML and Markdown pages, per-user reports), ``figures`` (plots written
+  atomically, with notes on what they leave out), ``dag`` (the ``lfmrec-dag`` command)
 """
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"

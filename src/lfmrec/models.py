@@ -208,7 +208,7 @@ def _temporaries(spec: dict | None) -> int:
 
 
 def fit_job_mb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> int:
-    """Memory (MB) of a job that fits ``spec`` on ``n_ratings`` triples (cv_fold, fit_full)."""
+    """Memory (MB) of a job that fits ``spec`` on ``n_ratings`` triples (rules cross_validate, fit_full)."""
     model = estimate_memory_gb(spec, n_users, n_items, n_ratings)
     gb = _JOB_BASE_GB + max(_SPLIT_BYTES * n_ratings / 1e9, _KEPT_BYTES * n_ratings / 1e9 + model)
     return int(1000 * gb) + 1
@@ -257,7 +257,7 @@ def _epochs(spec: dict) -> int:
 
 def fit_job_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
     """Seconds of a job that fits ``spec`` on ``n_ratings`` triples and predicts a held-out fold
-    (cv_fold; fit_full, which predicts nothing, is given the same)."""
+    (rule cross_validate; fit_full, which predicts nothing, is given the same)."""
     algorithm = spec["algorithm"]
     p = spec.get("params") or {}
     seconds = _START_S + _READ_S_PER_RATING * n_ratings
@@ -296,7 +296,7 @@ def _topn_fit_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) ->
 def scoring_job_seconds(spec: dict | None, n_users: int, n_items: int, n_ratings: int,
                         ranking_variants: int = 0) -> float:
     """Seconds of a job that scores ``n_users`` x ``n_items`` pairs with a fitted ``spec`` (None:
-    a reference model) and builds the lists (recommend); a ranking job (rank_fold,
+    a reference model) and builds the lists (recommend); a ranking job (rank_model / rank_reference,
     rank_reference) also splits a fold and re-ranks every user's list ``ranking_variants`` times."""
     per_pair = 6e-9
     algorithm = spec["algorithm"] if spec is not None else None
