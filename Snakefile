@@ -21,6 +21,7 @@ include: "rules/ranking.smk"
 include: "rules/countries.smk"
 include: "rules/evaluation.smk"
 include: "rules/tuning.smk"
+include: "rules/replicates.smk"
 
 
 onstart:
@@ -47,6 +48,8 @@ localrules:
     paper_comparison,
     tune_select,
     tuning_table,
+    replicate_config,
+    replicates_table,
 
 
 rule all:

@@ -3,6 +3,7 @@
 import math
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -40,6 +41,20 @@ _unknown_grids = sorted(set(config["tuning"]["grids"] or {}) - set(MODELS))
 if _unknown_grids:
     raise WorkflowError(f"Invalid config tuning.grids: {', '.join(_unknown_grids)} is not a configured model "
                         f"(fix: use one of {', '.join(MODELS)})")
+
+
+# Replicates of the whole experiment (rules/replicates.smk): seed sets; each is a nested run.
+REPLICATES = list(config.get("replicates") or [])
+REPLICATE_FILES = [f for f in __import__("lfmrec.replicates", fromlist=["FILES"]).FILES
+                   if RATING_MODELS or not f.endswith("metrics.csv")]
+PYTHON = sys.executable
+
+
+def replicate_config(rep):
+    """The whole config of replicate ``rep`` (its seeds set, no replicates of its own)."""
+    from lfmrec.replicates import replicate_config as make
+
+    return make(config, REPLICATES[rep])
 
 
 def tuning_points(model):
