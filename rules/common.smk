@@ -54,7 +54,10 @@ def replicate_config(rep):
     """The whole config of replicate ``rep`` (its seeds set, no replicates of its own)."""
     from lfmrec.replicates import replicate_config as make
 
-    return make(config, REPLICATES[rep])
+    import yaml
+
+    base = yaml.safe_load(Path(workflow.basedir, "config/config.yaml").read_text())["models"]
+    return make(config, REPLICATES[rep], base)
 
 
 def tuning_points(model):

@@ -187,3 +187,26 @@ def test_one_country_empty_lists_one_model_no_reference(one_country_run):
         assert png.stat().st_size > 5_000, png
     assert (d / "report.html").stat().st_size > 0
     assert np.isfinite(pd.read_csv(d / "ranking_metrics.csv")["mean"]).all()
+
+
+def test_replicates_run_the_experiment_once_per_seed_set(tmp_path):
+    """Two replicates of a small experiment (rules/replicates.smk): each a nested run with its own
+    seeds in results/replicates/<k>/, and results/replicates.csv their headline figures and spread."""
+    off = {m: None for m in yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]}
+    config = {"dataset": {"source": "synthetic", "synthetic": {"scale": "tiny", "seed": 3}},
+              "sample": {"n_users": 200, "n_artists": 1000, "seed": 5}, "cv": {"n_folds": 2, "seed": 1},
+              "models": {**off, "baseline": {"algorithm": "BaselineOnly"}, "itemknn_k20": {"algorithm": "ItemKNN", "params": {"K": 20}}},
+              "replicates": [{"synthetic_seed": 3}, {"synthetic_seed": 4, "sample_seed": 6, "cv_seed": 2}]}
+    cwd = workdir(tmp_path, config)
+    snakemake(cwd, "results/replicates.csv", "--configfile", "test.yaml")
+    table = pd.read_csv(cwd / "results/replicates.csv").set_index(["figure", "model"])
+    for k in range(2):
+        rep = cwd / f"results/replicates/{k}"
+        metrics = pd.read_csv(rep / "results/metrics.csv").set_index(["metric", "model"])
+        assert table.loc[("RMSE", "baseline"), f"rep_{k}"] == pytest.approx(metrics.loc[("RMSE", "baseline"), "mean"])
+        # only the configured models: the ones the config dropped stay dropped in the nested run
+        assert sorted(pd.read_csv(rep / "results/deletions.csv")["model"]) == ["baseline", "itemknn_k20", "popular", "random"]
+    seeds = [yaml.safe_load((cwd / f"results/replicates/{k}/replicate.yaml").read_text()) for k in range(2)]
+    assert [s["dataset"]["synthetic"]["seed"] for s in seeds] == [3, 4] and seeds[1]["cv"]["seed"] == 2
+    row = table.loc[("ndcg@n", "itemknn_k20")]
+    assert row["min"] <= row["mean"] <= row["max"] and row["rep_0"] != row["rep_1"]

@@ -170,3 +170,30 @@ def test_interval_table_by_hand():
     assert row.loc[("a", "all", "recall@n"), ["ci_low", "ci_high"]].tolist() == [1.0, 1.0]
     lo, hi = row.loc[("a", "all", "ndcg@n"), ["ci_low", "ci_high"]]
     assert 0.0 <= lo < 0.5 < hi <= 1.0
+
+
+def test_replicate_config_sets_the_seeds_and_keeps_dropped_models_dropped():
+    from lfmrec.replicates import replicate_config
+
+    config = {"dataset": {"source": "synthetic", "synthetic": {"scale": "tiny", "seed": 1}}, "sample": {"seed": 42},
+              "cv": {"seed": 42, "n_folds": 5}, "model_seed": 0, "ranking": {"seed": 0},
+              "models": {"b": {"algorithm": "BaselineOnly"}}, "replicates": [{"cv_seed": 7}]}
+    out = replicate_config(config, {"synthetic_seed": 3, "cv_seed": 7, "model_seed": 2}, base_models=["b", "gone"])
+    assert out["dataset"]["synthetic"] == {"scale": "tiny", "seed": 3} and out["cv"] == {"seed": 7, "n_folds": 5}
+    assert out["model_seed"] == 2 and out["sample"]["seed"] == 42 and out["replicates"] == []
+    assert out["models"] == {"gone": None, "b": {"algorithm": "BaselineOnly"}}
+    assert config["cv"]["seed"] == 42  # the workflow's config is left alone
+
+
+def test_replicate_spread_by_hand():
+    from lfmrec.replicates import spread
+
+    a = pd.DataFrame({"figure": ["RMSE", "ndcg@n"], "model": ["m", "m"], "value": [1.0, 0.2]})
+    b = pd.DataFrame({"figure": ["RMSE", "ndcg@n", "RMSE"], "model": ["m", "m", "x"], "value": [3.0, 0.4, 5.0]})
+    t = spread([a, b]).set_index(["figure", "model"])
+    assert t.loc[("RMSE", "m"), ["rep_0", "rep_1", "mean", "min", "max"]].tolist() == [1.0, 3.0, 2.0, 1.0, 3.0]
+    assert t.loc[("RMSE", "m"), "sd"] == pytest.approx(np.sqrt(2.0))  # ddof 1
+    assert t.loc[("ndcg@n", "m"), "mean"] == pytest.approx(0.3)
+    x = t.loc[("RMSE", "x")]  # a figure one replicate lacks
+    assert np.isnan(x["rep_0"]) and x["mean"] == 5.0 and np.isnan(x["sd"])
+    assert list(t.index) == [("RMSE", "m"), ("ndcg@n", "m"), ("RMSE", "x")]  # the replicates' order

@@ -27,11 +27,13 @@ FILES = ("results/metrics.csv", "results/intervals.csv", "results/deletions.csv"
 CULTURAL = ("us_share_initial", "us_share_final", "local_share_initial", "local_bias_initial", "js_initial", "js_final")
 
 
-def replicate_config(config: dict, seeds: dict) -> dict:
+def replicate_config(config: dict, seeds: dict, base_models=()) -> dict:
     """The whole config of one replicate: ``config`` with the seeds of ``seeds`` set, and no
-    replicates of its own."""
+    replicates of its own. The models of the workflow's own config file (``base_models``) that
+    ``config`` dropped stay dropped (null): the nested run reads that file first."""
     out = copy.deepcopy(config)
     out["replicates"] = []
+    out["models"] = {**{name: None for name in base_models}, **out["models"]}
     for name, value in seeds.items():
         where = out
         *path, last = SEED_KEYS[name]
