@@ -78,7 +78,8 @@ def comparison_table(models: dict[str, dict], metrics: pd.DataFrame, deletions: 
             "deletions_per_user": float(run_d) / n_users if n_users and np.isfinite(run_d) else np.nan,
             "note": DELETIONS_NOTE.get(label, ""),
         })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    return table.astype({"paper_deletions": "Int64", "deletions": "Int64"})  # counts: no decimals on the page
 
 
 def rank_agreement(table: pd.DataFrame) -> pd.DataFrame:
