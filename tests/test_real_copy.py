@@ -38,12 +38,15 @@ def all_targets(cwd: Path) -> list[str]:
 def real_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("real")
     info = real_copy(base / "lfm1b")
-    # the default config, plus a small grid so that the tuning rules run on real data too
+    # the default config, plus a small grid and one replicate so that the tuning and replicate rules
+    # (which run on request) run on real data too
     cwd = workdir(base / "run", {"dataset": {"source": "lfm1b", "dir": str(base / "lfm1b")}, "sample": REAL_SAMPLE,
-                                 "tuning": {"grids": {"itemknn_k200": {"K": [20, 200]}}}})
+                                 "tuning": {"grids": {"itemknn_k200": {"K": [20, 200]}}},
+                                 "replicates": [{"cv_seed": 3}]})
     proc = snakemake(cwd, "--configfile", "test.yaml")  # the whole default target list
+    replicates = snakemake(cwd, "results/replicates.csv", "--configfile", "test.yaml")
     snakemake(cwd, "--configfile", "test.yaml", "--report", "results/report.html")
-    return cwd, info, proc.stdout + proc.stderr
+    return cwd, info, proc.stdout + proc.stderr + replicates.stdout + replicates.stderr
 
 
 def test_every_output_of_rule_all_is_written(real_run):
