@@ -41,6 +41,7 @@ import scipy.sparse as sp
 from scipy.special import rel_entr
 
 from .ids import positions, sorted_unique
+from .stats import _rng, country_groups, mean_intervals
 from .topn import code_counts
 
 UNKNOWN = "unknown"  # the category of artists without a country (country codes have two letters)
@@ -177,15 +178,9 @@ def user_measures(h: History, lists: Mapping[str, pd.DataFrame]) -> pd.DataFrame
     local_share_history and, for every named list set of ``lists`` (e.g. ``initial``, ``final``;
     DataFrames with user_id, artist_id), ``us_share_<name>``, ``local_share_<name>``,
     ``local_bias_<name>``, ``js_<name>`` (see the module doc). Users without history are left out."""
-    us_code = h.labelling.code(US)
-    us_h, local_h = shares(h.counts, h.user_code, us_code)
+    counts = {name: country_counts(frame, h.user_ids, h.labelling) for name, frame in lists.items()}
     out = {"user_id": h.user_ids, "user_country": h.user_country, "history_artists": h.counts.sum(axis=1).astype(np.int64),
-           "us_share_history": us_h, "local_share_history": local_h}
-    for name, frame in lists.items():
-        counts = country_counts(frame, h.user_ids, h.labelling)
-        us, local = shares(counts, h.user_code, us_code)
-        out |= {f"us_share_{name}": us, f"local_share_{name}": local, f"local_bias_{name}": local - local_h,
-                f"js_{name}": js_divergence(h.counts, counts)}
+           **_measures(h.counts, counts, h.user_code, h.labelling.code(US))}
     table = pd.DataFrame(out)
     return table[table["history_artists"] > 0].reset_index(drop=True)
 
@@ -203,15 +198,9 @@ def columns(stages) -> list[str]:
 CI_COLUMNS = ("us_share_initial", "us_share_final", "local_bias_initial", "local_bias_final")
 
 
-def other_label(min_users: int) -> str:
-    return f"other (< {min_users} users each)"
-
-
 def _intervals(values: pd.DataFrame, n_resamples: int, seed: int, key: str) -> dict[str, float]:
     """ci_low / ci_high of each column's mean over its non-missing rows (one bootstrap per pattern
     of missing values: the columns of users with an empty list share theirs)."""
-    from .stats import _rng, mean_intervals
-
     out = {}
     patterns: dict[bytes, list[str]] = {}
     for col in values.columns:
@@ -232,7 +221,7 @@ def by_country(per_user: pd.DataFrame, stages, min_users: int = 1, n_resamples: 
     """Means of the per-user measures per user country, after an ``all`` row (all users): one row
     per country with user_country, users (with a history) and the columns of :func:`columns`;
     countries by users descending, ties by code. Countries with fewer than ``min_users`` users
-    are pooled in one row, :func:`other_label`, last. With ``n_resamples``, every row also has a
+    are pooled in one row, "other" (:func:`lfmrec.stats.country_groups`), last. With ``n_resamples``, every row also has a
     95% percentile bootstrap interval over its users (``<measure>_ci_low`` / ``_ci_high``) of the
     measures of :data:`CI_COLUMNS` (``key`` and ``seed`` seed it)."""
     cols = columns(stages)
@@ -240,16 +229,7 @@ def by_country(per_user: pd.DataFrame, stages, min_users: int = 1, n_resamples: 
     ci_names = [f"{c}_ci_{end}" for c in ci_cols for end in ("low", "high")]
     if per_user.empty:
         return pd.DataFrame(columns=["user_country", "users", *cols, *ci_names])
-    country = per_user["user_country"].astype(object)
-    sizes = country.value_counts()
-    small = sizes.index[sizes < min_users]
-    if len(small):
-        country = country.where(~country.isin(small), other_label(min_users))
-    groups = {"all": per_user.index}
-    order = sorted((c for c in sizes.index if c not in set(small)), key=lambda c: (-sizes[c], c))
-    groups |= {c: per_user.index[(country == c).to_numpy()] for c in order}
-    if len(small):
-        groups[other_label(min_users)] = per_user.index[(country == other_label(min_users)).to_numpy()]
+    groups = country_groups(per_user["user_country"], min_users, us_groups=False)
     rows = []
     for name, idx in groups.items():
         part = per_user.loc[idx]
@@ -357,6 +337,13 @@ def variants_table(users: pd.DataFrame, history: pd.DataFrame, labellings: Mappi
     row_of = pd.Index(user_ids)
     distinct = Pairs.make(history, user_ids)
     plays = Pairs.make(history, user_ids, weight=history["playcount"].to_numpy(np.float64))
+    # each group's rows: its users with a history (as the default table), the same for every labelling
+    has = np.diff(distinct.matrix.indptr) > 0
+    group_rows = {}
+    for group, ids in groups.items():
+        rows = row_of.get_indexer(ids)
+        rows = rows[rows >= 0]
+        group_rows[group] = rows[has[rows]]
     out = []
     for labelling, artist_country in labellings.items():
         h = History.make(users, distinct, artist_country)
@@ -375,11 +362,7 @@ def variants_table(users: pd.DataFrame, history: pd.DataFrame, labellings: Mappi
                 for model, stages in list_counts.items():
                     L = {s: c * keep for s, c in stages.items()}
                     per_user = pd.DataFrame(_measures(H, L, code, us_code), index=row_of)
-                    has = hc.sum(axis=1) > 0  # users with a history (as the default table)
-                    for group, ids in groups.items():
-                        rows = row_of.get_indexer(ids)
-                        rows = rows[(rows >= 0)]
-                        rows = rows[has[rows]]
+                    for group, rows in group_rows.items():
                         head = {"model": model, "countries": labelling, "unit": unit, "unknown": unknown,
                                 "user_country": group, "users": int(rows.size),
                                 "labelled_share_history": float(labelled[rows].mean()) if rows.size else np.nan}

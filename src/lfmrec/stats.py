@@ -215,12 +215,14 @@ def interval_table(values: dict[str, pd.DataFrame], groups: dict[str, np.ndarray
         {g: i for i, g in enumerate(groups)}), kind="stable", ignore_index=True)
 
 
-def country_groups(user_country: pd.Series, min_users: int) -> dict[str, np.ndarray]:
-    """User groups by country: all users, US and non-US, then every country with at least
-    ``min_users`` users (largest first, ties alphabetical), then the smaller ones pooled as
-    "other (< min_users users each)". Values: user ids."""
+def country_groups(user_country: pd.Series, min_users: int, us_groups: bool = True) -> dict[str, np.ndarray]:
+    """User groups by country: all users, US and non-US (``us_groups``), then every country with
+    at least ``min_users`` users (largest first, ties alphabetical), then the smaller ones pooled
+    as "other (< min_users users each)". Values: index labels of ``user_country`` (user ids)."""
     c = user_country.astype("string")
-    groups = {"all": c.index.to_numpy(), "US": c.index[c == "US"].to_numpy(), "non-US": c.index[c != "US"].to_numpy()}
+    groups = {"all": c.index.to_numpy()}
+    if us_groups:
+        groups |= {"US": c.index[c == "US"].to_numpy(), "non-US": c.index[c != "US"].to_numpy()}
     sizes = c.value_counts()
     sizes = sizes.reindex(sorted(sizes.index, key=lambda k: (-sizes[k], k)))
     small = []
