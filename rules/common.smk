@@ -47,7 +47,6 @@ if _unknown_grids:
 REPLICATES = list(config.get("replicates") or [])
 REPLICATE_FILES = [f for f in __import__("lfmrec.replicates", fromlist=["FILES"]).FILES
                    if RATING_MODELS or not f.endswith("metrics.csv")]
-PYTHON = sys.executable
 
 
 def replicate_config(rep):

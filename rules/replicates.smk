@@ -22,6 +22,7 @@ rule replicate:
     output:
         [f"results/replicates/{{rep}}/{path}" for path in REPLICATE_FILES],
     params:
+        python=sys.executable,
         snakefile=f"{workflow.basedir}/Snakefile",
         targets=REPLICATE_FILES,
     # the nested run schedules its own jobs on these cores
@@ -29,7 +30,7 @@ rule replicate:
     log:
         "results/logs/replicates/{rep}.log",
     shell:
-        "{PYTHON} -m snakemake --snakefile {params.snakefile} --directory results/replicates/{wildcards.rep}"
+        "{params.python} -m snakemake --snakefile {params.snakefile} --directory results/replicates/{wildcards.rep}"
         " --configfile $(pwd)/{input.config} --cores {threads} {params.targets} > {log} 2>&1"
 
 

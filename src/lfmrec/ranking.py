@@ -242,7 +242,8 @@ def evaluate(
     stats = {name: {"items": 0, "foreign": 0, "known": 0, "distance_sum": 0.0} for name in listers}
     seconds = dict.fromkeys(listers, 0.0)
     parts: list[pd.DataFrame] = []
-    lists_of = [name for name in listers if name in set(lists_of)]
+    wanted = set(lists_of)
+    lists_of = [name for name in listers if name in wanted]
     kept: dict[str, list[pd.DataFrame]] = {name: [] for name in lists_of}
     n_users = 0
     score_seconds = 0.0
