@@ -27,7 +27,7 @@ run). The report says which, with the background compile's seconds.
 Per run, the job-seconds of every rule come from Snakemake's log (start and end of each job), and
 each job's CPU seconds and peak memory from the ``resources:`` line its script writes.
 
-Writes results/bench/bench.json (everything) and results/bench/bench.md (the tables the README
+Writes results/bench/bench.json (everything) and results/bench/bench.md (the tables docs/scale.md
 quotes), each with the commit, the date and the machine's load before and after.
 """
 

@@ -272,7 +272,7 @@ def test_the_profile_reads_job_states_with_squeue():
 @pytest.mark.parametrize(
     "kind, spec, shape, measured_s",
     [
-        # job times measured at full scale on the reference machine (README): a CV fold of mf_k100, the
+        # job times measured at full scale on the reference machine (docs/scale.md): a CV fold of mf_k100, the
         # baseline's recommend job, SVD's recommend job alone, a ranking job on 2,000 users, and the
         # native kNN job at 38,949 users (benchmarks/knn_limit.py)
         ("fit", {"algorithm": "SVD", "engine": "native", "params": {"biased": False, "n_factors": 100}},

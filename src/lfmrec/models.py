@@ -227,7 +227,7 @@ def scoring_job_mb(spec: dict | None, model_bytes: int, n_items: int, n_ratings:
 
 # Run time of the same jobs on the reference machine (2 cores, one per job), in seconds: the base
 # for ``resources: runtime`` of cluster jobs (rules/common.smk adds a safety factor and a floor).
-# Calibrated on the job times measured in README.md (paper, 10x and full scale, the kNN limit
+# Calibrated on the job times measured in docs/scale.md (paper, 10x and full scale, the kNN limit
 # runs): reading and splitting the triples ~0.5 us each; per rating and epoch, native ALS 25 ns,
 # native SGD/SVD 50 ns + 2.5 ns per factor (full scale, 22.7 M training ratings: baseline 5.5 s,
 # mf_k20 45 s, mf_k100 102 s); Surprise builds a Python trainset (~3 us per rating), runs 0.7-0.9 us
