@@ -8,9 +8,11 @@ rule generate_synthetic:
         artists="results/synthetic/LFM-1b_artists.txt",
         truth_artists="results/synthetic/truth_artists.parquet",
         truth_users="results/synthetic/truth_users.parquet",
+        truth_countries="results/synthetic/truth_countries.parquet",
     params:
         scale=config["dataset"].get("synthetic", {}).get("scale", "default"),
         seed=config["dataset"].get("synthetic", {}).get("seed", 1),
+        process=config["dataset"].get("synthetic", {}).get("process", {}),
     resources:
         mem_mb=les_mem_mb("generate_synthetic"),
         runtime=les_runtime("generate_synthetic"),

@@ -322,11 +322,15 @@ def test_estimation_accuracy_by_hand():
 def test_country_similarity_cosine_by_hand():
     # plays per artist (1, 2): US (3, 4), UK (4, 3), FI (0, 5); all norms are 5
     t = table([(1, "US", 3, 1), (2, "US", 4, 1), (1, "UK", 4, 1), (2, "UK", 3, 1), (2, "FI", 5, 1)])
-    sim = similarity.country_similarity(t)
+    sim = similarity.country_similarity(t, "plays")
     assert sim.index.tolist() == sim.columns.tolist() == ["FI", "UK", "US"]
     # US.UK = 12 + 12 = 24 -> 0.96; US.FI = 20 -> 0.8; UK.FI = 15 -> 0.6
     expected = np.array([[1.0, 0.6, 0.8], [0.6, 1.0, 0.96], [0.8, 0.96, 1.0]])
     assert np.allclose(sim.to_numpy(), expected)
+    # by default the listener profiles: (1, 1), (1, 1), (0, 1): US.UK 1, US.FI = UK.FI = 1 / sqrt(2)
+    default = similarity.country_similarity(t)
+    r = 1 / np.sqrt(2)
+    assert np.allclose(default.to_numpy(), [[1.0, r, r], [r, 1.0, 1.0], [r, 1.0, 1.0]])
 
 
 # ----------------------------------------------------------------------------------------------

@@ -18,12 +18,13 @@ from helpers import load_script
 from lfmrec import lfm1b, synthetic
 from lfmrec.errors import InputError
 from lfmrec.synthetic import (ARTISTS_NAME, MAT_NAME, SCALES, TRUTH_ARTISTS_NAME,
-                              TRUTH_USERS_NAME, USERS_HEADER, USERS_NAME, generate)
+                              TRUTH_COUNTRIES_NAME, TRUTH_USERS_NAME, USERS_HEADER, USERS_NAME,
+                              generate)
 
 generate_synthetic = load_script("generate_synthetic")
 
 RAW_FILES = (MAT_NAME, USERS_NAME, ARTISTS_NAME)
-ALL_FILES = RAW_FILES + (TRUTH_ARTISTS_NAME, TRUTH_USERS_NAME)
+ALL_FILES = RAW_FILES + (TRUTH_ARTISTS_NAME, TRUTH_USERS_NAME, TRUTH_COUNTRIES_NAME)
 
 
 @dataclasses.dataclass
@@ -37,10 +38,11 @@ class Loaded:
     artists: pd.DataFrame     # artists.txt
     truth_users: pd.DataFrame
     truth_artists: pd.DataFrame
+    truth_countries: pd.DataFrame
 
 
 def load(out: Path) -> Loaded:
-    """Read all five outputs of :func:`generate` from ``out``."""
+    """Read all six outputs of :func:`generate` from ``out``."""
     with h5py.File(out / MAT_NAME, "r") as f:
         les = f["LEs"]
         n_rows = int(les.attrs["MATLAB_sparse"])
@@ -56,7 +58,8 @@ def load(out: Path) -> Loaded:
                           quoting=3, dtype={"artist_name": str})
     return Loaded(csc.tocsr(), idx_users, idx_artists, users, artists,
                   pd.read_parquet(out / TRUTH_USERS_NAME),
-                  pd.read_parquet(out / TRUTH_ARTISTS_NAME))
+                  pd.read_parquet(out / TRUTH_ARTISTS_NAME),
+                  pd.read_parquet(out / TRUTH_COUNTRIES_NAME))
 
 
 def sha256(path: Path) -> str:
@@ -206,7 +209,7 @@ def test_truth_files_match_raw_files(tiny_loaded):
     tu, ta = d.truth_users, d.truth_artists
     assert list(tu.columns) == ["user_id", "true_country", "declared_country", "taste_group",
                                 "in_matrix", "n_artists"]
-    assert list(ta.columns) == ["artist_id", "home_country", "taste_group", "popularity"]
+    assert list(ta.columns) == ["artist_id", "home_country", "market_country", "taste_group", "popularity"]
     assert tu["user_id"].dtype == np.int64 and tu["n_artists"].dtype == np.int64
     assert tu["in_matrix"].dtype == bool and ta["popularity"].dtype == np.float64
     np.testing.assert_array_equal(tu["user_id"], d.users["user_id"])
@@ -225,6 +228,18 @@ def test_truth_files_match_raw_files(tiny_loaded):
     assert (ta["popularity"] > 0).all() and ta["popularity"].sum() == pytest.approx(1.0)
     assert set(ta["home_country"]) <= set(synthetic.COUNTRY_USER_SHARES)
     assert ta["taste_group"].between(0, SCALES["tiny"].n_groups - 1).all()
+    # second markets: about Process.multi_market of the artists, outside the home's region
+    market = ta.dropna(subset=["market_country"])
+    assert 0.07 <= len(market) / len(ta) <= 0.13
+    region = {c: r for r, members in synthetic.REGIONS.items() for c in members}
+    for home, other in zip(market["home_country"], market["market_country"], strict=True):
+        assert other != home and (home not in region or region.get(other) != region[home]), (home, other)
+    tc = d.truth_countries
+    assert list(tc.columns) == ["country", "region", "local_propensity", "user_share", "artist_share"]
+    assert list(tc["country"]) == list(synthetic.COUNTRY_USER_SHARES)
+    assert tc.set_index("country").loc["AT", "region"] == "german" and pd.isna(tc.set_index("country").loc["JP", "region"])
+    assert tc["user_share"].sum() == pytest.approx(1.0) and tc["artist_share"].sum() == pytest.approx(1.0)
+    assert tc.set_index("country").loc["FI", "local_propensity"] == synthetic.LOCAL_PROPENSITY["FI"]
 
 
 # --- determinism, atomic writes, entry points ----------------------------------------------
@@ -345,7 +360,10 @@ def test_default_scale_statistics(tmp_path):
     same = tu["taste_group"].to_numpy()[coo.row] == ta["taste_group"].to_numpy()[coo.col]
     chance = float((ta["taste_group"].value_counts(normalize=True) ** 2).sum())
     assert same.mean() > 3 * chance
-    assert np.log2(coo.data[same]).mean() > np.log2(coo.data[~same]).mean() + 0.3
+    # (within an artist: popular artists are played more and are less often in-group draws)
+    per = pd.DataFrame({"artist": coo.col, "same": same, "log2": np.log2(coo.data)})
+    by = per.groupby(["artist", "same"])["log2"].mean().unstack().dropna()
+    assert (by[True] - by[False]).mean() > 0.2  # PC_SAME_GROUP, shrunk by the clip at one play
 
 
 @pytest.mark.parametrize("p_local_scalar", [False, True])
@@ -361,8 +379,12 @@ def test_compiled_draws_are_the_numpy_draws(monkeypatch, p_local_scalar):
     popularity = rng.pareto(1.2, n_art)
     popularity[rng.random(n_art) < 0.1] = 0.0  # ties in the cumulative sums
     popularity /= popularity.sum()
-    artists = synthetic._Artists(np.arange(n_art), country, group, popularity, np.zeros(n_art, np.float32))
-    sampler = synthetic._ArtistSampler(artists, n_countries, n_groups)
+    market = np.where(rng.random(n_art) < 0.2, rng.integers(0, n_countries, n_art), -1).astype(np.int16)
+    market[market == country] = -1
+    artists = synthetic._Artists(np.arange(n_art), country, group, popularity, np.zeros(n_art, np.float32),
+                                 market)
+    region = np.array([0, 1, 0, -1, 1, 2])  # region 2 has one country: no regional draws there
+    sampler = synthetic._ArtistSampler(artists, n_countries, n_groups, region)
     n = 40_000
     who_country = rng.integers(0, n_countries, n).astype(np.int16)
     who_group = rng.integers(0, n_groups, n).astype(np.int16)
@@ -372,12 +394,18 @@ def test_compiled_draws_are_the_numpy_draws(monkeypatch, p_local_scalar):
     for path, threshold in (("numpy", n + 1), ("compiled", 1)):
         monkeypatch.setattr(synthetic, "COMPILED_MIN_DRAWS", threshold)
         draws = np.random.default_rng(9)
-        got[path] = sampler.draw(who_country, who_group, p_local, p_group, draws)
+        got[path] = sampler.draw(who_country, who_group, p_local, p_group, draws, p_region=0.5)
         got[path + " next"] = draws.random(3)  # as many random numbers consumed
     np.testing.assert_array_equal(got["compiled"], got["numpy"])
     np.testing.assert_array_equal(got["compiled next"], got["numpy next"])
     assert got["numpy"].dtype == got["compiled"].dtype == np.int32
     assert len(np.unique(got["numpy"])) > 500  # the draws spread over the catalogue
+    # regional draws happen and stay in the region: users of country 0 get artists of region 0
+    # (countries 0, 2, or a market there) more often than its share of the popularity
+    drawn = got["numpy"][who_country == 0]
+    in_region = np.isin(country[drawn], [0, 2]) | np.isin(market[drawn], [0, 2])
+    share = popularity[np.isin(country, [0, 2])].sum()
+    assert in_region.mean() > share + 0.2
 
 
 def test_not_held_is_the_searchsorted_membership():
@@ -390,3 +418,81 @@ def test_not_held_is_the_searchsorted_membership():
     pos = np.minimum(np.searchsorted(held, keys), held.size - 1)
     np.testing.assert_array_equal(not_held(held, keys, width), held[pos] != keys)
     assert not_held(held, held, width).sum() == 0 and not_held(held[:0], keys, width).all()
+
+
+# --- the process: per-country locality, planted proximity, second markets ----------------------
+
+@pytest.fixture(scope="module")
+def default_data(tmp_path_factory) -> Loaded:
+    out = tmp_path_factory.mktemp("default1")
+    generate(out, "default", seed=1)
+    return load(out)
+
+
+def _plays_by_country(d: Loaded) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    tu = d.truth_users.set_index("user_id").loc[d.idx_users]
+    ta = d.truth_artists.set_index("artist_id").loc[d.idx_artists]
+    coo = d.matrix.tocoo()
+    return tu, tu["true_country"].to_numpy()[coo.row], ta["home_country"].to_numpy()[coo.col], coo.data
+
+
+def test_local_shares_follow_the_published_orderings(default_data):
+    """Bauer & Schedl 2019: FI, BR, RU keep a mainstream of their own, UK and NL are close to the
+    global one; Page & Dalla Riva 2023: Portugal's local share is small (10%)."""
+    _, u_country, a_country, plays = _plays_by_country(default_data)
+    local = {}
+    for c in ("FI", "BR", "RU", "UK", "NL", "PT", "DE", "ES", "US"):
+        mine = u_country == c
+        local[c] = plays[mine & (a_country == c)].sum() / plays[mine].sum()
+    assert min(local["FI"], local["BR"], local["RU"]) > max(local["NL"], local["PT"]), local
+    assert local["NL"] < 0.2 and local["PT"] < 0.12 and local["US"] > 0.6, local
+    # the US share abroad is large everywhere (Lesota et al. 2022), smallest in FI/BR/RU
+    us = {c: plays[(u_country == c) & (a_country == "US")].sum() / plays[u_country == c].sum()
+          for c in ("FI", "BR", "RU", "NL", "UK")}
+    assert all(v > 0.2 for v in us.values()) and max(us["FI"], us["BR"], us["RU"]) < max(us["NL"], us["UK"]), us
+
+
+def _region_auc(d: Loaded, min_users: int = 30) -> tuple[float, int]:
+    """How well the estimated country similarity (cosine of the countries' play profiles over the
+    declared users, lfmrec.countries.similarity) ranks same-region pairs above the other pairs
+    of countries with at least ``min_users`` declared matrix users: the AUC, and the number of
+    same-region pairs."""
+    from scipy.stats import mannwhitneyu
+
+    from lfmrec.countries.plays import country_play_table
+    from lfmrec.countries.similarity import country_similarity
+
+    declared = d.users.set_index("user_id").loc[d.idx_users, "country"].replace("", None)
+    table = country_play_table(d.matrix, declared.to_numpy(dtype=object), d.idx_artists)
+    sim = country_similarity(table)
+    counts = declared.value_counts()
+    keep = [c for c in sim.index if counts.get(c, 0) >= min_users]
+    region = {c: r for r, members in synthetic.REGIONS.items() for c in members}
+    same, other = [], []
+    for i, a in enumerate(keep):
+        for b in keep[i + 1:]:
+            (same if a in region and region.get(b) == region[a] else other).append(sim.loc[a, b])
+    return mannwhitneyu(same, other).statistic / (len(same) * len(other)), len(same)
+
+
+def test_planted_proximity_is_found_by_the_country_similarity(default_data, tmp_path):
+    """The estimated similarity ranks same-region pairs (DE-AT, US-UK, RU-UA, SE-NO, ES-MX, ...)
+    above the others; without planted proximity it does not."""
+    auc, n_same = _region_auc(default_data)
+    assert n_same >= 15 and auc > 0.95, (auc, n_same)
+    generate(tmp_path, "default", seed=1, process=synthetic.Process(proximity=0.0, multi_market=0.0))
+    auc0, _ = _region_auc(load(tmp_path))
+    assert auc0 < 0.8, (auc0, auc)
+
+
+def test_process_settings_are_checked():
+    assert synthetic.Process.from_config({"proximity": 0.5}) == synthetic.Process(proximity=0.5)
+    assert synthetic.Process.from_config(None) == synthetic.Process()
+    with pytest.raises(InputError, match=r"dataset.synthetic.process.proximty: is not a process setting"):
+        synthetic.Process.from_config({"proximty": 0.5})
+    with pytest.raises(InputError, match=r"process.noise_sd: is -1"):
+        synthetic.Process.from_config({"noise_sd": -1})
+    with pytest.raises(InputError, match=r"process.multi_market: is 2.*a probability"):
+        synthetic.Process.from_config({"multi_market": 2})
+    means = synthetic.Process(local_propensity=0.5).local_means(np.array(["FI", "XX"]))
+    np.testing.assert_allclose(means, [synthetic.LOCAL_PROPENSITY["FI"] / 2, synthetic.LOCAL_PROPENSITY_OTHER / 2])

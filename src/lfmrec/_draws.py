@@ -21,18 +21,23 @@ GUIDE_BUCKETS = 1 << 20
 
 
 @njit(cache=True)
-def _pools(country, group, r_local, p_local, r_group, p_group, n_groups, cg_start, c_start, g_start, n_all,
-           fam, lo, hi):
+def _pools(country, group, r_local, p_local, p_region, r_group, p_group, n_groups, cg_start, c_start, r_lo, r_hi,
+           g_start, n_all, fam, lo, hi):
     """Per draw: its family (1: the country-ordered pools, 2: the group-ordered ones) and its
     segment [lo, hi) of that ordering; returns how many draws are of family 1.
 
-    A draw is local with probability p_local (``p_local`` of size 1: the same for all draws) and
-    in-group with p_group: local and in-group -> the (country, group) pool if not empty, else
-    local -> the country pool if not empty; otherwise in-group -> the group pool, else all."""
+    ``country`` holds country ranks (:class:`lfmrec.synthetic._ArtistSampler`). A draw is local
+    with probability p_local, else regional with p_region (if the country has a region), and
+    in-group with p_group (``p_local`` / ``p_region`` of size 1: the same for all draws): local
+    and in-group -> the (country, group) pool if not empty, else local -> the country pool if not
+    empty; regional -> the region pool; otherwise in-group -> the group pool, else all."""
     n1 = 0
     one = p_local.size == 1
+    one_r = p_region.size == 1
     for i in range(country.size):
-        local = r_local[i] < (p_local[0] if one else p_local[i])
+        pl = p_local[0] if one else p_local[i]
+        pr = p_region[0] if one_r else p_region[i]
+        local = r_local[i] < pl
         in_group = r_group[i] < p_group[i]
         c = np.int64(country[i])
         g = np.int64(group[i])
@@ -41,6 +46,8 @@ def _pools(country, group, r_local, p_local, r_group, p_group, n_groups, cg_star
             fam[i], lo[i], hi[i] = 1, cg_start[cg], cg_start[cg + 1]
         elif local and c_start[c + 1] > c_start[c]:
             fam[i], lo[i], hi[i] = 1, c_start[c], c_start[c + 1]
+        elif not local and r_local[i] < pl + (1.0 - pl) * pr and r_hi[c] > r_lo[c]:
+            fam[i], lo[i], hi[i] = 1, r_lo[c], r_hi[c]
         elif in_group:
             fam[i], lo[i], hi[i] = 2, g_start[g], g_start[g + 1]
         else:
@@ -126,18 +133,19 @@ def _guided_search(cum, edges, at, width, values, out):
         out[k] = lo
 
 
-def draw(sampler, country, group, r_local, p_local, r_group, p_group, rng) -> np.ndarray:
-    """The artists of :meth:`lfmrec.synthetic._ArtistSampler.draw`, whose random numbers for the
-    local and in-group choices are ``r_local`` and ``r_group``; the uniform numbers of the two
-    families' popularity draws come from ``rng`` (family 1's, then family 2's)."""
+def draw(sampler, country, group, r_local, p_local, r_group, p_group, p_region, rng) -> np.ndarray:
+    """The artists of :meth:`lfmrec.synthetic._ArtistSampler.draw` (``country``: country ranks),
+    whose random numbers for the local / regional and in-group choices are ``r_local`` and
+    ``r_group``; the uniform numbers of the two families' popularity draws come from ``rng``
+    (family 1's, then family 2's)."""
     s = sampler
     n = country.size
     fam = np.empty(n, np.int8)
     lo = np.empty(n, np.int64)
     hi = np.empty(n, np.int64)
-    n1 = _pools(country, group, r_local, np.atleast_1d(np.asarray(p_local, np.float64)), r_group,
-                np.asarray(p_group, np.float64), s.n_groups, s.cg_start, s.c_start, s.g_start, s.order_g.size,
-                fam, lo, hi)
+    n1 = _pools(country, group, r_local, np.atleast_1d(np.asarray(p_local, np.float64)),
+                np.atleast_1d(np.asarray(p_region, np.float64)), r_group, np.asarray(p_group, np.float64),
+                s.n_groups, s.cg_start, s.c_start, s.r_lo, s.r_hi, s.g_start, s.order_g.size, fam, lo, hi)
     u1 = rng.random(n1)
     u2 = rng.random(n - n1)
     pos1 = np.zeros(n1, np.int64)

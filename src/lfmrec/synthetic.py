@@ -6,13 +6,20 @@ experiment relies on, and writes it next to the raw files as ground truth:
 
 - every user has a true country (drawn from LFM-1b's user shares); about 46% declare it in
   ``LFM-1b_users.txt``, the others leave the field empty;
-- every artist has a home country (US and UK over-represented), a Zipf-like popularity and one
-  of ``n_groups`` latent taste groups;
-- a user listens to artists of their own country and to globally popular artists, preferring
-  artists of their own main taste group (co-listening signal for collaborative filtering);
-- playcounts are heavy tailed, with user and artist biases on the log2 scale and higher counts
-  for own-group and own-country artists;
+- every artist has a home country (US and UK over-represented), a Zipf-like popularity, one of
+  ``n_groups`` latent taste groups and latent taste factors; a share of the artists also has a
+  second market (a country outside its home's region whose users treat it as local);
+- a user's draws come from their own country's artists (a per-country propensity, see
+  :data:`LOCAL_PROPENSITY`), from the artists of their cultural region (:data:`REGIONS`: planted
+  proximity between countries), or from all artists, preferring artists of their own main taste
+  group (co-listening signal for collaborative filtering);
+- playcounts are heavy tailed: user and artist biases on the log2 scale, higher counts for
+  own-group and own-country artists, and a user x artist interaction (the dot product of their
+  taste factors) that a factor model can learn;
 - users with fewer than 10 distinct artists are listed in users.txt but left out of the matrix.
+
+The behaviour is set by a :class:`Process` (config ``dataset.synthetic.process``): its defaults
+are the calibrated generator; the sensitivity experiment (``config/sensitivity.yaml``) varies it.
 
 Outputs of :func:`generate` (all written to a temporary name first, then renamed):
 
@@ -20,7 +27,9 @@ Outputs of :func:`generate` (all written to a temporary name first, then renamed
   artists playcount matrix ``LEs`` in MATLAB's sparse (CSC) layout, plus ``idx_users`` and
   ``idx_artists``; matrix rows are in a seeded shuffled order, not in users.txt order;
 - ``LFM-1b_users.txt``, ``LFM-1b_artists.txt``: the raw text files;
-- ``truth_artists.parquet``, ``truth_users.parquet``: the planted ground truth.
+- ``truth_artists.parquet``, ``truth_users.parquet``, ``truth_countries.parquet``: the planted
+  ground truth (home country and second market of each artist; true country of each user; region
+  and mean local propensity of each country).
 
 The same seed writes byte-identical raw files. Command line:
 ``python -m lfmrec.synthetic --scale default --seed 42 --out DIR``.
@@ -28,6 +37,7 @@ The same seed writes byte-identical raw files. Command line:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import time
@@ -49,6 +59,7 @@ USERS_NAME = "LFM-1b_users.txt"
 ARTISTS_NAME = "LFM-1b_artists.txt"
 TRUTH_ARTISTS_NAME = "truth_artists.parquet"
 TRUTH_USERS_NAME = "truth_users.parquet"
+TRUTH_COUNTRIES_NAME = "truth_countries.parquet"
 USERS_HEADER = "user_id\tcountry\tage\tgender\tplaycount\tregistered_unixtime"
 
 #: Users with fewer distinct artists than this are left out of the matrix (as in LFM-1b).
@@ -122,19 +133,57 @@ ARTIST_SHARE_EXPONENT = 0.9
 POPULARITY_BOOST = {"US": 3.0, "UK": 2.5}
 #: Dirichlet concentration of the taste-group sizes (unequal groups).
 GROUP_CONCENTRATION = 4.0
-#: Per-user share of draws from the own-country pool, Beta(a, b) (mean 0.5).
-LOCAL_BETA = (4.0, 4.0)
+#: Cultural regions (planted proximity): a user's non-local draws come from the artists of their
+#: region with probability ``Process.proximity``. Language and cultural groups of the kind the
+#: field reports: the between-country distance of main languages goes with the distance of artist
+#: preferences in LFM-1b (Liu, Hu & Schedl 2018, PLOS ONE 13(12) e0208186); Portugal's listening
+#: is 31% Brazilian against 10% local (Page & Dalla Riva 2023, LSE EIQ paper 182).
+REGIONS: dict[str, tuple[str, ...]] = {
+    "anglophone": ("US", "UK", "CA", "AU", "IE", "NZ"),
+    "german": ("DE", "AT", "CH"),
+    "east_slavic": ("RU", "UA", "BY", "KZ"),
+    "nordic": ("SE", "NO", "DK", "FI", "IS"),
+    "hispanic": ("ES", "MX", "AR", "CL", "CO", "PE", "VE", "UY", "EC", "CR", "PY", "BO"),
+    "lusophone": ("BR", "PT"),
+    "dutch": ("NL", "BE"),
+    "czechoslovak": ("CZ", "SK"),
+    "baltic": ("LT", "LV", "EE"),
+    "serbo_croatian": ("HR", "RS"),
+}
+#: Mean share of a user's draws from their own country's artists (the own-country pool), per
+#: country; a user's share is Beta with this mean and concentration ``LOCAL_CONCENTRATION``. Set
+#: so that the local shares of the data follow what studies of LFM-1b / LFM-2b and streaming
+#: report (approximate levels and orderings; no study publishes this generator's parameter):
+#: US, UK and NL listen closest to the global mainstream, FI, BR and RU cultivate a mainstream of
+#: their own, JP has strong local outliers (Bauer & Schedl 2019, "Global and country-specific
+#: mainstreaminess measures", PLOS ONE 14(6) e0217389, LFM-1b); US music is strong in every
+#: country, SE, UK and BR show US and domestic music side by side, FI is the least influenced by
+#: US music and the most domestic (Lesota et al. 2022, "Traces of globalization in online music
+#: consumption patterns and results of recommendation algorithms", ISMIR, LFM-2b); local artists
+#: hold more than 30% of the listens in most European markets, Portugal 10% (Page & Dalla Riva
+#: 2023). The US value is low because a US user's global draws are mostly US artists anyway.
+LOCAL_PROPENSITY: dict[str, float] = {
+    "US": 0.35, "UK": 0.25, "NL": 0.12, "FI": 0.60, "BR": 0.55, "RU": 0.50, "JP": 0.55,
+    "PL": 0.40, "SE": 0.30, "DE": 0.30, "FR": 0.40, "IT": 0.40, "ES": 0.30, "TR": 0.45,
+    "KR": 0.50, "UA": 0.25, "BY": 0.15, "PT": 0.08, "AU": 0.15, "CA": 0.12, "MX": 0.30,
+    "NO": 0.30, "DK": 0.25, "CZ": 0.30, "HU": 0.30, "GR": 0.35,
+}
+#: Mean own-country propensity of the countries not listed in LOCAL_PROPENSITY.
+LOCAL_PROPENSITY_OTHER = 0.25
+#: Concentration of the per-user Beta around the country's mean (a + b).
+LOCAL_CONCENTRATION = 8.0
+#: Dimension of the latent taste factors of the playcount interaction.
+N_FACTORS = 8
 #: Per-user share of draws restricted to the user's main taste group, Beta(a, b) (mean 0.43).
 GROUP_BETA = (3.0, 4.0)
 #: Playcount model: log2(playcount) = MU + user activity bias + artist bias + bonus for the
 #: user's own taste group / own country + Gaussian noise + a half-normal "favourite" bonus on a
 #: share of the pairs (heavier upper tail: median 4, mean ~18, log2 sd ~2).
-PC_LOG2_MU = 1.4
-PC_USER_SD = 0.7
+PC_LOG2_MU = 0.8
+PC_USER_SD = 1.5
 PC_ARTIST_SD = 0.6
 PC_SAME_GROUP = 0.7
 PC_SAME_COUNTRY = 0.3
-PC_NOISE_SD = 1.8
 PC_FAVOURITE_P = 0.2
 PC_FAVOURITE_SD = 2.0
 PC_MAX = 200_000
@@ -153,6 +202,62 @@ COMPILED_MIN_DRAWS = 1_000_000
 #: Fixed MAT header date, so that the same seed writes byte-identical files.
 #: Registration times span 2002-10-29 .. 2014-12-31 (last.fm's life until LFM-1b's crawl).
 REGISTERED_RANGE = (1_035_849_600, 1_420_070_399)
+
+
+
+@dataclass(frozen=True)
+class Process:
+    """How the synthetic listeners behave (config ``dataset.synthetic.process``); the defaults are
+    the calibrated generator.
+
+    - ``popularity_boost``: exponent on the US/UK popularity multipliers (:data:`POPULARITY_BOOST`;
+      0: no boost, 1: calibrated);
+    - ``local_propensity``: factor on every country's mean own-country propensity
+      (:data:`LOCAL_PROPENSITY`; 0: no preference for local artists beyond their popularity);
+    - ``proximity``: probability that a non-local draw comes from the user's cultural region
+      (:data:`REGIONS`) rather than from all artists (0: no planted proximity);
+    - ``multi_market``: share of artists with a second market country;
+    - ``interaction``: sd of the user x artist interaction on the log2 playcount scale (the dot
+      product of N(0, 1/N_FACTORS) taste factors);
+    - ``noise_sd``: sd of the Gaussian noise of log2 playcounts;
+    - ``popular_plays``: how much more a listener plays a popular artist: the artist bias grows by
+      this much per sd of log popularity (listened-to artists are also played more).
+    """
+
+    popularity_boost: float = 1.0
+    local_propensity: float = 1.0
+    proximity: float = 0.3
+    multi_market: float = 0.1
+    interaction: float = 1.5
+    noise_sd: float = 1.8
+    popular_plays: float = 1.0
+
+    @classmethod
+    def from_config(cls, values: dict | None, where: str = "config dataset.synthetic.process") -> Process:
+        """A Process from a config mapping (missing keys: defaults); InputError naming the key."""
+        values = dict(values or {})
+        names = {f for f in cls.__dataclass_fields__}
+        for key, value in values.items():
+            if key not in names:
+                raise InputError(f"{where}.{key}", "is not a process setting", f"use one of {', '.join(sorted(names))}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+                raise InputError(f"{where}.{key}", f"is {value!r}", "use a number >= 0")
+        for key in ("proximity", "multi_market"):
+            if values.get(key, 0.0) > 1:
+                raise InputError(f"{where}.{key}", f"is {values[key]!r}: a probability", "use a number in [0, 1]")
+        return cls(**{k: float(v) for k, v in values.items()})
+
+    def local_means(self, codes: np.ndarray) -> np.ndarray:
+        """Mean own-country propensity of each country of ``codes`` (at most 0.95)."""
+        base = np.array([LOCAL_PROPENSITY.get(c, LOCAL_PROPENSITY_OTHER) for c in codes])
+        return np.minimum(base * self.local_propensity, 0.95)
+
+
+def regions_of(codes: np.ndarray) -> np.ndarray:
+    """Region index of each country of ``codes`` (position in :data:`REGIONS`), -1 for none."""
+    index = {c: r for r, members in enumerate(REGIONS.values()) for c in members}
+    return np.array([index.get(c, -1) for c in codes], dtype=np.int64)
+
 
 NAME_SYLLABLES = np.array([
     "ka", "lo", "ri", "na", "ve", "to", "mi", "sa", "dor", "len", "bar", "el", "an", "os",
@@ -176,6 +281,8 @@ class _Artists:
     group: np.ndarray       # int16 taste group
     popularity: np.ndarray  # float64, sums to 1
     bias: np.ndarray        # float32 artist bias of log2(playcount)
+    market: np.ndarray | None = None   # int16 second market country, -1 for none
+    factors: np.ndarray | None = None  # float32 (n, N_FACTORS) taste factors
 
 
 @dataclass(frozen=True)
@@ -191,6 +298,7 @@ class _Users:
     bias: np.ndarray       # float32 user activity bias of log2(playcount)
     target: np.ndarray     # int64 number of distinct artists to draw
     in_matrix: np.ndarray  # bool
+    factors: np.ndarray    # float32 (n, N_FACTORS) taste factors
 
 
 def country_distributions() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -211,11 +319,13 @@ def _sparse_ids(n: int, rng: np.random.Generator, start: int, log_mu: float,
     return start + np.cumsum(gaps)
 
 
-def _make_artists(scale: Scale, codes: np.ndarray, artist_p: np.ndarray,
-                  rng: np.random.Generator) -> _Artists:
-    """Artists with a home country, a taste group and a Zipf-like popularity.
+def _make_artists(scale: Scale, codes: np.ndarray, artist_p: np.ndarray, user_p: np.ndarray,
+                  process: Process, rng: np.random.Generator) -> _Artists:
+    """Artists with a home country, a taste group, a Zipf-like popularity, taste factors and
+    (for a share ``process.multi_market``) a second market.
 
-    Popularity ranks are a random permutation; US/UK artists get a multiplicative boost.
+    Popularity ranks are a random permutation; US/UK artists get a multiplicative boost. A second
+    market is drawn by user share among the countries outside the home's region.
     """
     n = scale.n_artists
     ids = _sparse_ids(n, rng, start=0, log_mu=2.0, log_sigma=1.0)
@@ -223,14 +333,34 @@ def _make_artists(scale: Scale, codes: np.ndarray, artist_p: np.ndarray,
     group_p = rng.dirichlet(np.full(scale.n_groups, GROUP_CONCENTRATION))
     group = rng.choice(scale.n_groups, size=n, p=group_p).astype(np.int16)
     rank = rng.permutation(n) + 1
-    boost = np.array([POPULARITY_BOOST.get(c, 1.0) for c in codes])
+    boost = np.array([POPULARITY_BOOST.get(c, 1.0) for c in codes]) ** process.popularity_boost
     popularity = (rank + scale.zipf_offset) ** -scale.zipf_exponent * boost[country]
     popularity /= popularity.sum()
-    bias = rng.normal(0.0, PC_ARTIST_SD, n).astype(np.float32)
-    return _Artists(ids, country, group, popularity, bias)
+    # centred on the popularity-weighted mean: the average pair keeps its playcount level
+    log_pop = np.log(popularity)
+    centre = float(popularity @ log_pop)
+    spread = float(np.sqrt(popularity @ (log_pop - centre) ** 2))
+    bias = (rng.normal(0.0, PC_ARTIST_SD, n)
+            + process.popular_plays * (log_pop - centre) / spread).astype(np.float32)
+    factors = rng.normal(0.0, 1.0, (n, N_FACTORS)).astype(np.float32)
+    market = np.full(n, -1, dtype=np.int16)
+    region = regions_of(codes)
+    has_market = np.flatnonzero(rng.random(n) < process.multi_market)
+    # a market outside the home's region: draws by user share, redrawn where they hit it
+    pick = rng.choice(codes.size, size=has_market.size, p=user_p)
+    for _ in range(50):
+        home = country[has_market]
+        bad = (pick == home) | ((region[pick] >= 0) & (region[pick] == region[home]))
+        if not bad.any():
+            break
+        pick[bad] = rng.choice(codes.size, size=int(bad.sum()), p=user_p)
+    else:
+        pick[bad] = -1
+    market[has_market] = pick
+    return _Artists(ids, country, group, popularity, bias, market, factors)
 
 
-def _make_users(scale: Scale, user_p: np.ndarray, group_sizes: np.ndarray,
+def _make_users(scale: Scale, user_p: np.ndarray, local_means: np.ndarray, group_sizes: np.ndarray,
                 rng: np.random.Generator) -> _Users:
     """Users with a true country, a main taste group, listening habits and an artist count.
 
@@ -242,7 +372,8 @@ def _make_users(scale: Scale, user_p: np.ndarray, group_sizes: np.ndarray,
     country = rng.choice(len(user_p), size=n, p=user_p).astype(np.int16)
     declared = rng.random(n) < DECLARE_COUNTRY_P
     group = rng.choice(len(group_sizes), size=n, p=group_sizes / group_sizes.sum())
-    p_local = rng.beta(*LOCAL_BETA, n)
+    m = np.clip(local_means[country], 1e-6, 1 - 1e-6)
+    p_local = np.where(local_means[country] > 0, rng.beta(m * LOCAL_CONCENTRATION, (1 - m) * LOCAL_CONCENTRATION), 0.0)
     p_group = rng.beta(*GROUP_BETA, n)
     bias = rng.normal(0.0, PC_USER_SD, n).astype(np.float32)
     in_matrix = np.ones(n, dtype=bool)
@@ -253,28 +384,57 @@ def _make_users(scale: Scale, user_p: np.ndarray, group_sizes: np.ndarray,
     target = MIN_MATRIX_ARTISTS + np.floor(rng.lognormal(log_mu, scale.sigma_artists, n))
     target = np.minimum(target.astype(np.int64), cap)
     target[~in_matrix] = rng.integers(1, MIN_MATRIX_ARTISTS, size=scale.n_excluded)
+    factors = rng.normal(0.0, 1.0, (n, N_FACTORS)).astype(np.float32)
     return _Users(ids, country, declared, group.astype(np.int16), p_local, p_group, bias,
-                  target, in_matrix)
+                  target, in_matrix, factors)
 
 
 class _ArtistSampler:
-    """Draws artists proportionally to popularity from four kinds of pools.
+    """Draws artists proportionally to popularity from five kinds of pools.
 
-    A user's draw comes from their own country (probability ``p_local``) or from all artists,
-    and, within that, from their main taste group only (probability ``p_group``). Pools are
-    contiguous segments of two artist orderings (by country then group; by group) with
+    A user's draw comes from their own country (probability ``p_local``), else from their
+    cultural region (probability ``p_region``, countries in a region of two or more only), else
+    from all artists; a local draw is restricted to the user's main taste group with probability
+    ``p_group``, and so is a global one. The country of an artist in the pools is its home, and
+    its second market too (the artist is then in both countries' pools). Pools are contiguous
+    segments of two orderings (entries by region, country, group; artists by group) with
     cumulative popularity arrays, so a draw is one ``searchsorted``. Empty pools fall back:
     (country, group) -> country -> global.
+
+    ``country`` arguments are country indices; the pools are kept in ``rank`` order (countries
+    sorted by region), so the country pools of a region are one segment.
     """
 
-    def __init__(self, artists: _Artists, n_countries: int, n_groups: int):
+    def __init__(self, artists: _Artists, n_countries: int, n_groups: int,
+                 region: np.ndarray | None = None):
         self.n_groups = n_groups
-        self.order_cg = np.lexsort((artists.group, artists.country)).astype(np.int32)
+        region = np.full(n_countries, -1, np.int64) if region is None else np.asarray(region, np.int64)
+        # own regions for region-less countries, so that every country lies in one region segment
+        region = np.where(region >= 0, region, region.max(initial=-1) + 1 + np.arange(n_countries))
+        corder = np.lexsort((np.arange(n_countries), region))
+        self.rank = np.empty(n_countries, np.int64)
+        self.rank[corder] = np.arange(n_countries)
+        entry = np.arange(artists.ids.size, dtype=np.int64)
+        entry_country = artists.country.astype(np.int64)
+        if artists.market is not None:
+            extra = np.flatnonzero(artists.market >= 0)
+            entry = np.concatenate((entry, extra))
+            entry_country = np.concatenate((entry_country, artists.market[extra].astype(np.int64)))
+        entry_rank = self.rank[entry_country]
+        order = np.lexsort((artists.group[entry], entry_rank))
+        self.order_cg = entry[order].astype(np.int32)
         self.cum_cg = np.concatenate(([0.0], np.cumsum(artists.popularity[self.order_cg])))
-        cg_counts = np.bincount(artists.country.astype(np.int64) * n_groups + artists.group,
+        cg_counts = np.bincount(entry_rank * n_groups + artists.group[entry],
                                 minlength=n_countries * n_groups)
         self.cg_start = np.concatenate(([0], np.cumsum(cg_counts)))
         self.c_start = self.cg_start[::n_groups]
+        # region segment [r_lo, r_hi) of each country rank; empty for a region of one country
+        rr = region[corder]
+        first = np.searchsorted(rr, rr, side="left")
+        last = np.searchsorted(rr, rr, side="right")
+        several = (last - first) > 1
+        self.r_lo = np.where(several, self.c_start[first], 0)
+        self.r_hi = np.where(several, self.c_start[last], 0)
         self.order_g = np.argsort(artists.group, kind="stable").astype(np.int32)
         self.cum_g = np.concatenate(([0.0], np.cumsum(artists.popularity[self.order_g])))
         g_counts = np.bincount(artists.group, minlength=n_groups)
@@ -290,34 +450,39 @@ class _ArtistSampler:
         return order[np.clip(pos, lo, hi - 1)]
 
     def draw(self, country: np.ndarray, group: np.ndarray, p_local: np.ndarray | float,
-             p_group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One artist (column index, int32) per element of the per-draw user attributes."""
+             p_group: np.ndarray, rng: np.random.Generator,
+             p_region: float = 0.0) -> np.ndarray:
+        """One artist (column index, int32) per element of the per-draw user attributes.
+
+        One uniform number decides local (below ``p_local``), regional (below ``p_local + (1 -
+        p_local) * p_region``) or global; a second one the taste-group restriction."""
         n = country.size
         r_local = rng.random(n)
         r_group = rng.random(n)
+        c = self.rank[country.astype(np.int64)]
         if n >= COMPILED_MIN_DRAWS:  # compiled (numba is imported only for large draws): the same artists
             from ._draws import Guide, draw
 
             if self.guide_cg is None:
                 self.guide_cg, self.guide_g = Guide(self.cum_cg), Guide(self.cum_g)
-            return draw(self, country, group, r_local, p_local, r_group, p_group, rng)
+            return draw(self, c, group, r_local, p_local, r_group, p_group, p_region, rng)
         local = r_local < p_local
+        regional = ~local & (r_local < p_local + (1.0 - p_local) * p_region) & (self.r_hi[c] > self.r_lo[c])
         in_group = r_group < p_group
-        c = country.astype(np.int64)
         cg = c * self.n_groups + group
         use_cg = local & in_group & (self.cg_start[cg + 1] > self.cg_start[cg])
         use_c = local & ~use_cg & (self.c_start[c + 1] > self.c_start[c])
-        use_g = ~(use_cg | use_c) & in_group
-        use_all = ~(use_cg | use_c | use_g)
-        lo = np.where(use_cg, self.cg_start[cg], self.c_start[c])
-        hi = np.where(use_cg, self.cg_start[cg + 1], self.c_start[c + 1])
+        use_r = regional
+        use_g = ~(use_cg | use_c | use_r) & in_group
+        lo = np.where(use_cg, self.cg_start[cg], np.where(use_r, self.r_lo[c], self.c_start[c]))
+        hi = np.where(use_cg, self.cg_start[cg + 1], np.where(use_r, self.r_hi[c], self.c_start[c + 1]))
         g = group.astype(np.int64)
         lo_g = np.where(use_g, self.g_start[g], 0)
         hi_g = np.where(use_g, self.g_start[g + 1], self.order_g.size)
         out = np.empty(n, dtype=np.int32)
-        by_cg = use_cg | use_c
+        by_cg = use_cg | use_c | use_r
         out[by_cg] = self._pick(self.cum_cg, self.order_cg, lo[by_cg], hi[by_cg], rng)
-        by_g = use_g | use_all
+        by_g = ~by_cg
         out[by_g] = self._pick(self.cum_g, self.order_g, lo_g[by_g], hi_g[by_g], rng)
         return out
 
@@ -330,13 +495,14 @@ def _rank_within_runs(owner: np.ndarray) -> np.ndarray:
 
 
 def _select_artists(users: _Users, members: np.ndarray, sampler: _ArtistSampler,
-                    n_artists: int, rng: np.random.Generator) -> np.ndarray:
+                    n_artists: int, proximity: float, rng: np.random.Generator) -> np.ndarray:
     """Distinct artists of each user in ``members`` (successive sampling without replacement).
 
     Each round over-draws the missing number of artists per user, drops pairs already held and
     duplicates, and keeps the first new artists in draw order. The over-draw factor of a user
     is the inverse of the share of new artists among their draws in the previous round (heavy
-    listeners exhaust the head of the popularity curve). Returns sorted int64 keys
+    listeners exhaust the head of the popularity curve). Local and regional draws stop after
+    ``LOCAL_ROUNDS`` rounds (small countries and regions run out of artists). Returns sorted int64 keys
     ``local_user * n_artists + artist`` with ``local_user`` the position in ``members``.
     """
     country, group = users.country[members], users.group[members]
@@ -351,7 +517,8 @@ def _select_artists(users: _Users, members: np.ndarray, sampler: _ArtistSampler,
         n_draw = np.ceil(need[todo] * factor[todo]).astype(np.int64) + 2
         owner = np.repeat(todo, n_draw)
         local = p_local[owner] if rnd < LOCAL_ROUNDS else 0.0
-        artist = sampler.draw(country[owner], group[owner], local, p_group[owner], rng)
+        regional = proximity if rnd < LOCAL_ROUNDS else 0.0
+        artist = sampler.draw(country[owner], group[owner], local, p_group[owner], rng, regional)
         keys = owner * np.int64(n_artists) + artist
         if held.size and keys.size >= COMPILED_MIN_DRAWS:  # compiled: looked up in the owner's keys
             from ._draws import not_held
@@ -372,31 +539,34 @@ def _select_artists(users: _Users, members: np.ndarray, sampler: _ArtistSampler,
 
 
 def _playcounts(users: _Users, members: np.ndarray, artists: _Artists, owner: np.ndarray,
-                artist: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+                artist: np.ndarray, process: Process, rng: np.random.Generator) -> np.ndarray:
     """Playcount (int32, >= 1) of each (user, artist) pair.
 
     log2(playcount) = mu + user bias + artist bias + bonus for the user's own taste group and
-    own country + Gaussian noise + a favourite bonus on some pairs; rounded, at least 1 play.
+    own country + interaction * (user factors . artist factors) / sqrt(N_FACTORS) + Gaussian
+    noise + a favourite bonus on some pairs; rounded, at least 1 play.
     """
     user = members[owner]
     n = owner.size
     favourite = rng.random(n) < PC_FAVOURITE_P
+    inter = np.einsum("ij,ij->i", users.factors[user], artists.factors[artist], dtype=np.float64)
     x = (PC_LOG2_MU + users.bias[user] + artists.bias[artist]
          + PC_SAME_GROUP * (users.group[user] == artists.group[artist])
          + PC_SAME_COUNTRY * (users.country[user] == artists.country[artist])
-         + rng.normal(0.0, PC_NOISE_SD, n)
+         + process.interaction / np.sqrt(N_FACTORS) * inter
+         + rng.normal(0.0, process.noise_sd, n)
          + favourite * np.abs(rng.normal(0.0, PC_FAVOURITE_SD, n)))
     return np.clip(np.rint(np.exp2(x)), 1, PC_MAX).astype(np.int32)
 
 
 def _listen(users: _Users, members: np.ndarray, artists: _Artists, sampler: _ArtistSampler,
-            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            process: Process, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(local user, artist, playcount) triples of ``members``, sorted by local user."""
     n_art = artists.ids.size
-    keys = _select_artists(users, members, sampler, n_art, rng)
+    keys = _select_artists(users, members, sampler, n_art, process.proximity, rng)
     owner = (keys // n_art).astype(np.int32)
     artist = (keys % n_art).astype(np.int32)
-    return owner, artist, _playcounts(users, members, artists, owner, artist, rng)
+    return owner, artist, _playcounts(users, members, artists, owner, artist, process, rng)
 
 
 def _write_text(path: Path, lines: list[str]) -> None:
@@ -454,8 +624,9 @@ def _write_parquet(path: Path, table: pa.Table) -> None:
 
 
 def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
-             log: Callable[[str], None] | None = None) -> dict:
-    """Write a synthetic LFM-1b of size ``SCALES[scale]`` into ``out_dir``; return a summary.
+             log: Callable[[str], None] | None = None, process: Process | None = None) -> dict:
+    """Write a synthetic LFM-1b of size ``SCALES[scale]`` generated by ``process`` (default: the
+    calibrated :class:`Process`) into ``out_dir``; return a summary.
 
     The summary holds the scale, seed, user/artist counts, nnz, total plays, output paths and
     wall seconds. ``log`` (optional) receives progress messages.
@@ -463,6 +634,7 @@ def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
     if scale not in SCALES:
         raise InputError("scale", f"unknown scale {scale!r}", f"use one of {sorted(SCALES)}")
     sc = SCALES[scale]
+    process = process or Process()
     say = log or (lambda msg: None)
     t0 = time.perf_counter()
     out = Path(out_dir)
@@ -470,10 +642,11 @@ def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
     rng = np.random.default_rng(seed)
 
     codes, user_p, artist_p = country_distributions()
-    artists = _make_artists(sc, codes, artist_p, rng)
+    artists = _make_artists(sc, codes, artist_p, user_p, process, rng)
     group_sizes = np.bincount(artists.group, minlength=sc.n_groups).astype(np.float64)
-    users = _make_users(sc, user_p, group_sizes, rng)
-    sampler = _ArtistSampler(artists, codes.size, sc.n_groups)
+    local_means = process.local_means(codes)
+    users = _make_users(sc, user_p, local_means, group_sizes, rng)
+    sampler = _ArtistSampler(artists, codes.size, sc.n_groups, regions_of(codes))
     say(f"{scale}: {sc.n_users} users, {sc.n_artists} artists planted")
 
     row_users = rng.permutation(np.flatnonzero(users.in_matrix))
@@ -484,7 +657,7 @@ def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
     cols, vals = [], []
     for r0 in range(0, n_rows, sc.chunk_users):
         members = row_users[r0:r0 + sc.chunk_users]
-        owner, artist, plays = _listen(users, members, artists, sampler, rng)
+        owner, artist, plays = _listen(users, members, artists, sampler, process, rng)
         row_nnz[r0:r0 + members.size] = np.bincount(owner, minlength=members.size)
         user_plays[members] = np.bincount(owner, weights=plays, minlength=members.size)
         cols.append(artist)
@@ -492,7 +665,7 @@ def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
         say(f"rows {r0 + members.size}/{n_rows}")
     n_listened[row_users] = row_nnz
     excluded = np.flatnonzero(~users.in_matrix)
-    owner, _, plays = _listen(users, excluded, artists, sampler, rng)
+    owner, _, plays = _listen(users, excluded, artists, sampler, process, rng)
     n_listened[excluded] = np.bincount(owner, minlength=excluded.size)
     user_plays[excluded] = np.bincount(owner, weights=plays, minlength=excluded.size)
 
@@ -515,6 +688,7 @@ def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
     _write_parquet(out / TRUTH_ARTISTS_NAME, pa.table({
         "artist_id": pa.array(artists.ids, pa.int64()),
         "home_country": pa.array(codes[artists.country], pa.string()),
+        "market_country": pa.array(codes[np.maximum(artists.market, 0)], pa.string(), mask=artists.market < 0),
         "taste_group": pa.array(artists.group.astype(np.int64), pa.int64()),
         "popularity": pa.array(artists.popularity, pa.float64()),
     }))
@@ -527,13 +701,24 @@ def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
         "in_matrix": pa.array(users.in_matrix, pa.bool_()),
         "n_artists": pa.array(n_listened, pa.int64()),
     }))
+    region = regions_of(codes)
+    region_names = np.array(list(REGIONS), dtype=object)
+    _write_parquet(out / TRUTH_COUNTRIES_NAME, pa.table({
+        "country": pa.array(codes, pa.string()),
+        "region": pa.array(region_names[np.maximum(region, 0)].astype(str), pa.string(), mask=region < 0),
+        "local_propensity": pa.array(local_means, pa.float64()),
+        "user_share": pa.array(user_p, pa.float64()),
+        "artist_share": pa.array(artist_p, pa.float64()),
+    }))
     summary = {
         "scale": scale, "seed": seed, "n_users": sc.n_users, "n_matrix_users": n_rows,
         "n_artists": sc.n_artists, "nnz": nnz, "total_plays": total_plays,
         "n_declared": int(users.declared.sum()),
+        "process": dataclasses.asdict(process),
         "files": {k: str(out / v) for k, v in (
             ("mat", MAT_NAME), ("users", USERS_NAME), ("artists", ARTISTS_NAME),
-            ("truth_artists", TRUTH_ARTISTS_NAME), ("truth_users", TRUTH_USERS_NAME))},
+            ("truth_artists", TRUTH_ARTISTS_NAME), ("truth_users", TRUTH_USERS_NAME),
+            ("truth_countries", TRUTH_COUNTRIES_NAME))},
         "seconds": round(time.perf_counter() - t0, 3),
     }
     say(f"done in {summary['seconds']} s")
@@ -547,8 +732,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--scale", default="default", choices=sorted(SCALES))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, help="output directory")
+    parser.add_argument("--process", default="{}", help="process settings as JSON, e.g. '{\"proximity\": 0.6}'")
     args = parser.parse_args(argv)
-    summary = generate(args.out, scale=args.scale, seed=args.seed)
+    process = Process.from_config(json.loads(args.process), where="--process")
+    summary = generate(args.out, scale=args.scale, seed=args.seed, process=process)
     print(json.dumps(summary, indent=2))
     return summary
 

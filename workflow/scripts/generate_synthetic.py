@@ -1,8 +1,9 @@
 """Snakemake glue for the synthetic-data rule: write a synthetic LFM-1b into the output folder.
 
-The rule declares the outputs ``mat``, ``users``, ``artists``, ``truth_artists`` and
-``truth_users`` (all in one folder, under the names :mod:`lfmrec.synthetic` writes), the params
-``scale`` and ``seed``, and one log file. Importable without a ``snakemake`` object (tests call
+The rule declares the outputs ``mat``, ``users``, ``artists``, ``truth_artists``,
+``truth_users`` and ``truth_countries`` (all in one folder, under the names :mod:`lfmrec.synthetic`
+writes), the params ``scale``, ``seed`` and ``process`` (the config's ``dataset.synthetic.process``),
+and one log file. Importable without a ``snakemake`` object (tests call
 :func:`main` with a stand-in).
 """
 import json
@@ -12,11 +13,12 @@ from typing import Any
 
 from lfmrec.errors import InputError
 from lfmrec.io import run_script
-from lfmrec.synthetic import (ARTISTS_NAME, MAT_NAME, TRUTH_ARTISTS_NAME, TRUTH_USERS_NAME,
-                              USERS_NAME, generate)
+from lfmrec.synthetic import (ARTISTS_NAME, MAT_NAME, TRUTH_ARTISTS_NAME, TRUTH_COUNTRIES_NAME,
+                              TRUTH_USERS_NAME, USERS_NAME, Process, generate)
 
 OUTPUT_NAMES = {"mat": MAT_NAME, "users": USERS_NAME, "artists": ARTISTS_NAME,
-                "truth_artists": TRUTH_ARTISTS_NAME, "truth_users": TRUTH_USERS_NAME}
+                "truth_artists": TRUTH_ARTISTS_NAME, "truth_users": TRUTH_USERS_NAME,
+                "truth_countries": TRUTH_COUNTRIES_NAME}
 
 
 def main(snakemake: Any) -> dict:
@@ -28,7 +30,9 @@ def main(snakemake: Any) -> dict:
             raise InputError(f"rule output {key!r}", f"is {declared}, but the generator writes "
                              f"{out_dir / name}", f"declare it as {out_dir / name}")
     logger = logging.getLogger("generate_synthetic")
-    summary = generate(out_dir, scale=str(snakemake.params.scale), seed=int(snakemake.params.seed), log=logger.info)
+    process = Process.from_config(getattr(snakemake.params, "process", None))
+    summary = generate(out_dir, scale=str(snakemake.params.scale), seed=int(snakemake.params.seed), log=logger.info,
+                       process=process)
     logger.info("summary %s", json.dumps(summary, sort_keys=True))
     return summary
 

@@ -1,5 +1,12 @@
-"""Country similarity: cosine of the countries' artist-play profiles (the soft re-ranking's and the
-cultural distance's notion of how close two countries' listening is)."""
+"""Country similarity: cosine of the countries' artist-listener profiles (the soft re-ranking's and
+the cultural distance's notion of how close two countries' listening is).
+
+Listeners, not plays: playcounts are heavy tailed, so a country's play profile is dominated by a
+few heavy listeners of globally popular artists and every pair of countries looks alike. On the
+default synthetic data (generator seed 1; ``tests/test_synthetic.py::_region_auc``) the listener
+cosine ranks the planted same-region pairs above the others with an AUC of 0.99 (0.67 with no
+proximity planted), the play cosine with 0.62 (0.59 with none).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 
-def country_similarity(table: pd.DataFrame, value: str = "plays") -> pd.DataFrame:
-    """Cosine similarity of the countries' artist-play profiles (country x artist ``value`` vectors).
+def country_similarity(table: pd.DataFrame, value: str = "listeners") -> pd.DataFrame:
+    """Cosine similarity of the countries' artist profiles (country x artist ``value`` vectors:
+    ``listeners`` by default, or ``plays``).
 
     A square DataFrame indexed and columned by the (sorted) country codes, diagonal 1; computed
     as one sparse Gram product of the row-normalised country x artist matrix. Countries without

@@ -1,0 +1,626 @@
+"""User-based KNNBasic / KNNWithMeans (msd) without the dense n_users x n_users similarity.
+
+Surprise's estimate of (u, i) reads only row u of the similarity (``sim[u, v]`` for the raters v of
+i; see :mod:`lfmrec.knn_estimate`). This module computes the rows of a block of users (the same
+additions in the same order as :func:`lfmrec.native.knn.msd_similarity`, so the same bits), serves
+from them every estimate those users need, and drops them: memory O(block x n_users) instead of
+O(n_users**2), and one similarity for several kNN configurations at once.
+
+Neighbour order and the k sweep. ``heapq.nlargest(k, it, key)`` is, by its definition and its
+implementation (decoration ``(key, -index)``, ``heapreplace`` only on a strictly larger key; the
+``k == 1`` shortcut ``max()`` keeps the first maximum; ``k >= len`` is ``sorted(reverse=True)``),
+``sorted(it, key=key, reverse=True)[:k]``: the raters of i in the total order *similarity
+descending, equal similarities in ir[i] order*, cut after k. So the neighbours for k are a prefix
+of the neighbours for any K >= k, ties included, and as Surprise sums them in that order the sums
+for k are the running sums after the k-th neighbour. The kernels here select once for the largest
+k and read every smaller k off the running sums (checked against heapq and against
+:func:`lfmrec.native.knn.estimate` per k in ``tests/test_knn_stream.py``). Only raters with
+sim > 0 count and msd similarities are >= 0, so the positive raters come first in that order: the
+neighbours for k are the first ``min(k, m)`` of the m positive raters.
+
+Public functions:
+
+- :func:`similarity_rows`: rows of Surprise's msd similarity for a list of users.
+- :func:`predict_streamed`: estimates (before clipping) of (user, item) pairs for several configs.
+  Cost per pair: O(n_i + K**2) for an item with n_i raters (the selection of ``knn_pairs``).
+- :func:`topn_streamed`: phase 2, the estimates of every user x the candidate items, per block.
+- :func:`stream_memory_bytes`, :func:`block_for_memory`: the memory model of both.
+
+Cost of the similarity rows, per user u: ``sum over u's items i of n_i`` additions + O(n_users) for
+the row; over all users ``sum_i n_i**2`` (what Surprise's own fit costs).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .._numba import njit
+from ..knn_estimate import _estimate, _kth_largest, _sort_descending_stable, ir_in_id_order
+from .knn import user_means
+from .trainset import Trainset
+
+DEFAULT_BLOCK_USERS = 64
+
+_KINDS = {"basic": False, "knn_basic": False, "KNNBasic": False,
+          "means": True, "knn_means": True, "KNNWithMeans": True}
+
+
+# ----------------------------------------------------------------------------------------------
+# Similarity rows
+
+
+@njit(cache=True, nogil=True)
+def _msd_rows_of(users, by_item_ptr, by_item_items, by_item_ratings, ir_ptr, ir_users,
+                 ir_ratings, min_support, freq, out):
+    """Rows ``users[r]`` of Surprise's msd similarity into ``out[r]`` (``out``: (>= len(users),
+    n_users) float64, used as the sum of squared differences first; ``freq``: the same shape,
+    int32, zero on entry and left zero).
+
+    :func:`lfmrec.native.knn._msd_rows` for an arbitrary list of users (that kernel writes row xi
+    of a full-height array): the same additions in the same order (the user's items ascending;
+    within an item, the ir order, with the two loop orders Surprise uses for a user who rated the
+    item twice), then ``1 / (sq_diff / freq + 1)``: the same bits.
+    """
+    n_users = out.shape[1]
+    for row in range(users.size):
+        xi = users[row]
+        for xj in range(n_users):
+            out[row, xj] = 0.0
+        a, end = by_item_ptr[xi], by_item_ptr[xi + 1]
+        while a < end:
+            y = by_item_items[a]
+            b = a + 1
+            while b < end and by_item_items[b] == y:
+                b += 1
+            lo, hi = ir_ptr[y], ir_ptr[y + 1]
+            if b == a + 1:  # one rating of y by xi: both orders coincide
+                ri = by_item_ratings[a]
+                for t in range(lo, hi):
+                    xj = ir_users[t]
+                    if xj != xi:
+                        d = ri - ir_ratings[t]
+                        out[row, xj] += d * d
+                        freq[row, xj] += 1
+            else:
+                for t in range(lo, hi):
+                    xj = ir_users[t]
+                    if xj < xi:
+                        for s in range(a, b):
+                            d = ir_ratings[t] - by_item_ratings[s]
+                            out[row, xj] += d * d
+                            freq[row, xj] += 1
+                for s in range(a, b):
+                    for t in range(lo, hi):
+                        xj = ir_users[t]
+                        if xj > xi:
+                            d = by_item_ratings[s] - ir_ratings[t]
+                            out[row, xj] += d * d
+                            freq[row, xj] += 1
+            a = b
+        for xj in range(n_users):
+            f = freq[row, xj]
+            if xj == xi:
+                out[row, xj] = 1.0
+            elif f < min_support:
+                out[row, xj] = 0.0
+            else:
+                out[row, xj] = 1.0 / (out[row, xj] / f + 1.0)
+            freq[row, xj] = 0
+
+
+def _check_trainset(ts: Trainset) -> None:
+    if ts.ir_ptr is None or ts.ur_by_item_items is None:
+        raise ValueError("the trainset needs its item arrays: build it with with_items=True")
+
+
+def similarity_rows(ts: Trainset, min_support: int, users: np.ndarray,
+                    out: np.ndarray | None = None, freq: np.ndarray | None = None) -> np.ndarray:
+    """``msd_similarity(ts, min_support)[users]`` without the full matrix: (len(users), n_users)
+    float64, bit for bit. ``out`` / ``freq``: optional scratch of at least that many rows (float64
+    / int32, ``freq`` zero), reused across calls."""
+    _check_trainset(ts)
+    users = np.ascontiguousarray(users, dtype=np.int64)
+    n = ts.n_users
+    if out is None:
+        out = np.empty((users.size, n))
+    if freq is None:
+        freq = np.zeros((users.size, n), np.int32)
+    _msd_rows_of(users, ts.ur_ptr, ts.ur_by_item_items, ts.ur_by_item_ratings, ts.ir_ptr,
+                 ts.ir_users, ts.ir_ratings, int(min_support), freq, out)
+    return out[: users.size]
+
+
+# ----------------------------------------------------------------------------------------------
+# Configurations
+
+
+def _configs(configs: Sequence[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(levels: the distinct k ascending, int64; per config its level, with_means, min_k)."""
+    if len(configs) == 0:
+        raise ValueError("configs is empty: give at least one (kind, k, min_k)")
+    kinds, ks, min_ks = [], [], []
+    for c in configs:
+        if len(c) != 3 or c[0] not in _KINDS:
+            raise ValueError(f"a config is (kind, k, min_k) with kind in {sorted(_KINDS)}, got {c!r}")
+        kind, k, min_k = _KINDS[c[0]], int(c[1]), int(c[2])
+        if k < 0:
+            raise ValueError(f"k must be >= 0, got {k} in {c!r}")
+        if not kind and min_k < 1:
+            raise ValueError(f"KNNBasic needs min_k >= 1 (got {min_k}): with min_k < 1 Surprise's "
+                             "predict() raises ZeroDivisionError when no neighbour has sim > 0")
+        kinds.append(kind)
+        ks.append(k)
+        min_ks.append(min_k)
+    levels = np.unique(np.array(ks, np.int64))
+    return (levels, np.searchsorted(levels, ks).astype(np.int64), np.array(kinds, np.bool_),
+            np.array(min_ks, np.int64))
+
+
+def _values(ts: Trainset, cfg_means: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """KNNWithMeans' ``means`` and ``r - means[v]`` per ir position (computed as
+    :func:`lfmrec.native.knn.estimate` does: Surprise's bits); empty arrays without a means
+    config."""
+    if not cfg_means.any():
+        return np.zeros(0), np.zeros(0)
+    means = user_means(ts)
+    dev = means[ts.ir_users]
+    np.subtract(ts.ir_ratings, dev, out=dev)
+    return means, dev
+
+
+# ----------------------------------------------------------------------------------------------
+# Pairs
+
+
+@njit(cache=True, nogil=True)
+def _predict_pairs(rows, items, dest, mean_u, srows, ir_ptr, ir_users, ir_ratings, ir_dev,
+                   levels, cfg_level, cfg_means, cfg_min_k, global_mean, n_max, out):
+    """Estimates of the pairs (user of ``srows[rows[p]]``, ``items[p]``) (known ids) for every
+    config, into ``out[:, dest[p]]``.
+
+    Per pair, as :func:`lfmrec.knn_estimate.knn_pairs` with k = K (the largest k): the raters with
+    sim > 0 in ir order, the K-th largest by quickselect, those above it sorted stably, those equal
+    to it in ir order while slots remain; then one pass over the neighbours with Surprise's running
+    sums, read at every k of ``levels`` (prefixes of the same order)."""
+    n_lev = levels.size
+    kmax = levels[n_lev - 1]
+    kk = max(kmax, 1)
+    cand_sim, cand_pos, scratch = np.empty(n_max), np.empty(n_max, np.int64), np.empty(n_max)
+    nb_sim, nb_pos = np.empty(kk), np.empty(kk, np.int64)
+    lev_n = np.zeros(n_lev)
+    lev_sim, lev_basic, lev_means = np.zeros(n_lev), np.zeros(n_lev), np.zeros(n_lev)
+    want_basic = False
+    want_means = False
+    for q in range(cfg_means.size):
+        if cfg_means[q]:
+            want_means = True
+        else:
+            want_basic = True
+    for p in range(rows.size):
+        srow = srows[rows[p]]
+        ii = items[p]
+        a, b = ir_ptr[ii], ir_ptr[ii + 1]
+        c = 0
+        if kmax > 0:
+            m = 0
+            for t in range(a, b):  # branch-free: the raters with sim > 0, in ir order
+                s = srow[ir_users[t]]
+                cand_sim[m] = s
+                cand_pos[m] = t
+                m += s > 0.0
+            if m > kmax:
+                for j in range(m):
+                    scratch[j] = cand_sim[j]
+                cut = _kth_largest(scratch, m, kmax)
+                for j in range(m):
+                    s = cand_sim[j]
+                    nb_sim[c] = s
+                    nb_pos[c] = cand_pos[j]
+                    c += s > cut
+                _sort_descending_stable(nb_sim, nb_pos, c)
+                for j in range(m):
+                    if c == kmax:
+                        break
+                    if cand_sim[j] == cut:
+                        nb_sim[c] = cut
+                        nb_pos[c] = cand_pos[j]
+                        c += 1
+            else:
+                for j in range(m):
+                    nb_sim[j] = cand_sim[j]
+                    nb_pos[j] = cand_pos[j]
+                c = m
+                _sort_descending_stable(nb_sim, nb_pos, c)
+        # Surprise's sums (sum_sim += s; sum_ratings += s * value), read after min(k, c) terms
+        sum_sim = 0.0
+        sum_basic = 0.0
+        sum_means = 0.0
+        lev = 0
+        for j in range(c):
+            while lev < n_lev and levels[lev] <= j:
+                lev_n[lev] = j
+                lev_sim[lev] = sum_sim
+                lev_basic[lev] = sum_basic
+                lev_means[lev] = sum_means
+                lev += 1
+            s = nb_sim[j]
+            sum_sim += s
+            if want_basic:
+                sum_basic += s * ir_ratings[nb_pos[j]]
+            if want_means:
+                sum_means += s * ir_dev[nb_pos[j]]
+        while lev < n_lev:
+            lev_n[lev] = c
+            lev_sim[lev] = sum_sim
+            lev_basic[lev] = sum_basic
+            lev_means[lev] = sum_means
+            lev += 1
+        d = dest[p]
+        for q in range(cfg_level.size):
+            lv = cfg_level[q]
+            if cfg_means[q]:
+                out[q, d] = _estimate(lev_n[lv], lev_sim[lv], lev_means[lv], cfg_min_k[q], True,
+                                      mean_u[p], global_mean)
+            else:
+                out[q, d] = _estimate(lev_n[lv], lev_sim[lv], lev_basic[lv], cfg_min_k[q], False,
+                                      0.0, global_mean)
+
+
+def predict_streamed(ts: Trainset, min_support: int, pairs_u: np.ndarray, pairs_i: np.ndarray,
+                     configs: Sequence[tuple], block_users: int = DEFAULT_BLOCK_USERS) -> np.ndarray:
+    """Estimates (not clipped) of the pairs ``(pairs_u[p], pairs_i[p])`` of inner ids (-1: unknown)
+    for each config ``(kind, k, min_k)`` (kind ``"basic"`` or ``"means"``, also ``"knn_basic"`` /
+    ``"knn_means"`` / ``"KNNBasic"`` / ``"KNNWithMeans"``): float64 (len(configs), n_pairs),
+    row q bit for bit ``knn.estimate(ts.global_mean, knn.msd_similarity(ts, min_support), ...)``
+    of config q, i.e. Surprise's ``predict(u, i, clip=False).est``.
+
+    The pairs are grouped by user; the similarity rows of ``block_users`` users at a time are
+    computed once and serve every pair and every config of those users. Memory: see
+    :func:`stream_memory_bytes`. Cost per pair O(n_i + K**2) (n_i raters of the item, K the
+    largest k), once for all configs."""
+    _check_trainset(ts)
+    if block_users < 1:
+        raise ValueError(f"block_users must be >= 1, got {block_users}")
+    levels, cfg_level, cfg_means, cfg_min_k = _configs(configs)
+    u = np.asarray(pairs_u, dtype=np.int64).ravel()
+    i = np.asarray(pairs_i, dtype=np.int64).ravel()
+    if u.shape != i.shape:
+        raise ValueError("pairs_u and pairs_i must have the same length")
+    nu, ni = ts.n_users, ts.n_items
+    if u.size and (u.max() >= nu or u.min() < -1 or i.max() >= ni or i.min() < -1):
+        raise ValueError("pair ids must be inner ids (0..n-1) or -1 for unknown")
+    out = np.full((cfg_level.size, u.size), float(ts.global_mean))  # unknown: impossible
+    known = np.flatnonzero((u >= 0) & (i >= 0))
+    if known.size == 0:
+        return out
+    means, dev = _values(ts, cfg_means)
+    order = known[np.argsort(u[known], kind="stable")]
+    users, first = np.unique(u[order], return_index=True)
+    bounds = np.append(first, order.size)
+    n_max = max(int(np.diff(ts.ir_ptr).max(initial=1)), 1)
+    b = min(block_users, users.size)
+    srows = np.empty((b, nu))
+    freq = np.zeros((b, nu), np.int32)
+    for start in range(0, users.size, b):
+        stop = min(start + b, users.size)
+        block = users[start:stop]
+        similarity_rows(ts, min_support, block, srows, freq)
+        sel = order[bounds[start]:bounds[stop]]
+        rows = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(bounds[start:stop + 1]))
+        mean_u = means[u[sel]] if means.size else np.zeros(sel.size)
+        _predict_pairs(rows, i[sel], sel, mean_u, srows, ts.ir_ptr, ts.ir_users, ts.ir_ratings,
+                       dev, levels, cfg_level, cfg_means, cfg_min_k, float(ts.global_mean), n_max,
+                       out)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Phase 2: every user x the candidate items
+
+
+@njit(cache=True)
+def _rating_positions(ir_ptr, ir_users, by_item_ptr):
+    """The ir position of every rating in the ``ur_by_item`` order (each user's ratings by item
+    ascending, a repeated item in ir order): ascending positions per user, int64."""
+    pos = np.empty(ir_users.size, np.int64)
+    fill = by_item_ptr[:-1].copy()
+    for it in range(ir_ptr.size - 1):
+        for t in range(ir_ptr[it], ir_ptr[it + 1]):
+            v = ir_users[t]
+            pos[fill[v]] = t
+            fill[v] += 1
+    return pos
+
+
+@njit(cache=True, inline="always")
+def _push(it, s, x, levels, val_basic, val_means, want_basic, want_means, cnt, acc, need, closed,
+          touched, n_touched, n_open):
+    """Neighbour (s, rating x in the ``ur_by_item`` order) as the next one of item ``it`` (not
+    closed): added to the running sums of every k it is within (the levels k > its count),
+    Surprise's operations. Returns the updated (n_touched, n_open)."""
+    c = cnt[it]
+    if c == 0:
+        touched[n_touched] = it
+        n_touched += 1
+        for lv in range(levels.size):
+            acc[it, lv, 0] = 0.0
+            acc[it, lv, 1] = 0.0
+            acc[it, lv, 2] = 0.0
+    lv = levels.size - 1
+    while lv >= 0 and levels[lv] > c:
+        acc[it, lv, 0] += s
+        if want_basic:
+            acc[it, lv, 1] += s * val_basic[x]
+        if want_means:
+            acc[it, lv, 2] += s * val_means[x]
+        lv -= 1
+    c += 1
+    cnt[it] = c
+    if c >= need[it]:
+        closed[it] = True
+        n_open -= 1
+    return n_touched, n_open
+
+
+@njit(cache=True, nogil=True)
+def _topn_rows(srows, srow_of, urows, cand, n_open0, by_user_ptr, by_user_item, by_user_pos,
+               val_basic, val_means, means, in_id_order, levels, cfg_level, cfg_means, cfg_min_k,
+               global_mean, cnt, acc, need, closed, base_closed, touched, positive, xbuf, tbuf,
+               out):
+    """Estimates of the users ``urows`` (inner ids, -1 unknown; similarity row
+    ``srows[srow_of[r]]``) x the items ``cand`` (inner ids, -1 unknown) for every config, into
+    ``out`` (n_configs, len(urows), len(cand)). Ratings are indexed by x, their place in the
+    ``ur_by_item`` order (``by_user_*``; ``val_basic[x]`` the rating, ``val_means[x]`` the rating
+    minus its rater's mean, ``by_user_pos[x]`` its ir position: read only without
+    ``in_id_order``). The per-item state (``cnt`` zero, ``closed == base_closed``) is restored
+    after every user. Returns ``(xbuf, tbuf)``, grown when a tie group needed more room.
+
+    Per user u, a push from the similarity row (as :func:`lfmrec.knn_estimate.knn_block`): the
+    users v with sim > 0 sorted by similarity descending (a stable sort: equal similarities by
+    ascending id), walked from the most similar down, each giving its ratings to the open
+    candidate items. An item takes a neighbour while it has fewer than K (the largest k); the
+    sums of each k stop at its k-th neighbour. Users of equal similarity give an item their
+    ratings in ir order: in ascending id when ir lists every item's raters by id
+    (``in_id_order``), else sorted by ir position. An item is closed once it has min(K, its
+    number of raters) neighbours (no later user can change its sums); the walk stops when every
+    candidate item is closed."""
+    n_users = srows.shape[1]
+    want_basic = False
+    want_means = False
+    for q in range(cfg_means.size):
+        if cfg_means[q]:
+            want_means = True
+        else:
+            want_basic = True
+    for r in range(urows.size):
+        u = urows[r]
+        if u < 0:
+            for q in range(cfg_level.size):
+                for c in range(cand.size):
+                    out[q, r, c] = global_mean
+            continue
+        srow = srows[srow_of[r]]
+        m = 0
+        for v in range(n_users):  # branch-free: the users with sim > 0, ascending id
+            positive[m] = v
+            m += srow[v] > 0.0
+        order = positive[:m][np.argsort(srow[positive[:m]], kind="mergesort")]
+        n_touched = 0
+        n_open = n_open0
+        j = m - 1
+        while j >= 0 and n_open > 0:  # similarity descending, one group of equal ones at a time
+            s = srow[order[j]]
+            j0 = j
+            while j0 > 0 and srow[order[j0 - 1]] == s:
+                j0 -= 1
+            if j0 == j or in_id_order:
+                for jj in range(j0, j + 1):
+                    v = order[jj]
+                    for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
+                        it = by_user_item[x]
+                        if not closed[it]:
+                            n_touched, n_open = _push(it, s, x, levels, val_basic, val_means,
+                                                      want_basic, want_means, cnt, acc, need,
+                                                      closed, touched, n_touched, n_open)
+            else:  # the group's ratings of open items by ir position: per item, in ir order
+                size = 0
+                for jj in range(j0, j + 1):
+                    v = order[jj]
+                    size += by_user_ptr[v + 1] - by_user_ptr[v]
+                if size > xbuf.size:
+                    xbuf = np.empty(max(size, 2 * xbuf.size), np.int64)
+                    tbuf = np.empty(xbuf.size, np.int64)
+                g = 0
+                for jj in range(j0, j + 1):
+                    v = order[jj]
+                    for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
+                        if not closed[by_user_item[x]]:
+                            xbuf[g] = x
+                            tbuf[g] = by_user_pos[x]
+                            g += 1
+                by_pos = np.argsort(tbuf[:g])  # distinct keys: any sort gives this order
+                for e in range(g):
+                    x = xbuf[by_pos[e]]
+                    it = by_user_item[x]
+                    if not closed[it]:
+                        n_touched, n_open = _push(it, s, x, levels, val_basic, val_means,
+                                                  want_basic, want_means, cnt, acc, need,
+                                                  closed, touched, n_touched, n_open)
+            j = j0 - 1
+        mean_u = means[u] if want_means else 0.0
+        for c in range(cand.size):
+            it = cand[c]
+            if it < 0:
+                for q in range(cfg_level.size):
+                    out[q, r, c] = global_mean
+                continue
+            n = cnt[it]
+            for q in range(cfg_level.size):
+                lv = cfg_level[q]
+                kq = levels[lv]
+                ak = n if n < kq else kq
+                if ak == 0:
+                    sum_sim = sum_basic = sum_means = 0.0
+                else:
+                    sum_sim = acc[it, lv, 0]
+                    sum_basic = acc[it, lv, 1]
+                    sum_means = acc[it, lv, 2]
+                if cfg_means[q]:
+                    out[q, r, c] = _estimate(float(ak), sum_sim, sum_means, cfg_min_k[q], True,
+                                             mean_u, global_mean)
+                else:
+                    out[q, r, c] = _estimate(float(ak), sum_sim, sum_basic, cfg_min_k[q], False,
+                                             0.0, global_mean)
+        for h in range(n_touched):
+            it = touched[h]
+            cnt[it] = 0
+            closed[it] = base_closed[it]
+    return xbuf, tbuf
+
+
+def topn_streamed(ts: Trainset, min_support: int, configs: Sequence[tuple],
+                  candidates: np.ndarray, block_users: int = DEFAULT_BLOCK_USERS,
+                  users: np.ndarray | None = None, reuse: bool = False,
+                  ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(block, scores)`` per block of users: ``block`` the users' inner ids (a slice of
+    ``users``, default every user ``0..n_users-1``; -1 for an unknown user), ``scores`` float64
+    (len(configs), len(block), len(candidates)) with ``scores[q, r, c]`` bit for bit
+    ``knn.estimate`` of config q for the pair (block[r], candidates[c]) (inner item ids, -1
+    unknown): Surprise's ``predict(clip=False).est``. Not clipped, and the users' own training
+    items are scored like any other (u is then its own neighbour, sim 1): the caller clips and
+    masks. With ``reuse`` every block is written into one buffer, valid until the next block.
+
+    Algorithm, per user u: its similarity row (cost ``sum over u's items of n_i + n_users``); the
+    m users with sim(u, v) > 0 sorted by similarity (O(m log m)); then a push from the most
+    similar down (see :func:`_topn_rows`), each visited user's ratings going to the candidate
+    items that are still open, until every candidate item has min(K, its raters) neighbours: cost
+    ``sum of the ratings of the users visited`` (at most nnz, the walk stops early once the items
+    are closed) x (1 + the number of k levels an added rating enters); then
+    O(n_candidates x n_configs) for the scores. The pull alternative (scanning the raters of every
+    candidate item, as ``knn_pairs`` does per pair) costs ``sum over candidates of n_i`` (= nnz
+    for all items) plus a selection per item, for every user, whatever the similarities.
+    """
+    _check_trainset(ts)
+    if block_users < 1:
+        raise ValueError(f"block_users must be >= 1, got {block_users}")
+    levels, cfg_level, cfg_means, cfg_min_k = _configs(configs)
+    nu, ni = ts.n_users, ts.n_items
+    cand = np.ascontiguousarray(candidates, dtype=np.int64).ravel()
+    if cand.size and (cand.max() >= ni or cand.min() < -1):
+        raise ValueError("candidates must be inner item ids (0..n_items-1) or -1 for unknown")
+    users = (np.arange(nu, dtype=np.int64) if users is None
+             else np.ascontiguousarray(users, dtype=np.int64).ravel())
+    if users.size and (users.max() >= nu or users.min() < -1):
+        raise ValueError("users must be inner user ids (0..n_users-1) or -1 for unknown")
+    in_order = ir_in_id_order(ts.ir_ptr, ts.ir_users)
+    # ratings in the ur_by_item order (read user by user); r - means[v] as Surprise computes it
+    val_basic = ts.ur_by_item_ratings
+    val_means = np.zeros(0)
+    means = np.zeros(0)
+    if cfg_means.any():
+        means = user_means(ts)
+        val_means = np.repeat(means, np.diff(ts.ur_ptr))
+        np.subtract(val_basic, val_means, out=val_means)
+    pos = np.zeros(0, np.int64) if in_order else _rating_positions(ts.ir_ptr, ts.ir_users,
+                                                                    ts.ur_ptr)
+    kmax = int(levels[-1])
+    need = np.minimum(np.diff(ts.ir_ptr), kmax).astype(np.int64)
+    base_closed = np.ones(ni, np.bool_)
+    base_closed[cand[cand >= 0]] = False
+    base_closed |= need == 0  # no neighbour to wait for
+    n_open0 = int(np.count_nonzero(~base_closed))
+    closed = base_closed.copy()
+    cnt = np.zeros(ni, np.int64)
+    acc = np.empty((ni, levels.size, 3))
+    touched = np.empty(ni, np.int64)
+    positive = np.empty(nu, np.int64)
+    xbuf, tbuf = np.empty(1024, np.int64), np.empty(1024, np.int64)
+    b = max(1, min(block_users, users.size))
+    srows = np.empty((b, nu))
+    freq = np.zeros((b, nu), np.int32)
+    buffer = None
+    gm = float(ts.global_mean)
+    for start in range(0, users.size, b):
+        block = users[start:start + b]
+        if reuse:
+            if buffer is None:
+                buffer = np.empty((cfg_level.size, b, cand.size))
+            out = buffer[:, : block.size]
+        else:
+            out = np.empty((cfg_level.size, block.size, cand.size))
+        known = block >= 0
+        srow_of = np.cumsum(known) - 1  # the row of a known user (unknown users: not read)
+        if known.any():
+            similarity_rows(ts, min_support, block[known], srows, freq)
+        xbuf, tbuf = _topn_rows(srows, srow_of, block, cand, n_open0, ts.ur_ptr,
+                                ts.ur_by_item_items, pos, val_basic, val_means, means, in_order,
+                                levels, cfg_level, cfg_means, cfg_min_k, gm, cnt, acc, need,
+                                closed, base_closed, touched, positive, xbuf, tbuf, out)
+        yield block, out
+
+
+def topn_streamed_all(ts: Trainset, min_support: int, configs: Sequence[tuple],
+                      candidates: np.ndarray, block_users: int = DEFAULT_BLOCK_USERS,
+                      users: np.ndarray | None = None) -> np.ndarray:
+    """:func:`topn_streamed` gathered into one (len(configs), n_users, n_candidates) array (for
+    tests and small data only)."""
+    blocks = [s for _, s in topn_streamed(ts, min_support, configs, candidates, block_users,
+                                          users)]
+    if not blocks:
+        n = 0 if users is None else len(users)
+        return np.empty((len(configs), n, len(candidates)))
+    return np.concatenate(blocks, axis=1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Memory
+
+
+def stream_memory_bytes(n_users: int, n_items: int, nnz: int, block_users: int,
+                        n_candidates: int = 0, n_configs: int = 1, n_levels: int | None = None,
+                        n_pairs: int = 0, means: bool = True, trainset: bool = True) -> int:
+    """Peak bytes of :func:`predict_streamed` (``n_pairs`` > 0) or :func:`topn_streamed`
+    (``n_candidates`` > 0) on a trainset of ``nnz`` ratings, as the sum of the arrays they hold::
+
+        trainset (if ``trainset``): 36 nnz + 8 (n_users + n_items)   ur, ir, ur_by_item arrays
+        means configs (``means``):  8 nnz + 8 n_users                 r - means[v], means
+        similarity block:           12 block_users n_users            rows (float64) + freq (int32)
+        predict (n_pairs):          (40 + 8 n_configs) n_pairs         ids, grouping, output
+                                    + 24 n_max_raters <= 24 n_users    selection scratch
+        topn (n_candidates):        8 nnz                              ir position per rating
+                                    + (33 + 24 n_levels) n_items       per-item sums and state
+                                    + 40 n_users                       sort of a row
+                                    + 16 n_candidates                  candidate ids
+                                    + 8 n_configs block_users n_candidates   the score block
+
+    (``n_levels``: the distinct k of the configs, default ``n_configs``). The dense route holds
+    ``8 n_users**2`` for the similarity alone."""
+    lev = n_configs if n_levels is None else n_levels
+    total = 0
+    if trainset:
+        total += 36 * nnz + 8 * (n_users + n_items)
+    if means:
+        total += 8 * nnz + 8 * n_users
+    total += 12 * block_users * n_users
+    if n_pairs:
+        total += (40 + 8 * n_configs) * n_pairs + 24 * n_users
+    if n_candidates:
+        total += (8 * nnz + (33 + 24 * lev) * n_items + 40 * n_users + 16 * n_candidates
+                  + 8 * n_configs * block_users * n_candidates)
+    return int(total)
+
+
+def block_for_memory(n_users: int, n_items: int, nnz: int, max_bytes: float,
+                     n_candidates: int = 0, n_configs: int = 1, n_levels: int | None = None,
+                     n_pairs: int = 0, means: bool = True, trainset: bool = True) -> int:
+    """The largest ``block_users`` (at most ``n_users``) for which :func:`stream_memory_bytes`
+    stays within ``max_bytes``; 0 when not even one user fits (the caller refuses up front)."""
+    kw = dict(n_candidates=n_candidates, n_configs=n_configs, n_levels=n_levels, n_pairs=n_pairs,
+              means=means, trainset=trainset)
+    fixed = stream_memory_bytes(n_users, n_items, nnz, 0, **kw)
+    per_block = stream_memory_bytes(n_users, n_items, nnz, 1, **kw) - fixed
+    if max_bytes < fixed + per_block:
+        return 0
+    return int(min(n_users, (max_bytes - fixed) // per_block)) if per_block else int(n_users)
