@@ -22,6 +22,7 @@ include: "rules/countries.smk"
 include: "rules/evaluation.smk"
 include: "rules/tuning.smk"
 include: "rules/replicates.smk"
+include: "rules/sensitivity.smk"
 
 
 onstart:
@@ -50,6 +51,8 @@ localrules:
     tuning_table,
     replicate_config,
     replicates_table,
+    sensitivity_config,
+    sensitivity_table,
 
 
 rule all:

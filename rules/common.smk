@@ -59,6 +59,22 @@ def replicate_config(rep):
     return make(config, REPLICATES[rep], base)
 
 
+# Generator variants of the sensitivity experiment (rules/sensitivity.smk); each is a nested run.
+SENSITIVITY = [v["name"] for v in config.get("sensitivity") or []]
+SENSITIVITY_FILES = [f for f in __import__("lfmrec.sensitivity", fromlist=["FILES"]).FILES
+                     if RATING_MODELS or not f.endswith(("metrics.csv", "paper_agreement.csv"))]
+
+
+def sensitivity_config(variant):
+    """The whole config of sensitivity variant ``variant`` (its generator process and seeds)."""
+    from lfmrec.sensitivity import variant_config
+
+    import yaml
+
+    base = yaml.safe_load(Path(workflow.basedir, "config/config.yaml").read_text())["models"]
+    return variant_config(config, config["sensitivity"][SENSITIVITY.index(variant)], base)
+
+
 def tuning_points(model):
     from lfmrec.tuning import grid_points
 

@@ -80,7 +80,26 @@ def check_config(config: dict, schema: dict) -> dict:
         raise InputError("config rerank.lambda", f"is {config['rerank']['lambda']}, calibrated needs 0..1")
     if config["dataset"]["source"] == "lfm1b":
         check_raw_dir(config["dataset"].get("dir"))
+    check_process(config)
     return config
+
+
+def check_process(config: dict) -> None:
+    """The generator settings: ``dataset.synthetic.process`` and each sensitivity variant's (known
+    keys, numbers in range), variant names unique, variants only on synthetic data."""
+    from .synthetic import Process
+
+    Process.from_config((config["dataset"].get("synthetic") or {}).get("process"))
+    variants = config.get("sensitivity") or []
+    if variants and config["dataset"]["source"] != "synthetic":
+        raise InputError("config sensitivity", f"varies the synthetic generator but dataset.source is {config['dataset']['source']}",
+                         "use sensitivity: [] with your own data")
+    seen = set()
+    for k, variant in enumerate(variants):
+        if variant["name"] in seen:
+            raise InputError(f"config sensitivity[{k}].name", f"{variant['name']!r} is used twice", "name each variant once")
+        seen.add(variant["name"])
+        Process.from_config(variant.get("process"), where=f"config sensitivity[{k}].process")
 
 
 def check_raw_dir(folder) -> Path:
@@ -106,13 +125,15 @@ def raw_dir(dataset: dict) -> str:
 def dataset_identity(dataset: dict) -> str:
     """What the data is, as one stable text: a job parameter of every rule that reads raw files.
 
-    Synthetic data: scale and seed (the generator is deterministic). A real copy: its resolved folder
+    Synthetic data: scale, seed and the process settings if any (the generator is deterministic). A real copy: its resolved folder
     and, per raw file, size and modification time, so that another folder, a replaced file or an
     edited one reruns everything made from it.
     """
     if dataset["source"] == "synthetic":
         synthetic = dataset.get("synthetic") or {}
         ident = {"source": "synthetic", "scale": synthetic.get("scale", "default"), "seed": synthetic.get("seed", 1)}
+        if synthetic.get("process"):  # another generator process is other data
+            ident["process"] = synthetic["process"]
     else:
         folder = check_raw_dir(dataset.get("dir"))
         files = {}

@@ -32,7 +32,7 @@ the row; over all users ``sum_i n_i**2`` (what Surprise's own fit costs).
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -335,58 +335,56 @@ def _rating_positions(ir_ptr, ir_users, by_item_ptr):
 
 
 @njit(cache=True, inline="always")
-def _push(it, s, x, levels, val_basic, val_means, want_basic, want_means, cnt, acc, need, closed,
-          touched, n_touched, n_open):
-    """Neighbour (s, rating x in the ``ur_by_item`` order) as the next one of item ``it`` (not
-    closed): added to the running sums of every k it is within (the levels k > its count),
-    Surprise's operations. Returns the updated (n_touched, n_open)."""
-    c = cnt[it]
-    if c == 0:
-        touched[n_touched] = it
-        n_touched += 1
-        for lv in range(levels.size):
-            acc[it, lv, 0] = 0.0
-            acc[it, lv, 1] = 0.0
-            acc[it, lv, 2] = 0.0
-    lv = levels.size - 1
+def _push(acc, closed, it, s, vb, vm, levels, kmax, want_basic, want_means):
+    """Neighbour (s, value ``vb`` = r for KNNBasic, ``vm`` = r - means[v] for KNNWithMeans) as the
+    next one of item ``it`` (not closed): Surprise's ``sum_sim += s``, ``sum_ratings += s * value``
+    for every k it is within (its count is below k; the largest k always), then the count.
+
+    ``acc[it]``: the count (a float64, exact), then per level (sum_sim, sum_ratings KNNBasic,
+    sum_ratings KNNWithMeans): one row per item, so an addition touches one cache line."""
+    c = acc[it, 0]
+    top = 3 * levels.size - 2
+    acc[it, top] += s
+    if want_basic:
+        acc[it, top + 1] += s * vb
+    if want_means:
+        acc[it, top + 2] += s * vm
+    lv = levels.size - 2
     while lv >= 0 and levels[lv] > c:
-        acc[it, lv, 0] += s
+        acc[it, 3 * lv + 1] += s
         if want_basic:
-            acc[it, lv, 1] += s * val_basic[x]
+            acc[it, 3 * lv + 2] += s * vb
         if want_means:
-            acc[it, lv, 2] += s * val_means[x]
+            acc[it, 3 * lv + 3] += s * vm
         lv -= 1
-    c += 1
-    cnt[it] = c
-    if c >= need[it]:
-        closed[it] = True
-        n_open -= 1
-    return n_touched, n_open
+    c += 1.0
+    acc[it, 0] = c
+    closed[it] = c >= kmax
 
 
 @njit(cache=True, nogil=True)
-def _topn_rows(srows, srow_of, urows, cand, n_open0, by_user_ptr, by_user_item, by_user_pos,
-               val_basic, val_means, means, in_id_order, levels, cfg_level, cfg_means, cfg_min_k,
-               global_mean, cnt, acc, need, closed, base_closed, touched, positive, xbuf, tbuf,
-               out):
+def _topn_rows(srows, srow_of, urows, cand, by_user_ptr, by_user_item, by_user_pos, val_basic,
+               val_means, means, in_id_order, levels, cfg_level, cfg_means, cfg_min_k,
+               global_mean, acc, closed, base_closed, positive, xbuf, tbuf, out):
     """Estimates of the users ``urows`` (inner ids, -1 unknown; similarity row
     ``srows[srow_of[r]]``) x the items ``cand`` (inner ids, -1 unknown) for every config, into
     ``out`` (n_configs, len(urows), len(cand)). Ratings are indexed by x, their place in the
     ``ur_by_item`` order (``by_user_*``; ``val_basic[x]`` the rating, ``val_means[x]`` the rating
-    minus its rater's mean, ``by_user_pos[x]`` its ir position: read only without
-    ``in_id_order``). The per-item state (``cnt`` zero, ``closed == base_closed``) is restored
-    after every user. Returns ``(xbuf, tbuf)``, grown when a tie group needed more room.
+    minus its rater's mean, ``by_user_pos[x]`` its ir position, read only without
+    ``in_id_order``). ``acc`` (zero) and ``closed`` (``== base_closed``: the items that are not
+    candidates) are restored after every user. Returns ``(xbuf, tbuf)``, grown when a tie group
+    needed more room.
 
     Per user u, a push from the similarity row (as :func:`lfmrec.knn_estimate.knn_block`): the
     users v with sim > 0 sorted by similarity descending (a stable sort: equal similarities by
-    ascending id), walked from the most similar down, each giving its ratings to the open
-    candidate items. An item takes a neighbour while it has fewer than K (the largest k); the
-    sums of each k stop at its k-th neighbour. Users of equal similarity give an item their
-    ratings in ir order: in ascending id when ir lists every item's raters by id
-    (``in_id_order``), else sorted by ir position. An item is closed once it has min(K, its
-    number of raters) neighbours (no later user can change its sums); the walk stops when every
-    candidate item is closed."""
+    ascending id), walked from the most similar down, each giving its ratings to the candidate
+    items with fewer than K neighbours (K the largest k); the sums of each k stop at its k-th
+    neighbour. Users of equal similarity must give an item their ratings in ir order: they do,
+    taken in ascending id, when ir lists every item's raters by id (``in_id_order``); otherwise
+    the group's ratings of open items are sorted by ir position (distinct keys) and added in
+    that order."""
     n_users = srows.shape[1]
+    kmax = levels[levels.size - 1]
     want_basic = False
     want_means = False
     for q in range(cfg_means.size):
@@ -407,10 +405,8 @@ def _topn_rows(srows, srow_of, urows, cand, n_open0, by_user_ptr, by_user_item, 
             positive[m] = v
             m += srow[v] > 0.0
         order = positive[:m][np.argsort(srow[positive[:m]], kind="mergesort")]
-        n_touched = 0
-        n_open = n_open0
-        j = m - 1
-        while j >= 0 and n_open > 0:  # similarity descending, one group of equal ones at a time
+        j = m - 1 if kmax > 0 else -1
+        while j >= 0:  # similarity descending, one group of equal similarities at a time
             s = srow[order[j]]
             j0 = j
             while j0 > 0 and srow[order[j0 - 1]] == s:
@@ -421,10 +417,10 @@ def _topn_rows(srows, srow_of, urows, cand, n_open0, by_user_ptr, by_user_item, 
                     for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
                         it = by_user_item[x]
                         if not closed[it]:
-                            n_touched, n_open = _push(it, s, x, levels, val_basic, val_means,
-                                                      want_basic, want_means, cnt, acc, need,
-                                                      closed, touched, n_touched, n_open)
-            else:  # the group's ratings of open items by ir position: per item, in ir order
+                            _push(acc, closed, it, s, val_basic[x] if want_basic else 0.0,
+                                  val_means[x] if want_means else 0.0, levels, kmax,
+                                  want_basic, want_means)
+            else:
                 size = 0
                 for jj in range(j0, j + 1):
                     v = order[jj]
@@ -445,9 +441,9 @@ def _topn_rows(srows, srow_of, urows, cand, n_open0, by_user_ptr, by_user_item, 
                     x = xbuf[by_pos[e]]
                     it = by_user_item[x]
                     if not closed[it]:
-                        n_touched, n_open = _push(it, s, x, levels, val_basic, val_means,
-                                                  want_basic, want_means, cnt, acc, need,
-                                                  closed, touched, n_touched, n_open)
+                        _push(acc, closed, it, s, val_basic[x] if want_basic else 0.0,
+                              val_means[x] if want_means else 0.0, levels, kmax, want_basic,
+                              want_means)
             j = j0 - 1
         mean_u = means[u] if want_means else 0.0
         for c in range(cand.size):
@@ -456,27 +452,18 @@ def _topn_rows(srows, srow_of, urows, cand, n_open0, by_user_ptr, by_user_item, 
                 for q in range(cfg_level.size):
                     out[q, r, c] = global_mean
                 continue
-            n = cnt[it]
+            n = acc[it, 0]
             for q in range(cfg_level.size):
                 lv = cfg_level[q]
-                kq = levels[lv]
-                ak = n if n < kq else kq
-                if ak == 0:
-                    sum_sim = sum_basic = sum_means = 0.0
-                else:
-                    sum_sim = acc[it, lv, 0]
-                    sum_basic = acc[it, lv, 1]
-                    sum_means = acc[it, lv, 2]
+                ak = min(n, levels[lv])
                 if cfg_means[q]:
-                    out[q, r, c] = _estimate(float(ak), sum_sim, sum_means, cfg_min_k[q], True,
-                                             mean_u, global_mean)
+                    out[q, r, c] = _estimate(ak, acc[it, 3 * lv + 1], acc[it, 3 * lv + 3],
+                                             cfg_min_k[q], True, mean_u, global_mean)
                 else:
-                    out[q, r, c] = _estimate(float(ak), sum_sim, sum_basic, cfg_min_k[q], False,
-                                             0.0, global_mean)
-        for h in range(n_touched):
-            it = touched[h]
-            cnt[it] = 0
-            closed[it] = base_closed[it]
+                    out[q, r, c] = _estimate(ak, acc[it, 3 * lv + 1], acc[it, 3 * lv + 2],
+                                             cfg_min_k[q], False, 0.0, global_mean)
+        acc[:] = 0.0
+        closed[:] = base_closed
     return xbuf, tbuf
 
 
@@ -492,15 +479,26 @@ def topn_streamed(ts: Trainset, min_support: int, configs: Sequence[tuple],
     items are scored like any other (u is then its own neighbour, sim 1): the caller clips and
     masks. With ``reuse`` every block is written into one buffer, valid until the next block.
 
-    Algorithm, per user u: its similarity row (cost ``sum over u's items of n_i + n_users``); the
-    m users with sim(u, v) > 0 sorted by similarity (O(m log m)); then a push from the most
-    similar down (see :func:`_topn_rows`), each visited user's ratings going to the candidate
-    items that are still open, until every candidate item has min(K, its raters) neighbours: cost
-    ``sum of the ratings of the users visited`` (at most nnz, the walk stops early once the items
-    are closed) x (1 + the number of k levels an added rating enters); then
-    O(n_candidates x n_configs) for the scores. The pull alternative (scanning the raters of every
-    candidate item, as ``knn_pairs`` does per pair) costs ``sum over candidates of n_i`` (= nnz
-    for all items) plus a selection per item, for every user, whatever the similarities.
+    Algorithm (exact: the push of :func:`lfmrec.knn_estimate.knn_block`, from one similarity row
+    instead of the matrix, for several k at once), per user u with m users of sim(u, v) > 0:
+
+    - its similarity row: ``sum over u's items i of n_i`` additions + O(n_users);
+    - the m positive users sorted by similarity: O(m log m);
+    - the push: every rating of the m users is read once (``nnz_m``, the ratings of those users,
+      at most nnz), and each (item, neighbour) pair within the largest k is added to the sums of
+      the k levels it is within: ``sum over candidate items of min(K, positive raters)`` x
+      (1 .. n_levels) additions. A tie group in a trainset whose ir is not in inner-id order
+      (a shuffled fold) adds a sort of the group's ratings of open items;
+    - the scores: O(n_candidates x n_configs), and a reset of the per-item sums, O(n_items x
+      (1 + 3 n_levels)).
+
+    So ``O(sum_{i in I_u} n_i + n_users log n_users + nnz_m + n_items (1 + 3 L) + n_cand C)``
+    per user; with min_support 1 nearly every user shares an item with u at LFM-1b scale, so
+    nnz_m ~ nnz and the whole pass is ~ ``n_users x nnz`` reads. The pull alternative (scanning
+    the raters of every candidate item per user, the loop of ``knn_pairs``) reads the same
+    ``sum over candidates of n_i`` (= nnz for all items) plus a selection per item, with random
+    reads of the similarity row; the push reads each neighbour's ratings sequentially and sorts
+    once per user. Measured in ``docs/knn_stream.md``.
     """
     _check_trainset(ts)
     if block_users < 1:
@@ -525,16 +523,10 @@ def topn_streamed(ts: Trainset, min_support: int, configs: Sequence[tuple],
         np.subtract(val_basic, val_means, out=val_means)
     pos = np.zeros(0, np.int64) if in_order else _rating_positions(ts.ir_ptr, ts.ir_users,
                                                                     ts.ur_ptr)
-    kmax = int(levels[-1])
-    need = np.minimum(np.diff(ts.ir_ptr), kmax).astype(np.int64)
-    base_closed = np.ones(ni, np.bool_)
+    base_closed = np.ones(ni, np.bool_)  # items that take no neighbour: not candidates
     base_closed[cand[cand >= 0]] = False
-    base_closed |= need == 0  # no neighbour to wait for
-    n_open0 = int(np.count_nonzero(~base_closed))
     closed = base_closed.copy()
-    cnt = np.zeros(ni, np.int64)
-    acc = np.empty((ni, levels.size, 3))
-    touched = np.empty(ni, np.int64)
+    acc = np.zeros((ni, 1 + 3 * levels.size))
     positive = np.empty(nu, np.int64)
     xbuf, tbuf = np.empty(1024, np.int64), np.empty(1024, np.int64)
     b = max(1, min(block_users, users.size))
@@ -554,10 +546,10 @@ def topn_streamed(ts: Trainset, min_support: int, configs: Sequence[tuple],
         srow_of = np.cumsum(known) - 1  # the row of a known user (unknown users: not read)
         if known.any():
             similarity_rows(ts, min_support, block[known], srows, freq)
-        xbuf, tbuf = _topn_rows(srows, srow_of, block, cand, n_open0, ts.ur_ptr,
-                                ts.ur_by_item_items, pos, val_basic, val_means, means, in_order,
-                                levels, cfg_level, cfg_means, cfg_min_k, gm, cnt, acc, need,
-                                closed, base_closed, touched, positive, xbuf, tbuf, out)
+        xbuf, tbuf = _topn_rows(srows, srow_of, block, cand, ts.ur_ptr, ts.ur_by_item_items,
+                                pos, val_basic, val_means, means, in_order, levels, cfg_level,
+                                cfg_means, cfg_min_k, gm, acc, closed, base_closed, positive,
+                                xbuf, tbuf, out)
         yield block, out
 
 
@@ -590,11 +582,15 @@ def stream_memory_bytes(n_users: int, n_items: int, nnz: int, block_users: int,
         predict (n_pairs):          (40 + 8 n_configs) n_pairs         ids, grouping, output
                                     + 24 n_max_raters <= 24 n_users    selection scratch
         topn (n_candidates):        8 nnz                              ir position per rating
-                                    + (33 + 24 n_levels) n_items       per-item sums and state
+                                                                       (only if ir is not in id
+                                                                       order; counted always)
+                                    + (10 + 24 n_levels) n_items       per-item sums and flags
                                     + 40 n_users                       sort of a row
                                     + 16 n_candidates                  candidate ids
                                     + 8 n_configs block_users n_candidates   the score block
 
+    A trainset whose ir is not in inner-id order adds, while a tie group is sorted, 16 bytes per
+    rating of the group's users (not counted: the largest group of equal similarities).
     (``n_levels``: the distinct k of the configs, default ``n_configs``). The dense route holds
     ``8 n_users**2`` for the similarity alone."""
     lev = n_configs if n_levels is None else n_levels
@@ -607,7 +603,7 @@ def stream_memory_bytes(n_users: int, n_items: int, nnz: int, block_users: int,
     if n_pairs:
         total += (40 + 8 * n_configs) * n_pairs + 24 * n_users
     if n_candidates:
-        total += (8 * nnz + (33 + 24 * lev) * n_items + 40 * n_users + 16 * n_candidates
+        total += (8 * nnz + (10 + 24 * lev) * n_items + 40 * n_users + 16 * n_candidates
                   + 8 * n_configs * block_users * n_candidates)
     return int(total)
 
