@@ -21,13 +21,13 @@ share_1, share_2, share_3, listeners, fallback`` in ``artist_ids`` order; countr
       is how many of its users listen; playcounts are heavy tailed, so a single heavy user would
       otherwise make "their" country win;
     - *support* ``min_support = 2`` distinct listeners from c: a single listener is one draw, and
-      for a small country one draw gives a huge lift by chance (plain lift: 60.5% vs argmax 65.5%
+      for a small country one draw gives a huge lift by chance (plain lift: 44.1% vs argmax 50.8%
       on the default sample). Artists with no country meeting the support (all those with only
       single listeners per country) fall back to ``argmax`` (column ``fallback`` is True);
     - *shrinkage* ``10``: the Gamma-Poisson shrinker ``(O + a) / (E + a)`` (DuMouchel 1999) pulls
       the lift towards 1 more strongly where the expected count is small (accuracy rises with
-      ``a`` and is flat beyond ~10: +1.7 / +3.7 / +6.7 points over ``a = 0`` at support 2, and
-      only +0.1 / +0.1 / +0.4 more at ``a = 30``; support 2 beats 1, 3 and 5). Note that additive
+      ``a`` and is flat beyond ~10: +2.1 / +4.2 / +6.7 points over ``a = 0`` at support 2, and
+      only +0.1 / +0.1 / +0.3 more at ``a = 30``; support 2 beats 1, 3 and 5). Note that additive
       smoothing of the share towards the global share, ``(O + a*g_c) / (T + a)``, does *not*
       change the ranking of the countries at all (it is ``O/(g_c (T+a)) + const``), so it is no
       remedy. ``shrinkage=0`` gives the plain lift.
@@ -47,18 +47,18 @@ share_1, share_2, share_3, listeners, fallback`` in ``artist_ids`` order; countr
     sum <= 1; ties alphabetical). Its top-1 equals ``mixture``. The posterior is the sensible
     meaning of "strongest": the probability that c is the artist's home, unlike a plays share
     (the audience mix, dominated by big countries) or a lift (unbounded for rare countries). On
-    the default data it is roughly calibrated, slightly under-confident (artists with share_1
-    in 0.4-0.6 are right 62-64% of the time, 0.8-0.9: 93-94%, > 0.95: 99%).
+    the default data (sample source) it is over-confident where it is sure: artists with share_1
+    in 0.4-0.6 are right 58% of the time, 0.8-0.9: 77%, > 0.95: 82% -- the generator's regional
+    audiences break the model's assumption that listeners abroad come from anywhere.
 
-Measured on the default synthetic data (``python benchmarks/country_estimation.py``): top-1
-accuracy on the 7,976 sampled artists that a sampled user with a country played, sources
-sample / all / all_imputed: argmax 65.5 / 69.4 / 73.7%, lift 69.2 / 75.8 / 82.0%, mixture (and
-top3's top-1) 72.1 / 79.8 / 86.8%; the planted home is among top3's three countries for 91.2 /
-94.5 / 97.0%. Plain lift (no support, no shrinkage) gives 60.5% (plays) / 59.1% (listeners) on
-the sample. With only the declared users of the full matrix no estimator can exceed 85.0%: for
-15% of those artists no user with a declared country from the home country listened at all,
-which is why the ``all_imputed`` source exists (:func:`impute_user_countries`). Two other
-generator seeds (2, 3) give the same picture (best - argmax/sample: +22.1 and +20.9 points).
+Measured on the default synthetic data (``snakemake``, then ``python benchmarks/country_estimation.py``
+and ``--variants`` for the lift grid): top-1 accuracy on the 7,019 sampled artists that a sampled
+user with a country played, sources sample / all / all_imputed: argmax 50.8 / 53.5 / 56.2%, lift
+54.3 / 60.3 / 65.2%, mixture (and top3's top-1) 57.1 / 65.1 / 69.5%; the planted home is among
+top3's three countries for 84.1 / 88.6 / 91.1%. The generator plants cultural regions and second
+markets (:mod:`lfmrec.synthetic`), so part of an artist's audience abroad sits in its home's
+neighbours; that is harder for every estimator than the home-or-anywhere process the mixture
+assumes (the ``regional`` variant of ``config/sensitivity.yaml`` makes it harder still).
 """
 
 from __future__ import annotations

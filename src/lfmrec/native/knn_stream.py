@@ -335,28 +335,26 @@ def _rating_positions(ir_ptr, ir_users, by_item_ptr):
 
 
 @njit(cache=True, inline="always")
-def _push(acc, closed, it, s, vb, vm, levels, kmax, want_basic, want_means):
+def _push(acc, closed, it, s, vb, vm, levels, kmax, want_basic, want_means, w, mcol):
     """Neighbour (s, value ``vb`` = r for KNNBasic, ``vm`` = r - means[v] for KNNWithMeans) as the
     next one of item ``it`` (not closed): Surprise's ``sum_sim += s``, ``sum_ratings += s * value``
     for every k it is within (its count is below k; the largest k always), then the count.
 
-    ``acc[it]``: the count (a float64, exact), then per level (sum_sim, sum_ratings KNNBasic,
-    sum_ratings KNNWithMeans): one row per item, so an addition touches one cache line."""
+    ``acc[it]``: the count (a float64, exact), then per level ``w`` columns: sum_sim, the
+    KNNBasic sum_ratings (``want_basic``) and the KNNWithMeans one (``want_means``, at offset
+    ``mcol``): one row per item, so an addition touches one cache line."""
     c = acc[it, 0]
-    top = 3 * levels.size - 2
-    acc[it, top] += s
-    if want_basic:
-        acc[it, top + 1] += s * vb
-    if want_means:
-        acc[it, top + 2] += s * vm
-    lv = levels.size - 2
-    while lv >= 0 and levels[lv] > c:
-        acc[it, 3 * lv + 1] += s
+    lv = levels.size - 1
+    while True:
+        col = 1 + w * lv
+        acc[it, col] += s
         if want_basic:
-            acc[it, 3 * lv + 2] += s * vb
+            acc[it, col + 1] += s * vb
         if want_means:
-            acc[it, 3 * lv + 3] += s * vm
+            acc[it, col + mcol] += s * vm
         lv -= 1
+        if lv < 0 or levels[lv] <= c:
+            break
     c += 1.0
     acc[it, 0] = c
     closed[it] = c >= kmax
@@ -392,6 +390,8 @@ def _topn_rows(srows, srow_of, urows, cand, by_user_ptr, by_user_item, by_user_p
             want_means = True
         else:
             want_basic = True
+    w = (acc.shape[1] - 1) // levels.size  # 1 + want_basic + want_means
+    mcol = 1 + want_basic
     for r in range(urows.size):
         u = urows[r]
         if u < 0:
@@ -419,7 +419,7 @@ def _topn_rows(srows, srow_of, urows, cand, by_user_ptr, by_user_item, by_user_p
                         if not closed[it]:
                             _push(acc, closed, it, s, val_basic[x] if want_basic else 0.0,
                                   val_means[x] if want_means else 0.0, levels, kmax,
-                                  want_basic, want_means)
+                                  want_basic, want_means, w, mcol)
             else:
                 size = 0
                 for jj in range(j0, j + 1):
@@ -443,7 +443,7 @@ def _topn_rows(srows, srow_of, urows, cand, by_user_ptr, by_user_item, by_user_p
                     if not closed[it]:
                         _push(acc, closed, it, s, val_basic[x] if want_basic else 0.0,
                               val_means[x] if want_means else 0.0, levels, kmax, want_basic,
-                              want_means)
+                              want_means, w, mcol)
             j = j0 - 1
         mean_u = means[u] if want_means else 0.0
         for c in range(cand.size):
@@ -456,11 +456,12 @@ def _topn_rows(srows, srow_of, urows, cand, by_user_ptr, by_user_item, by_user_p
             for q in range(cfg_level.size):
                 lv = cfg_level[q]
                 ak = min(n, levels[lv])
+                col = 1 + w * lv
                 if cfg_means[q]:
-                    out[q, r, c] = _estimate(ak, acc[it, 3 * lv + 1], acc[it, 3 * lv + 3],
+                    out[q, r, c] = _estimate(ak, acc[it, col], acc[it, col + mcol],
                                              cfg_min_k[q], True, mean_u, global_mean)
                 else:
-                    out[q, r, c] = _estimate(ak, acc[it, 3 * lv + 1], acc[it, 3 * lv + 2],
+                    out[q, r, c] = _estimate(ak, acc[it, col], acc[it, col + 1],
                                              cfg_min_k[q], False, 0.0, global_mean)
         acc[:] = 0.0
         closed[:] = base_closed
@@ -526,7 +527,8 @@ def topn_streamed(ts: Trainset, min_support: int, configs: Sequence[tuple],
     base_closed = np.ones(ni, np.bool_)  # items that take no neighbour: not candidates
     base_closed[cand[cand >= 0]] = False
     closed = base_closed.copy()
-    acc = np.zeros((ni, 1 + 3 * levels.size))
+    width = 1 + int((~cfg_means).any()) + int(cfg_means.any())  # sum_sim, sum_ratings per kind
+    acc = np.zeros((ni, 1 + width * levels.size))
     positive = np.empty(nu, np.int64)
     xbuf, tbuf = np.empty(1024, np.int64), np.empty(1024, np.int64)
     b = max(1, min(block_users, users.size))
