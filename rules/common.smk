@@ -1,6 +1,5 @@
 # Shared helpers: config validation, the raw input paths, the model registry, wildcard constraints.
 
-import math
 import os
 import shutil
 import sys
@@ -10,7 +9,8 @@ from snakemake.exceptions import WorkflowError
 
 from lfmrec.config import check_config, dataset_identity, load_schema, raw_dir as _raw_dir
 from lfmrec.errors import InputError
-from lfmrec.models import fit_job_mb, fit_job_seconds, is_topn, scoring_job_mb, scoring_job_seconds
+from lfmrec import resources
+from lfmrec.models import is_topn
 
 # The config is checked before any job runs; a problem is one line naming the key (no schema dump).
 try:
@@ -236,10 +236,10 @@ RANKING_INPUTS = dict(
 
 
 
-# Memory of the heavy jobs (resources: mem_mb), so that `snakemake --resources mem_mb=16000` never
-# runs jobs together whose needs add up to more. Snakemake evaluates these again right before it
-# schedules a job, when its input exists; before that (dry runs of a fresh run) they are a
-# placeholder of 1000.
+# Resources of the jobs (resources: mem_mb, runtime), from the resource model lfmrec.resources: the
+# functions here only find the sizes of a job's inputs and the config values it needs. Snakemake
+# evaluates them again right before it schedules a job, when its input exists; before that (dry
+# runs of a fresh run) they give the model's floor.
 _DATA_SIZES = {}
 
 
@@ -260,16 +260,15 @@ def n_triples(input):
     return data_sizes(input.triples)[2] if Path(input.triples).exists() else 0
 
 
-# Every job asks for at least MEM_FLOOR_MB: a Python process with pandas and numba holds about
-# 0.25 GB before it reads any data, and a cluster kills a job that exceeds its request. A retried
-# job (`--retries`, the SLURM profile) asks for `attempt` times as much.
-MEM_FLOOR_MB = 1000
+def _size_mb(path):
+    path = Path(path)
+    return path.stat().st_size / 1e6 if path.exists() else 0
 
 
 def fit_mem_mb(wildcards, input, attempt=1):
     if not Path(input.triples).exists():
-        return MEM_FLOOR_MB
-    return attempt * max(MEM_FLOOR_MB, fit_job_mb(config["models"][wildcards.model], *data_sizes(input.triples)))
+        return resources.job_mb(0, attempt)
+    return resources.job_mb(resources.fit_job_mb(config["models"][wildcards.model], *data_sizes(input.triples)), attempt)
 
 
 def scoring_mem_mb(model_input=None, splits=False, threads=1):
@@ -277,37 +276,16 @@ def scoring_mem_mb(model_input=None, splits=False, threads=1):
 
     def mem_mb(wildcards, input, attempt=1):
         if not Path(input.triples).exists():
-            return MEM_FLOOR_MB
+            return resources.job_mb(0, attempt)
         _, artists, triples = data_sizes(input.triples)
         # the model file, or the largest of the fold models a ranking job scores one after the other
         models = [Path(f) for f in ([input[model_input]] if isinstance(input[model_input], str) else input[model_input])] if model_input else []
         model_bytes = max((m.stat().st_size for m in models if m.exists()), default=0)
         spec = config["models"].get(wildcards.model) if "model" in wildcards.keys() else None
-        need = scoring_job_mb(spec, model_bytes, artists, triples, threads * config["recommend"]["block_users"], splits)
-        return attempt * max(MEM_FLOOR_MB, need)
+        need = resources.scoring_job_mb(spec, model_bytes, artists, triples, threads * config["recommend"]["block_users"], splits)
+        return resources.job_mb(need, attempt)
 
     return mem_mb
-
-
-# What a cluster scheduler needs besides mem_mb: the run time (resources: runtime, minutes), and the
-# memory of the data jobs. Run times are the calibrated estimates of lfmrec.models (seconds on the
-# reference machine) times RUNTIME_FACTOR, at least RUNTIME_FLOOR_MIN, `attempt` times that on a
-# retry. A local run ignores runtime; its memory limit stays resources.max_memory_gb (checked by
-# the jobs) and, if given, `--resources mem_mb=...`.
-RUNTIME_FACTOR = 3
-RUNTIME_FLOOR_MIN = 10
-
-
-def _minutes(seconds, attempt=1):
-    return attempt * max(RUNTIME_FLOOR_MIN, math.ceil(RUNTIME_FACTOR * seconds / 60))
-
-
-def _ranking_shape(users):
-    """(users evaluated per fold, re-ranked lists per user) of a ranking job."""
-    wanted = config["ranking"]["users"]
-    sweep = config["rerank"]["sweep"]
-    evaluated = users if wanted == "all" else min(users, int(wanted))
-    return evaluated, 2 + len(sweep.get("soft") or []) + len(sweep.get("calibrated") or [])
 
 
 def fit_runtime(folds=1):
@@ -315,8 +293,8 @@ def fit_runtime(folds=1):
 
     def runtime(wildcards, input, attempt):
         if not Path(input.triples).exists():
-            return _minutes(0, attempt)
-        return _minutes(folds * fit_job_seconds(config["models"][wildcards.model], *data_sizes(input.triples)), attempt)
+            return resources.minutes(0, attempt)
+        return resources.minutes(folds * resources.fit_job_seconds(config["models"][wildcards.model], *data_sizes(input.triples)), attempt)
 
     return runtime
 
@@ -324,31 +302,23 @@ def fit_runtime(folds=1):
 def scoring_runtime(ranking=False, folds=1):
     def runtime(wildcards, input, attempt):
         if not Path(input.triples).exists():
-            return _minutes(0, attempt)
+            return resources.minutes(0, attempt)
         users, artists, triples = data_sizes(input.triples)
         spec = config["models"].get(wildcards.model) if "model" in wildcards.keys() else None
         variants = 0
         if ranking:
-            users, variants = _ranking_shape(users)
-        return _minutes(folds * scoring_job_seconds(spec, users, artists, triples, variants), attempt)
+            users, variants = resources.ranking_shape(users, config["ranking"]["users"], config["rerank"]["sweep"])
+        return resources.minutes(folds * resources.scoring_job_seconds(spec, users, artists, triples, variants), attempt)
 
     return runtime
 
 
-# The data jobs (generate_synthetic, align, sample, country_plays) hold the whole listening matrix:
-# about LES_BYTES_PER_NNZ bytes per non-zero of LFM-1b_LEs.mat at their peak, and take about
-# LES_SECONDS_PER_NNZ. Measured on the `full` synthetic universe (61.5 M non-zeros; peak, CPU time):
-# generation 1.74 GB, 117 s; align 1.57 GB, 7.6 s; sample 1.89 GB, 7.6 s; country_plays 4.36 GB,
-# 151 s (70 s in an earlier run).
-LES_JOB_BASE_MB = 300
-LES_BYTES_PER_NNZ = {"generate_synthetic": 28, "align": 26, "sample": 30, "country_plays": 70}
-LES_SECONDS_PER_NNZ = {"generate_synthetic": 2.0e-6, "align": 0.3e-6, "sample": 0.3e-6, "country_plays": 4e-6}
 _LES_NNZ = {}
 
 
 def les_nonzeros():
-    """Non-zeros of LFM-1b_LEs.mat: from the header of a MAT v7.3 (HDF5) file; a MAT v5 file's size /
-    12 (8-byte values, 4-byte row indices); for synthetic data not generated yet, the scale's."""
+    """Non-zeros of LFM-1b_LEs.mat: from the header of a MAT v7.3 (HDF5) file; a MAT v5 file's size
+    over its bytes per non-zero; for synthetic data not generated yet, the scale's."""
     path = Path(raw("LEs.mat"))
     if not path.exists():
         if config["dataset"]["source"] != "synthetic":
@@ -365,88 +335,64 @@ def les_nonzeros():
             with h5py.File(path, "r") as f:
                 _LES_NNZ[key] = int(f["LEs"]["data"].shape[0])
         except Exception:  # not HDF5 (MAT v5) or unreadable: the job itself reports the problem
-            _LES_NNZ[key] = path.stat().st_size // 12
+            _LES_NNZ[key] = path.stat().st_size // resources.MAT_V5_BYTES_PER_NNZ
     return _LES_NNZ[key]
 
 
 def les_mem_mb(rule):
     def mem_mb(wildcards, attempt):
-        return attempt * max(MEM_FLOOR_MB, LES_JOB_BASE_MB + int(LES_BYTES_PER_NNZ[rule] * les_nonzeros() / 1e6))
+        return resources.les_job_mb(rule, les_nonzeros(), attempt)
 
     return mem_mb
 
 
 def les_runtime(rule):
     def runtime(wildcards, attempt):
-        return _minutes(10 + LES_SECONDS_PER_NNZ[rule] * les_nonzeros(), attempt)
+        return resources.les_job_minutes(rule, les_nonzeros(), attempt)
 
     return runtime
 
 
-# Other submitted jobs, sized from their inputs. Peaks (and CPU times) measured at full scale, 28.4 M
-# triples: melt 1.86 GB (9 s) from a 341 MB sample_matrix.npz; folds 4.46 GB (16 s);
-# country_estimation 2.05 GB (290 s) from a 27 MB all_imputed.parquet; diversity 3.38 GB (53 s, one
-# model); user_reports 2.13 GB (7 s).
-MELT_PER_MB = 5.5
-FOLDS_BYTES_PER_TRIPLE = 170
-ESTIMATION_PER_MB = 75
-DIVERSITY_BYTES_PER_TRIPLE = 130
-# cultural: the triples (user_id, artist_id) as a users x artists pair matrix, and a users x
-# countries count matrix per labelling (estimated, truth). Measured: 0.82 GB peak at 10 M triples
-# (55,000 users, 580,000 artists, 4 models).
-CULTURAL_BYTES_PER_TRIPLE = 70
-REPORTS_BYTES_PER_TRIPLE = 80
-# error_intervals: one model's predictions (user_id, rating, est) and their errors, grouped by user
-ERROR_INTERVALS_BYTES_PER_TRIPLE = 120
-
-
-def file_mem_mb(name, per_mb):
-    """Memory of a job that holds about ``per_mb`` times the size of its input ``name``."""
+def file_mem_mb(rule, name):
+    """Memory of job ``rule``, which holds a multiple of the size of its input ``name``."""
 
     def mem_mb(wildcards, input, attempt=1):
-        path = Path(input[name])
-        size_mb = path.stat().st_size / 1e6 if path.exists() else 0
-        return attempt * max(MEM_FLOOR_MB, LES_JOB_BASE_MB + int(per_mb * size_mb))
+        return resources.file_job_mb(rule, _size_mb(input[name]), attempt)
 
     return mem_mb
 
 
-def triples_mem_mb(bytes_per_triple):
-    """Memory of a job that holds about ``bytes_per_triple`` per triple of the sample."""
+def triples_mem_mb(rule):
+    """Memory of job ``rule``, which holds some bytes per triple of the sample."""
 
     def mem_mb(wildcards, input, attempt=1):
-        triples = n_triples(input)
-        return attempt * max(MEM_FLOOR_MB, LES_JOB_BASE_MB + int(bytes_per_triple * triples / 1e6))
+        return resources.triples_job_mb(rule, n_triples(input), attempt)
+
+    return mem_mb
+
+
+def fixed_mem_mb(rule):
+    def mem_mb(wildcards, attempt=1):
+        return resources.fixed_job_mb(rule, attempt)
 
     return mem_mb
 
 
 def floor_runtime(wildcards, attempt):
-    return _minutes(0, attempt)
+    return resources.minutes(0, attempt)
 
 
 def estimation_runtime(wildcards, input, attempt):
-    """country_estimation: every estimator on every source's table (about 11 s per MB of the table)."""
-    path = Path(input.all_imputed)
-    size_mb = path.stat().st_size / 1e6 if path.exists() else 0
-    return _minutes(10 + 20 * size_mb, attempt)
+    return resources.estimation_minutes(_size_mb(input.all_imputed), attempt)
 
 
 def fold_countries_runtime(wildcards, input, attempt):
-    """fold_countries: the configured estimator once per fold on the source's table (country_estimation
-    runs four estimators on three tables in about 11 s per MB of the largest)."""
-    path = Path(input.plays)
-    size_mb = path.stat().st_size / 1e6 if path.exists() else 0
-    return _minutes(10 + 5 * len(FOLDS) * size_mb, attempt)
+    return resources.fold_countries_minutes(_size_mb(input.plays), len(FOLDS), attempt)
 
 
 def diversity_runtime(wildcards, input, attempt):
-    """diversity: the lists of every model against the triples (about 2 us per triple and model)."""
-    triples = n_triples(input)
-    return _minutes(10 + 2e-6 * triples * len(LIST_MODELS), attempt)
+    return resources.diversity_minutes(n_triples(input), len(LIST_MODELS), attempt)
 
 
 def cultural_runtime(wildcards, input, attempt):
-    """cultural: the history's countries once per labelling, every model's lists (small) against it."""
-    triples = n_triples(input)
-    return _minutes(10 + 1e-6 * triples * (2 + 0.1 * len(LIST_MODELS)), attempt)
+    return resources.cultural_minutes(n_triples(input), len(LIST_MODELS), attempt)

@@ -19,7 +19,7 @@ rule country_estimation:
         min_support=config["countries"]["min_support"],
         shrinkage=config["countries"]["shrinkage"],
     resources:
-        mem_mb=file_mem_mb("all_imputed", ESTIMATION_PER_MB),
+        mem_mb=file_mem_mb("country_estimation", "all_imputed"),
         runtime=estimation_runtime,
     log:
         "results/logs/country_estimation.log",
@@ -57,7 +57,7 @@ rule fold_countries:
     # every ranking job waits for it
     priority: 10
     resources:
-        mem_mb=triples_mem_mb(FOLDS_BYTES_PER_TRIPLE),
+        mem_mb=triples_mem_mb("fold_countries"),
         runtime=fold_countries_runtime,
     log:
         "results/logs/fold_countries.log",
@@ -82,7 +82,7 @@ rule diversity:
         method=config["rerank"]["method"],
         n=config["recommend"]["n"],
     resources:
-        mem_mb=triples_mem_mb(DIVERSITY_BYTES_PER_TRIPLE),
+        mem_mb=triples_mem_mb("diversity"),
         runtime=diversity_runtime,
     log:
         "results/logs/diversity.log",
@@ -116,7 +116,7 @@ rule cultural:
         n_resamples=config["stats"]["n_resamples"],
         seed=config["stats"]["seed"],
     resources:
-        mem_mb=triples_mem_mb(CULTURAL_BYTES_PER_TRIPLE),
+        mem_mb=triples_mem_mb("cultural"),
         runtime=cultural_runtime,
     log:
         "results/logs/cultural.log",

@@ -13,7 +13,7 @@ rule folds:
     # as long
     priority: 10
     resources:
-        mem_mb=triples_mem_mb(FOLDS_BYTES_PER_TRIPLE),
+        mem_mb=triples_mem_mb("folds"),
         runtime=floor_runtime,
     log:
         "results/logs/folds.log",

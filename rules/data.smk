@@ -121,7 +121,7 @@ rule melt:
     output:
         triples="results/data/triples.parquet",
     resources:
-        mem_mb=file_mem_mb("matrix", MELT_PER_MB),
+        mem_mb=file_mem_mb("melt", "matrix"),
         runtime=floor_runtime,
     log:
         "results/logs/melt.log",

@@ -22,9 +22,8 @@ rule significance:
         seed=config["stats"]["seed"],
         alpha=config["stats"]["alpha"],
         min_country_users=config["stats"]["min_country_users"],
-    # users x models of per-user values and batches of 20 M resampled values (160 MB): small at any scale
     resources:
-        mem_mb=2000,
+        mem_mb=fixed_mem_mb("significance"),
         runtime=floor_runtime,
     log:
         "results/logs/significance.log",
@@ -44,7 +43,7 @@ rule error_intervals:
         seed=config["stats"]["seed"],
     # one model's test predictions at a time (all triples, once each over the folds)
     resources:
-        mem_mb=triples_mem_mb(ERROR_INTERVALS_BYTES_PER_TRIPLE),
+        mem_mb=triples_mem_mb("error_intervals"),
         runtime=floor_runtime,
     log:
         "results/logs/error_intervals.log",

@@ -64,7 +64,7 @@ rule fit_reference:
     params:
         seed=config["ranking"]["seed"],
     resources:
-        mem_mb=triples_mem_mb(FOLDS_BYTES_PER_TRIPLE),
+        mem_mb=triples_mem_mb("fit_reference"),
         runtime=floor_runtime,
     log:
         "results/logs/fit_full/{reference}.log",
@@ -129,7 +129,7 @@ rule user_reports:
         min_plays=config["report"]["min_plays"],
         n=config["recommend"]["n"],
     resources:
-        mem_mb=triples_mem_mb(REPORTS_BYTES_PER_TRIPLE),
+        mem_mb=triples_mem_mb("user_reports"),
         runtime=floor_runtime,
     log:
         "results/logs/user_reports.log",

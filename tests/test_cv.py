@@ -11,7 +11,7 @@ from surprise import SVD, BaselineOnly, Dataset, KNNBasic, KNNWithMeans, Reader,
 from lfmrec.cv import assign_folds, metrics_markdown, metrics_table, rating_scale, run_fold, split
 from lfmrec.errors import InputError
 from lfmrec.config import check_config, load_schema
-from lfmrec.models import build_algorithm, check_memory, describe_params, estimate_memory_gb
+from lfmrec.models import build_algorithm, describe_params
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = load_schema(ROOT / "config/schema.yaml")
@@ -181,17 +181,6 @@ def test_registry_rejects_bad_config(models, message):
     with pytest.raises(InputError) as err:
         check_config({**BASE_CONFIG, "models": models}, SCHEMA)
     assert str(err.value).startswith(message), str(err.value)
-
-
-def test_memory_refusal_for_dense_knn():
-    knn = {"algorithm": "KNNWithMeans", "params": {"k": 40}}
-    # Surprise's user-based kNN holds three dense n x n float64 arrays: ~346 GB at 120,000 users
-    assert estimate_memory_gb(knn, 120_000, 585_000, 0) == pytest.approx(3 * 8 * 120_000**2 / 1e9)
-    train = pd.DataFrame({"user_id": np.arange(30_000), "artist_id": np.arange(30_000)})
-    # the job: 0.2 GB + 45 B per triple of data kept + 21.6 GB of arrays + 450 B per rating of trainset
-    with pytest.raises(InputError, match=r"config models.knn: needs about 21.8 GB for 30000 users"):
-        check_memory(knn, train, 16, "models.knn")
-    check_memory({"algorithm": "BaselineOnly"}, train, 16, "models.b")  # small: no error
 
 
 def test_metrics_table_layout():

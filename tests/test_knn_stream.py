@@ -202,6 +202,9 @@ def test_topn_equals_dense_pairwise(data, min_support):
     pu, pi = np.repeat(users, cand.size), np.tile(cand, users.size)
     ref = dense(ts, min_support, CONFIGS, pu, pi).reshape(len(CONFIGS), users.size, cand.size)
     assert np.array_equal(got, ref)
+    for q in (1, 6, 12, 19):  # one config alone: the kernel's single-level loop
+        one = knn_stream.topn_streamed_all(ts, min_support, [CONFIGS[q]], cand, 16, users)
+        assert np.array_equal(one[0], ref[q]), CONFIGS[q]
 
 
 def test_topn_reuse_buffer_and_subset_of_items(data):

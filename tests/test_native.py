@@ -11,6 +11,7 @@ from surprise import SVD, BaselineOnly, Dataset, KNNBasic, KNNWithMeans, Reader
 from lfmrec import native
 from lfmrec.errors import InputError
 from lfmrec.native.rng import normal_init
+from lfmrec.resources import native_memory_gb
 from lfmrec.scoring import ScoringParams
 
 SEED = 3
@@ -258,10 +259,10 @@ def test_validate_native_accepts_the_supported_models():
 
 def test_estimate_memory_follows_the_model():
     svd = MODELS["svd"][0]
-    small = native.estimate_memory_gb(svd, 100, 100, 1000)
-    assert 0 < small < native.estimate_memory_gb(svd, 100, 100, 10**6)
+    small = native_memory_gb(svd, 100, 100, 1000)
+    assert 0 < small < native_memory_gb(svd, 100, 100, 10**6)
     # kNN: at least the dense n_users x n_users float64 similarity
-    knn = native.estimate_memory_gb(MODELS["knn_basic"][0], 50_000, 1000, 10**6)
+    knn = native_memory_gb(MODELS["knn_basic"][0], 50_000, 1000, 10**6)
     assert knn > 8 * 50_000**2 / 1e9
 
 

@@ -14,7 +14,8 @@ from lfmrec import ranking_models
 from lfmrec.config import check_config, load_schema
 from lfmrec.cv import metrics_table, run_fold
 from lfmrec.errors import InputError
-from lfmrec.models import check_memory, describe_params, estimate_memory_gb, fit_job_mb, is_topn
+from lfmrec.models import describe_params, is_topn
+from lfmrec.resources import check_memory, estimate_memory_gb, fit_job_mb
 from lfmrec.scoring import ScoringParams, iter_score_blocks, score, score_pairs
 from lfmrec.topn import top_n
 

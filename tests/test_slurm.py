@@ -257,39 +257,3 @@ def test_a_failing_job_fails_the_run_with_its_error_and_no_partial_output(runs):
     data = failed.cwd / "results" / "data"
     left = sorted(p.name for p in data.iterdir()) if data.exists() else []
     assert left == [], f"partial outputs left: {left}"
-
-
-def test_the_profile_reads_job_states_with_squeue():
-    """Without an accounting database sacct fails and the plugin would poll it forever: the profile
-    must name squeue (the runs above end by themselves within RUN_TIMEOUT)."""
-    import yaml
-
-    profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
-    assert profile["executor"] == "slurm" and profile["slurm-status-command"] == "squeue"
-    assert {"mem_mb", "runtime"} <= {item.split("=")[0] for item in profile["default-resources"]}
-
-
-@pytest.mark.parametrize(
-    "kind, spec, shape, measured_s",
-    [
-        # job times measured at full scale on the reference machine (docs/scale.md): a CV fold of mf_k100, the
-        # baseline's recommend job, SVD's recommend job alone, a ranking job on 2,000 users, and the
-        # native kNN job at 38,949 users (benchmarks/knn_limit.py)
-        ("fit", {"algorithm": "SVD", "engine": "native", "params": {"biased": False, "n_factors": 100}},
-         (55_110, 581_417, 28_364_879), 90),
-        ("score", {"algorithm": "BaselineOnly", "engine": "native"}, (55_110, 581_417, 28_364_879), 186),
-        ("score", {"algorithm": "SVD", "engine": "native", "params": {"n_factors": 100}}, (55_110, 581_417, 28_364_879), 184),
-        ("rank", {"algorithm": "SVD", "engine": "native", "params": {"n_factors": 100}}, (2_000, 581_417, 28_364_879), 163),
-        ("fit", {"algorithm": "KNNBasic", "engine": "native", "params": {"k": 40}}, (38_949, 581_417, 20_045_000), 318),
-    ],
-)
-def test_runtime_estimates_cover_measured_jobs(kind, spec, shape, measured_s):
-    """The time a job asks for (3x the estimate, rules/common.smk) covers the measured job with room."""
-    from lfmrec.models import fit_job_seconds, scoring_job_seconds
-
-    if kind == "fit":
-        estimate = fit_job_seconds(spec, *shape)
-    else:
-        estimate = scoring_job_seconds(spec, *shape, ranking_variants=6 if kind == "rank" else 0)
-    assert 0.5 * measured_s < estimate < 4 * measured_s
-    assert 3 * estimate > 2 * measured_s

@@ -301,7 +301,7 @@ def test_heavy_jobs_declare_their_memory(tiny_run):
     caps the memory of the jobs running together: every declaration covers the peak the job's
     own log measured (getrusage), and a kNN fit asks for more when it has more users."""
     from lfmrec.io import read_usage
-    from lfmrec.models import fit_job_mb
+    from lfmrec.resources import fit_job_mb
 
     out = snakemake(tiny_run, "--configfile", "test.yaml", "-n", "--forcerun", "cross_validate", "fit_full", "recommend", "rank_model",
                     "rank_reference").stdout

@@ -14,7 +14,7 @@ import pandas as pd
 
 from lfmrec.cv import fold_splitter, rating_scale, run_fold
 from lfmrec.io import atomic_path, run_script, write_json, write_parquet
-from lfmrec.models import check_memory
+from lfmrec.resources import check_memory
 from lfmrec.tuning import fold_spec
 
 log = logging.getLogger("cross_validate")

@@ -12,7 +12,8 @@ import pandas as pd
 
 from lfmrec.cv import fit, rating_scale
 from lfmrec.io import atomic_path, run_script
-from lfmrec.models import check_memory, engine_of
+from lfmrec.models import engine_of
+from lfmrec.resources import check_memory
 from lfmrec.tuning import fold_spec
 
 log = logging.getLogger("fit_full")

@@ -3,14 +3,13 @@
 The same models as scikit-surprise 1.1.5, without its per-rating Python tuples: the trainset is a
 few arrays in CSR form and the loops are compiled with numba (``cache=True``: compiled once per
 machine). One module per concern, as Surprise has one per algorithm; each imports only those
-above it in this list:
+above it in this list (the memory model of its fits is :func:`lfmrec.resources.native_memory_gb`):
 
 - :mod:`.trainset`  Surprise's Trainset as arrays (inner ids, ``ur``, ``ir``, global mean)
 - :mod:`.rng`       numpy's legacy ``RandomState.normal`` stream, bit for bit (SVD's init)
 - :mod:`.baseline`  BaselineOnly: ALS and SGD fits, ``mu + b_u + b_i``
 - :mod:`.svd`       SVD / MF: the exact and the relaxed (fastmath) SGD kernels, ``q_i . p_u``
 - :mod:`.knn`       msd similarity, user means; the estimate of :mod:`lfmrec.knn_estimate`
-- :mod:`.memory`    the peak-memory model behind ``estimate_memory_gb``
 - :mod:`.engine`    ``validate_native``, ``fit``, ``predict_pairs``, ``warm_up``
 
 Exactness against Surprise (every loop performs Surprise's floating-point operations on the same
@@ -26,7 +25,5 @@ values in the same order, compiled without fastmath, except where said):
 """
 
 from .engine import ALGORITHMS, fit, predict_pairs, validate_native, warm_up
-from .memory import estimate_memory_gb
 
-__all__ = ["ALGORITHMS", "estimate_memory_gb", "fit", "predict_pairs", "validate_native",
-           "warm_up"]
+__all__ = ["ALGORITHMS", "fit", "predict_pairs", "validate_native", "warm_up"]

@@ -25,7 +25,8 @@ from .._numba import njit
 from ..knn_estimate import knn_pairs
 from .trainset import Trainset
 
-# Users per block of the msd similarity: the scratch arrays are MSD_BLOCK x n_users.
+# Users per block of the msd similarity: the scratch arrays are MSD_BLOCK x n_users (the resource
+# model, lfmrec.resources, counts them with the same number).
 MSD_BLOCK = 64
 
 

