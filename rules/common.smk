@@ -27,7 +27,7 @@ MODELS = list(config["models"])
 RATING_MODELS = [m for m in MODELS if not is_topn(config["models"][m])]
 # The models that go on to the held-out ranking and the cross-cultural lists (phase 2): all but
 # those with `lists: false`, which are cross-validated only (the RMSE/MAE table).
-LIST_MODELS = [m for m in MODELS if config["models"][m].get("lists", True)]
+LIST_MODELS = [m for m in MODELS if config["models"][m]["lists"]]
 
 
 def model_spec(name):
@@ -325,7 +325,7 @@ def les_nonzeros():
             return 0  # missing: Snakemake reports it
         from lfmrec.synthetic import SCALES
 
-        scale = SCALES.get(config["dataset"].get("synthetic", {}).get("scale", "default"))
+        scale = SCALES.get(config["dataset"]["synthetic"]["scale"])
         return int(scale.n_matrix_users * scale.mean_artists) if scale else 0
     key = (str(path), path.stat().st_mtime_ns)
     if key not in _LES_NNZ:

@@ -10,9 +10,9 @@ rule generate_synthetic:
         truth_users="results/synthetic/truth_users.parquet",
         truth_countries="results/synthetic/truth_countries.parquet",
     params:
-        scale=config["dataset"].get("synthetic", {}).get("scale", "default"),
-        seed=config["dataset"].get("synthetic", {}).get("seed", 1),
-        process=config["dataset"].get("synthetic", {}).get("process", {}),
+        scale=config["dataset"]["synthetic"]["scale"],
+        seed=config["dataset"]["synthetic"]["seed"],
+        process=config["dataset"]["synthetic"]["process"],
     resources:
         mem_mb=les_mem_mb("generate_synthetic"),
         runtime=les_runtime("generate_synthetic"),

@@ -40,9 +40,9 @@ rule recommend:
         method=config["rerank"]["method"],
         lam=config["rerank"]["lambda"],
         pool=config["rerank"]["pool"],
-    threads: config["recommend"].get("threads", 1)
+    threads: config["recommend"]["threads"]
     resources:
-        mem_mb=scoring_mem_mb("model", threads=config["recommend"].get("threads", 1)),
+        mem_mb=scoring_mem_mb("model", threads=config["recommend"]["threads"]),
         runtime=scoring_runtime(),
     log:
         "results/logs/recommend/{model}.log",

@@ -4,7 +4,6 @@ dense route (knn.msd_similarity + knn.estimate) and scikit-surprise's predict(),
 from __future__ import annotations
 
 import heapq
-import itertools
 
 import numpy as np
 import pandas as pd
@@ -127,11 +126,11 @@ def test_equal_surprise_predict(order, min_support):
                ("means", 60, 1)]
     got = knn_stream.predict_streamed(ts, min_support, u, i, configs, block_users=8)
     sim_options = {"name": "msd", "user_based": True, "min_support": min_support}
-    for row, (kind, k, mk) in zip(got, configs):
+    for row, (kind, k, mk) in zip(got, configs, strict=True):
         cls = KNNBasic if kind == "basic" else KNNWithMeans
         algo = cls(k=k, min_k=mk, sim_options=sim_options, verbose=False).fit(sts)
         ref = np.array([algo.predict(a, b, clip=False).est
-                        for a, b in zip(raw_u.tolist(), raw_i.tolist())])
+                        for a, b in zip(raw_u.tolist(), raw_i.tolist(), strict=True)])
         assert np.array_equal(row, ref), (kind, k, mk)
     # predict(clip=True) would clip some of them: compared before clipping
     assert (got < 0.5).any() and (got > 2.5).any()
@@ -141,7 +140,7 @@ def test_nlargest_prefix_property():
     """(d) heapq.nlargest(k) is a prefix of heapq.nlargest(K) (k < K), ties included, and equals
     sorted(reverse=True)[:k]: what the k sweep relies on."""
     rng = np.random.default_rng(5)
-    for trial in range(300):
+    for _ in range(300):
         n = int(rng.integers(0, 40))
         sims = rng.choice([0.0, 0.2, 0.5, 1 / 3, 1.0], n).tolist()
         items = [(s, j) for j, s in enumerate(sims)]  # (sim, position in ir)
@@ -241,7 +240,7 @@ def test_k_zero_and_config_validation(data):
 
 def test_memory_model():
     n_users, n_items, nnz = 55_110, 581_417, 30_000_000
-    kw = dict(n_candidates=n_items, n_configs=1)
+    kw = {"n_candidates": n_items, "n_configs": 1}
     b = knn_stream.block_for_memory(n_users, n_items, nnz, 8e9, **kw)
     assert b >= 1
     assert knn_stream.stream_memory_bytes(n_users, n_items, nnz, b, **kw) <= 8e9

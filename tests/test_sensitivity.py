@@ -94,10 +94,11 @@ def test_variant_config_sets_the_process_and_keeps_the_seeds():
 @pytest.mark.parametrize("bad, message", [
     ({"sensitivity": [{"name": "a"}, {"name": "a"}]}, r"config sensitivity\[1\].name: 'a' is used twice"),
     ({"sensitivity": [{"name": "a", "process": {"noise": 1}}]}, r"config sensitivity\[0\].process.noise: is not a process setting"),
-    ({"dataset": {"source": "lfm1b"}, "sensitivity": [{"name": "a"}]}, r"config sensitivity: varies the synthetic generator"),
+    ({"dataset": {"source": "lfm1b", "synthetic": {"process": {}}}, "sensitivity": [{"name": "a"}]},
+     r"config sensitivity: varies the synthetic generator"),
     ({"dataset": {"source": "synthetic", "synthetic": {"process": {"proximity": 1.5}}}}, r"dataset.synthetic.process.proximity: is 1.5"),
 ])
 def test_process_config_errors(bad, message):
-    config = {"dataset": {"source": "synthetic"}, "sensitivity": [], **bad}
+    config = {"dataset": {"source": "synthetic", "synthetic": {"process": {}}}, "sensitivity": [], **bad}
     with pytest.raises(InputError, match=message):
         check_process(config)

@@ -9,6 +9,7 @@ for another.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from pathlib import Path
@@ -59,9 +60,29 @@ def load_schema(path: str | Path) -> dict:
     return yaml.safe_load(Path(path).read_text())
 
 
+def _filling_defaults(cls):
+    """``cls`` (a jsonschema validator class) that also writes each missing property's ``default``
+    into the instance as it validates it (then validates the default too), as Snakemake's
+    ``validate(..., set_default=True)`` does: the schema is the one place defaults are typed."""
+    validate_properties = cls.VALIDATORS["properties"]
+
+    def properties(validator, props, instance, schema):
+        if validator.is_type(instance, "object"):
+            for name, sub in props.items():
+                if isinstance(sub, dict) and "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, props, instance, schema)
+
+    return jsonschema.validators.extend(cls, {"properties": properties})
+
+
+_Validator = _filling_defaults(jsonschema.Draft202012Validator)
+
+
 def check_schema(config: dict, schema: dict) -> None:
-    """Raise :class:`InputError` for the most relevant JSON Schema violation of ``config``."""
-    validator = jsonschema.Draft202012Validator(schema)
+    """Raise :class:`InputError` for the most relevant JSON Schema violation of ``config``; fill in
+    the schema's defaults of the keys ``config`` leaves out."""
+    validator = _Validator(schema)
     best = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if best is not None:
         # best_match descends into oneOf/anyOf; report where the user wrote the value.
@@ -89,7 +110,7 @@ def check_process(config: dict) -> None:
     keys, numbers in range), variant names unique, variants only on synthetic data."""
     from .synthetic import Process
 
-    Process.from_config((config["dataset"].get("synthetic") or {}).get("process"))
+    Process.from_config(config["dataset"]["synthetic"]["process"])
     variants = config.get("sensitivity") or []
     if variants and config["dataset"]["source"] != "synthetic":
         raise InputError("config sensitivity", f"varies the synthetic generator but dataset.source is {config['dataset']['source']}",
@@ -130,9 +151,9 @@ def dataset_identity(dataset: dict) -> str:
     edited one reruns everything made from it.
     """
     if dataset["source"] == "synthetic":
-        synthetic = dataset.get("synthetic") or {}
-        ident = {"source": "synthetic", "scale": synthetic.get("scale", "default"), "seed": synthetic.get("seed", 1)}
-        if synthetic.get("process"):  # another generator process is other data
+        synthetic = dataset["synthetic"]
+        ident = {"source": "synthetic", "scale": synthetic["scale"], "seed": synthetic["seed"]}
+        if synthetic["process"]:  # another generator process is other data
             ident["process"] = synthetic["process"]
     else:
         folder = check_raw_dir(dataset.get("dir"))

@@ -32,7 +32,7 @@ the row; over all users ``sum_i n_i**2`` (what Surprise's own fit costs).
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -629,8 +629,8 @@ def block_for_memory(n_users: int, n_items: int, nnz: int, max_bytes: float,
                      n_pairs: int = 0, means: bool = True, trainset: bool = True) -> int:
     """The largest ``block_users`` (at most ``n_users``) for which :func:`stream_memory_bytes`
     stays within ``max_bytes``; 0 when not even one user fits (the caller refuses up front)."""
-    kw = dict(n_candidates=n_candidates, n_configs=n_configs, n_levels=n_levels, n_pairs=n_pairs,
-              means=means, trainset=trainset)
+    kw = {"n_candidates": n_candidates, "n_configs": n_configs, "n_levels": n_levels,
+          "n_pairs": n_pairs, "means": means, "trainset": trainset}
     fixed = stream_memory_bytes(n_users, n_items, nnz, 0, **kw)
     per_block = stream_memory_bytes(n_users, n_items, nnz, 1, **kw) - fixed
     if max_bytes < fixed + per_block:
