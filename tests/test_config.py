@@ -16,7 +16,6 @@ def test_the_schema_defaults_are_filled_in():
     config = copy.deepcopy(BASE_CONFIG)
     del config["dataset"]["synthetic"]
     del config["dataset"]["dir"]
-    del config["recommend"]["threads"]
     config["models"] = {"b": {"algorithm": "BaselineOnly", "engine": "native"}}
     out = check_config(config, SCHEMA)
     assert out["dataset"]["synthetic"] == {"scale": "default", "seed": 1, "process": {}}

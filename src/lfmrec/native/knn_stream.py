@@ -127,6 +127,12 @@ def similarity_rows(ts: Trainset, min_support: int, users: np.ndarray,
         out = np.empty((users.size, n))
     if freq is None:
         freq = np.zeros((users.size, n), np.int32)
+    if (out.dtype != np.float64 or freq.dtype != np.int32 or out.shape[1] != n
+            or freq.shape[1] != n or min(out.shape[0], freq.shape[0]) < users.size):
+        raise ValueError(f"similarity_rows needs float64 / int32 scratch of at least "
+                         f"({users.size}, {n})")
+    if users.size and (users.min() < 0 or users.max() >= n):
+        raise ValueError("users must be inner user ids (0..n_users-1)")
     _msd_rows_of(users, ts.ur_ptr, ts.ur_by_item_items, ts.ur_by_item_ratings, ts.ir_ptr,
                  ts.ir_users, ts.ir_ratings, int(min_support), freq, out)
     return out[: users.size]
