@@ -158,8 +158,9 @@ def job_seconds(clone: Path) -> pd.DataFrame:
                     break
         m = re.match(r"^Finished jobid: (\d+)", line.strip())
         if m and m.group(1) in start:
-            rows.append({"rule": rule_of[m.group(1)], "jobid": int(m.group(1)),
-                         "seconds": (stamp - start[m.group(1)]).total_seconds()})
+            rows.append(
+                {"rule": rule_of[m.group(1)], "jobid": int(m.group(1)), "seconds": (stamp - start[m.group(1)]).total_seconds()}
+            )
     return pd.DataFrame(rows, columns=["rule", "jobid", "seconds"])
 
 
@@ -174,9 +175,12 @@ def job_usage(clone: Path) -> pd.DataFrame:
 
 
 def per_rule(jobs: pd.DataFrame) -> pd.DataFrame:
-    return (jobs.groupby("rule").agg(jobs=("jobid", "size"), job_seconds=("seconds", "sum"),
-                                     longest_s=("seconds", "max"))
-            .sort_values("job_seconds", ascending=False).reset_index())
+    return (
+        jobs.groupby("rule")
+        .agg(jobs=("jobid", "size"), job_seconds=("seconds", "sum"), longest_s=("seconds", "max"))
+        .sort_values("job_seconds", ascending=False)
+        .reset_index()
+    )
 
 
 def run_workflow(name: str, cores: int, extra: list[str]) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
@@ -184,25 +188,32 @@ def run_workflow(name: str, cores: int, extra: list[str]) -> tuple[dict, pd.Data
     env = clone_env(clone)
     sampler = MemorySampler()
     sampler.start()
-    wall = sh([sys.executable, "-m", "snakemake", "--cores", str(cores), *extra], clone, env,
-              OUT / f"{name}.snakemake.txt")
+    wall = sh([sys.executable, "-m", "snakemake", "--cores", str(cores), *extra], clone, env, OUT / f"{name}.snakemake.txt")
     memory = sampler.stop()
     jobs, usage = job_seconds(clone), job_usage(clone)
-    summary = {"wall_s": round(wall, 1), "jobs": len(jobs),
-               "job_seconds": round(float(jobs["seconds"].sum()), 1),
-               "script_cpu_s": round(float(usage["cpu_s"].sum()), 1) if len(usage) else None,
-               "script_sys_s": round(float(usage["sys_s"].sum()), 1) if "sys_s" in usage else None,
-               "largest_job_gb": round(float(usage["peak_rss_gb"].max()), 2) if len(usage) else None,
-               "numba_cache": "cold (empty)" if COLD_NUMBA else "this environment's",
-               "kernel_compile_s": kernel_compile_seconds(clone), **memory}
+    summary = {
+        "wall_s": round(wall, 1),
+        "jobs": len(jobs),
+        "job_seconds": round(float(jobs["seconds"].sum()), 1),
+        "script_cpu_s": round(float(usage["cpu_s"].sum()), 1) if len(usage) else None,
+        "script_sys_s": round(float(usage["sys_s"].sum()), 1) if "sys_s" in usage else None,
+        "largest_job_gb": round(float(usage["peak_rss_gb"].max()), 2) if len(usage) else None,
+        "numba_cache": "cold (empty)" if COLD_NUMBA else "this environment's",
+        "kernel_compile_s": kernel_compile_seconds(clone),
+        **memory,
+    }
     return summary, jobs, usage
 
 
 def surprise_cv(clone: Path) -> dict:
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", SURPRISE_CV, str(clone / "results/data/triples.parquet"),
-                          str(clone / "config/config.yaml")], env=clone_env(clone), check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", SURPRISE_CV, str(clone / "results/data/triples.parquet"), str(clone / "config/config.yaml")],
+        env=clone_env(clone),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     res = json.loads(out.strip().splitlines()[-1])
     res["wall_s"] = round(time.perf_counter() - t0, 1)
     return res
@@ -212,7 +223,7 @@ def engines(clone: Path, repeat: int) -> pd.DataFrame:
     """Fold 1 of the clone's default data: Surprise vs native (relaxed and exact SVD kernel)."""
     code = f"""
 import sys, json, numpy as np, pandas as pd, yaml
-sys.path.insert(0, {str(ROOT / 'benchmarks')!r})
+sys.path.insert(0, {str(ROOT / "benchmarks")!r})
 from parity_native import timed, surprise_run
 from lfmrec import cv, native
 from lfmrec.models import is_topn
@@ -236,47 +247,78 @@ for name, spec in config['models'].items():
                          max_abs_diff=float(np.abs(est_s - est_n).max())))
 print(json.dumps(rows))
 """
-    out = subprocess.run([sys.executable, "-c", code], cwd=clone, env=clone_env(clone), check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=clone, env=clone_env(clone), check=True, capture_output=True, text=True
+    ).stdout
     return pd.DataFrame(json.loads(out.strip().splitlines()[-1]))
 
 
 def machine() -> dict:
-    return {"cores": os.cpu_count(), "load_avg": [round(x, 2) for x in os.getloadavg()],
-            "mem_total_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1)}
+    return {
+        "cores": os.cpu_count(),
+        "load_avg": [round(x, 2) for x in os.getloadavg()],
+        "mem_total_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1),
+    }
 
 
 def markdown(res: dict) -> str:
-    lines = [f"# Benchmark of {res['commit']} ({res['date']})", "",
-             (f"Machine: {res['machine_before']['cores']} cores, {res['machine_before']['mem_total_gb']} GB; "
-              f"load average before {res['machine_before']['load_avg']}, after {res['machine_after']['load_avg']}."), ""]
+    lines = [
+        f"# Benchmark of {res['commit']} ({res['date']})",
+        "",
+        (
+            f"Machine: {res['machine_before']['cores']} cores, {res['machine_before']['mem_total_gb']} GB; "
+            f"load average before {res['machine_before']['load_avg']}, after {res['machine_after']['load_avg']}."
+        ),
+        "",
+    ]
     if res.get("note"):
         lines += [f"Note: {res['note']}.", ""]
     if "default" in res:
         d, s = res["default"], res["default"]["surprise_cross_validate"]
-        lines += ["## Default run vs Surprise's cross_validate (goal 1)", "",
-                  "| | wall (s) |", "|---|---|",
-                  f"| `snakemake --cores {res['cores']}`, fresh clone, {d['run']['jobs']} jobs | {d['run']['wall_s']} |",
-                  f"| Surprise `cross_validate` of the same {sum(1 for k in s if k not in ('wall_s', '_total_seconds'))} rating models (5 folds, n_jobs=1) | {s['wall_s']} |",
-                  f"| **ratio** | **{d['ratio']:.2f}** |", "",
-                  (f"numba kernels: {d['run'].get('numba_cache', '?')} cache; the background compile took "
-                   f"{d['run'].get('kernel_compile_s')} s."), "",
-                  pd.DataFrame(d["rules"]).to_markdown(index=False), ""]
+        lines += [
+            "## Default run vs Surprise's cross_validate (goal 1)",
+            "",
+            "| | wall (s) |",
+            "|---|---|",
+            f"| `snakemake --cores {res['cores']}`, fresh clone, {d['run']['jobs']} jobs | {d['run']['wall_s']} |",
+            f"| Surprise `cross_validate` of the same {sum(1 for k in s if k not in ('wall_s', '_total_seconds'))} rating models (5 folds, n_jobs=1) | {s['wall_s']} |",
+            f"| **ratio** | **{d['ratio']:.2f}** |",
+            "",
+            (
+                f"numba kernels: {d['run'].get('numba_cache', '?')} cache; the background compile took "
+                f"{d['run'].get('kernel_compile_s')} s."
+            ),
+            "",
+            pd.DataFrame(d["rules"]).to_markdown(index=False),
+            "",
+        ]
     if "engines" in res:
-        lines += ["## Native engine vs Surprise, fold 1 of the default data (goal 4)", "",
-                  pd.DataFrame(res["engines"]).to_markdown(index=False, floatfmt=".4g"), ""]
+        lines += [
+            "## Native engine vs Surprise, fold 1 of the default data (goal 4)",
+            "",
+            pd.DataFrame(res["engines"]).to_markdown(index=False, floatfmt=".4g"),
+            "",
+        ]
     if "full" in res:
         f = res["full"]
-        lines += ["## All of LFM-1b: config/full_scale.yaml from a fresh clone (goals 2, 3)", "",
-                  (f"Wall {f['run']['wall_s'] / 60:.1f} min, {f['run']['jobs']} jobs, peak memory in use "
-                   f"{f['run']['peak_in_use_gb']} GB (at start {f['run']['in_use_at_start_gb']} GB), largest job "
-                   f"{f['run']['largest_job_gb']} GB; numba kernels: {f['run'].get('numba_cache', '?')} cache, "
-                   f"background compile {f['run'].get('kernel_compile_s')} s; the jobs' CPU "
-                   f"{f['run'].get('script_cpu_s')} s, of it system {f['run'].get('script_sys_s')} s."), "",
-                  pd.DataFrame(f["rules"]).assign(job_minutes=lambda t: (t["job_seconds"] / 60).round(1))
-                  .to_markdown(index=False), "",
-                  "Phase 2 per model (`recommend` job, seconds):", "",
-                  pd.DataFrame(f["recommend"]).to_markdown(index=False), ""]
+        lines += [
+            "## All of LFM-1b: config/full_scale.yaml from a fresh clone (goals 2, 3)",
+            "",
+            (
+                f"Wall {f['run']['wall_s'] / 60:.1f} min, {f['run']['jobs']} jobs, peak memory in use "
+                f"{f['run']['peak_in_use_gb']} GB (at start {f['run']['in_use_at_start_gb']} GB), largest job "
+                f"{f['run']['largest_job_gb']} GB; numba kernels: {f['run'].get('numba_cache', '?')} cache, "
+                f"background compile {f['run'].get('kernel_compile_s')} s; the jobs' CPU "
+                f"{f['run'].get('script_cpu_s')} s, of it system {f['run'].get('script_sys_s')} s."
+            ),
+            "",
+            pd.DataFrame(f["rules"]).assign(job_minutes=lambda t: (t["job_seconds"] / 60).round(1)).to_markdown(index=False),
+            "",
+            "Phase 2 per model (`recommend` job, seconds):",
+            "",
+            pd.DataFrame(f["recommend"]).to_markdown(index=False),
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -292,19 +334,29 @@ def main() -> None:
     global COLD_NUMBA
     COLD_NUMBA = args.cold_numba
     OUT.mkdir(parents=True, exist_ok=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.strip()
-    res: dict = {"commit": commit, "date": datetime.now().isoformat(timespec="seconds"),
-                 "cores": args.cores, "machine_before": machine()}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    res: dict = {
+        "commit": commit,
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "cores": args.cores,
+        "machine_before": machine(),
+    }
     if not args.skip_default:
         run, jobs, usage = run_workflow("default", args.cores, [])
         clone = WORK / "default"
         surprise = surprise_cv(clone)
-        res["default"] = {"run": run, "surprise_cross_validate": surprise,
-                          "ratio": run["wall_s"] / surprise["wall_s"],
-                          "rules": per_rule(jobs).to_dict("records")}
-        print(f"default run {run['wall_s']} s, Surprise cross_validate {surprise['wall_s']} s, "
-              f"ratio {res['default']['ratio']:.2f}", flush=True)
+        res["default"] = {
+            "run": run,
+            "surprise_cross_validate": surprise,
+            "ratio": run["wall_s"] / surprise["wall_s"],
+            "rules": per_rule(jobs).to_dict("records"),
+        }
+        print(
+            f"default run {run['wall_s']} s, Surprise cross_validate {surprise['wall_s']} s, ratio {res['default']['ratio']:.2f}",
+            flush=True,
+        )
         write(res)
         if not args.skip_engines:
             table = engines(clone, args.repeat)

@@ -38,14 +38,27 @@ def main() -> None:
     rows = []
     for tsv in sorted((ROOT / "results/benchmarks/cv").glob("*.tsv")):  # one job per model (all its folds)
         b = pd.read_csv(tsv, sep="\t")
-        rows.append({"model": tsv.stem, "fold": "all", "job_s": b["s"].iat[0],
-                     "cpu_s": b["cpu_time"].iat[0], "max_rss_mb": b["max_rss"].iat[0]})
+        rows.append(
+            {
+                "model": tsv.stem,
+                "fold": "all",
+                "job_s": b["s"].iat[0],
+                "cpu_s": b["cpu_time"].iat[0],
+                "max_rss_mb": b["max_rss"].iat[0],
+            }
+        )
     jobs = pd.DataFrame(rows)
-    table = jobs.groupby("model", sort=False).agg(jobs=("fold", "size"), job_s_sum=("job_s", "sum"),
-                                                  cpu_s_sum=("cpu_s", "sum"), max_rss_mb=("max_rss_mb", "max"))
+    table = jobs.groupby("model", sort=False).agg(
+        jobs=("fold", "size"), job_s_sum=("job_s", "sum"), cpu_s_sum=("cpu_s", "sum"), max_rss_mb=("max_rss_mb", "max")
+    )
     table = table.reset_index()
-    total = {"model": "ALL (wall time of the run)", "jobs": int(table["jobs"].sum()), "job_s_sum": round(wall, 1),
-             "cpu_s_sum": round(table["cpu_s_sum"].sum(), 1), "max_rss_mb": table["max_rss_mb"].max()}
+    total = {
+        "model": "ALL (wall time of the run)",
+        "jobs": int(table["jobs"].sum()),
+        "job_s_sum": round(wall, 1),
+        "cpu_s_sum": round(table["cpu_s_sum"].sum(), 1),
+        "max_rss_mb": table["max_rss_mb"].max(),
+    }
     table = pd.concat([table, pd.DataFrame([total])], ignore_index=True).round(2)
     out = ROOT / "results/bench/cv.csv"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -52,16 +52,22 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-from bench import MemorySampler  # benchmarks/bench.py
+from bench import MemorySampler  # noqa: E402  (benchmarks/bench.py)
+
 from lfmrec.io import read_usage  # noqa: E402
+
 BASE = yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]
 FACTOR_MODELS = ["baseline", "mf_k20", "mf_k100", "svd_k100"]
 KNN_MODELS = ["knn_basic_k40", "knn_means_k50"]
 SCALES = {
     # scale: (n_users, n_artists, [(model, engine)], whole pipeline?)
     "paper": (5000, 20000, [(m, e) for m in FACTOR_MODELS + KNN_MODELS for e in ("surprise", "native")], False),
-    "10x": (50000, 200000, [(m, e) for m in FACTOR_MODELS for e in ("surprise", "native")]
-            + [(m, "native") for m in KNN_MODELS], False),
+    "10x": (
+        50000,
+        200000,
+        [(m, e) for m in FACTOR_MODELS for e in ("surprise", "native")] + [(m, "native") for m in KNN_MODELS],
+        False,
+    ),
     "full": ("all", "all", [(m, "native") for m in FACTOR_MODELS], True),
 }
 STAGES = {"cross_validate": "cv/{model}.tsv", "fit_full": "fit_full/{model}.tsv", "recommend": "recommend/{model}.tsv"}
@@ -135,8 +141,15 @@ def run_scale(raw: Path, scale: str, cores: int) -> tuple[pd.DataFrame, dict]:
                 continue
             b = pd.read_csv(tsv, sep="\t")
             usage = read_usage(work / "results/logs" / pattern.format(model=model_name(model, engine)).replace(".tsv", ".log"))
-            row = {"scale": scale, "stage": stage, "model": model, "engine": engine,
-                   "wall_s": float(b["s"].iat[0]), "cpu_s": usage["cpu_s"], "peak_rss_gb": usage["peak_rss_gb"]}
+            row = {
+                "scale": scale,
+                "stage": stage,
+                "model": model,
+                "engine": engine,
+                "wall_s": float(b["s"].iat[0]),
+                "cpu_s": usage["cpu_s"],
+                "peak_rss_gb": usage["peak_rss_gb"],
+            }
             if stage == "cross_validate":
                 fold = json.loads((work / f"results/cv/{model_name(model, engine)}/fold0.json").read_text())
                 row["engine_s"] = fold["fit_seconds"] + fold["predict_seconds"]
@@ -145,8 +158,15 @@ def run_scale(raw: Path, scale: str, cores: int) -> tuple[pd.DataFrame, dict]:
         pickle_file.unlink()
     summary = pd.read_json(work / "results/data/summary.json", typ="series")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    run = {"scale": scale, "commit": commit or None, "targets": "all" if SCALES[scale][3] else "fold 1 + lists", "wall_s": round(wall, 1),
-           "peak_machine_memory_gb": round(peak, 2), "users": summary.get("users_with_country"), "triples": summary.get("triples")}
+    run = {
+        "scale": scale,
+        "commit": commit or None,
+        "targets": "all" if SCALES[scale][3] else "fold 1 + lists",
+        "wall_s": round(wall, 1),
+        "peak_machine_memory_gb": round(peak, 2),
+        "users": summary.get("users_with_country"),
+        "triples": summary.get("triples"),
+    }
     return pd.DataFrame(rows), run
 
 
@@ -178,12 +198,17 @@ def main() -> None:
     ap.add_argument("--raw", required=True, type=Path, help="folder with the full universe's raw files")
     ap.add_argument("--scales", default="paper,10x,full")
     ap.add_argument("--cores", type=int, default=2)
-    ap.add_argument("--replace", action="store_true",
-                    help="write only this run's scales (default: keep the other scales' rows of the last tables)")
+    ap.add_argument(
+        "--replace",
+        action="store_true",
+        help="write only this run's scales (default: keep the other scales' rows of the last tables)",
+    )
     args = ap.parse_args()
     if not (args.raw / "LFM-1b_LEs.mat").exists():
-        subprocess.run([sys.executable, "-m", "lfmrec.synthetic", "--scale", "full", "--seed", "1", "--out",
-                        str(args.raw.resolve())], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "lfmrec.synthetic", "--scale", "full", "--seed", "1", "--out", str(args.raw.resolve())],
+            check=True,
+        )
     out = ROOT / "results/bench"
     out.mkdir(parents=True, exist_ok=True)
     warm_numba_cache()

@@ -19,9 +19,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from lfmrec.lfm1b import align_users, read_les, read_users  # noqa: E402
 from lfmrec.countries.estimate import estimate  # noqa: E402
 from lfmrec.countries.plays import country_play_table  # noqa: E402
+from lfmrec.lfm1b import align_users, read_les, read_users  # noqa: E402
 from lfmrec.sampling import draw_sample, melt  # noqa: E402
 
 
@@ -49,8 +49,14 @@ def main() -> None:
     def stage(name, fn):
         w, c = time.perf_counter(), time.process_time()
         value = fn()
-        rows.append({"stage": name, "wall_s": round(time.perf_counter() - w, 2),
-                     "cpu_s": round(time.process_time() - c, 2), "peak_rss_mb": round(peak_mb(), 1)})
+        rows.append(
+            {
+                "stage": name,
+                "wall_s": round(time.perf_counter() - w, 2),
+                "cpu_s": round(time.process_time() - c, 2),
+                "peak_rss_mb": round(peak_mb(), 1),
+            }
+        )
         print(rows[-1], flush=True)
         return value
 
@@ -61,12 +67,18 @@ def main() -> None:
     aligned, missing = stage("align", lambda: align_users(les, users, raw / "LFM-1b_LEs.mat", raw / "LFM-1b_users.txt"))
     sample = stage("sample", lambda: draw_sample(les.matrix, aligned, les.artist_ids, n_users, n_artists, seed=42))
     les = None  # free the matrix before the next stages
-    plays = stage("artist countries", lambda: country_play_table(sample.matrix, sample.users["country"].to_numpy(), sample.artist_ids))
+    plays = stage(
+        "artist countries", lambda: country_play_table(sample.matrix, sample.users["country"].to_numpy(), sample.artist_ids)
+    )
     stage("estimate", lambda: estimate(plays, sample.artist_ids, "argmax"))
     triples = stage("melt", lambda: melt(sample.matrix, sample.users["user_id"].to_numpy(), sample.artist_ids))
     table = pd.DataFrame(rows)
-    total = {"stage": "total", "wall_s": round(table["wall_s"].sum(), 2), "cpu_s": round(table["cpu_s"].sum(), 2),
-             "peak_rss_mb": round(peak_mb(), 1)}
+    total = {
+        "stage": "total",
+        "wall_s": round(table["wall_s"].sum(), 2),
+        "cpu_s": round(table["cpu_s"].sum(), 2),
+        "peak_rss_mb": round(peak_mb(), 1),
+    }
     table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
     table["n_users"], table["n_artists"] = str(args.n_users), str(args.n_artists)
     table["users_missing_from_matrix"] = int(missing.size)

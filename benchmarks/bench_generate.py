@@ -4,6 +4,7 @@ Usage: ``python benchmarks/bench_generate.py [SCALE] [--seed N] [--out DIR]`` (S
 to ``full``). Without ``--out`` the files go to a temporary folder that is deleted afterwards.
 Prints one CSV header and line, then the same figures as JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,7 +13,6 @@ import resource
 import tempfile
 import time
 from pathlib import Path
-
 
 from lfmrec.synthetic import SCALES, generate  # noqa: E402
 
@@ -28,9 +28,15 @@ def run(scale: str, seed: int, out_dir: Path) -> dict:
     cpu = time.process_time() - cpu0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
     size = sum(Path(p).stat().st_size for p in summary["files"].values())
-    return {"scale": scale, "seed": seed, "nnz": summary["nnz"], "wall_s": round(wall, 2),
-            "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak_kb / 1024, 1),
-            "output_mb": round(size / 2**20, 1)}
+    return {
+        "scale": scale,
+        "seed": seed,
+        "nnz": summary["nnz"],
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "output_mb": round(size / 2**20, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:

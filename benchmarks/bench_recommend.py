@@ -95,8 +95,18 @@ def main() -> None:
     models = sorted(load_models(Path(args.config)))
     rows = []
     for m in models:
-        cmd = [sys.executable, __file__, "--results", str(results), "--config", args.config,
-               "--naive-users", str(args.naive_users), "--model", m]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--results",
+            str(results),
+            "--config",
+            args.config,
+            "--naive-users",
+            str(args.naive_users),
+            "--model",
+            m,
+        ]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
         print(rows[-1], flush=True)

@@ -22,8 +22,6 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
-
-
 from surprise import SVD, BaselineOnly, Dataset, KNNBasic, KNNWithMeans, Reader  # noqa: E402
 
 from lfmrec.scoring import params_from_surprise, score  # noqa: E402
@@ -80,8 +78,18 @@ def main() -> None:
     pu = rng.integers(0, len(users), args.naive_pairs)
     pi = rng.integers(0, len(items), args.naive_pairs)
 
-    cols = ["model", "n_pairs", "vectorized_s", "naive_s_per_pair", "naive_extrapolated_s",
-            "speedup", "peak_rss_mb", "score_peak_alloc_mb", "max_abs_diff", "fit_s"]
+    cols = [
+        "model",
+        "n_pairs",
+        "vectorized_s",
+        "naive_s_per_pair",
+        "naive_extrapolated_s",
+        "speedup",
+        "peak_rss_mb",
+        "score_peak_alloc_mb",
+        "max_abs_diff",
+        "fit_s",
+    ]
     print(",".join(cols))
     for name in args.models:
         t0 = time.perf_counter()
@@ -110,8 +118,11 @@ def main() -> None:
 
         n_pairs = len(users) * len(items)
         naive = per_pair * n_pairs
-        print(f"{name},{n_pairs},{vec_s:.3f},{per_pair:.2e},{naive:.1f},{naive / vec_s:.0f},"
-              f"{rss:.0f},{alloc:.0f},{diff:.1e},{fit_s:.2f}", flush=True)
+        print(
+            f"{name},{n_pairs},{vec_s:.3f},{per_pair:.2e},{naive:.1f},{naive / vec_s:.0f},"
+            f"{rss:.0f},{alloc:.0f},{diff:.1e},{fit_s:.2f}",
+            flush=True,
+        )
         del algo, params
 
 

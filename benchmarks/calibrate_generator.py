@@ -37,7 +37,7 @@ def paper_models() -> dict[str, dict]:
     """The config's models that match a row of the paper's table (first match per row)."""
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     out, seen = {}, set()
-    for name, spec in config["models"].items():
+    for spec in config["models"].values():
         label = paper.paper_row(spec)
         if label is not None and label not in seen:
             seen.add(label)
@@ -76,16 +76,27 @@ def run(process: synthetic.Process, seed: int, sample_seed: int = 42, folds: int
             rmse.append(m["rmse"])
             mae.append(m["mae"])
         rows[label] = (float(np.mean(rmse)), float(np.mean(mae)))
-    return {"rows": rows, "local": local, "us": us, "rating_mean": float(triples["rating"].mean()),
-            "rating_sd": float(triples["rating"].std()), "triples": len(triples)}
+    return {
+        "rows": rows,
+        "local": local,
+        "us": us,
+        "rating_mean": float(triples["rating"].mean()),
+        "rating_sd": float(triples["rating"].std()),
+        "triples": len(triples),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--process", default="{}", help="generator process settings as JSON")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
-    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
-                        help="override a numeric constant of lfmrec.synthetic (calibration only)")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a numeric constant of lfmrec.synthetic (calibration only)",
+    )
     args = parser.parse_args(argv)
     for item in args.set:
         name, value = item.split("=")
@@ -103,8 +114,10 @@ def main(argv: list[str] | None = None) -> None:
         labels = list(out["rows"])
         tau = stats.kendalltau([paper_rmse[x] for x in labels], [out["rows"][x][0] for x in labels]).statistic
         taus.append(tau)
-        print(f"\nseed {seed}: {out['triples']} triples, rating mean {out['rating_mean']:.3f} sd {out['rating_sd']:.3f}, "
-              f"{time.perf_counter() - t0:.0f} s")
+        print(
+            f"\nseed {seed}: {out['triples']} triples, rating mean {out['rating_mean']:.3f} sd {out['rating_sd']:.3f}, "
+            f"{time.perf_counter() - t0:.0f} s"
+        )
         print(f"{'model':26s} {'RMSE':>7s} {'paper':>7s} {'MAE':>7s} {'paper':>7s}")
         for x in sorted(labels, key=lambda x: out["rows"][x][0]):
             print(f"{x:26s} {out['rows'][x][0]:7.3f} {paper_rmse[x]:7.3f} {out['rows'][x][1]:7.3f} {paper_mae[x]:7.3f}")

@@ -41,9 +41,13 @@ def tables(results: Path) -> tuple[dict, np.ndarray, dict]:
     full_sampled = plays.restrict_columns(full, les.artist_ids, artist_ids)
     t0 = time.perf_counter()
     imp = plays.impute_user_countries(full, aligned["country"].to_numpy())
-    facts = {"impute_seconds": time.perf_counter() - t0, "smoothing": imp.smoothing,
-             "loo_accuracy": imp.loo_accuracy, "imputed_users": int(imp.imputed.sum()),
-             "declared_users": int((~imp.imputed).sum())}
+    facts = {
+        "impute_seconds": time.perf_counter() - t0,
+        "smoothing": imp.smoothing,
+        "loo_accuracy": imp.loo_accuracy,
+        "imputed_users": int(imp.imputed.sum()),
+        "declared_users": int((~imp.imputed).sum()),
+    }
     truth_users = results / "synthetic/truth_users.parquet"
     if truth_users.exists():
         tu = pd.read_parquet(truth_users).set_index("user_id")["true_country"]
@@ -66,7 +70,8 @@ def lift_variants(by_source: dict, artist_ids: np.ndarray, truth: pd.DataFrame) 
             for shrink in (0.0, 3.0, 10.0, 30.0):
                 for source, table in by_source.items():
                     est[(f"{basis} support={support} shrinkage={shrink:g}", source)] = estimate.estimate(
-                        table, artist_ids, "lift", min_support=support, shrinkage=shrink, basis=basis)
+                        table, artist_ids, "lift", min_support=support, shrinkage=shrink, basis=basis
+                    )
     acc = accuracy.estimation_accuracy(est, truth)
     acc = acc[acc["scope"] == "all"]
     return (100 * acc.pivot_table(index="estimator", columns="source", values="accuracy", sort=False)).round(1)
@@ -89,7 +94,9 @@ def main(argv=None) -> pd.DataFrame:
             estimates[(method, source)] = estimate.estimate(table, artist_ids, method)
             seconds[(method, source)] = time.perf_counter() - t0
     acc = accuracy.estimation_accuracy(estimates, truth)
-    acc["seconds"] = [seconds[(e, s)] if sc == "all" else np.nan for e, s, sc in zip(acc["estimator"], acc["source"], acc["scope"], strict=True)]
+    acc["seconds"] = [
+        seconds[(e, s)] if sc == "all" else np.nan for e, s, sc in zip(acc["estimator"], acc["source"], acc["scope"], strict=True)
+    ]
     base = acc.query("estimator == 'argmax' and source == 'sample' and scope == 'all'")["accuracy"].iloc[0]
     print(f"imputation: {facts}")
     pd.set_option("display.width", 200)
@@ -100,12 +107,15 @@ def main(argv=None) -> pd.DataFrame:
     fmt["seconds"] = fmt["seconds"].round(2)
     print(fmt[fmt["scope"] == "all"].to_string(index=False))
     best = acc[acc["scope"] == "all"].sort_values("accuracy", ascending=False).iloc[0]
-    print(f"\nbest: {best['estimator']}/{best['source']} {100 * best['accuracy']:.1f}% vs argmax/sample "
-          f"{100 * base:.1f}%: +{100 * (best['accuracy'] - base):.1f} points")
+    print(
+        f"\nbest: {best['estimator']}/{best['source']} {100 * best['accuracy']:.1f}% vs argmax/sample "
+        f"{100 * base:.1f}%: +{100 * (best['accuracy'] - base):.1f} points"
+    )
     if args.scopes:
         print()
-        wide = fmt[fmt["scope"] != "all"].pivot_table(index="scope", columns=["estimator", "source"],
-                                                        values="accuracy", sort=False)
+        wide = fmt[fmt["scope"] != "all"].pivot_table(
+            index="scope", columns=["estimator", "source"], values="accuracy", sort=False
+        )
         print(wide.to_string())
     if args.variants:
         print()

@@ -62,8 +62,13 @@ def main() -> None:
             blocks = iter_score_blocks(params, user_ids, item_ids, 128)
         t1 = time.perf_counter()
         table = ranking.evaluate(blocks, user_ids, item_ids, train, test, n=args.n)
-        row = {"model": name, "fold": args.fold + 1, **table.iloc[0][["users", *ranking.METRICS]].to_dict(),
-               "fit_s": round(t1 - t0, 1), "evaluate_s": round(time.perf_counter() - t1, 1)}
+        row = {
+            "model": name,
+            "fold": args.fold + 1,
+            **table.iloc[0][["users", *ranking.METRICS]].to_dict(),
+            "fit_s": round(t1 - t0, 1),
+            "evaluate_s": round(time.perf_counter() - t1, 1),
+        }
         out.append(row)
         print(row, flush=True)
     path = res / f"bench/heldout_fold{args.fold}.csv"

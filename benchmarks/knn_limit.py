@@ -62,12 +62,21 @@ def run(raw: Path, n_users: int, model: str) -> dict:
     usage = read_usage(work / f"results/logs/cv/{model}.log")
     for pickle_file in (work / "results").rglob("*.pkl"):  # the fitted similarity: over 10 GB
         pickle_file.unlink()
-    row = {"n_users_drawn": n_users, "model": model, "users_with_country": int(triples["user_id"].nunique()),
-           "triples": len(triples), "job_wall_s": round(wall, 1), "peak_rss_gb": usage.get("peak_rss_gb")}
+    row = {
+        "n_users_drawn": n_users,
+        "model": model,
+        "users_with_country": int(triples["user_id"].nunique()),
+        "triples": len(triples),
+        "job_wall_s": round(wall, 1),
+        "peak_rss_gb": usage.get("peak_rss_gb"),
+    }
     n_train_users = int(train["user_id"].nunique())
-    row.update(train_users=n_train_users, train_ratings=len(train),
-               engine_estimate_gb=round(estimate_memory_gb(spec, n_train_users, int(train["artist_id"].nunique()), len(train)), 2),
-               job_estimate_gb=round(fit_job_mb(spec, n_train_users, int(train["artist_id"].nunique()), len(train)) / 1000, 2))
+    row.update(
+        train_users=n_train_users,
+        train_ratings=len(train),
+        engine_estimate_gb=round(estimate_memory_gb(spec, n_train_users, int(train["artist_id"].nunique()), len(train)), 2),
+        job_estimate_gb=round(fit_job_mb(spec, n_train_users, int(train["artist_id"].nunique()), len(train)) / 1000, 2),
+    )
     return row
 
 

@@ -65,8 +65,20 @@ def clone(run: Path, dst: Path) -> None:
 def run_workflow(work: Path, value: int, cores: int, configfiles: list[Path]) -> None:
     extra = work / "min_listeners.yaml"
     extra.write_text(yaml.safe_dump({"recommend": {"min_listeners": value}}))
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(work),
-           "--cores", str(cores), "--configfile", *map(str, configfiles), str(extra)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(work),
+        "--cores",
+        str(cores),
+        "--configfile",
+        *map(str, configfiles),
+        str(extra),
+    ]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
@@ -81,15 +93,19 @@ def summarize(work: Path, value: int, models: list[str]) -> pd.DataFrame:
         final = pd.read_parquet(d / f"recommendations/{model}.parquet", columns=["user_id", "rank", "artist_id"])
         initial = pd.read_parquet(d / f"recommendations/{model}.initial.parquet", columns=["artist_id"])
         first = seen.setdefault(tuple(map(tuple, final.to_numpy())), model)
-        rows.append({
-            "min_listeners": value, "model": model,
-            "distinct_final": final["artist_id"].nunique(), "distinct_initial": initial["artist_id"].nunique(),
-            "one_listener_final": float((listeners.reindex(final["artist_id"]).to_numpy() == 1).mean()),
-            "one_listener_initial": float((listeners.reindex(initial["artist_id"]).to_numpy() == 1).mean()),
-            "median_listeners_final": float(listeners.reindex(final["artist_id"]).median()),
-            "same_lists_as": first if first != model else "",
-            "ndcg": float(ndcg[model]),
-        })
+        rows.append(
+            {
+                "min_listeners": value,
+                "model": model,
+                "distinct_final": final["artist_id"].nunique(),
+                "distinct_initial": initial["artist_id"].nunique(),
+                "one_listener_final": float((listeners.reindex(final["artist_id"]).to_numpy() == 1).mean()),
+                "one_listener_initial": float((listeners.reindex(initial["artist_id"]).to_numpy() == 1).mean()),
+                "median_listeners_final": float(listeners.reindex(final["artist_id"]).median()),
+                "same_lists_as": first if first != model else "",
+                "ndcg": float(ndcg[model]),
+            }
+        )
     for ref in [m for m in ndcg.index if m not in models]:
         rows.append({"min_listeners": value, "model": ref, "ndcg": float(ndcg[ref])})
     return pd.DataFrame(rows)

@@ -34,11 +34,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 from lfmrec import ranking, rerank  # noqa: E402
+from lfmrec.countries.codes import country_codes, encode  # noqa: E402
 from lfmrec.cv import build_trainset, rating_scale, split  # noqa: E402
 from lfmrec.models import build_algorithm  # noqa: E402
-from lfmrec.countries.codes import country_codes, encode  # noqa: E402
-from lfmrec.topn import pair_matrix  # noqa: E402
 from lfmrec.scoring import iter_score_blocks, params_from_surprise  # noqa: E402
+from lfmrec.topn import pair_matrix  # noqa: E402
 
 
 def country_similarity(acp: pd.DataFrame, codes: dict[str, int]) -> np.ndarray:
@@ -109,8 +109,16 @@ def main() -> None:
         listers[f"calibrated {lam:g}"] = lister("calibrated", lam)
     ref_listers = {"none": lister("none"), "hard": lister("hard")}
 
-    common = dict(user_ids=user_ids, item_ids=item_ids, train_pairs=train, test_pairs=test, n=n,
-                  user_country=uc, item_country=ic, similarity=sim)
+    common = dict(
+        user_ids=user_ids,
+        item_ids=item_ids,
+        train_pairs=train,
+        test_pairs=test,
+        n=n,
+        user_country=uc,
+        item_country=ic,
+        similarity=sim,
+    )
     tables = []
     runs = [
         (args.model, iter_score_blocks(params, user_ids, item_ids, args.block_users), listers),
@@ -126,8 +134,10 @@ def main() -> None:
         tables.append(out)
     table = pd.concat(tables, ignore_index=True)
 
-    print(f"# {args.model} on fold {args.fold}: {len(train)} training / {len(test)} test pairs, "
-          f"{len(user_ids)} users x {len(item_ids)} artists, {C} countries, n = {n}, pool = {args.pool}")
+    print(
+        f"# {args.model} on fold {args.fold}: {len(train)} training / {len(test)} test pairs, "
+        f"{len(user_ids)} users x {len(item_ids)} artists, {C} countries, n = {n}, pool = {args.pool}"
+    )
     print(f"# prep (similarity, targets) {prep_s:.2f} s; fit {fit_s:.2f} s")
     for name, (s, total) in score_s.items():
         print(f"# {name}: scoring {s:.2f} s, evaluate total {total:.2f} s")

@@ -7,7 +7,12 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from lfmrec.config import check_config, dataset_identity, load_schema, raw_dir as _raw_dir
+from lfmrec.config import (
+    check_config,
+    dataset_identity,
+    load_schema,
+    raw_dir as _raw_dir,
+)
 from lfmrec.errors import InputError
 from lfmrec import resources
 from lfmrec.models import is_topn
@@ -34,19 +39,26 @@ def model_spec(name):
     """A model's config entry as its fitting jobs see it: without `lists`, which says what is done
     with the model, not how it is fitted (so that setting it never reruns a fit)."""
     return {k: v for k, v in config["models"][name].items() if k != "lists"}
+
+
 FOLDS = list(range(config["cv"]["n_folds"]))
 # Models with a hyperparameter grid (rules/tuning.smk); each of their folds uses its own choice.
 TUNED = [m for m in MODELS if m in (config["tuning"]["grids"] or {})]
 _unknown_grids = sorted(set(config["tuning"]["grids"] or {}) - set(MODELS))
 if _unknown_grids:
-    raise WorkflowError(f"Invalid config tuning.grids: {', '.join(_unknown_grids)} is not a configured model "
-                        f"(fix: use one of {', '.join(MODELS)})")
+    raise WorkflowError(
+        f"Invalid config tuning.grids: {', '.join(_unknown_grids)} is not a configured model "
+        f"(fix: use one of {', '.join(MODELS)})"
+    )
 
 
 # Replicates of the whole experiment (rules/replicates.smk): seed sets; each is a nested run.
 REPLICATES = list(config.get("replicates") or [])
-REPLICATE_FILES = [f for f in __import__("lfmrec.replicates", fromlist=["FILES"]).FILES
-                   if RATING_MODELS or not f.endswith("metrics.csv")]
+REPLICATE_FILES = [
+    f
+    for f in __import__("lfmrec.replicates", fromlist=["FILES"]).FILES
+    if RATING_MODELS or not f.endswith("metrics.csv")
+]
 
 
 def replicate_config(rep):
@@ -55,14 +67,19 @@ def replicate_config(rep):
 
     import yaml
 
-    base = yaml.safe_load(Path(workflow.basedir, "config/config.yaml").read_text())["models"]
+    base = yaml.safe_load(Path(workflow.basedir, "config/config.yaml").read_text())[
+        "models"
+    ]
     return make(config, REPLICATES[rep], base)
 
 
 # Generator variants of the sensitivity experiment (rules/sensitivity.smk); each is a nested run.
 SENSITIVITY = [v["name"] for v in config.get("sensitivity") or []]
-SENSITIVITY_FILES = [f for f in __import__("lfmrec.sensitivity", fromlist=["FILES"]).FILES
-                     if RATING_MODELS or not f.endswith(("metrics.csv", "paper_agreement.csv"))]
+SENSITIVITY_FILES = [
+    f
+    for f in __import__("lfmrec.sensitivity", fromlist=["FILES"]).FILES
+    if RATING_MODELS or not f.endswith(("metrics.csv", "paper_agreement.csv"))
+]
 
 
 def sensitivity_config(variant):
@@ -71,8 +88,12 @@ def sensitivity_config(variant):
 
     import yaml
 
-    base = yaml.safe_load(Path(workflow.basedir, "config/config.yaml").read_text())["models"]
-    return variant_config(config, config["sensitivity"][SENSITIVITY.index(variant)], base)
+    base = yaml.safe_load(Path(workflow.basedir, "config/config.yaml").read_text())[
+        "models"
+    ]
+    return variant_config(
+        config, config["sensitivity"][SENSITIVITY.index(variant)], base
+    )
 
 
 def tuning_points(model):
@@ -90,7 +111,13 @@ def tuning_spec(model, point):
 
 def tuned_file(wildcards):
     """The chosen settings of a tuned model (input of its fits), none for the others."""
-    return [f"results/tuning/{wildcards.model}/chosen.json"] if wildcards.model in TUNED else []
+    return (
+        [f"results/tuning/{wildcards.model}/chosen.json"]
+        if wildcards.model in TUNED
+        else []
+    )
+
+
 REFERENCES = list(config["ranking"]["references"])
 
 
@@ -127,43 +154,60 @@ def truth_file():
 
 
 def all_outputs():
-    return [
-        "results/data/summary.json",
-        "results/tables/user_countries.csv",
-        "results/tables/artist_countries.csv",
-    ] + (["results/metrics.csv", "results/metrics.md", "results/plots/metrics.png"] if RATING_MODELS else []) + [
-        "results/deletions.csv",
-        "results/plots/deletions.png",
-        "results/reports",
-        "results/ranking_metrics.csv",
-        "results/tradeoff.csv",
-        "results/plots/ranking_metrics.png",
-        "results/plots/tradeoff.png",
-        "results/diversity.csv",
-        "results/plots/diversity.png",
-        "results/cultural.csv",
-        "results/plots/cultural.png",
-        "results/significance.csv",
-        "results/intervals.csv",
-        "results/by_country.csv",
-        "results/plots/by_country.png",
-        "results/paper_comparison.csv",
-    ] + (["results/error_intervals.csv"] if RATING_MODELS else []) + (["results/tuning.csv"] if TUNED else []) + (
-        SYNTHETIC_ONLY if truth_file() else [])
+    return (
+        [
+            "results/data/summary.json",
+            "results/tables/user_countries.csv",
+            "results/tables/artist_countries.csv",
+        ]
+        + (
+            ["results/metrics.csv", "results/metrics.md", "results/plots/metrics.png"]
+            if RATING_MODELS
+            else []
+        )
+        + [
+            "results/deletions.csv",
+            "results/plots/deletions.png",
+            "results/reports",
+            "results/ranking_metrics.csv",
+            "results/tradeoff.csv",
+            "results/plots/ranking_metrics.png",
+            "results/plots/tradeoff.png",
+            "results/diversity.csv",
+            "results/plots/diversity.png",
+            "results/cultural.csv",
+            "results/plots/cultural.png",
+            "results/significance.csv",
+            "results/intervals.csv",
+            "results/by_country.csv",
+            "results/plots/by_country.png",
+            "results/paper_comparison.csv",
+        ]
+        + (["results/error_intervals.csv"] if RATING_MODELS else [])
+        + (["results/tuning.csv"] if TUNED else [])
+        + (SYNTHETIC_ONLY if truth_file() else [])
+    )
 
 
 # Outputs that only synthetic data has (the planted truth scores the country estimators).
-SYNTHETIC_ONLY = ["results/country_estimation.csv", "results/plots/country_estimation.png", "results/html/country_estimation.html"]
+SYNTHETIC_ONLY = [
+    "results/country_estimation.csv",
+    "results/plots/country_estimation.png",
+    "results/html/country_estimation.html",
+]
 
 
 def remove_outputs_of_other_data():
     """On a real run (not a dry run), remove results that only another dataset makes, so that
-    results/ never shows, say, synthetic country-estimation scores next to an LFM-1b copy's lists."""
+    results/ never shows, say, synthetic country-estimation scores next to an LFM-1b copy's lists.
+    """
     if truth_file():
         return
     for path in map(Path, SYNTHETIC_ONLY):
         if path.exists():
-            logger.info(f"removing {path}: made from synthetic data, the config now reads {config['dataset']['dir']}")
+            logger.info(
+                f"removing {path}: made from synthetic data, the config now reads {config['dataset']['dir']}"
+            )
             path.unlink()
 
 
@@ -179,7 +223,9 @@ def remove_partial_files():
             if not name.endswith(".part"):
                 continue
             path = Path(root, name)
-            logger.info(f"removing {path}: left by a job that was stopped while writing it")
+            logger.info(
+                f"removing {path}: left by a job that was stopped while writing it"
+            )
             if name in dirs:
                 shutil.rmtree(path, ignore_errors=True)
             else:
@@ -188,15 +234,26 @@ def remove_partial_files():
 
 
 # The jobs that run numba kernels (lfmrec.native, lfmrec.scoring, lfmrec.topn).
-KERNEL_RULES = {"cross_validate", "fit_full", "recommend", "recommend_reference", "rank_model", "rank_reference", "tune_point"}
+KERNEL_RULES = {
+    "cross_validate",
+    "fit_full",
+    "recommend",
+    "recommend_reference",
+    "rank_model",
+    "rank_reference",
+    "tune_point",
+}
 
 
 def compile_kernels_in_background():
     """Start `python -m lfmrec.kernels` (Snakefile `onstart`) when this run has jobs that use numba
     kernels: it compiles them, or loads numba's disk cache, while the data jobs run, instead of each
-    of the model jobs that start together compiling the same kernels (see lfmrec.kernels)."""
+    of the model jobs that start together compiling the same kernels (see lfmrec.kernels).
+    """
     try:
-        if not any(job.rule.name in KERNEL_RULES for job in workflow.dag.needrun_jobs()):
+        if not any(
+            job.rule.name in KERNEL_RULES for job in workflow.dag.needrun_jobs()
+        ):
             return
     except Exception:  # Snakemake internals changed: compile anyway, it only saves time
         pass
@@ -207,8 +264,13 @@ def compile_kernels_in_background():
     log = Path("results/logs/compile_kernels.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as fh:
-        subprocess.Popen([sys.executable, "-m", "lfmrec.kernels", json.dumps(config["models"])],
-                         stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "lfmrec.kernels", json.dumps(config["models"])],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 # Parameters and inputs shared by the held-out ranking jobs (rules/ranking.smk).
@@ -235,7 +297,6 @@ RANKING_INPUTS = dict(
 )
 
 
-
 # Resources of the jobs (resources: mem_mb, runtime), from the resource model lfmrec.resources: the
 # functions here only find the sizes of a job's inputs and the config values it needs. Snakemake
 # evaluates them again right before it schedules a job, when its input exists; before that (dry
@@ -251,7 +312,11 @@ def data_sizes(triples):
         import pandas as pd
 
         t = pd.read_parquet(path, columns=["user_id", "artist_id"])
-        _DATA_SIZES[key] = (int(t["user_id"].nunique()), int(t["artist_id"].nunique()), len(t))
+        _DATA_SIZES[key] = (
+            int(t["user_id"].nunique()),
+            int(t["artist_id"].nunique()),
+            len(t),
+        )
     return _DATA_SIZES[key]
 
 
@@ -268,7 +333,12 @@ def _size_mb(path):
 def fit_mem_mb(wildcards, input, attempt=1):
     if not Path(input.triples).exists():
         return resources.job_mb(0, attempt)
-    return resources.job_mb(resources.fit_job_mb(config["models"][wildcards.model], *data_sizes(input.triples)), attempt)
+    return resources.job_mb(
+        resources.fit_job_mb(
+            config["models"][wildcards.model], *data_sizes(input.triples)
+        ),
+        attempt,
+    )
 
 
 def scoring_mem_mb(model_input=None, splits=False, threads=1):
@@ -279,10 +349,32 @@ def scoring_mem_mb(model_input=None, splits=False, threads=1):
             return resources.job_mb(0, attempt)
         _, artists, triples = data_sizes(input.triples)
         # the model file, or the largest of the fold models a ranking job scores one after the other
-        models = [Path(f) for f in ([input[model_input]] if isinstance(input[model_input], str) else input[model_input])] if model_input else []
+        models = (
+            [
+                Path(f)
+                for f in (
+                    [input[model_input]]
+                    if isinstance(input[model_input], str)
+                    else input[model_input]
+                )
+            ]
+            if model_input
+            else []
+        )
         model_bytes = max((m.stat().st_size for m in models if m.exists()), default=0)
-        spec = config["models"].get(wildcards.model) if "model" in wildcards.keys() else None
-        need = resources.scoring_job_mb(spec, model_bytes, artists, triples, threads * config["recommend"]["block_users"], splits)
+        spec = (
+            config["models"].get(wildcards.model)
+            if "model" in wildcards.keys()
+            else None
+        )
+        need = resources.scoring_job_mb(
+            spec,
+            model_bytes,
+            artists,
+            triples,
+            threads * config["recommend"]["block_users"],
+            splits,
+        )
         return resources.job_mb(need, attempt)
 
     return mem_mb
@@ -294,7 +386,13 @@ def fit_runtime(folds=1):
     def runtime(wildcards, input, attempt):
         if not Path(input.triples).exists():
             return resources.minutes(0, attempt)
-        return resources.minutes(folds * resources.fit_job_seconds(config["models"][wildcards.model], *data_sizes(input.triples)), attempt)
+        return resources.minutes(
+            folds
+            * resources.fit_job_seconds(
+                config["models"][wildcards.model], *data_sizes(input.triples)
+            ),
+            attempt,
+        )
 
     return runtime
 
@@ -304,11 +402,21 @@ def scoring_runtime(ranking=False, folds=1):
         if not Path(input.triples).exists():
             return resources.minutes(0, attempt)
         users, artists, triples = data_sizes(input.triples)
-        spec = config["models"].get(wildcards.model) if "model" in wildcards.keys() else None
+        spec = (
+            config["models"].get(wildcards.model)
+            if "model" in wildcards.keys()
+            else None
+        )
         variants = 0
         if ranking:
-            users, variants = resources.ranking_shape(users, config["ranking"]["users"], config["rerank"]["sweep"])
-        return resources.minutes(folds * resources.scoring_job_seconds(spec, users, artists, triples, variants), attempt)
+            users, variants = resources.ranking_shape(
+                users, config["ranking"]["users"], config["rerank"]["sweep"]
+            )
+        return resources.minutes(
+            folds
+            * resources.scoring_job_seconds(spec, users, artists, triples, variants),
+            attempt,
+        )
 
     return runtime
 
@@ -334,7 +442,9 @@ def les_nonzeros():
 
             with h5py.File(path, "r") as f:
                 _LES_NNZ[key] = int(f["LEs"]["data"].shape[0])
-        except Exception:  # not HDF5 (MAT v5) or unreadable: the job itself reports the problem
+        except (
+            Exception
+        ):  # not HDF5 (MAT v5) or unreadable: the job itself reports the problem
             _LES_NNZ[key] = path.stat().st_size // resources.MAT_V5_BYTES_PER_NNZ
     return _LES_NNZ[key]
 

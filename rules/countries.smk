@@ -8,21 +8,29 @@ rule country_estimation:
         all="results/data/country_plays/all.parquet",
         all_imputed="results/data/country_plays/all_imputed.parquet",
         truth="results/synthetic/truth_artists.parquet",
+    output:
+        csv="results/country_estimation.csv",
+        html=report(
+            "results/html/country_estimation.html",
+            caption="../workflow/report/country_estimation.rst",
+            category="4. Beyond the paper",
+        ),
+        png=report(
+            "results/plots/country_estimation.png",
+            caption="../workflow/report/country_estimation.rst",
+            category="4. Beyond the paper",
+        ),
+    log:
+        "results/logs/country_estimation.log",
     # three minutes at full scale and no job waits for it: run as soon as its inputs exist, not
     # last, where it held one core while the two-thread phase-2 jobs waited for both
     priority: 6
-    output:
-        csv="results/country_estimation.csv",
-        html=report("results/html/country_estimation.html", caption="../workflow/report/country_estimation.rst", category="4. Beyond the paper"),
-        png=report("results/plots/country_estimation.png", caption="../workflow/report/country_estimation.rst", category="4. Beyond the paper"),
-    params:
-        min_support=config["countries"]["min_support"],
-        shrinkage=config["countries"]["shrinkage"],
     resources:
         mem_mb=file_mem_mb("country_estimation", "all_imputed"),
         runtime=estimation_runtime,
-    log:
-        "results/logs/country_estimation.log",
+    params:
+        min_support=config["countries"]["min_support"],
+        shrinkage=config["countries"]["shrinkage"],
     script:
         "../workflow/scripts/country_estimation.py"
 
@@ -32,10 +40,10 @@ rule country_similarity:
         plays=f"results/data/country_plays/{config['countries']['source']}.parquet",
     output:
         similarity="results/data/country_similarity.parquet",
-    # a few seconds, and every ranking and list job waits for it
-    priority: 10
     log:
         "results/logs/country_similarity.log",
+    # a few seconds, and every ranking and list job waits for it
+    priority: 10
     script:
         "../workflow/scripts/country_similarity.py"
 
@@ -50,50 +58,68 @@ rule fold_countries:
     output:
         artists=fold_files("countries", "artists.parquet"),
         similarity=fold_files("countries", "similarity.parquet"),
-    params:
-        estimator=config["countries"]["estimator"],
-        min_support=config["countries"]["min_support"],
-        shrinkage=config["countries"]["shrinkage"],
+    log:
+        "results/logs/fold_countries.log",
     # every ranking job waits for it
     priority: 10
     resources:
         mem_mb=triples_mem_mb("fold_countries"),
         runtime=fold_countries_runtime,
-    log:
-        "results/logs/fold_countries.log",
+    params:
+        estimator=config["countries"]["estimator"],
+        min_support=config["countries"]["min_support"],
+        shrinkage=config["countries"]["shrinkage"],
     script:
         "../workflow/scripts/fold_countries.py"
 
 
 rule diversity:
     input:
-        lists=expand("results/recommendations/{model}.parquet", model=LIST_MODELS + REFERENCES),
-        per_user=expand("results/recommendations/{model}.per_user.parquet", model=LIST_MODELS + REFERENCES),
+        lists=expand(
+            "results/recommendations/{model}.parquet", model=LIST_MODELS + REFERENCES
+        ),
+        per_user=expand(
+            "results/recommendations/{model}.per_user.parquet",
+            model=LIST_MODELS + REFERENCES,
+        ),
         triples="results/data/triples.parquet",
         users="results/data/users.parquet",
         artists="results/data/artists.parquet",
         truth=truth_file(),
     output:
         csv="results/diversity.csv",
-        html=report("results/html/diversity.html", caption="../workflow/report/diversity.rst", category="4. Beyond the paper"),
-        png=report("results/plots/diversity.png", caption="../workflow/report/diversity.rst", category="4. Beyond the paper"),
+        html=report(
+            "results/html/diversity.html",
+            caption="../workflow/report/diversity.rst",
+            category="4. Beyond the paper",
+        ),
+        png=report(
+            "results/plots/diversity.png",
+            caption="../workflow/report/diversity.rst",
+            category="4. Beyond the paper",
+        ),
+    log:
+        "results/logs/diversity.log",
+    resources:
+        mem_mb=triples_mem_mb("diversity"),
+        runtime=diversity_runtime,
     params:
         models=LIST_MODELS + REFERENCES,
         method=config["rerank"]["method"],
         n=config["recommend"]["n"],
-    resources:
-        mem_mb=triples_mem_mb("diversity"),
-        runtime=diversity_runtime,
-    log:
-        "results/logs/diversity.log",
     script:
         "../workflow/scripts/diversity.py"
 
 
 rule cultural:
     input:
-        lists=expand("results/recommendations/{model}.parquet", model=LIST_MODELS + REFERENCES),
-        initial=expand("results/recommendations/{model}.initial.parquet", model=LIST_MODELS + REFERENCES),
+        lists=expand(
+            "results/recommendations/{model}.parquet", model=LIST_MODELS + REFERENCES
+        ),
+        initial=expand(
+            "results/recommendations/{model}.initial.parquet",
+            model=LIST_MODELS + REFERENCES,
+        ),
         triples="results/data/triples.parquet",
         users="results/data/users.parquet",
         artists="results/data/artists.parquet",
@@ -103,9 +129,26 @@ rule cultural:
     output:
         csv="results/cultural.csv",
         variants="results/cultural_variants.csv",
-        html=report("results/html/cultural.html", caption="../workflow/report/cultural.rst", category="4. Beyond the paper"),
-        variants_html=report("results/html/cultural_variants.html", caption="../workflow/report/cultural_variants.rst", category="4. Beyond the paper"),
-        png=report("results/plots/cultural.png", caption="../workflow/report/cultural_plot.rst", category="4. Beyond the paper"),
+        html=report(
+            "results/html/cultural.html",
+            caption="../workflow/report/cultural.rst",
+            category="4. Beyond the paper",
+        ),
+        variants_html=report(
+            "results/html/cultural_variants.html",
+            caption="../workflow/report/cultural_variants.rst",
+            category="4. Beyond the paper",
+        ),
+        png=report(
+            "results/plots/cultural.png",
+            caption="../workflow/report/cultural_plot.rst",
+            category="4. Beyond the paper",
+        ),
+    log:
+        "results/logs/cultural.log",
+    resources:
+        mem_mb=triples_mem_mb("cultural"),
+        runtime=cultural_runtime,
     params:
         models=LIST_MODELS + REFERENCES,
         n=config["recommend"]["n"],
@@ -115,10 +158,5 @@ rule cultural:
         min_users=config["stats"]["min_country_users"],
         n_resamples=config["stats"]["n_resamples"],
         seed=config["stats"]["seed"],
-    resources:
-        mem_mb=triples_mem_mb("cultural"),
-        runtime=cultural_runtime,
-    log:
-        "results/logs/cultural.log",
     script:
         "../workflow/scripts/cultural.py"

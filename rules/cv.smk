@@ -6,17 +6,17 @@ rule folds:
         triples="results/data/triples.parquet",
     output:
         folds="results/cv/folds.parquet",
-    params:
-        n_folds=config["cv"]["n_folds"],
-        seed=config["cv"]["seed"],
+    log:
+        "results/logs/folds.log",
     # every cross-validation job waits for it: before the fits on all triples, which nothing waits for
     # as long
     priority: 10
     resources:
         mem_mb=triples_mem_mb("folds"),
         runtime=floor_runtime,
-    log:
-        "results/logs/folds.log",
+    params:
+        n_folds=config["cv"]["n_folds"],
+        seed=config["cv"]["seed"],
     script:
         "../workflow/scripts/folds.py"
 
@@ -30,35 +30,41 @@ rule cross_validate:
         predictions=fold_files("{model}", "parquet"),
         metrics=fold_files("{model}", "json"),
         params=fold_files("{model}", "params.pkl"),
-    params:
-        spec=lambda wc: model_spec(wc.model),
-        seed=config["model_seed"],
-        max_memory_gb=config["resources"]["max_memory_gb"],
+    log:
+        "results/logs/cv/{model}.log",
+    benchmark:
+        "results/benchmarks/cv/{model}.tsv"
     # the longest chain of the DAG (cross-validation, then the held-out ranking of every fold) first
     priority: 5
     resources:
         mem_mb=fit_mem_mb,
         runtime=fit_runtime(folds=len(FOLDS)),
-    log:
-        "results/logs/cv/{model}.log",
-    benchmark:
-        "results/benchmarks/cv/{model}.tsv"
+    params:
+        spec=lambda wc: model_spec(wc.model),
+        seed=config["model_seed"],
+        max_memory_gb=config["resources"]["max_memory_gb"],
     script:
         "../workflow/scripts/cross_validate.py"
 
 
 rule metrics:
     input:
-        folds=expand("results/cv/{model}/fold{fold}.json", model=RATING_MODELS, fold=FOLDS),
+        folds=expand(
+            "results/cv/{model}/fold{fold}.json", model=RATING_MODELS, fold=FOLDS
+        ),
     output:
         csv="results/metrics.csv",
         md="results/metrics.md",
-        html=report("results/html/metrics.html", caption="../workflow/report/metrics.rst", category="2. Cross-validation"),
+        html=report(
+            "results/html/metrics.html",
+            caption="../workflow/report/metrics.rst",
+            category="2. Cross-validation",
+        ),
+    log:
+        "results/logs/metrics.log",
     params:
         models={m: model_spec(m) for m in RATING_MODELS},
         n_folds=config["cv"]["n_folds"],
-    log:
-        "results/logs/metrics.log",
     script:
         "../workflow/scripts/metrics.py"
 
@@ -68,7 +74,11 @@ rule plot_metrics:
         csv="results/metrics.csv",
         intervals="results/error_intervals.csv",
     output:
-        png=report("results/plots/metrics.png", caption="../workflow/report/metrics_plot.rst", category="2. Cross-validation"),
+        png=report(
+            "results/plots/metrics.png",
+            caption="../workflow/report/metrics_plot.rst",
+            category="2. Cross-validation",
+        ),
     log:
         "results/logs/plot_metrics.log",
     script:

@@ -9,17 +9,17 @@ rule generate_synthetic:
         truth_artists="results/synthetic/truth_artists.parquet",
         truth_users="results/synthetic/truth_users.parquet",
         truth_countries="results/synthetic/truth_countries.parquet",
-    params:
-        scale=config["dataset"]["synthetic"]["scale"],
-        seed=config["dataset"]["synthetic"]["seed"],
-        process=config["dataset"]["synthetic"]["process"],
-    resources:
-        mem_mb=les_mem_mb("generate_synthetic"),
-        runtime=les_runtime("generate_synthetic"),
     log:
         "results/logs/generate_synthetic.log",
     benchmark:
         "results/benchmarks/generate_synthetic.tsv"
+    resources:
+        mem_mb=les_mem_mb("generate_synthetic"),
+        runtime=les_runtime("generate_synthetic"),
+    params:
+        scale=config["dataset"]["synthetic"]["scale"],
+        seed=config["dataset"]["synthetic"]["seed"],
+        process=config["dataset"]["synthetic"]["process"],
     script:
         "../workflow/scripts/generate_synthetic.py"
 
@@ -31,15 +31,15 @@ rule align:
     output:
         aligned="results/data/aligned_users.parquet",
         alignment="results/data/alignment.json",
-    params:
-        dataset=DATASET,
-    resources:
-        mem_mb=les_mem_mb("align"),
-        runtime=les_runtime("align"),
     log:
         "results/logs/align.log",
     benchmark:
         "results/benchmarks/align.tsv"
+    resources:
+        mem_mb=les_mem_mb("align"),
+        runtime=les_runtime("align"),
+    params:
+        dataset=DATASET,
     script:
         "../workflow/scripts/align.py"
 
@@ -53,18 +53,18 @@ rule sample:
         sampled_artists="results/data/sampled_artists.parquet",
         matrix="results/data/sample_matrix.npz",
         info="results/data/sample.json",
+    log:
+        "results/logs/sample.log",
+    benchmark:
+        "results/benchmarks/sample.tsv"
+    resources:
+        mem_mb=les_mem_mb("sample"),
+        runtime=les_runtime("sample"),
     params:
         dataset=DATASET,
         n_users=config["sample"]["n_users"],
         n_artists=config["sample"]["n_artists"],
         seed=config["sample"]["seed"],
-    resources:
-        mem_mb=les_mem_mb("sample"),
-        runtime=les_runtime("sample"),
-    log:
-        "results/logs/sample.log",
-    benchmark:
-        "results/benchmarks/sample.tsv"
     script:
         "../workflow/scripts/sample.py"
 
@@ -81,15 +81,15 @@ rule country_plays:
         all="results/data/country_plays/all.parquet",
         all_imputed="results/data/country_plays/all_imputed.parquet",
         imputation="results/data/country_plays/imputation.json",
-    params:
-        dataset=DATASET,
-    resources:
-        mem_mb=les_mem_mb("country_plays"),
-        runtime=les_runtime("country_plays"),
     log:
         "results/logs/country_plays.log",
     benchmark:
         "results/benchmarks/country_plays.tsv"
+    resources:
+        mem_mb=les_mem_mb("country_plays"),
+        runtime=les_runtime("country_plays"),
+    params:
+        dataset=DATASET,
     script:
         "../workflow/scripts/country_plays.py"
 
@@ -102,13 +102,13 @@ rule artist_countries:
         names=artists_file(),
     output:
         artists="results/data/artists.parquet",
-    params:
-        dataset=DATASET,
-        **config["countries"],
-    # a few seconds, and every ranking and list job waits for it
-    priority: 10
     log:
         "results/logs/artist_countries.log",
+    # a few seconds, and every ranking and list job waits for it
+    priority: 10
+    params:
+        **config["countries"],
+        dataset=DATASET,
     script:
         "../workflow/scripts/artist_countries.py"
 
@@ -120,13 +120,13 @@ rule melt:
         matrix="results/data/sample_matrix.npz",
     output:
         triples="results/data/triples.parquet",
-    resources:
-        mem_mb=file_mem_mb("melt", "matrix"),
-        runtime=floor_runtime,
     log:
         "results/logs/melt.log",
     benchmark:
         "results/benchmarks/melt.tsv"
+    resources:
+        mem_mb=file_mem_mb("melt", "matrix"),
+        runtime=floor_runtime,
     script:
         "../workflow/scripts/melt.py"
 
@@ -138,8 +138,16 @@ rule country_tables:
     output:
         users="results/tables/user_countries.csv",
         artists="results/tables/artist_countries.csv",
-        users_html=report("results/html/user_countries.html", caption="../workflow/report/user_countries.rst", category="1. Data"),
-        artists_html=report("results/html/artist_countries.html", caption="../workflow/report/artist_countries.rst", category="1. Data"),
+        users_html=report(
+            "results/html/user_countries.html",
+            caption="../workflow/report/user_countries.rst",
+            category="1. Data",
+        ),
+        artists_html=report(
+            "results/html/artist_countries.html",
+            caption="../workflow/report/artist_countries.rst",
+            category="1. Data",
+        ),
     log:
         "results/logs/country_tables.log",
     script:
@@ -155,10 +163,14 @@ rule summary:
         triples="results/data/triples.parquet",
     output:
         summary="results/data/summary.json",
-        html=report("results/html/summary.html", caption="../workflow/report/summary.rst", category="1. Data"),
-    params:
-        dataset=DATASET,
+        html=report(
+            "results/html/summary.html",
+            caption="../workflow/report/summary.rst",
+            category="1. Data",
+        ),
     log:
         "results/logs/summary.log",
+    params:
+        dataset=DATASET,
     script:
         "../workflow/scripts/summary.py"

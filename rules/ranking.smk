@@ -4,21 +4,21 @@
 
 rule rank_model:
     input:
-        params=fold_files("{model}", "params.pkl"),
         **RANKING_INPUTS,
+        params=fold_files("{model}", "params.pkl"),
     output:
         ranking=fold_files("{model}", "ranking.csv"),
         per_user=fold_files("{model}", "per_user.parquet"),
         run=fold_files("{model}", "run.txt"),
-    params:
-        **ranking_params(),
-    resources:
-        mem_mb=scoring_mem_mb("params", splits=True),
-        runtime=scoring_runtime(ranking=True, folds=len(FOLDS)),
     log:
         "results/logs/cv/{model}.ranking.log",
     benchmark:
         "results/benchmarks/rank/{model}.tsv"
+    resources:
+        mem_mb=scoring_mem_mb("params", splits=True),
+        runtime=scoring_runtime(ranking=True, folds=len(FOLDS)),
+    params:
+        **ranking_params(),
     script:
         "../workflow/scripts/rank.py"
 
@@ -30,35 +30,47 @@ rule rank_reference:
         ranking=fold_files("{reference}", "ranking.csv"),
         per_user=fold_files("{reference}", "per_user.parquet"),
         run=fold_files("{reference}", "run.txt"),
-    wildcard_constraints:
-        # no reference configured: a pattern that matches no name (an empty one would match any)
-        reference="|".join(REFERENCES) or "(?!)",
-    params:
-        **ranking_params(),
-    resources:
-        mem_mb=scoring_mem_mb(splits=True),
-        runtime=scoring_runtime(ranking=True, folds=len(FOLDS)),
     log:
         "results/logs/cv/{reference}.ranking.log",
     benchmark:
         "results/benchmarks/rank/{reference}.tsv"
+    wildcard_constraints:
+        # no reference configured: a pattern that matches no name (an empty one would match any)
+        reference="|".join(REFERENCES) or "(?!)",
+    resources:
+        mem_mb=scoring_mem_mb(splits=True),
+        runtime=scoring_runtime(ranking=True, folds=len(FOLDS)),
+    params:
+        **ranking_params(),
     script:
         "../workflow/scripts/rank.py"
 
 
 rule ranking_metrics:
     input:
-        folds=expand("results/cv/{model}/fold{fold}.ranking.csv", model=LIST_MODELS + REFERENCES, fold=FOLDS),
+        folds=expand(
+            "results/cv/{model}/fold{fold}.ranking.csv",
+            model=LIST_MODELS + REFERENCES,
+            fold=FOLDS,
+        ),
     output:
         ranking="results/ranking_metrics.csv",
         tradeoff="results/tradeoff.csv",
-        ranking_html=report("results/html/ranking_metrics.html", caption="../workflow/report/ranking_metrics.rst", category="4. Beyond the paper"),
-        tradeoff_html=report("results/html/tradeoff.html", caption="../workflow/report/tradeoff.rst", category="4. Beyond the paper"),
+        ranking_html=report(
+            "results/html/ranking_metrics.html",
+            caption="../workflow/report/ranking_metrics.rst",
+            category="4. Beyond the paper",
+        ),
+        tradeoff_html=report(
+            "results/html/tradeoff.html",
+            caption="../workflow/report/tradeoff.rst",
+            category="4. Beyond the paper",
+        ),
+    log:
+        "results/logs/ranking_metrics.log",
     params:
         models=LIST_MODELS + REFERENCES,
         n_folds=config["cv"]["n_folds"],
-    log:
-        "results/logs/ranking_metrics.log",
     script:
         "../workflow/scripts/ranking_metrics.py"
 
@@ -68,12 +80,16 @@ rule plot_ranking:
         csv="results/ranking_metrics.csv",
         intervals="results/intervals.csv",
     output:
-        png=report("results/plots/ranking_metrics.png", caption="../workflow/report/ranking_plot.rst", category="4. Beyond the paper"),
+        png=report(
+            "results/plots/ranking_metrics.png",
+            caption="../workflow/report/ranking_plot.rst",
+            category="4. Beyond the paper",
+        ),
+    log:
+        "results/logs/plot_ranking.log",
     params:
         n=config["ranking"]["n"],
         references=REFERENCES,
-    log:
-        "results/logs/plot_ranking.log",
     script:
         "../workflow/scripts/plot_ranking.py"
 
@@ -82,10 +98,14 @@ rule plot_tradeoff:
     input:
         csv="results/tradeoff.csv",
     output:
-        png=report("results/plots/tradeoff.png", caption="../workflow/report/tradeoff_plot.rst", category="4. Beyond the paper"),
-    params:
-        n=config["ranking"]["n"],
+        png=report(
+            "results/plots/tradeoff.png",
+            caption="../workflow/report/tradeoff_plot.rst",
+            category="4. Beyond the paper",
+        ),
     log:
         "results/logs/plot_tradeoff.log",
+    params:
+        n=config["ranking"]["n"],
     script:
         "../workflow/scripts/plot_tradeoff.py"

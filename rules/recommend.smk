@@ -7,17 +7,17 @@ rule fit_full:
         tuned=tuned_file,
     output:
         model="results/models/{model}.pkl",
-    params:
-        spec=lambda wc: model_spec(wc.model),
-        seed=config["model_seed"],
-        max_memory_gb=config["resources"]["max_memory_gb"],
-    resources:
-        mem_mb=fit_mem_mb,
-        runtime=fit_runtime(),
     log:
         "results/logs/fit_full/{model}.log",
     benchmark:
         "results/benchmarks/fit_full/{model}.tsv"
+    resources:
+        mem_mb=fit_mem_mb,
+        runtime=fit_runtime(),
+    params:
+        spec=lambda wc: model_spec(wc.model),
+        seed=config["model_seed"],
+        max_memory_gb=config["resources"]["max_memory_gb"],
     script:
         "../workflow/scripts/fit_full.py"
 
@@ -33,6 +33,14 @@ rule recommend:
         lists="results/recommendations/{model}.parquet",
         per_user="results/recommendations/{model}.per_user.parquet",
         initial="results/recommendations/{model}.initial.parquet",
+    log:
+        "results/logs/recommend/{model}.log",
+    benchmark:
+        "results/benchmarks/recommend/{model}.tsv"
+    threads: config["recommend"]["threads"]
+    resources:
+        mem_mb=scoring_mem_mb("model", threads=config["recommend"]["threads"]),
+        runtime=scoring_runtime(),
     params:
         n=config["recommend"]["n"],
         block_users=config["recommend"]["block_users"],
@@ -40,14 +48,6 @@ rule recommend:
         method=config["rerank"]["method"],
         lam=config["rerank"]["lambda"],
         pool=config["rerank"]["pool"],
-    threads: config["recommend"]["threads"]
-    resources:
-        mem_mb=scoring_mem_mb("model", threads=config["recommend"]["threads"]),
-        runtime=scoring_runtime(),
-    log:
-        "results/logs/recommend/{model}.log",
-    benchmark:
-        "results/benchmarks/recommend/{model}.tsv"
     script:
         "../workflow/scripts/recommend.py"
 
@@ -59,15 +59,15 @@ rule fit_reference:
         triples="results/data/triples.parquet",
     output:
         model="results/models/{reference}.pkl",
+    log:
+        "results/logs/fit_full/{reference}.log",
     wildcard_constraints:
         reference="|".join(REFERENCES) or "(?!)",
-    params:
-        seed=config["ranking"]["seed"],
     resources:
         mem_mb=triples_mem_mb("fit_reference"),
         runtime=floor_runtime,
-    log:
-        "results/logs/fit_full/{reference}.log",
+    params:
+        seed=config["ranking"]["seed"],
     script:
         "../workflow/scripts/fit_reference.py"
 
@@ -83,27 +83,38 @@ use rule recommend as recommend_reference with:
         lists="results/recommendations/{reference}.parquet",
         per_user="results/recommendations/{reference}.per_user.parquet",
         initial="results/recommendations/{reference}.initial.parquet",
-    wildcard_constraints:
-        reference="|".join(REFERENCES) or "(?!)",
     log:
         "results/logs/recommend/{reference}.log",
     benchmark:
         "results/benchmarks/recommend/{reference}.tsv"
+    wildcard_constraints:
+        reference="|".join(REFERENCES) or "(?!)",
 
 
 rule deletions:
     input:
-        per_user=expand("results/recommendations/{model}.per_user.parquet", model=LIST_MODELS + REFERENCES),
+        per_user=expand(
+            "results/recommendations/{model}.per_user.parquet",
+            model=LIST_MODELS + REFERENCES,
+        ),
     output:
         csv="results/deletions.csv",
-        html=report("results/html/deletions.html", caption="../workflow/report/deletions.rst", category="3. Cross-cultural lists"),
-        png=report("results/plots/deletions.png", caption="../workflow/report/deletions_plot.rst", category="3. Cross-cultural lists"),
+        html=report(
+            "results/html/deletions.html",
+            caption="../workflow/report/deletions.rst",
+            category="3. Cross-cultural lists",
+        ),
+        png=report(
+            "results/plots/deletions.png",
+            caption="../workflow/report/deletions_plot.rst",
+            category="3. Cross-cultural lists",
+        ),
+    log:
+        "results/logs/deletions.log",
     params:
         models=LIST_MODELS + REFERENCES,
         references=REFERENCES,
         n=config["recommend"]["n"],
-    log:
-        "results/logs/deletions.log",
     script:
         "../workflow/scripts/deletions.py"
 
@@ -111,7 +122,9 @@ rule deletions:
 rule user_reports:
     input:
         lists=expand("results/recommendations/{model}.parquet", model=LIST_MODELS),
-        per_user=expand("results/recommendations/{model}.per_user.parquet", model=LIST_MODELS),
+        per_user=expand(
+            "results/recommendations/{model}.per_user.parquet", model=LIST_MODELS
+        ),
         triples="results/data/triples.parquet",
         users="results/data/users.parquet",
         artists="results/data/artists.parquet",
@@ -123,15 +136,15 @@ rule user_reports:
             caption="../workflow/report/user_reports.rst",
             category="3. Cross-cultural lists",
         ),
+    log:
+        "results/logs/user_reports.log",
+    resources:
+        mem_mb=triples_mem_mb("user_reports"),
+        runtime=floor_runtime,
     params:
         models=LIST_MODELS,
         users=config["report"]["users"],
         min_plays=config["report"]["min_plays"],
         n=config["recommend"]["n"],
-    resources:
-        mem_mb=triples_mem_mb("user_reports"),
-        runtime=floor_runtime,
-    log:
-        "results/logs/user_reports.log",
     script:
         "../workflow/scripts/user_reports.py"

@@ -8,10 +8,10 @@
 rule replicate_config:
     output:
         config="results/replicates/{rep}/replicate.yaml",
-    params:
-        config=lambda wc: replicate_config(int(wc.rep)),
     log:
         "results/logs/replicates/{rep}.config.log",
+    params:
+        config=lambda wc: replicate_config(int(wc.rep)),
     script:
         "../workflow/scripts/replicate_config.py"
 
@@ -21,14 +21,14 @@ rule replicate:
         config="results/replicates/{rep}/replicate.yaml",
     output:
         [f"results/replicates/{{rep}}/{path}" for path in REPLICATE_FILES],
+    log:
+        "results/logs/replicates/{rep}.log",
+    # the nested run schedules its own jobs on these cores
+    threads: workflow.cores
     params:
         python=sys.executable,
         snakefile=f"{workflow.basedir}/Snakefile",
         targets=REPLICATE_FILES,
-    # the nested run schedules its own jobs on these cores
-    threads: workflow.cores
-    log:
-        "results/logs/replicates/{rep}.log",
     shell:
         "{params.python} -m snakemake --snakefile {params.snakefile} --directory results/replicates/{wildcards.rep}"
         " --configfile $(pwd)/{input.config} --cores {threads} {params.targets} > {log} 2>&1"
@@ -36,14 +36,22 @@ rule replicate:
 
 rule replicates_table:
     input:
-        files=expand("results/replicates/{rep}/{path}", rep=range(len(REPLICATES)), path=REPLICATE_FILES),
+        files=expand(
+            "results/replicates/{rep}/{path}",
+            rep=range(len(REPLICATES)),
+            path=REPLICATE_FILES,
+        ),
     output:
         csv="results/replicates.csv",
-        html=report("results/html/replicates.html", caption="../workflow/report/replicates.rst", category="4. Beyond the paper"),
+        html=report(
+            "results/html/replicates.html",
+            caption="../workflow/report/replicates.rst",
+            category="4. Beyond the paper",
+        ),
+    log:
+        "results/logs/replicates_table.log",
     params:
         seeds=REPLICATES,
         files=REPLICATE_FILES,
-    log:
-        "results/logs/replicates_table.log",
     script:
         "../workflow/scripts/replicates_table.py"

@@ -8,10 +8,10 @@
 rule sensitivity_config:
     output:
         config="results/sensitivity/{variant}/variant.yaml",
-    params:
-        config=lambda wc: sensitivity_config(wc.variant),
     log:
         "results/logs/sensitivity/{variant}.config.log",
+    params:
+        config=lambda wc: sensitivity_config(wc.variant),
     script:
         "../workflow/scripts/replicate_config.py"
 
@@ -21,14 +21,14 @@ rule sensitivity_run:
         config="results/sensitivity/{variant}/variant.yaml",
     output:
         [f"results/sensitivity/{{variant}}/{path}" for path in SENSITIVITY_FILES],
+    log:
+        "results/logs/sensitivity/{variant}.log",
+    # the nested run schedules its own jobs on these cores
+    threads: workflow.cores
     params:
         python=sys.executable,
         snakefile=f"{workflow.basedir}/Snakefile",
         targets=SENSITIVITY_FILES,
-    # the nested run schedules its own jobs on these cores
-    threads: workflow.cores
-    log:
-        "results/logs/sensitivity/{variant}.log",
     shell:
         "{params.python} -m snakemake --snakefile {params.snakefile} --directory results/sensitivity/{wildcards.variant}"
         " --configfile $(pwd)/{input.config} --cores {threads} {params.targets} > {log} 2>&1"
@@ -36,13 +36,21 @@ rule sensitivity_run:
 
 rule sensitivity_table:
     input:
-        files=expand("results/sensitivity/{variant}/{path}", variant=SENSITIVITY, path=SENSITIVITY_FILES),
+        files=expand(
+            "results/sensitivity/{variant}/{path}",
+            variant=SENSITIVITY,
+            path=SENSITIVITY_FILES,
+        ),
     output:
         csv="results/sensitivity.csv",
-        html=report("results/html/sensitivity.html", caption="../workflow/report/sensitivity.rst", category="4. Beyond the paper"),
-    params:
-        variants={v["name"]: v.get("process") or {} for v in config["sensitivity"]},
+        html=report(
+            "results/html/sensitivity.html",
+            caption="../workflow/report/sensitivity.rst",
+            category="4. Beyond the paper",
+        ),
     log:
         "results/logs/sensitivity_table.log",
+    params:
+        variants={v["name"]: v.get("process") or {} for v in config["sensitivity"]},
     script:
         "../workflow/scripts/sensitivity_table.py"

@@ -9,6 +9,11 @@ rule tune_point:
         folds="results/cv/folds.parquet",
     output:
         csv="results/tuning/{model}/point{point}.csv",
+    log:
+        "results/logs/tuning/{model}.point{point}.log",
+    resources:
+        mem_mb=fit_mem_mb,
+        runtime=fit_runtime(folds=len(FOLDS)),
     params:
         spec=lambda wc: tuning_spec(wc.model, int(wc.point)),
         model_seed=config["model_seed"],
@@ -16,24 +21,22 @@ rule tune_point:
         seed=config["tuning"]["seed"],
         n=config["ranking"]["n"],
         n_folds=config["cv"]["n_folds"],
-    resources:
-        mem_mb=fit_mem_mb,
-        runtime=fit_runtime(folds=len(FOLDS)),
-    log:
-        "results/logs/tuning/{model}.point{point}.log",
     script:
         "../workflow/scripts/tune_point.py"
 
 
 rule tune_select:
     input:
-        points=lambda wc: [f"results/tuning/{wc.model}/point{i}.csv" for i in range(len(tuning_points(wc.model)))],
+        points=lambda wc: [
+            f"results/tuning/{wc.model}/point{i}.csv"
+            for i in range(len(tuning_points(wc.model)))
+        ],
     output:
         chosen="results/tuning/{model}/chosen.json",
-    params:
-        grid=lambda wc: config["tuning"]["grids"][wc.model],
     log:
         "results/logs/tuning/{model}.select.log",
+    params:
+        grid=lambda wc: config["tuning"]["grids"][wc.model],
     script:
         "../workflow/scripts/tune_select.py"
 
@@ -43,10 +46,14 @@ rule tuning_table:
         chosen=expand("results/tuning/{model}/chosen.json", model=TUNED),
     output:
         csv="results/tuning.csv",
-        html=report("results/html/tuning.html", caption="../workflow/report/tuning.rst", category="2. Cross-validation"),
-    params:
-        models=TUNED,
+        html=report(
+            "results/html/tuning.html",
+            caption="../workflow/report/tuning.rst",
+            category="2. Cross-validation",
+        ),
     log:
         "results/logs/tuning_table.log",
+    params:
+        models=TUNED,
     script:
         "../workflow/scripts/tuning_table.py"

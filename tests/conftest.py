@@ -2,7 +2,6 @@
 that read its outputs. The library is the installed package ``lfmrec`` (pip install -e .)."""
 
 import pytest
-
 from helpers import TINY, snakemake, workdir
 
 
@@ -11,5 +10,3 @@ def tiny_run(tmp_path_factory):
     cwd = workdir(tmp_path_factory.mktemp("tiny"), TINY)
     snakemake(cwd, "--configfile", "test.yaml")
     return cwd
-
-

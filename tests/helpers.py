@@ -179,7 +179,6 @@ def real_copy(folder: Path) -> dict:
     weight /= weight.sum()
     col = {a: j for j, a in enumerate(artist_ids)}
     rows, cols, vals = [], [], []
-    special = {}
     tie_artist, single_user, outside_user = int(playable[-1]), None, None
     for r, c in enumerate(countries):
         n_played = int(rng.integers(10, 40))
@@ -217,9 +216,16 @@ def real_copy(folder: Path) -> dict:
     names = ["Sigur Rós", "Motörhead", "Кино", "椎名林檎", "Beyoncé", "Mötley Crüe"]
     (folder / "LFM-1b_artists.txt").write_text(
         "".join(f"{a}\t{names[j] if j < len(names) else f'Artist {a}'}\n" for j, a in enumerate(artist_ids.tolist())),
-        encoding="utf-8")
-    return {"outside_user": outside_user, "single_user": single_user, "tie_artist": tie_artist,
-            "nobody": nobody, "absent_users": absent_users, "no_country": int(sum(not c for c in countries))}
+        encoding="utf-8",
+    )
+    return {
+        "outside_user": outside_user,
+        "single_user": single_user,
+        "tie_artist": tie_artist,
+        "nobody": nobody,
+        "absent_users": absent_users,
+        "no_country": int(sum(not c for c in countries)),
+    }
 
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's chromium (apt-get install chromium)

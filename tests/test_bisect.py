@@ -17,9 +17,18 @@ def test_guide_table_search_is_numpys(n, monkeypatch):
     steps[rng.random(n) < 0.2] = 0.0
     cum = np.concatenate(([0.0], np.cumsum(steps)))
     guide = _draws.Guide(cum)
-    values = np.concatenate([rng.random(5000) * cum[-1], cum, np.nextafter(cum, -np.inf), np.nextafter(cum, np.inf),
-                             guide.edges, np.nextafter(guide.edges, -np.inf), np.nextafter(guide.edges, np.inf),
-                             [-1.0, cum[-1] * 2, np.nan]])
+    values = np.concatenate(
+        [
+            rng.random(5000) * cum[-1],
+            cum,
+            np.nextafter(cum, -np.inf),
+            np.nextafter(cum, np.inf),
+            guide.edges,
+            np.nextafter(guide.edges, -np.inf),
+            np.nextafter(guide.edges, np.inf),
+            [-1.0, cum[-1] * 2, np.nan],
+        ]
+    )
     out = np.zeros(values.size, np.int64)
     guide.search(values, out)
     np.testing.assert_array_equal(out, np.searchsorted(cum, values, side="right"))

@@ -12,7 +12,6 @@ import stat
 
 import pytest
 import yaml
-
 from helpers import TINY, assert_same_results, clone_run, job_counts, raw_dataset, snakemake, workdir
 
 pytestmark = pytest.mark.slow
@@ -41,7 +40,11 @@ def test_switching_datasets_gives_what_a_clean_run_gives(tmp_path):
     raw = raw_dataset(tmp_path / "lfm1b")
     configs = {
         "synthetic_3": SMALL,
-        "lfm1b": {**SMALL, "dataset": {"source": "lfm1b", "dir": str(raw)}, "sample": {"n_users": 40, "n_artists": 50, "seed": 1}},
+        "lfm1b": {
+            **SMALL,
+            "dataset": {"source": "lfm1b", "dir": str(raw)},
+            "sample": {"n_users": 40, "n_artists": 50, "seed": 1},
+        },
         "synthetic_4": {**SMALL, "dataset": {"source": "synthetic", "synthetic": {"scale": "tiny", "seed": 4}}},
     }
     ws = workdir(tmp_path / "workspace")
@@ -96,16 +99,44 @@ def test_a_change_reruns_only_what_it_feeds(tiny_run, tmp_path, change):
 
 
 N_MODELS = 6  # tests/helpers.py TINY
-_RANK = {"rank_model": N_MODELS, "rank_reference": 2, "ranking_metrics": 1, "plot_ranking": 1, "plot_tradeoff": 1,
-         "significance": 1}
-_LISTS = {"recommend": N_MODELS, "recommend_reference": 2, "deletions": 1, "user_reports": 1, "diversity": 1, "cultural": 1,
-          "paper_comparison": 1}
+_RANK = {
+    "rank_model": N_MODELS,
+    "rank_reference": 2,
+    "ranking_metrics": 1,
+    "plot_ranking": 1,
+    "plot_tradeoff": 1,
+    "significance": 1,
+}
+_LISTS = {
+    "recommend": N_MODELS,
+    "recommend_reference": 2,
+    "deletions": 1,
+    "user_reports": 1,
+    "diversity": 1,
+    "cultural": 1,
+    "paper_comparison": 1,
+}
 EXPECTED = {
     # the held-out evaluation's countries are each fold's own (fold_countries), from the same estimator and source
-    "countries.estimator": {"all": 1, "artist_countries": 1, "country_tables": 1, "summary": 1, "fold_countries": 1,
-                            **_LISTS, **_RANK},
-    "countries.source": {"all": 1, "artist_countries": 1, "country_tables": 1, "summary": 1, "country_similarity": 1,
-                         "fold_countries": 1, **_LISTS, **_RANK},
+    "countries.estimator": {
+        "all": 1,
+        "artist_countries": 1,
+        "country_tables": 1,
+        "summary": 1,
+        "fold_countries": 1,
+        **_LISTS,
+        **_RANK,
+    },
+    "countries.source": {
+        "all": 1,
+        "artist_countries": 1,
+        "country_tables": 1,
+        "summary": 1,
+        "country_similarity": 1,
+        "fold_countries": 1,
+        **_LISTS,
+        **_RANK,
+    },
     "rerank.method": {"all": 1, **_LISTS},
     "rerank.sweep": {"all": 1, **_RANK},
     "ranking.n": {"all": 1, **_RANK},
@@ -113,7 +144,14 @@ EXPECTED = {
     "recommend.n": {"all": 1, **_LISTS},
     "recommend.min_listeners": {"all": 1, **_LISTS, **_RANK},
     # the tables over the models' lists and rankings, without the model's: nothing is refitted or rescored
-    "models.lists": {"all": 1, **{k: v for k, v in {**_LISTS, **_RANK}.items() if k not in ("recommend", "recommend_reference", "rank_model", "rank_reference")}},
+    "models.lists": {
+        "all": 1,
+        **{
+            k: v
+            for k, v in {**_LISTS, **_RANK}.items()
+            if k not in ("recommend", "recommend_reference", "rank_model", "rank_reference")
+        },
+    },
 }
 
 

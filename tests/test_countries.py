@@ -63,8 +63,12 @@ def test_restrict_columns_is_the_dense_column_selection(case):
     if case == "empty rows":
         dense[[0, 7, 29]] = 0
     ids = rng.choice(np.arange(100, 1000), 50, replace=False)
-    want = {"subset": np.sort(rng.choice(ids, 20, replace=False)), "shuffled": rng.permutation(ids),
-            "repeated": np.array([ids[3], ids[1], ids[3]]), "empty rows": np.sort(ids)[::2]}[case]
+    want = {
+        "subset": np.sort(rng.choice(ids, 20, replace=False)),
+        "shuffled": rng.permutation(ids),
+        "repeated": np.array([ids[3], ids[1], ids[3]]),
+        "empty rows": np.sort(ids)[::2],
+    }[case]
     out = plays.restrict_columns(sp.csr_matrix(dense), ids, want)
     assert out.has_sorted_indices and np.all(out.data != 0)
     column = {a: c for c, a in enumerate(ids)}
@@ -132,10 +136,13 @@ def test_argmax_equals_the_papers_estimate_on_random_data(seed):
 
 # Listeners: US 4+16+5+1 = 26, FI 3+1 = 4, LU 1: total 31, so g_US = 26/31, g_FI = 4/31, g_LU = 1/31.
 LIFT_TABLE = [
-    (1, "US", 40, 4), (1, "FI", 30, 3),  # a Finnish band: most plays from the US
+    (1, "US", 40, 4),
+    (1, "FI", 30, 3),  # a Finnish band: most plays from the US
     (2, "US", 160, 16),
-    (3, "US", 50, 5), (3, "LU", 5, 1),  # one listener from tiny LU
-    (4, "FI", 2, 1), (4, "US", 9, 1),  # no country with 2 listeners
+    (3, "US", 50, 5),
+    (3, "LU", 5, 1),  # one listener from tiny LU
+    (4, "FI", 2, 1),
+    (4, "US", 9, 1),  # no country with 2 listeners
 ]
 
 
@@ -203,17 +210,25 @@ def test_mixture_posterior_by_hand():
     g, q = np.array([0.5, 0.5]), np.array([0.8, 0.8])
     w0 = np.log((1 - q) / (1 - g))
     d = np.log(q / g) - w0
-    post, _ = estimators._posterior_block(sp.csr_matrix(np.array([[2.0, 1.0]])), np.array([3.0]), w0, d,
-                                         np.log([0.5, 0.5]))
+    post, _ = estimators._posterior_block(sp.csr_matrix(np.array([[2.0, 1.0]])), np.array([3.0]), w0, d, np.log([0.5, 0.5]))
     assert post[0].tolist() == pytest.approx([0.8, 0.2])
 
 
 def test_top3_soft_labels_are_ordered_and_sum_to_at_most_one():
-    t = table([
-        (1, "US", 30, 9), (1, "FI", 10, 3), (1, "SE", 3, 1),
-        (2, "US", 40, 10), (3, "FI", 20, 6), (4, "SE", 9, 4), (5, "SE", 2, 1), (5, "FI", 2, 1),
-        (6, "US", 5, 2), (6, "SE", 5, 1),
-    ])
+    t = table(
+        [
+            (1, "US", 30, 9),
+            (1, "FI", 10, 3),
+            (1, "SE", 3, 1),
+            (2, "US", 40, 10),
+            (3, "FI", 20, 6),
+            (4, "SE", 9, 4),
+            (5, "SE", 2, 1),
+            (5, "FI", 2, 1),
+            (6, "US", 5, 2),
+            (6, "SE", 5, 1),
+        ]
+    )
     ids = np.array([1, 2, 3, 4, 5, 6, 7])
     top = estimators.estimate(t, ids, "top3")
     mix = estimators.estimate(t, ids, "mixture")
@@ -276,19 +291,20 @@ def test_mixture_beats_argmax_on_planted_homes():
 def estimate_frame(ids, c1, c2=None, c3=None):
     n = len(ids)
     s = lambda v: pd.array(v if v is not None else [None] * n, dtype="string")  # noqa: E731
-    return pd.DataFrame({"artist_id": np.array(ids, np.int64), "country": s(c1), "country_2": s(c2),
-                         "country_3": s(c3)})
+    return pd.DataFrame({"artist_id": np.array(ids, np.int64), "country": s(c1), "country_2": s(c2), "country_3": s(c3)})
 
 
 def test_estimation_accuracy_by_hand():
-    truth = pd.DataFrame({"artist_id": [1, 2, 3, 4, 5, 6, 7],
-                          "home_country": ["US", "US", "US", "FI", "FI", "SE", None]})
+    truth = pd.DataFrame({"artist_id": [1, 2, 3, 4, 5, 6, 7], "home_country": ["US", "US", "US", "FI", "FI", "SE", None]})
     est = {
         # sample: labels artists 1-5 and 7; 7 has no planted home -> evaluated = {1, ..., 5}
         ("argmax", "sample"): estimate_frame([1, 2, 3, 4, 5, 6, 7], ["US", "US", "FI", "US", "FI", None, "SE"]),
-        ("top3", "all"): estimate_frame([1, 2, 3, 4, 5, 6, 7], ["US", "FI", "US", "FI", "US", "SE", "SE"],
-                                        ["FI", "US", "FI", "US", "SE", None, None],
-                                        ["SE", None, None, None, None, None, None]),
+        ("top3", "all"): estimate_frame(
+            [1, 2, 3, 4, 5, 6, 7],
+            ["US", "FI", "US", "FI", "US", "SE", "SE"],
+            ["FI", "US", "FI", "US", "SE", None, None],
+            ["SE", None, None, None, None, None, None],
+        ),
     }
     acc = accuracy.estimation_accuracy(est, truth, n_countries=1).set_index(["estimator", "scope"])
     # scopes: all + the largest home country among the evaluated (US: 3 of 5)
@@ -311,8 +327,16 @@ def test_estimation_accuracy_by_hand():
     # an explicit evaluated set: missing estimates count as wrong
     acc2 = accuracy.estimation_accuracy(est, truth, evaluated=[1, 6]).set_index(["estimator", "scope"])
     assert acc2.loc[("argmax", "all"), "accuracy"] == pytest.approx(1 / 2)
-    assert list(accuracy.estimation_accuracy(est, truth).columns[:8]) == ["estimator", "source", "scope", "artists", "estimated",
-                                                   "coverage", "accuracy", "accuracy_top3"]
+    assert list(accuracy.estimation_accuracy(est, truth).columns[:8]) == [
+        "estimator",
+        "source",
+        "scope",
+        "artists",
+        "estimated",
+        "coverage",
+        "accuracy",
+        "accuracy_top3",
+    ]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -338,17 +362,21 @@ def test_country_similarity_cosine_by_hand():
 
 
 def diversity_case():
-    artists = pd.DataFrame({"artist_id": [10, 11, 12, 13, 14, 15],
-                            "country": pd.array(["US", "UK", "DE", None, "FR", "US"], dtype="string")})
-    lists = pd.DataFrame({
-        "user_id": [1, 1, 1, 2, 2, 2, 2],
-        "user_country": pd.array(["US"] * 3 + ["DE"] * 4, dtype="string"),
-        "rank": [1, 2, 3, 1, 2, 3, 4],
-        "artist_id": [11, 12, 13, 10, 15, 14, 12],
-        "artist_country": pd.array(["XX"] * 7, dtype="string"),  # ignored: countries come from `artists`
-    })
-    history = pd.DataFrame({"user_id": [1, 1, 1, 1, 2, 2, 3], "artist_id": [10, 15, 11, 13, 12, 14, 10],
-                            "playcount": [5, 1, 2, 3, 4, 4, 1]})
+    artists = pd.DataFrame(
+        {"artist_id": [10, 11, 12, 13, 14, 15], "country": pd.array(["US", "UK", "DE", None, "FR", "US"], dtype="string")}
+    )
+    lists = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 2, 2, 2, 2],
+            "user_country": pd.array(["US"] * 3 + ["DE"] * 4, dtype="string"),
+            "rank": [1, 2, 3, 1, 2, 3, 4],
+            "artist_id": [11, 12, 13, 10, 15, 14, 12],
+            "artist_country": pd.array(["XX"] * 7, dtype="string"),  # ignored: countries come from `artists`
+        }
+    )
+    history = pd.DataFrame(
+        {"user_id": [1, 1, 1, 1, 2, 2, 3], "artist_id": [10, 15, 11, 13, 12, 14, 10], "playcount": [5, 1, 2, 3, 4, 4, 1]}
+    )
     popularity = pd.Series([4, 2, 3, 1, 5], index=[10, 11, 12, 13, 14])  # 15 absent: 0 listeners
     truth = pd.DataFrame({"artist_id": [10, 11, 12, 13, 14, 15], "home_country": ["US", "UK", "DE", "US", "FR", "DE"]})
     return lists, history, artists, popularity, truth
@@ -448,13 +476,13 @@ def test_country_codes_and_encode_as_a_loop_over_the_values():
 def _history_share_by_hand(history, user_country, artists):
     """The same-country share of each user's distinct artists, as a loop over dicts."""
     country = {}
-    for a, c in zip(artists["artist_id"], artists["country"]):
+    for a, c in zip(artists["artist_id"], artists["country"], strict=True):
         country.setdefault(a, c)
     ucountry = {}
     for u, c in user_country.items():
         ucountry.setdefault(u, c)
     played = {}
-    for u, a in zip(history["user_id"], history["artist_id"]):
+    for u, a in zip(history["user_id"], history["artist_id"], strict=True):
         played.setdefault(u, set()).add(a)
 
     def same(u, a):
@@ -471,8 +499,12 @@ def test_history_same_share_against_a_loop_over_the_pairs(order):
     history = pd.DataFrame({"user_id": rng.integers(0, 60, n) * 7, "artist_id": rng.integers(0, 300, n)})
     history = history.sort_values(["user_id", "artist_id"]) if order == "sorted" else history  # duplicates kept
     pool = np.array(["US", "DE", "FI", "", None], dtype=object)
-    artists = pd.DataFrame({"artist_id": np.r_[np.arange(0, 280), [5, 6]],  # 280..299 unknown; 5, 6 twice
-                            "country": pool[rng.integers(0, 5, 282)]})
+    artists = pd.DataFrame(
+        {
+            "artist_id": np.r_[np.arange(0, 280), [5, 6]],  # 280..299 unknown; 5, 6 twice
+            "country": pool[rng.integers(0, 5, 282)],
+        }
+    )
     users = np.arange(0, 60 * 7, 7)[rng.permutation(60)][:55]  # five users without a country entry
     user_country = pd.Series(pool[rng.integers(0, 5, 55)], index=users)
     got = diversity.history_same_share(history, user_country, artists)
@@ -501,9 +533,13 @@ def test_a_folds_play_table_and_labels_are_its_training_pairs_alone():
     from lfmrec.countries.similarity import country_similarity
 
     rng = np.random.default_rng(4)
-    users = pd.DataFrame({"user_id": np.arange(100, 160), "country": pd.array(rng.choice(["US", "DE", "FI", "BR"], 60), dtype="string")})
+    users = pd.DataFrame(
+        {"user_id": np.arange(100, 160), "country": pd.array(rng.choice(["US", "DE", "FI", "BR"], 60), dtype="string")}
+    )
     artist_ids = np.arange(1, 81) * 5
-    pairs = pd.DataFrame({"user_id": rng.choice(users["user_id"], 700), "artist_id": rng.choice(artist_ids, 700)}).drop_duplicates()
+    pairs = pd.DataFrame(
+        {"user_id": rng.choice(users["user_id"], 700), "artist_id": rng.choice(artist_ids, 700)}
+    ).drop_duplicates()
     pairs["playcount"] = rng.integers(1, 60, len(pairs))
     test = pairs.sample(frac=0.25, random_state=1)
     train = pairs.drop(test.index)
@@ -516,6 +552,7 @@ def test_a_folds_play_table_and_labels_are_its_training_pairs_alone():
         pd.testing.assert_frame_equal(sim, country_similarity(ref).reset_index())
     # the table of the sample matrix (what rule country_plays writes) is the whole-pairs table
     import scipy.sparse as sp
+
     r = pd.Index(users["user_id"]).get_indexer(pairs["user_id"])
     c = pd.Index(artist_ids).get_indexer(pairs["artist_id"])
     m = sp.csr_matrix((pairs["playcount"].to_numpy(float), (r, c)), shape=(60, 80))

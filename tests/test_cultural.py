@@ -23,12 +23,14 @@ from lfmrec.topn import few_listeners
 ARTISTS = pd.Series(pd.array(["US", "DE", "DE", "FR", None, "US", "BR"], dtype="string"), index=range(1, 8))
 USERS = pd.DataFrame({"user_id": [101, 102, 103, 104], "country": ["DE", "US", "FR", "SE"]})
 # 101 (DE) played 1 2 3 4 (2 twice: counted once); 102 (US) 1 6 5; 103 nothing; 104 (SE) 4
-HISTORY = pd.DataFrame({"user_id": [101, 101, 101, 101, 101, 102, 102, 102, 104],
-                        "artist_id": [1, 2, 2, 3, 4, 1, 6, 5, 4]})
-INITIAL = pd.DataFrame({"user_id": [101, 101, 101, 102, 102, 103, 104],
-                        "artist_id": [2, 5, 6, 4, 7, 1, 7]})
-FINAL = pd.DataFrame({"user_id": [101, 101, 101, 102, 102, 103],  # 104: no candidate left, empty list
-                      "artist_id": [5, 6, 7, 4, 8, 1]})
+HISTORY = pd.DataFrame({"user_id": [101, 101, 101, 101, 101, 102, 102, 102, 104], "artist_id": [1, 2, 2, 3, 4, 1, 6, 5, 4]})
+INITIAL = pd.DataFrame({"user_id": [101, 101, 101, 102, 102, 103, 104], "artist_id": [2, 5, 6, 4, 7, 1, 7]})
+FINAL = pd.DataFrame(
+    {
+        "user_id": [101, 101, 101, 102, 102, 103],  # 104: no candidate left, empty list
+        "artist_id": [5, 6, 7, 4, 8, 1],
+    }
+)
 
 
 def js_by_hand_101_initial() -> float:
@@ -89,10 +91,21 @@ def test_js_is_the_square_of_scipys_distance():
 def test_country_table_means_per_user_country_and_all():
     table = cultural.cultural_table(USERS, HISTORY, {"estimated": ARTISTS}, {"m": {"initial": INITIAL, "final": FINAL}})
     assert table.columns.tolist() == [
-        "model", "countries", "user_country", "users",
-        "us_share_history", "us_share_initial", "us_share_final",
-        "local_share_history", "local_share_initial", "local_share_final",
-        "local_bias_initial", "local_bias_final", "js_initial", "js_final"]
+        "model",
+        "countries",
+        "user_country",
+        "users",
+        "us_share_history",
+        "us_share_initial",
+        "us_share_final",
+        "local_share_history",
+        "local_share_initial",
+        "local_share_final",
+        "local_bias_initial",
+        "local_bias_final",
+        "js_initial",
+        "js_final",
+    ]
     # all first, then countries by users (one each: by code)
     assert table["user_country"].tolist() == ["all", "DE", "SE", "US"]
     row = table.set_index("user_country").loc["all"]
@@ -107,8 +120,9 @@ def test_country_table_means_per_user_country_and_all():
 def test_truth_labelling_changes_the_local_shares():
     truth = ARTISTS.copy()
     truth[2] = "AT"  # artist 2 is Austrian in truth, estimated German
-    table = cultural.cultural_table(USERS, HISTORY, {"estimated": ARTISTS, "truth": truth},
-                                    {"m": {"initial": INITIAL, "final": FINAL}})
+    table = cultural.cultural_table(
+        USERS, HISTORY, {"estimated": ARTISTS, "truth": truth}, {"m": {"initial": INITIAL, "final": FINAL}}
+    )
     de = table[table["user_country"] == "DE"].set_index("countries")
     assert de.loc["estimated", "local_share_history"] == 0.5 and de.loc["truth", "local_share_history"] == 0.25
     assert de.loc["estimated", "local_share_initial"] == pytest.approx(1 / 3) and de.loc["truth", "local_share_initial"] == 0
@@ -171,7 +185,13 @@ def test_small_countries_are_pooled_and_rows_carry_intervals():
     row = t.iloc[0]
     # final lists of 101 and 102 only (104's is empty): the interval of the mean of their two values
     values = per_user["local_bias_final"].dropna()
-    assert values.min() <= row["local_bias_final_ci_low"] <= row["local_bias_final"] <= row["local_bias_final_ci_high"] <= values.max()
+    assert (
+        values.min()
+        <= row["local_bias_final_ci_low"]
+        <= row["local_bias_final"]
+        <= row["local_bias_final_ci_high"]
+        <= values.max()
+    )
     assert {f"{c}_ci_{e}" for c in cultural.CI_COLUMNS for e in ("low", "high")} <= set(t.columns)
     plain = cultural.by_country(per_user, ["initial", "final"])  # the defaults: no pooling, no intervals
     assert plain["user_country"].tolist() == ["all", "DE", "SE", "US"] and not any("ci_" in c for c in plain.columns)
@@ -184,14 +204,22 @@ def test_small_countries_are_pooled_and_rows_carry_intervals():
 # played: 1 -> 10 20; 2 -> 10 30 50; 3 -> 20 30 40: artists 40 and 50 have one listener each
 TRIPLES = pd.DataFrame({"user_id": [1, 1, 2, 2, 2, 3, 3, 3], "artist_id": [10, 20, 10, 30, 50, 20, 30, 40]})
 PHASE2_USERS = pd.DataFrame({"user_id": [1, 2, 3], "country": pd.array(["US", "DE", "DE"], dtype="string")})
-PHASE2_ARTISTS = pd.DataFrame({"artist_id": [10, 20, 30, 40, 50],
-                               "country": pd.array(["DE", "US", "FR", "PL", "UK"], dtype="string")})
+PHASE2_ARTISTS = pd.DataFrame(
+    {"artist_id": [10, 20, 30, 40, 50], "country": pd.array(["DE", "US", "FR", "PL", "UK"], dtype="string")}
+)
 
 
 def baseline_params() -> ScoringParams:
     # score = 1 + bi: 10 -> 2, 20 -> 3, 30 -> 4, 40 -> 6, 50 -> 5 (the one-listener artists on top)
-    return ScoringParams("baseline", 1.0, (0.0, 20.0), {1: 0, 2: 1, 3: 2}, {10: 0, 20: 1, 30: 2, 40: 3, 50: 4},
-                         bu=np.zeros(3), bi=np.array([1.0, 2.0, 3.0, 5.0, 4.0]))
+    return ScoringParams(
+        "baseline",
+        1.0,
+        (0.0, 20.0),
+        {1: 0, 2: 1, 3: 2},
+        {10: 0, 20: 1, 30: 2, 40: 3, 50: 4},
+        bu=np.zeros(3),
+        bi=np.array([1.0, 2.0, 3.0, 5.0, 4.0]),
+    )
 
 
 def lists_of(frame: pd.DataFrame) -> dict[int, list[int]]:
@@ -219,11 +247,15 @@ def test_min_listeners_in_the_phase_two_lists_by_hand():
     assert per_user2["deletions"].tolist() == [0, 0, 1] and per_user2["foreign_candidates"].tolist() == [1, 1, 0]
     assert per_user2["list_length"].tolist() == [1, 1, 0]
     # with every artist at 2 or more listeners, min_listeners = 2 changes nothing
-    both = pd.concat([TRIPLES, pd.DataFrame({"user_id": [1, 2], "artist_id": [40, 40]}),
-                      pd.DataFrame({"user_id": [1], "artist_id": [50]})], ignore_index=True)
-    for a, b in zip(recommend_all(baseline_params(), PHASE2_USERS, both, PHASE2_ARTISTS, n=2, initial=True),
-                    recommend_all(baseline_params(), PHASE2_USERS, both, PHASE2_ARTISTS, n=2, initial=True, min_listeners=2),
-                    strict=True):
+    both = pd.concat(
+        [TRIPLES, pd.DataFrame({"user_id": [1, 2], "artist_id": [40, 40]}), pd.DataFrame({"user_id": [1], "artist_id": [50]})],
+        ignore_index=True,
+    )
+    for a, b in zip(
+        recommend_all(baseline_params(), PHASE2_USERS, both, PHASE2_ARTISTS, n=2, initial=True),
+        recommend_all(baseline_params(), PHASE2_USERS, both, PHASE2_ARTISTS, n=2, initial=True, min_listeners=2),
+        strict=True,
+    ):
         pd.testing.assert_frame_equal(a, b)
 
 
@@ -245,8 +277,9 @@ def test_min_listeners_in_the_heldout_ranking_by_hand():
 
     def metrics(min_listeners):
         blocks = iter([(0, np.tile(row, (3, 1)))])
-        t = evaluate_fold(blocks, users, np.arange(3), items, train, test, country_setup(users, items, artists), 2, {},
-                          100, min_listeners)
+        t = evaluate_fold(
+            blocks, users, np.arange(3), items, train, test, country_setup(users, items, artists), 2, {}, 100, min_listeners
+        )
         return t.set_index("method").loc["none"]
 
     # 1: 40 has no training listener, so it is no one's candidate (the held-out protocol) but its test

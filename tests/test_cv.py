@@ -8,9 +8,9 @@ import pytest
 import yaml
 from surprise import SVD, BaselineOnly, Dataset, KNNBasic, KNNWithMeans, Reader, accuracy
 
+from lfmrec.config import check_config, load_schema
 from lfmrec.cv import assign_folds, metrics_markdown, metrics_table, rating_scale, run_fold, split
 from lfmrec.errors import InputError
-from lfmrec.config import check_config, load_schema
 from lfmrec.models import build_algorithm, describe_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,16 +89,26 @@ def test_split_with_a_folds_file_that_does_not_list_every_pair():
 
 # Each config entry with the Surprise algorithm the test builds itself (not through lfmrec.models).
 CASES = [
-    ({"algorithm": "BaselineOnly", "params": {"bsl_options": {"method": "als"}}},
-     lambda: BaselineOnly(bsl_options={"method": "als"}, verbose=False)),
-    ({"algorithm": "SVD", "params": {"biased": False, "n_factors": 5, "n_epochs": 5}},
-     lambda: SVD(biased=False, n_factors=5, n_epochs=5, random_state=7, verbose=False)),
-    ({"algorithm": "SVD", "params": {"biased": True, "n_factors": 5, "n_epochs": 5}},
-     lambda: SVD(biased=True, n_factors=5, n_epochs=5, random_state=7, verbose=False)),
-    ({"algorithm": "KNNBasic", "params": {"k": 5, "sim_options": {"name": "msd", "user_based": True}}},
-     lambda: KNNBasic(k=5, sim_options={"name": "msd", "user_based": True}, verbose=False)),
-    ({"algorithm": "KNNWithMeans", "params": {"k": 5, "sim_options": {"name": "msd", "user_based": True}}},
-     lambda: KNNWithMeans(k=5, sim_options={"name": "msd", "user_based": True}, verbose=False)),
+    (
+        {"algorithm": "BaselineOnly", "params": {"bsl_options": {"method": "als"}}},
+        lambda: BaselineOnly(bsl_options={"method": "als"}, verbose=False),
+    ),
+    (
+        {"algorithm": "SVD", "params": {"biased": False, "n_factors": 5, "n_epochs": 5}},
+        lambda: SVD(biased=False, n_factors=5, n_epochs=5, random_state=7, verbose=False),
+    ),
+    (
+        {"algorithm": "SVD", "params": {"biased": True, "n_factors": 5, "n_epochs": 5}},
+        lambda: SVD(biased=True, n_factors=5, n_epochs=5, random_state=7, verbose=False),
+    ),
+    (
+        {"algorithm": "KNNBasic", "params": {"k": 5, "sim_options": {"name": "msd", "user_based": True}}},
+        lambda: KNNBasic(k=5, sim_options={"name": "msd", "user_based": True}, verbose=False),
+    ),
+    (
+        {"algorithm": "KNNWithMeans", "params": {"k": 5, "sim_options": {"name": "msd", "user_based": True}}},
+        lambda: KNNWithMeans(k=5, sim_options={"name": "msd", "user_based": True}, verbose=False),
+    ),
 ]
 
 
@@ -134,13 +144,21 @@ def test_registry_builds_the_paper_models():
     assert isinstance(build_algorithm({"algorithm": "KNNBasic", "params": {"k": 40}}, 0), KNNBasic)
     knn = build_algorithm({"algorithm": "KNNWithMeans", "params": {"k": 50}}, 0)
     assert isinstance(knn, KNNWithMeans) and knn.k == 50 and knn.sim_options["user_based"] is True
-    assert describe_params({"algorithm": "SVD", "params": {"n_factors": 20, "lr_all": 0.005, "reg_all": 0.02}}) == \
-        "SVD: biased, k=20, lr=0.005, reg=0.02, epochs=20"
-    assert describe_params({"algorithm": "SVD", "engine": "native", "params": {"biased": False, "init_std_dev": 0.2}}) == \
-        "SVD: unbiased, k=100, lr=0.005, reg=0.02, epochs=20, init_std_dev=0.2, engine=native"
+    assert (
+        describe_params({"algorithm": "SVD", "params": {"n_factors": 20, "lr_all": 0.005, "reg_all": 0.02}})
+        == "SVD: biased, k=20, lr=0.005, reg=0.02, epochs=20"
+    )
+    assert (
+        describe_params({"algorithm": "SVD", "engine": "native", "params": {"biased": False, "init_std_dev": 0.2}})
+        == "SVD: unbiased, k=100, lr=0.005, reg=0.02, epochs=20, init_std_dev=0.2, engine=native"
+    )
     assert describe_params({"algorithm": "KNNWithMeans", "params": {"k": 30}}) == "KNNWithMeans: k=30, sim=msd"
-    assert describe_params({"algorithm": "KNNBasic", "params": {"k": 30, "min_k": 2, "sim_options": {"name": "msd", "min_support": 3}}}) == \
-        "KNNBasic: k=30, sim=msd, min_support=3, min_k=2"
+    assert (
+        describe_params(
+            {"algorithm": "KNNBasic", "params": {"k": 30, "min_k": 2, "sim_options": {"name": "msd", "min_support": 3}}}
+        )
+        == "KNNBasic: k=30, sim=msd, min_support=3, min_k=2"
+    )
 
 
 def test_metrics_params_tell_every_configured_model_apart():
@@ -153,28 +171,48 @@ def test_metrics_params_tell_every_configured_model_apart():
 @pytest.mark.parametrize(
     "models, message",
     [
-        ({"m": {"algorithm": "SlopeOne"}},
-         "config models.m.algorithm: 'SlopeOne' is not valid (fix: use one of BaselineOnly, SVD, KNNBasic, KNNWithMeans, ItemKNN, ALS, EASE)"),
-        ({"m": {"algorithm": "SVD", "params": {"n_factor": 5}}}, "config models.m.params.n_factor: is not a known key (fix: did you mean 'n_factors'?)"),
-        ({"m": {"algorithm": "SVD", "params": {"n_factors": 0}}}, "config models.m.params.n_factors: 0 is less than the minimum of 1"),
-        ({"m": {"algorithm": "SVD", "params": {"reg_all": -0.1}}}, "config models.m.params.reg_all: -0.1 is less than the minimum of 0"),
+        (
+            {"m": {"algorithm": "SlopeOne"}},
+            "config models.m.algorithm: 'SlopeOne' is not valid (fix: use one of BaselineOnly, SVD, KNNBasic, KNNWithMeans, ItemKNN, ALS, EASE)",
+        ),
+        (
+            {"m": {"algorithm": "SVD", "params": {"n_factor": 5}}},
+            "config models.m.params.n_factor: is not a known key (fix: did you mean 'n_factors'?)",
+        ),
+        (
+            {"m": {"algorithm": "SVD", "params": {"n_factors": 0}}},
+            "config models.m.params.n_factors: 0 is less than the minimum of 1",
+        ),
+        (
+            {"m": {"algorithm": "SVD", "params": {"reg_all": -0.1}}},
+            "config models.m.params.reg_all: -0.1 is less than the minimum of 0",
+        ),
         ({"m": {"algorithm": "SVD", "params": {"k": 5}}}, "config models.m.params.k: is not a known key"),
         ({"m": {"algorithm": "KNNBasic", "params": {"k": 0}}}, "config models.m.params.k: 0 is less than the minimum of 1"),
         ({"m": {"algorithm": "KNNBasic", "params": {"k": 2.5}}}, "config models.m.params.k: 2.5 is not of type 'integer'"),
-        ({"m": {"algorithm": "KNNBasic", "params": {"sim_options": {"name": "jaccard"}}}},
-         "config models.m.params.sim_options.name: 'jaccard' is not valid (fix: use one of msd, cosine, pearson, pearson_baseline)"),
-        ({"m": {"algorithm": "KNNWithMeans", "params": {"sim_options": {"user_based": False}}}},
-         "config models.m.params.sim_options.user_based: True was expected (expected: the pipeline scores user-based kNN only)"),
-        ({"m": {"algorithm": "BaselineOnly", "params": {"bsl_options": {"reg_u": -1}}}},
-         "config models.m.params.bsl_options.reg_u: -1 is less than the minimum of 0"),
-        ({"m": {"algorithm": "BaselineOnly", "params": {"bsl_options": {"regu": 1}}}},
-         "config models.m.params.bsl_options.regu: is not a known key (fix: did you mean 'reg_u'?)"),
+        (
+            {"m": {"algorithm": "KNNBasic", "params": {"sim_options": {"name": "jaccard"}}}},
+            "config models.m.params.sim_options.name: 'jaccard' is not valid (fix: use one of msd, cosine, pearson, pearson_baseline)",
+        ),
+        (
+            {"m": {"algorithm": "KNNWithMeans", "params": {"sim_options": {"user_based": False}}}},
+            "config models.m.params.sim_options.user_based: True was expected (expected: the pipeline scores user-based kNN only)",
+        ),
+        (
+            {"m": {"algorithm": "BaselineOnly", "params": {"bsl_options": {"reg_u": -1}}}},
+            "config models.m.params.bsl_options.reg_u: -1 is less than the minimum of 0",
+        ),
+        (
+            {"m": {"algorithm": "BaselineOnly", "params": {"bsl_options": {"regu": 1}}}},
+            "config models.m.params.bsl_options.regu: is not a known key (fix: did you mean 'reg_u'?)",
+        ),
         ({"m": None}, "config models: is empty"),
         ({"m": {"algorithm": "SVD", "lists": "no"}}, "config models.m.lists: 'no' is not of type 'boolean'"),
-        ({"m": {"algorithm": "SVD", "lists": False}},
-         "config models: has lists: false on every model, so no list would be made"),
-        ({"m": {"algorithm": "SVD"}, "t": {"algorithm": "ALS", "lists": False}},
-         "config models.t.lists: is false, but ALS predicts no ratings (no RMSE/MAE): it would have no output"),
+        ({"m": {"algorithm": "SVD", "lists": False}}, "config models: has lists: false on every model, so no list would be made"),
+        (
+            {"m": {"algorithm": "SVD"}, "t": {"algorithm": "ALS", "lists": False}},
+            "config models.t.lists: is false, but ALS predicts no ratings (no RMSE/MAE): it would have no output",
+        ),
     ],
 )
 def test_registry_rejects_bad_config(models, message):
@@ -188,10 +226,18 @@ def test_metrics_table_layout():
         "baseline": [{"rmse": 1.0 + k / 10, "mae": 0.5} for k in range(5)],
         "mf_k20": [{"rmse": 2.0, "mae": 1.0 + k} for k in range(5)],
     }
-    models = {"baseline": {"algorithm": "BaselineOnly"}, "mf_k20": {"algorithm": "SVD", "params": {"n_factors": 20, "biased": False}}}
+    models = {
+        "baseline": {"algorithm": "BaselineOnly"},
+        "mf_k20": {"algorithm": "SVD", "params": {"n_factors": 20, "biased": False}},
+    }
     table = metrics_table(per_fold, models)
     assert list(table.columns) == ["model", "params", "metric", "fold_1", "fold_2", "fold_3", "fold_4", "fold_5", "mean", "std"]
-    assert table[["model", "metric"]].values.tolist() == [["baseline", "RMSE"], ["baseline", "MAE"], ["mf_k20", "RMSE"], ["mf_k20", "MAE"]]
+    assert table[["model", "metric"]].values.tolist() == [
+        ["baseline", "RMSE"],
+        ["baseline", "MAE"],
+        ["mf_k20", "RMSE"],
+        ["mf_k20", "MAE"],
+    ]
     assert table.loc[0, "fold_3"] == pytest.approx(1.2) and table.loc[0, "mean"] == pytest.approx(1.2)
     assert table.loc[0, "std"] == pytest.approx(np.std([1.0, 1.1, 1.2, 1.3, 1.4], ddof=1))
     assert table.loc[3, "mean"] == pytest.approx(3.0)

@@ -11,14 +11,27 @@ from lfmrec.errors import InputError
 
 
 def fold_frame(method_values):
-    rows = [{"method": m, "lambda": lam, "users": 3, "precision": p, "recall": p * 2, "ndcg": p * 3, "hit": p * 4,
-             "foreign_share": 0.5, "cultural_distance": 0.25} for m, lam, p in method_values]
+    rows = [
+        {
+            "method": m,
+            "lambda": lam,
+            "users": 3,
+            "precision": p,
+            "recall": p * 2,
+            "ndcg": p * 3,
+            "hit": p * 4,
+            "foreign_share": 0.5,
+            "cultural_distance": 0.25,
+        }
+        for m, lam, p in method_values
+    ]
     return pd.DataFrame(rows)
 
 
 def test_fold_and_tradeoff_tables_by_hand():
-    per_fold = {"m": [fold_frame([("none", 0.0, 0.1), ("hard", 0.0, 0.05)]),
-                      fold_frame([("none", 0.0, 0.3), ("hard", 0.0, 0.15)])]}
+    per_fold = {
+        "m": [fold_frame([("none", 0.0, 0.1), ("hard", 0.0, 0.05)]), fold_frame([("none", 0.0, 0.3), ("hard", 0.0, 0.15)])]
+    }
     table = heldout.fold_table(per_fold)
     prec = table[table["metric"] == "precision@n"].iloc[0]
     assert (prec["fold_1"], prec["fold_2"]) == (0.1, 0.3)
@@ -45,17 +58,27 @@ def test_evaluate_fold_rows_match_ranking_evaluate():
     artists = pd.DataFrame({"artist_id": items, "country": pd.array(rng.choice(["US", "DE", "PL", None], 30), dtype="string")})
     pairs = pd.DataFrame({"user_id": rng.integers(1, 9, 120), "artist_id": rng.choice(items, 120)}).drop_duplicates()
     train, test = pairs.iloc[:80], pairs.iloc[80:]
-    sim = pd.DataFrame([[1, 0.5, 0.1], [0.5, 1, 0.2], [0.1, 0.2, 1]], index=pd.Index(["DE", "PL", "US"], name="country"),
-                       columns=["DE", "PL", "US"])
+    sim = pd.DataFrame(
+        [[1, 0.5, 0.1], [0.5, 1, 0.2], [0.1, 0.2, 1]],
+        index=pd.Index(["DE", "PL", "US"], name="country"),
+        columns=["DE", "PL", "US"],
+    )
     c = country_setup(users, items, artists, sim)
     rows = heldout.evaluated_users(users, test, "all", 0)
     scores = rng.random((len(users), len(items)))
     blocks = iter([(0, scores[rows])])
     out = heldout.evaluate_fold(blocks, users, rows, items, train, test, c, 5, {"soft": [0.0, 1.0], "calibrated": [0.5]}, 10)
-    assert list(zip(out["method"], out["lambda"], strict=True)) == [("none", 0.0), ("hard", 0.0), ("soft", 0.0), ("soft", 1.0), ("calibrated", 0.5)]
+    assert list(zip(out["method"], out["lambda"], strict=True)) == [
+        ("none", 0.0),
+        ("hard", 0.0),
+        ("soft", 0.0),
+        ("soft", 1.0),
+        ("calibrated", 0.5),
+    ]
     unknown = ~np.isin(items, train["artist_id"])  # no training pair: no one's candidate
-    plain = ranking.evaluate(iter([(0, scores[rows])]), users["user_id"].to_numpy()[rows], items, train, test, n=5,
-                             exclude=unknown)
+    plain = ranking.evaluate(
+        iter([(0, scores[rows])]), users["user_id"].to_numpy()[rows], items, train, test, n=5, exclude=unknown
+    )
     for metric in ranking.METRICS:
         assert out.loc[0, metric] == pytest.approx(plain.loc[0, metric])
         assert out.loc[2, metric] == pytest.approx(plain.loc[0, metric])  # soft, lambda 0 = plain
@@ -67,11 +90,14 @@ def test_evaluate_fold_rows_match_ranking_evaluate():
 
 def _fold_setup(seed=0, n_users=9, n_items=25, n_pairs=120, n_folds=3):
     rng = np.random.default_rng(seed)
-    users = pd.DataFrame({"user_id": rng.permutation(np.arange(100, 100 + n_users)), "country": ["US", "DE", "PL"] * (n_users // 3)})
+    users = pd.DataFrame(
+        {"user_id": rng.permutation(np.arange(100, 100 + n_users)), "country": ["US", "DE", "PL"] * (n_users // 3)}
+    )
     items = np.sort(rng.choice(np.arange(10, 1000), n_items, replace=False))
     keys = rng.choice(n_users * n_items, n_pairs, replace=False)
-    triples = pd.DataFrame({"user_id": users["user_id"].to_numpy()[keys // n_items], "artist_id": items[keys % n_items],
-                            "rating": 1.0}).sort_values(["user_id", "artist_id"], ignore_index=True)
+    triples = pd.DataFrame(
+        {"user_id": users["user_id"].to_numpy()[keys // n_items], "artist_id": items[keys % n_items], "rating": 1.0}
+    ).sort_values(["user_id", "artist_id"], ignore_index=True)
     return users, items, triples, cv.assign_folds(triples, n_folds, seed)
 
 
@@ -112,9 +138,14 @@ def test_fold_pairs_refuses_unknown_and_repeated_pairs():
 def test_evaluate_fold_from_fold_pairs_equals_from_frames(reference):
     users, items, triples, folds = _fold_setup(seed=3, n_users=30, n_items=40, n_pairs=500, n_folds=2)
     rng = np.random.default_rng(5)
-    artists = pd.DataFrame({"artist_id": items, "country": pd.array(rng.choice(["US", "DE", "PL", None], items.size), dtype="string")})
-    sim = pd.DataFrame([[1, 0.5, 0.1], [0.5, 1, 0.2], [0.1, 0.2, 1]], index=pd.Index(["DE", "PL", "US"], name="country"),
-                       columns=["DE", "PL", "US"])
+    artists = pd.DataFrame(
+        {"artist_id": items, "country": pd.array(rng.choice(["US", "DE", "PL", None], items.size), dtype="string")}
+    )
+    sim = pd.DataFrame(
+        [[1, 0.5, 0.1], [0.5, 1, 0.2], [0.1, 0.2, 1]],
+        index=pd.Index(["DE", "PL", "US"], name="country"),
+        columns=["DE", "PL", "US"],
+    )
     c = country_setup(users, items, artists, sim)
     scores = rng.random((len(users), items.size))
     pairs = heldout.FoldPairs(folds, users["user_id"].to_numpy(), items)
@@ -123,10 +154,16 @@ def test_evaluate_fold_from_fold_pairs_equals_from_frames(reference):
         for train, test in (cv.split(triples, folds, k), pairs.split(k)):
             rows = heldout.evaluated_users(users, test, 20, 1)
             user_ids = users["user_id"].to_numpy()[rows]
-            blocks = (iter([(0, scores[rows].copy())]) if reference == "model"
-                      else heldout.reference_blocks(reference, train, user_ids, items, 4, 7))
-            tables.append(heldout.evaluate_fold(blocks, users, rows, items, train, test, c, 5,
-                                                {"soft": [1.0], "calibrated": [0.5]}, 10, min_listeners=2))
+            blocks = (
+                iter([(0, scores[rows].copy())])
+                if reference == "model"
+                else heldout.reference_blocks(reference, train, user_ids, items, 4, 7)
+            )
+            tables.append(
+                heldout.evaluate_fold(
+                    blocks, users, rows, items, train, test, c, 5, {"soft": [1.0], "calibrated": [0.5]}, 10, min_listeners=2
+                )
+            )
         assert tables[0]["users"].iloc[0] > 10
         pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
 
@@ -140,7 +177,9 @@ def leaky_fold():
     train = pd.DataFrame({"user_id": rng.integers(1, 31, 400), "artist_id": rng.choice(known, 400)}).drop_duplicates()
     test = pd.DataFrame({"user_id": rng.integers(1, 31, 120), "artist_id": rng.choice(np.r_[known, 90:95], 120)})
     test = test.drop_duplicates().merge(train, how="left", indicator=True).query("_merge == 'left_only'").drop(columns="_merge")
-    artists = pd.DataFrame({"artist_id": np.r_[known, 90:95], "country": pd.array(rng.choice(["US", "DE", "PL"], 55), dtype="string")})
+    artists = pd.DataFrame(
+        {"artist_id": np.r_[known, 90:95], "country": pd.array(rng.choice(["US", "DE", "PL"], 55), dtype="string")}
+    )
     taste = dict(zip(np.r_[known, 90:95].tolist(), rng.random(55), strict=True))  # a score per artist, not per id
     for a in range(90, 95):
         taste[a] = 2.0  # the global-mean tie of the unknown artists
@@ -164,8 +203,19 @@ def evaluate_with_ids(rename: dict, seed: int = 0):
     scores += np.arange(len(users))[:, None] * 0.0  # the same taste for every user: ties only where taste ties
     c = country_setup(users, fold_items, artists)
     rows = heldout.evaluated_users(users, te, "all", 0)
-    table = heldout.evaluate_fold(iter([(0, scores[rows].copy())]), users, rows, fold_items, tr, te, c, 5,
-                                  {"soft": [0.5]}, 10, lists_of=[("none", 0.0), ("hard", 0.0)])
+    table = heldout.evaluate_fold(
+        iter([(0, scores[rows].copy())]),
+        users,
+        rows,
+        fold_items,
+        tr,
+        te,
+        c,
+        5,
+        {"soft": [0.5]},
+        10,
+        lists_of=[("none", 0.0), ("hard", 0.0)],
+    )
     return table, table.attrs["lists"], set(train["artist_id"]), n_cand
 
 

@@ -8,7 +8,17 @@ from pathlib import Path
 import lfmrec
 
 PACKAGE = Path(lfmrec.__file__).resolve().parent
-BOTTOM = {"lfmrec._numba", "lfmrec._bisect", "lfmrec.errors", "lfmrec.io", "lfmrec.tables", "lfmrec.topn", "lfmrec.countries.codes", "lfmrec.ids", "lfmrec.knn_estimate"}
+BOTTOM = {
+    "lfmrec._numba",
+    "lfmrec._bisect",
+    "lfmrec.errors",
+    "lfmrec.io",
+    "lfmrec.tables",
+    "lfmrec.topn",
+    "lfmrec.countries.codes",
+    "lfmrec.ids",
+    "lfmrec.knn_estimate",
+}
 
 
 def module_name(path: Path) -> str:
@@ -54,7 +64,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(m)
         for dep in sorted(graph.get(m, ())):
             if state.get(dep) == 1:
-                return stack[stack.index(dep):] + [dep]
+                return stack[stack.index(dep) :] + [dep]
             if dep not in state:
                 found = visit(dep)
                 if found:

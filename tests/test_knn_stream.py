@@ -27,13 +27,16 @@ def make_ratings(seed: int = 0, order: str = "shuffled") -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     pop = 1.0 / (np.arange(N_ITEMS) + 2.0)
     act = rng.pareto(1.5, N_USERS) + 1.0
-    df = pd.DataFrame({"user_id": rng.choice(N_USERS, 3 * N_RATINGS, p=act / act.sum()),
-                       "artist_id": rng.choice(N_ITEMS, 3 * N_RATINGS, p=pop / pop.sum())})
+    df = pd.DataFrame(
+        {
+            "user_id": rng.choice(N_USERS, 3 * N_RATINGS, p=act / act.sum()),
+            "artist_id": rng.choice(N_ITEMS, 3 * N_RATINGS, p=pop / pop.sum()),
+        }
+    )
     df = df.drop_duplicates().head(N_RATINGS)
-    iso = pd.DataFrame({"user_id": N_USERS + np.arange(N_ISOLATED),
-                        "artist_id": N_ITEMS + np.arange(N_ISOLATED)})
+    iso = pd.DataFrame({"user_id": N_USERS + np.arange(N_ISOLATED), "artist_id": N_ITEMS + np.arange(N_ISOLATED)})
     df = pd.concat([df, iso], ignore_index=True)
-    df["rating"] = np.log2(rng.choice([1.0, 2.0, 3.0, 4.0, 8.0], len(df), p=[.4, .25, .15, .1, .1]))
+    df["rating"] = np.log2(rng.choice([1.0, 2.0, 3.0, 4.0, 8.0], len(df), p=[0.4, 0.25, 0.15, 0.1, 0.1]))
     df["user_id"] += 100
     df["artist_id"] += 5000
     df = df.sample(frac=1.0, random_state=seed)
@@ -62,9 +65,23 @@ def dense(ts, min_support, configs, u, i) -> np.ndarray:
     """The dense route: knn.estimate with the full msd similarity, one config at a time."""
     sim = knn.msd_similarity(ts, min_support)
     means = knn.user_means(ts)
-    return np.array([knn.estimate(ts.global_mean, sim, ts.ir_ptr, ts.ir_users, ts.ir_ratings,
-                                  means if knn_stream._KINDS[kind] else None, k, mk, u, i)
-                     for kind, k, mk in configs])
+    return np.array(
+        [
+            knn.estimate(
+                ts.global_mean,
+                sim,
+                ts.ir_ptr,
+                ts.ir_users,
+                ts.ir_ratings,
+                means if knn_stream._KINDS[kind] else None,
+                k,
+                mk,
+                u,
+                i,
+            )
+            for kind, k, mk in configs
+        ]
+    )
 
 
 @pytest.mark.parametrize("min_support", [1, 2])
@@ -122,15 +139,13 @@ def test_equal_surprise_predict(order, min_support):
     raw_u[:60], raw_i[:60] = df["user_id"][:60], df["artist_id"][:60]  # training pairs
     u, i = inner_ids(raw_u, ts.user_raw2inner), inner_ids(raw_i, ts.item_raw2inner)
     assert (u < 0).sum() == 2 and (i < 0).sum() == 2
-    configs = [("basic", 40, 1), ("basic", 3, 3), ("means", 20, 1), ("means", 3, 3),
-               ("means", 60, 1)]
+    configs = [("basic", 40, 1), ("basic", 3, 3), ("means", 20, 1), ("means", 3, 3), ("means", 60, 1)]
     got = knn_stream.predict_streamed(ts, min_support, u, i, configs, block_users=8)
     sim_options = {"name": "msd", "user_based": True, "min_support": min_support}
     for row, (kind, k, mk) in zip(got, configs, strict=True):
         cls = KNNBasic if kind == "basic" else KNNWithMeans
         algo = cls(k=k, min_k=mk, sim_options=sim_options, verbose=False).fit(sts)
-        ref = np.array([algo.predict(a, b, clip=False).est
-                        for a, b in zip(raw_u.tolist(), raw_i.tolist(), strict=True)])
+        ref = np.array([algo.predict(a, b, clip=False).est for a, b in zip(raw_u.tolist(), raw_i.tolist(), strict=True)])
         assert np.array_equal(row, ref), (kind, k, mk)
     # predict(clip=True) would clip some of them: compared before clipping
     assert (got < 0.5).any() and (got > 2.5).any()
@@ -173,8 +188,8 @@ def test_ties_decide_neighbourhoods(data):
     sim = knn.msd_similarity(ts, 1)
     decisive = 0
     for it in range(ts.n_items):
-        raters = ts.ir_users[ts.ir_ptr[it]:ts.ir_ptr[it + 1]]
-        ratings = ts.ir_ratings[ts.ir_ptr[it]:ts.ir_ptr[it + 1]]
+        raters = ts.ir_users[ts.ir_ptr[it] : ts.ir_ptr[it + 1]]
+        ratings = ts.ir_ratings[ts.ir_ptr[it] : ts.ir_ptr[it + 1]]
         if raters.size <= 3:
             continue
         for u in range(ts.n_users):
@@ -193,8 +208,7 @@ def test_topn_equals_dense_pairwise(data, min_support):
     _, ts = data
     cand = np.array([-1] + list(range(ts.n_items))[::-1] + [4, 4])
     users = np.array([5, -1, 0] + list(range(ts.n_users)))
-    blocks = list(knn_stream.topn_streamed(ts, min_support, CONFIGS, cand, block_users=16,
-                                           users=users))
+    blocks = list(knn_stream.topn_streamed(ts, min_support, CONFIGS, cand, block_users=16, users=users))
     assert np.array_equal(np.concatenate([b for b, _ in blocks]), users)
     got = np.concatenate([s for _, s in blocks], axis=1)
     assert got.shape == (len(CONFIGS), users.size, cand.size) and got.dtype == np.float64
@@ -211,8 +225,7 @@ def test_topn_reuse_buffer_and_subset_of_items(data):
     cand = np.array([2, 9, 1])
     configs = [("means", 3, 1), ("basic", 20, 3)]
     fresh = knn_stream.topn_streamed_all(ts, 1, configs, cand, block_users=10)
-    got = [s.copy() for _, s in knn_stream.topn_streamed(ts, 1, configs, cand, block_users=10,
-                                                          reuse=True)]
+    got = [s.copy() for _, s in knn_stream.topn_streamed(ts, 1, configs, cand, block_users=10, reuse=True)]
     assert np.array_equal(np.concatenate(got, axis=1), fresh)
     pu, pi = np.repeat(np.arange(ts.n_users), 3), np.tile(cand, ts.n_users)
     assert np.array_equal(fresh.reshape(2, -1), dense(ts, 1, configs, pu, pi))
@@ -248,6 +261,5 @@ def test_memory_model():
     assert knn_stream.block_for_memory(n_users, n_items, nnz, 1e9, **kw) == 0  # refuse
     assert knn_stream.block_for_memory(100, 50, 1000, 1e12) == 100  # capped at n_users
     # far below the dense similarity alone (8 n_users**2 = 24.3 GB)
-    pairs = knn_stream.stream_memory_bytes(n_users, n_items, nnz, 64, n_pairs=6_000_000,
-                                           n_configs=10)
+    pairs = knn_stream.stream_memory_bytes(n_users, n_items, nnz, 64, n_pairs=6_000_000, n_configs=10)
     assert pairs < 8 * n_users**2 / 8

@@ -110,8 +110,14 @@ def corrupt(path, edit):
         (lambda f: f.__delitem__("LEs"), "has no variable 'LEs'"),
         (lambda f: f.__delitem__("idx_users"), "has no variable 'idx_users'"),
         (lambda f: f.__delitem__("idx_artists"), "has no variable 'idx_artists'"),
-        (lambda f: (f.__delitem__("idx_users"), f.create_dataset("idx_users", data=np.ones((4, 1)) * np.arange(4)[:, None])), "idx_users has 4 ids but LEs has 5 rows"),
-        (lambda f: (f.__delitem__("idx_artists"), f.create_dataset("idx_artists", data=np.arange(9.0)[:, None])), "idx_artists has 9 ids but LEs has 6 columns"),
+        (
+            lambda f: (f.__delitem__("idx_users"), f.create_dataset("idx_users", data=np.ones((4, 1)) * np.arange(4)[:, None])),
+            "idx_users has 4 ids but LEs has 5 rows",
+        ),
+        (
+            lambda f: (f.__delitem__("idx_artists"), f.create_dataset("idx_artists", data=np.arange(9.0)[:, None])),
+            "idx_artists has 9 ids but LEs has 6 columns",
+        ),
         (lambda f: f["LEs/jc"].__setitem__(slice(2, 3), np.array([0], dtype=np.uint64)), "jc"),
         (lambda f: f["LEs/ir"].__setitem__(slice(0, 1), np.array([99], dtype=np.uint64)), "row indices ir are out of range"),
         (lambda f: f["LEs/data"].__setitem__(slice(0, 1), np.array([-3.0])), "negative playcounts"),

@@ -25,44 +25,64 @@ MSD = {"name": "msd", "user_based": True}
 # name: (config entry for native.fit, the same model built with Surprise's own classes)
 MODELS = {
     "baseline_als": (
-        {"algorithm": "BaselineOnly",
-         "params": {"bsl_options": {"method": "als", "n_epochs": 4, "reg_u": 3, "reg_i": 2.5}}},
-        lambda: BaselineOnly(bsl_options={"method": "als", "n_epochs": 4, "reg_u": 3,
-                                          "reg_i": 2.5}, verbose=False)),
+        {"algorithm": "BaselineOnly", "params": {"bsl_options": {"method": "als", "n_epochs": 4, "reg_u": 3, "reg_i": 2.5}}},
+        lambda: BaselineOnly(bsl_options={"method": "als", "n_epochs": 4, "reg_u": 3, "reg_i": 2.5}, verbose=False),
+    ),
     "baseline_sgd": (
-        {"algorithm": "BaselineOnly",
-         "params": {"bsl_options": {"method": "sgd", "n_epochs": 6, "reg": 0.05,
-                                    "learning_rate": 0.01}}},
-        lambda: BaselineOnly(bsl_options={"method": "sgd", "n_epochs": 6, "reg": 0.05,
-                                          "learning_rate": 0.01}, verbose=False)),
+        {
+            "algorithm": "BaselineOnly",
+            "params": {"bsl_options": {"method": "sgd", "n_epochs": 6, "reg": 0.05, "learning_rate": 0.01}},
+        },
+        lambda: BaselineOnly(bsl_options={"method": "sgd", "n_epochs": 6, "reg": 0.05, "learning_rate": 0.01}, verbose=False),
+    ),
     "svd": (
-        {"algorithm": "SVD",
-         "params": {"n_factors": 7, "n_epochs": 6, "init_mean": 0.05, "init_std_dev": 0.2,
-                    "lr_all": 0.01, "reg_all": 0.03, "lr_bi": 0.02, "reg_pu": 0.1,
-                    "lr_qi": 0.007, "reg_bu": 0.0}},
-        lambda: SVD(n_factors=7, n_epochs=6, init_mean=0.05, init_std_dev=0.2, lr_all=0.01,
-                    reg_all=0.03, lr_bi=0.02, reg_pu=0.1, lr_qi=0.007, reg_bu=0.0,
-                    random_state=SEED, verbose=False)),
+        {
+            "algorithm": "SVD",
+            "params": {
+                "n_factors": 7,
+                "n_epochs": 6,
+                "init_mean": 0.05,
+                "init_std_dev": 0.2,
+                "lr_all": 0.01,
+                "reg_all": 0.03,
+                "lr_bi": 0.02,
+                "reg_pu": 0.1,
+                "lr_qi": 0.007,
+                "reg_bu": 0.0,
+            },
+        },
+        lambda: SVD(
+            n_factors=7,
+            n_epochs=6,
+            init_mean=0.05,
+            init_std_dev=0.2,
+            lr_all=0.01,
+            reg_all=0.03,
+            lr_bi=0.02,
+            reg_pu=0.1,
+            lr_qi=0.007,
+            reg_bu=0.0,
+            random_state=SEED,
+            verbose=False,
+        ),
+    ),
     "mf": (
-        {"algorithm": "SVD",
-         "params": {"biased": False, "n_factors": 5, "n_epochs": 8, "lr_pu": 0.02,
-                    "reg_qi": 0.05}},
-        lambda: SVD(biased=False, n_factors=5, n_epochs=8, lr_pu=0.02, reg_qi=0.05,
-                    random_state=SEED, verbose=False)),
-    "knn_basic": (
-        {"algorithm": "KNNBasic", "params": {}},
-        lambda: KNNBasic(verbose=False)),
+        {"algorithm": "SVD", "params": {"biased": False, "n_factors": 5, "n_epochs": 8, "lr_pu": 0.02, "reg_qi": 0.05}},
+        lambda: SVD(biased=False, n_factors=5, n_epochs=8, lr_pu=0.02, reg_qi=0.05, random_state=SEED, verbose=False),
+    ),
+    "knn_basic": ({"algorithm": "KNNBasic", "params": {}}, lambda: KNNBasic(verbose=False)),
     "knn_basic_k3_mink2": (
         {"algorithm": "KNNBasic", "params": {"k": 3, "min_k": 2}},
-        lambda: KNNBasic(k=3, min_k=2, sim_options=MSD, verbose=False)),
+        lambda: KNNBasic(k=3, min_k=2, sim_options=MSD, verbose=False),
+    ),
     "knn_means_k2_mink3": (
         {"algorithm": "KNNWithMeans", "params": {"k": 2, "min_k": 3}},
-        lambda: KNNWithMeans(k=2, min_k=3, verbose=False)),
+        lambda: KNNWithMeans(k=2, min_k=3, verbose=False),
+    ),
     "knn_means_support3": (
-        {"algorithm": "KNNWithMeans",
-         "params": {"k": 5, "sim_options": {"name": "msd", "user_based": True,
-                                            "min_support": 3}}},
-        lambda: KNNWithMeans(k=5, sim_options={**MSD, "min_support": 3}, verbose=False)),
+        {"algorithm": "KNNWithMeans", "params": {"k": 5, "sim_options": {"name": "msd", "user_based": True, "min_support": 3}}},
+        lambda: KNNWithMeans(k=5, sim_options={**MSD, "min_support": 3}, verbose=False),
+    ),
 }
 FACTOR_MODELS = [name for name, (spec, _) in MODELS.items() if spec["algorithm"] == "SVD"]
 
@@ -71,11 +91,13 @@ def make_train(seed: int = 0) -> pd.DataFrame:
     """Heavy-tailed int ids, few rating values (many equal similarities), repeated pairs."""
     rng = np.random.default_rng(seed)
     pop = 1.0 / (np.arange(N_ITEMS) + 2.0)
-    df = pd.DataFrame({
-        "user_id": 1000 + rng.integers(0, N_USERS, N_RATINGS),
-        "artist_id": 5000 + rng.choice(N_ITEMS, N_RATINGS, p=pop / pop.sum()),
-        "rating": rng.choice([0.0, 1.0, 2.0, 3.0, np.log2(5.0), 6.5], N_RATINGS),
-    })
+    df = pd.DataFrame(
+        {
+            "user_id": 1000 + rng.integers(0, N_USERS, N_RATINGS),
+            "artist_id": 5000 + rng.choice(N_ITEMS, N_RATINGS, p=pop / pop.sum()),
+            "rating": rng.choice([0.0, 1.0, 2.0, 3.0, np.log2(5.0), 6.5], N_RATINGS),
+        }
+    )
     repeated = df.sample(40, random_state=seed).assign(rating=lambda d: d["rating"] + 0.5)
     return pd.concat([df, repeated]).sample(frac=1.0, random_state=seed).reset_index(drop=True)
 
@@ -83,12 +105,12 @@ def make_train(seed: int = 0) -> pd.DataFrame:
 def make_pairs(train: pd.DataFrame, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Training pairs, unseen known pairs, and pairs with an unknown user and/or item."""
     rng = np.random.default_rng(seed)
-    users = np.concatenate([train["user_id"].to_numpy()[:100],
-                            rng.choice(train["user_id"].unique(), 300),
-                            [UNKNOWN_USER, UNKNOWN_USER, 1001]])
-    items = np.concatenate([train["artist_id"].to_numpy()[:100],
-                            rng.choice(train["artist_id"].unique(), 300),
-                            [5000, UNKNOWN_ITEM, UNKNOWN_ITEM]])
+    users = np.concatenate(
+        [train["user_id"].to_numpy()[:100], rng.choice(train["user_id"].unique(), 300), [UNKNOWN_USER, UNKNOWN_USER, 1001]]
+    )
+    items = np.concatenate(
+        [train["artist_id"].to_numpy()[:100], rng.choice(train["artist_id"].unique(), 300), [5000, UNKNOWN_ITEM, UNKNOWN_ITEM]]
+    )
     return users.astype(np.int64), items.astype(np.int64)
 
 
@@ -102,8 +124,7 @@ def data():
 def surprise_fit(name: str, train: pd.DataFrame):
     """Surprise's own fit: Dataset.load_from_df in the DataFrame's order, build_full_trainset."""
     reader = Reader(rating_scale=SCALE)
-    trainset = Dataset.load_from_df(train[["user_id", "artist_id", "rating"]],
-                                    reader).build_full_trainset()
+    trainset = Dataset.load_from_df(train[["user_id", "artist_id", "rating"]], reader).build_full_trainset()
     return MODELS[name][1]().fit(trainset)
 
 
@@ -117,8 +138,9 @@ def surprise_test(algo, users, items) -> np.ndarray:
 def surprise_arrays(algo) -> dict:
     """The fitted arrays, read from the algorithm and its trainset (ir as CSR in ir order)."""
     ts = algo.trainset
-    out = {name: getattr(algo, name) for name in ("bu", "bi", "pu", "qi", "sim", "means")
-           if getattr(algo, name, None) is not None}
+    out = {
+        name: getattr(algo, name) for name in ("bu", "bi", "pu", "qi", "sim", "means") if getattr(algo, name, None) is not None
+    }
     if isinstance(algo, SVD) and not algo.biased:  # Surprise keeps zero biases: not fitted
         out.pop("bu"), out.pop("bi")
     if isinstance(algo, (KNNBasic, KNNWithMeans)):
@@ -146,9 +168,11 @@ def assert_fit_equal(got, algo, exact: bool) -> None:
             assert np.array_equal(have, want), name
         else:
             assert np.abs(have - want).max() <= RELAXED_BOUND, name
-    assert {name for name in ("bu", "bi", "pu", "qi", "sim", "means")
-            if getattr(got, name) is not None} == set(fitted) - {"ir_indptr", "ir_users",
-                                                                 "ir_ratings"}
+    assert {name for name in ("bu", "bi", "pu", "qi", "sim", "means") if getattr(got, name) is not None} == set(fitted) - {
+        "ir_indptr",
+        "ir_users",
+        "ir_ratings",
+    }
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -180,15 +204,23 @@ def test_predict_pairs_of_surprise_fit_equals_test(data, name):
     train, users, items = data
     algo = surprise_fit(name, train)
     ts = algo.trainset
-    kind = {"BaselineOnly": "baseline", "KNNBasic": "knn_basic", "KNNWithMeans": "knn_means",
-            "SVD": "svd" if getattr(algo, "biased", True) else "mf"}[type(algo).__name__]
+    kind = {
+        "BaselineOnly": "baseline",
+        "KNNBasic": "knn_basic",
+        "KNNWithMeans": "knn_means",
+        "SVD": "svd" if getattr(algo, "biased", True) else "mf",
+    }[type(algo).__name__]
     extra = dict(k=algo.k, min_k=algo.min_k) if kind.startswith("knn") else {}
-    params = ScoringParams(kind=kind, global_mean=ts.global_mean, rating_scale=ts.rating_scale,
-                           user_raw2inner=ts._raw2inner_id_users,
-                           item_raw2inner=ts._raw2inner_id_items, **surprise_arrays(algo),
-                           **extra)
-    assert np.array_equal(native.predict_pairs(params, users, items),
-                          surprise_test(algo, users, items))
+    params = ScoringParams(
+        kind=kind,
+        global_mean=ts.global_mean,
+        rating_scale=ts.rating_scale,
+        user_raw2inner=ts._raw2inner_id_users,
+        item_raw2inner=ts._raw2inner_id_items,
+        **surprise_arrays(algo),
+        **extra,
+    )
+    assert np.array_equal(native.predict_pairs(params, users, items), surprise_test(algo, users, items))
 
 
 def test_estimates_are_clipped_to_the_scale(data):
@@ -197,8 +229,7 @@ def test_estimates_are_clipped_to_the_scale(data):
         est = native.predict_pairs(native.fit(spec, SEED, train, SCALE), users, items)
         assert est.min() >= SCALE[0] and est.max() <= SCALE[1], name
     # the data reach both ends (ratings 0 and 6.5 > 6): clipping is exercised
-    est = native.predict_pairs(native.fit(MODELS["knn_basic_k3_mink2"][0], SEED, train, SCALE),
-                               users, items)
+    est = native.predict_pairs(native.fit(MODELS["knn_basic_k3_mink2"][0], SEED, train, SCALE), users, items)
     assert (est == SCALE[0]).any() and (est == SCALE[1]).any()
 
 
@@ -221,13 +252,11 @@ def test_string_ids_and_list_input():
     expected = surprise_test(surprise_fit("knn_basic_k3_mink2", train), users, items)
     assert np.array_equal(native.predict_pairs(params, users, items), expected)
     # the same ids as arrays, a Series, and an int id where a str is expected (unknown)
-    assert np.array_equal(native.predict_pairs(params, pd.Series(users), np.array(items)),
-                          expected)
+    assert np.array_equal(native.predict_pairs(params, pd.Series(users), np.array(items)), expected)
     assert native.predict_pairs(params, [users[0]], [5000])[0] == params.global_mean
 
 
-@pytest.mark.parametrize("seed,n,loc,scale", [(0, 1, 0.0, 0.1), (7, 1001, 0.5, 2.0),
-                                              (2**32 - 1, 40_000, -1.0, 0.3)])
+@pytest.mark.parametrize("seed,n,loc,scale", [(0, 1, 0.0, 0.1), (7, 1001, 0.5, 2.0), (2**32 - 1, 40_000, -1.0, 0.3)])
 def test_normal_draws_equal_randomstate(seed, n, loc, scale):
     rng = np.random.RandomState(seed)
     first, second = rng.normal(loc, scale, size=(n, 3)), rng.normal(loc, scale, size=(5, 3))
@@ -238,12 +267,15 @@ def test_normal_draws_equal_randomstate(seed, n, loc, scale):
     assert type(got_first.base) is np.ndarray
 
 
-@pytest.mark.parametrize("sim_options,field", [
-    ({"name": "pearson"}, "name"),
-    ({"name": "cosine", "user_based": True}, "name"),
-    ({"name": "msd", "user_based": False}, "user_based"),
-    ({"name": "msd", "min_support": 0}, "min_support"),
-])
+@pytest.mark.parametrize(
+    "sim_options,field",
+    [
+        ({"name": "pearson"}, "name"),
+        ({"name": "cosine", "user_based": True}, "name"),
+        ({"name": "msd", "user_based": False}, "user_based"),
+        ({"name": "msd", "min_support": 0}, "min_support"),
+    ],
+)
 def test_validate_native_rejects_what_it_cannot_fit(sim_options, field):
     spec = {"algorithm": "KNNWithMeans", "params": {"k": 20, "sim_options": sim_options}}
     with pytest.raises(InputError, match=rf"^config models\.m\.params\.sim_options\.{field}"):
@@ -281,8 +313,26 @@ def test_relaxed_kernel_with_an_item_rated_twice_in_a_row(biased):
     got = []
     for kernel in (svd_sgd_exact, svd_sgd_relaxed):
         bu, bi, pu, qi = np.zeros(4), np.zeros(4), start[0].copy(), start[1].copy()
-        kernel(ur_ptr, ur_items, ur_ratings, bu, bi, pu, qi, 5, 2.5 if biased else 0.0, biased,
-               0.05, 0.05, 0.05, 0.05, 0.02, 0.02, 0.02, 0.02)
+        kernel(
+            ur_ptr,
+            ur_items,
+            ur_ratings,
+            bu,
+            bi,
+            pu,
+            qi,
+            5,
+            2.5 if biased else 0.0,
+            biased,
+            0.05,
+            0.05,
+            0.05,
+            0.05,
+            0.02,
+            0.02,
+            0.02,
+            0.02,
+        )
         got.append((bu, bi, pu, qi))
     for exact, relaxed in zip(*got, strict=True):
         assert np.abs(exact - relaxed).max() <= RELAXED_BOUND
@@ -290,12 +340,15 @@ def test_relaxed_kernel_with_an_item_rated_twice_in_a_row(biased):
     assert np.abs(got[0][3] - start[1]).max() > 1e-3
 
 
-@pytest.mark.parametrize(("ids", "table"), [
-    ([7, 3, 7, 0, 3, 1999, 12], True),  # ids below 4 per value (500 values): through the table
-    ([7, 3, 7, 0, 3, 2000, 12], False),  # a table larger than that: pandas
-    ([5, 2**26, 5, 1], False),  # beyond any table
-    ([4, -1, 4, 9], False),  # negative
-])
+@pytest.mark.parametrize(
+    ("ids", "table"),
+    [
+        ([7, 3, 7, 0, 3, 1999, 12], True),  # ids below 4 per value (500 values): through the table
+        ([7, 3, 7, 0, 3, 2000, 12], False),  # a table larger than that: pandas
+        ([5, 2**26, 5, 1], False),  # beyond any table
+        ([4, -1, 4, 9], False),  # negative
+    ],
+)
 def test_trainset_factorize_is_pandas_first_appearance_order(ids, table, monkeypatch):
     from lfmrec.native import trainset
 
@@ -308,5 +361,5 @@ def test_trainset_factorize_is_pandas_first_appearance_order(ids, table, monkeyp
     assert bool(calls) == table
     want_codes, uniques = pd.factorize(column, sort=False)
     assert codes.dtype == np.int32 and np.array_equal(codes, want_codes)
-    assert list(raw2inner.items()) == list(zip(uniques.tolist(), range(len(uniques))))
+    assert list(raw2inner.items()) == list(zip(uniques.tolist(), range(len(uniques)), strict=True))
     assert all(type(k) is int for k in raw2inner)  # Python ints, as Surprise's dict keys

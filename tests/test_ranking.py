@@ -106,9 +106,15 @@ def test_evaluate_several_listers_and_country_stats():
         return top_n(np.where(np.isfinite(scores), -scores, -np.inf), 2)
 
     out = ranking.evaluate(
-        blocks(SCORES, 3), USERS, ITEMS, TRAIN, TEST, n=2,
+        blocks(SCORES, 3),
+        USERS,
+        ITEMS,
+        TRAIN,
+        TEST,
+        n=2,
         listers={"best": ranking.plain_top_n(2), "worst": worst},
-        user_country=np.array([0, 1, 0]), item_country=np.array([0, 1, -1, 1]),
+        user_country=np.array([0, 1, 0]),
+        item_country=np.array([0, 1, -1, 1]),
         similarity=np.array([[1.0, 0.5], [0.5, 1.0]]),
     )
     assert calls == [[0, 1]]  # user 3 (index 2) never reaches a lister
@@ -146,8 +152,13 @@ def test_popular_scores_count_training_listeners():
     assert all((b == row).all() for _, b in got)
     # popularity ranks 20, 40, then the zeros by artist_id; user 1's training artists are skipped
     out, per_user = ranking.evaluate(
-        ranking.popular_blocks(train, [1], ITEMS), [1], ITEMS, train, pd.DataFrame({"user_id": [1], "artist_id": [10]}),
-        n=1, per_user=True,
+        ranking.popular_blocks(train, [1], ITEMS),
+        [1],
+        ITEMS,
+        train,
+        pd.DataFrame({"user_id": [1], "artist_id": [10]}),
+        n=1,
+        per_user=True,
     )
     assert per_user["hit"].tolist() == [1.0]  # 20, 40 trained -> top 1 = 10 (first of the zeros)
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import yaml
+from helpers import ROOT
 
 from lfmrec import ranking_models
 from lfmrec.config import check_config, load_schema
@@ -18,8 +19,6 @@ from lfmrec.models import describe_params, is_topn
 from lfmrec.resources import check_memory, estimate_memory_gb, fit_job_mb
 from lfmrec.scoring import ScoringParams, iter_score_blocks, score, score_pairs
 from lfmrec.topn import top_n
-
-from helpers import ROOT
 
 BASE_CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 SCHEMA = load_schema(ROOT / "config/schema.yaml")
@@ -119,7 +118,10 @@ def test_als_is_implicits_model_and_ranks_as_its_recommend():
     from implicit.cpu.als import AlternatingLeastSquares
 
     train = make_triples(seed=2)
-    spec = {"algorithm": "ALS", "params": {"factors": 6, "regularization": 0.05, "alpha": 5.0, "iterations": 4, "feedback": "log_plays"}}
+    spec = {
+        "algorithm": "ALS",
+        "params": {"factors": 6, "regularization": 0.05, "alpha": 5.0, "iterations": 4, "feedback": "log_plays"},
+    }
     params = ranking_models.fit(spec, 11, train)
     X, _, _ = ranking_models.interaction_matrix(train, "log_plays")
     model = AlternatingLeastSquares(factors=6, regularization=0.05, alpha=5.0, iterations=4, num_threads=1, random_state=11)
@@ -239,8 +241,10 @@ def test_default_config_has_the_top_n_models_and_ease_and_full_scale_als_are_add
 
 def test_describe_params_names_the_algorithm_and_every_parameter():
     assert describe_params({"algorithm": "ItemKNN", "params": {"K": 50}}) == "ItemKNN: K=50, feedback=binary"
-    assert describe_params({"algorithm": "ALS"}) == \
-        "ALS: factors=100, regularization=0.01, alpha=1.0, iterations=15, feedback=binary"  # implicit's defaults
+    assert (
+        describe_params({"algorithm": "ALS"})
+        == "ALS: factors=100, regularization=0.01, alpha=1.0, iterations=15, feedback=binary"
+    )  # implicit's defaults
     assert describe_params({"algorithm": "EASE", "params": {"reg": 500}}) == "EASE: reg=500, feedback=binary"
 
 
@@ -248,13 +252,23 @@ def test_describe_params_names_the_algorithm_and_every_parameter():
     "spec, message",
     [
         ({"algorithm": "EASE", "params": {"reg": 0}}, "config models.m.params.reg: 0 is less than or equal to the minimum of 0"),
-        ({"algorithm": "ALS", "params": {"factor": 16}}, "config models.m.params.factor: is not a known key (fix: did you mean 'factors'?)"),
+        (
+            {"algorithm": "ALS", "params": {"factor": 16}},
+            "config models.m.params.factor: is not a known key (fix: did you mean 'factors'?)",
+        ),
         ({"algorithm": "ALS", "params": {"iterations": 0}}, "config models.m.params.iterations: 0 is less than the minimum of 1"),
-        ({"algorithm": "ItemKNN", "params": {"k": 50}}, "config models.m.params.k: is not a known key (fix: valid keys: K, feedback)"),
-        ({"algorithm": "ItemKNN", "params": {"feedback": "plays"}},
-         "config models.m.params.feedback: 'plays' is not valid (fix: use one of binary, log_plays)"),
-        ({"algorithm": "ItemKNN", "engine": "native"},
-         "config models.m.engine: does not apply to ItemKNN (fix: remove the key: ItemKNN is fitted by implicit)"),
+        (
+            {"algorithm": "ItemKNN", "params": {"k": 50}},
+            "config models.m.params.k: is not a known key (fix: valid keys: K, feedback)",
+        ),
+        (
+            {"algorithm": "ItemKNN", "params": {"feedback": "plays"}},
+            "config models.m.params.feedback: 'plays' is not valid (fix: use one of binary, log_plays)",
+        ),
+        (
+            {"algorithm": "ItemKNN", "engine": "native"},
+            "config models.m.engine: does not apply to ItemKNN (fix: remove the key: ItemKNN is fitted by implicit)",
+        ),
     ],
 )
 def test_config_rejects_bad_top_n_params_in_one_line(spec, message):
@@ -266,7 +280,10 @@ def test_config_rejects_bad_top_n_params_in_one_line(spec, message):
 def test_config_accepts_every_top_n_parameter():
     models = {
         "a": {"algorithm": "ItemKNN", "params": {"K": 10, "feedback": "log_plays"}},
-        "b": {"algorithm": "ALS", "params": {"factors": 8, "regularization": 0.1, "alpha": 1, "iterations": 5, "feedback": "binary"}},
+        "b": {
+            "algorithm": "ALS",
+            "params": {"factors": 8, "regularization": 0.1, "alpha": 1, "iterations": 5, "feedback": "binary"},
+        },
         "c": {"algorithm": "EASE", "params": {"reg": 250.5, "feedback": "binary"}},
     }
     assert check_config({**BASE_CONFIG, "models": models}, SCHEMA)["models"] == models
@@ -283,8 +300,10 @@ def test_ease_is_refused_at_full_scale_and_fits_the_default_sample():
     need = float(text.split("needs about ")[1].split(" GB")[0])
     assert need > 8 * 581_417**2 / 1e9  # terabytes
     assert text.startswith("config models.ease_l100: needs about ") and "\n" not in text
-    assert text.endswith("more than resources.max_memory_gb = 16 with the numpy engine "
-                         "(fix: drop EASE at this scale (a dense artists x artists matrix) or sample fewer artists)")
+    assert text.endswith(
+        "more than resources.max_memory_gb = 16 with the numpy engine "
+        "(fix: drop EASE at this scale (a dense artists x artists matrix) or sample fewer artists)"
+    )
     default = pd.DataFrame({"user_id": np.arange(51_186) % 2_249, "artist_id": np.arange(51_186) % 7_976, "rating": 1.0})
     check_memory(ease, default, 20, "models.ease_l100")  # the default sample: about 1.2 GB
     assert fit_job_mb(ease, 2_249, 7_976, 51_186) < 2_000

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from helpers import CHROMIUM, REAL_COUNTRY_USERS, REAL_SAMPLE, ROOT, real_copy, report_sections, snakemake, workdir
 
 pytestmark = pytest.mark.slow
@@ -30,7 +29,7 @@ def finished_rules(log: str) -> set[str]:
 def all_targets(cwd: Path) -> list[str]:
     """The inputs of `rule all` for the working copy's config (a forced dry run lists them)."""
     out = snakemake(cwd, "--configfile", "test.yaml", "-n", "--forceall").stdout
-    block = out[out.index("rule all:"):]
+    block = out[out.index("rule all:") :]
     return [p.strip() for p in re.search(r"input: (.*)", block).group(1).split(",")]
 
 
@@ -40,9 +39,15 @@ def real_run(tmp_path_factory):
     info = real_copy(base / "lfm1b")
     # the default config, plus a small grid and one replicate so that the tuning and replicate rules
     # (which run on request) run on real data too
-    cwd = workdir(base / "run", {"dataset": {"source": "lfm1b", "dir": str(base / "lfm1b")}, "sample": REAL_SAMPLE,
-                                 "tuning": {"grids": {"itemknn_k200": {"K": [20, 200]}}},
-                                 "replicates": [{"cv_seed": 3}]})
+    cwd = workdir(
+        base / "run",
+        {
+            "dataset": {"source": "lfm1b", "dir": str(base / "lfm1b")},
+            "sample": REAL_SAMPLE,
+            "tuning": {"grids": {"itemknn_k200": {"K": [20, 200]}}},
+            "replicates": [{"cv_seed": 3}],
+        },
+    )
     proc = snakemake(cwd, "--configfile", "test.yaml")  # the whole default target list
     replicates = snakemake(cwd, "results/replicates.csv", "--configfile", "test.yaml")
     snakemake(cwd, "--configfile", "test.yaml", "--report", "results/report.html")
@@ -57,7 +62,7 @@ def test_every_output_of_rule_all_is_written(real_run):
     for target in targets:
         path = cwd / target
         assert path.exists(), target
-        assert (any(path.iterdir()) if path.is_dir() else path.stat().st_size > 0), target
+        assert any(path.iterdir()) if path.is_dir() else path.stat().st_size > 0, target
     assert not (cwd / "results/country_estimation.csv").exists()  # scored against planted truth only
 
 
@@ -67,7 +72,7 @@ def test_every_rule_ran_or_is_a_named_synthetic_only_rule(real_run):
     assert SYNTHETIC_ONLY_RULES <= rules
     assert finished_rules(log) == rules - SYNTHETIC_ONLY_RULES
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Your own LFM-1b copy"):]
+    section = readme[readme.index("## Your own LFM-1b copy") :]
     for rule in SYNTHETIC_ONLY_RULES:
         assert f"`{rule}`" in section[: section.index("\n## ", 3)], rule
 
@@ -135,8 +140,14 @@ def test_the_report_renders_every_section_in_chromium(real_run, tmp_path):
     sections = report_sections(cwd / "results/report.html", tmp_path / "report.png")
     assert list(sections) == ["1. Data", "2. Cross-validation", "3. Cross-cultural lists", "4. Beyond the paper"]
     shown = {name: view for views in sections.values() for name, view in views.items()}
-    for name in ("results/plots/diversity.png", "results/plots/cultural.png", "results/plots/tradeoff.png",
-                 "results/plots/metrics.png", "results/plots/deletions.png", "results/plots/ranking_metrics.png"):
+    for name in (
+        "results/plots/diversity.png",
+        "results/plots/cultural.png",
+        "results/plots/tradeoff.png",
+        "results/plots/metrics.png",
+        "results/plots/deletions.png",
+        "results/plots/ranking_metrics.png",
+    ):
         assert re.fullmatch(r"png \d{3,}x\d{3,}", shown[name]), (name, shown.get(name))
     for name, view in shown.items():
         assert view, f"{name} renders nothing"
@@ -157,10 +168,17 @@ def one_country_run(tmp_path_factory):
     rows = [ln.split("\t") for ln in lines[1:]]
     users.write_text("\n".join([lines[0]] + ["\t".join([r[0], "US" if r[1].strip() else ""] + r[2:]) for r in rows]) + "\n")
     off = {m: None for m in yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]}
-    config = {"dataset": {"source": "lfm1b", "dir": str(base / "lfm1b")}, "sample": REAL_SAMPLE,
-              "models": {**off, "baseline": {"algorithm": "BaselineOnly", "lists": False},
-                         "mf_k5": {"algorithm": "SVD", "params": {"biased": False, "n_factors": 5}}},
-              "cv": {"n_folds": 3, "seed": 1}, "ranking": {"references": []}}
+    config = {
+        "dataset": {"source": "lfm1b", "dir": str(base / "lfm1b")},
+        "sample": REAL_SAMPLE,
+        "models": {
+            **off,
+            "baseline": {"algorithm": "BaselineOnly", "lists": False},
+            "mf_k5": {"algorithm": "SVD", "params": {"biased": False, "n_factors": 5}},
+        },
+        "cv": {"n_folds": 3, "seed": 1},
+        "ranking": {"references": []},
+    }
     cwd = workdir(base / "run", config)
     snakemake(cwd, "--configfile", "test.yaml")
     snakemake(cwd, "--configfile", "test.yaml", "--report", "results/report.html")
@@ -196,10 +214,17 @@ def test_replicates_run_the_experiment_once_per_seed_set(tmp_path):
     """Two replicates of a small experiment (rules/replicates.smk): each a nested run with its own
     seeds in results/replicates/<k>/, and results/replicates.csv their headline figures and spread."""
     off = {m: None for m in yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]}
-    config = {"dataset": {"source": "synthetic", "synthetic": {"scale": "tiny", "seed": 3}},
-              "sample": {"n_users": 200, "n_artists": 1000, "seed": 5}, "cv": {"n_folds": 2, "seed": 1},
-              "models": {**off, "baseline": {"algorithm": "BaselineOnly"}, "itemknn_k20": {"algorithm": "ItemKNN", "params": {"K": 20}}},
-              "replicates": [{"synthetic_seed": 3}, {"synthetic_seed": 4, "sample_seed": 6, "cv_seed": 2}]}
+    config = {
+        "dataset": {"source": "synthetic", "synthetic": {"scale": "tiny", "seed": 3}},
+        "sample": {"n_users": 200, "n_artists": 1000, "seed": 5},
+        "cv": {"n_folds": 2, "seed": 1},
+        "models": {
+            **off,
+            "baseline": {"algorithm": "BaselineOnly"},
+            "itemknn_k20": {"algorithm": "ItemKNN", "params": {"K": 20}},
+        },
+        "replicates": [{"synthetic_seed": 3}, {"synthetic_seed": 4, "sample_seed": 6, "cv_seed": 2}],
+    }
     cwd = workdir(tmp_path, config)
     snakemake(cwd, "results/replicates.csv", "--configfile", "test.yaml")
     table = pd.read_csv(cwd / "results/replicates.csv").set_index(["figure", "model"])

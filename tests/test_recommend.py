@@ -10,9 +10,9 @@ from lfmrec.cv import build_trainset, rating_scale
 from lfmrec.errors import InputError
 from lfmrec.models import build_algorithm
 from lfmrec.recommend import recommend_all, recommend_block
-from lfmrec.topn import foreign_top_n, top_n
 from lfmrec.report import choose_report_users, user_report
 from lfmrec.scoring import params_from_surprise
+from lfmrec.topn import foreign_top_n, top_n
 
 # artists 10..60 (columns in artist_id order) and their estimated countries
 ITEMS = np.array([10, 20, 30, 40, 50, 60])
@@ -111,7 +111,9 @@ def small_sample(seed=0, n_users=40, n_items=60, n=400):
     uids = np.arange(100, 100 + n_users)
     users = pd.DataFrame({"user_id": uids, "country": pd.array(rng.choice(["US", "DE", "PL"], n_users), dtype="string")})
     aids = np.arange(1, n_items + 1)
-    artists = pd.DataFrame({"artist_id": aids, "country": pd.array(rng.choice(["US", "DE", "PL", "UK"], n_items), dtype="string")})
+    artists = pd.DataFrame(
+        {"artist_id": aids, "country": pd.array(rng.choice(["US", "DE", "PL", "UK"], n_items), dtype="string")}
+    )
     artists["name"] = pd.array([f"Artist {a}" for a in aids], dtype="string")
     return t, users, artists
 
@@ -130,8 +132,7 @@ def test_lists_equal_the_naive_predict_route(spec, threads):
     t, users, artists = small_sample()
     algo = build_algorithm(spec, 1)
     algo.fit(build_trainset(t, rating_scale(t)))
-    lists, per_user = recommend_all(params_from_surprise(algo), users, t, artists, n=5, block_users=7,
-                                    threads=threads)
+    lists, per_user = recommend_all(params_from_surprise(algo), users, t, artists, n=5, block_users=7, threads=threads)
 
     country = artists.set_index("artist_id")["country"]
     candidates = np.sort(t["artist_id"].unique())
@@ -187,15 +188,15 @@ def test_final_lists_follow_the_configured_reranker():
     hard, hard_pu = recommend_all(params, users, t, artists, n=5, block_users=7)
     countries_ = sorted(set(artists["country"].dropna()) | set(users["country"]))
     no_sim = pd.DataFrame(np.eye(len(countries_)), index=pd.Index(countries_, name="country"), columns=countries_)
-    soft, soft_pu = recommend_all(params, users, t, artists, n=5, block_users=7, method="soft", lam=1e6,
-                                  similarity=no_sim.reset_index())
+    soft, soft_pu = recommend_all(
+        params, users, t, artists, n=5, block_users=7, method="soft", lam=1e6, similarity=no_sim.reset_index()
+    )
     pd.testing.assert_frame_equal(soft, hard)
     pd.testing.assert_frame_equal(soft_pu, hard_pu)
     plain, plain_pu = recommend_all(params, users, t, artists, n=5, block_users=7, method="none")
     assert (plain["artist_country"] == plain["user_country"]).sum() == hard_pu["deletions"].sum() > 0
     assert (plain_pu["deletions"] == hard_pu["deletions"]).all()
-    cal, cal_pu = recommend_all(params, users, t, artists, n=5, block_users=7, method="calibrated", lam=0.0,
-                                similarity=no_sim)
+    cal, cal_pu = recommend_all(params, users, t, artists, n=5, block_users=7, method="calibrated", lam=0.0, similarity=no_sim)
     pd.testing.assert_frame_equal(cal, plain)  # lambda 0: pure score order
     assert cal_pu["list_length"].tolist() == cal.groupby("user_id").size().reindex(users["user_id"], fill_value=0).tolist()
 
@@ -217,10 +218,17 @@ def factor_model(kind, seed, clip, n_users=260, n_items=2400, k=24):
     qi[500:520] = base
     bu, bi = rng.normal(0, 0.2, n_users), rng.normal(0, 0.2, n_items)
     bi[100:400] = bi[500:520] = bi[7]
-    params = ScoringParams(kind=kind, global_mean=1.0, rating_scale=(-50.0, 50.0),
-                           user_raw2inner={u: i for i, u in enumerate(range(1000, 1000 + n_users))},
-                           item_raw2inner={a: j for j, a in enumerate(range(1, n_items + 1))},
-                           bu=bu if kind == "svd" else None, bi=bi if kind == "svd" else None, pu=pu, qi=qi)
+    params = ScoringParams(
+        kind=kind,
+        global_mean=1.0,
+        rating_scale=(-50.0, 50.0),
+        user_raw2inner={u: i for i, u in enumerate(range(1000, 1000 + n_users))},
+        item_raw2inner={a: j for j, a in enumerate(range(1, n_items + 1))},
+        bu=bu if kind == "svd" else None,
+        bi=bi if kind == "svd" else None,
+        pu=pu,
+        qi=qi,
+    )
     if clip:
         from lfmrec.scoring import score
 
@@ -245,10 +253,15 @@ def test_float32_product_lists_like_the_float64_one(monkeypatch, kind, clip, see
     # user 77 of the table has no factors (unknown): its block is listed from the float64 product
     user_ids = np.arange(1000, 1000 + n_users)
     user_ids[77] = 5
-    users = pd.DataFrame({"user_id": user_ids,
-                          "country": pd.array(rng.choice(["US", "DE", "PL", None], n_users), dtype="string")})
-    artists = pd.DataFrame({"artist_id": np.arange(1, n_items + 1),
-                            "country": pd.array(rng.choice(["US", "DE", "PL", "UK", None], n_items), dtype="string")})
+    users = pd.DataFrame(
+        {"user_id": user_ids, "country": pd.array(rng.choice(["US", "DE", "PL", None], n_users), dtype="string")}
+    )
+    artists = pd.DataFrame(
+        {
+            "artist_id": np.arange(1, n_items + 1),
+            "country": pd.array(rng.choice(["US", "DE", "PL", "UK", None], n_items), dtype="string"),
+        }
+    )
     # every artist played by someone; a twentieth of the pairs, some in the cluster, played
     pairs = {(int(user_ids[a % n_users]), a) for a in range(1, n_items + 1)}
     pairs |= {(int(u), int(a)) for u, a in zip(rng.choice(user_ids, 30000), rng.integers(1, n_items + 1, 30000), strict=True)}
@@ -269,8 +282,10 @@ def test_float32_product_lists_like_the_float64_one(monkeypatch, kind, clip, see
     assert got[0]["artist_id"].between(101, 400).mean() > 0.3
     s = score(params, user_ids, np.arange(1, n_items + 1))
     s[77] = np.nan  # the unknown user's row is not compared
-    played = sp.csr_matrix((np.ones(len(triples)), (pd.Index(user_ids).get_indexer(triples["user_id"]),
-                                                    triples["artist_id"] - 1)), shape=(n_users, n_items))
+    played = sp.csr_matrix(
+        (np.ones(len(triples)), (pd.Index(user_ids).get_indexer(triples["user_id"]), triples["artist_id"] - 1)),
+        shape=(n_users, n_items),
+    )
     codes_u = pd.Index(["US", "DE", "PL", "UK"]).get_indexer(users["country"].fillna("?"))
     codes_a = pd.Index(["US", "DE", "PL", "UK"]).get_indexer(artists["country"].fillna("?"))
     ref = reference_lists(np.nan_to_num(s, nan=-np.inf), played, codes_u, codes_a, 10)

@@ -9,7 +9,6 @@ import time
 
 import pytest
 import yaml
-
 from helpers import SNAKEMAKE, TINY, assert_same_results, clone_run, job_counts, raw_dataset, snakemake, workdir
 
 pytestmark = pytest.mark.slow
@@ -91,9 +90,23 @@ def test_changing_one_model_reruns_only_that_model(tiny_run):
     assert "Nothing to be done" in unchanged
     counts = job_counts(changed)
     assert counts == {
-        "all": 1, "cross_validate": 1, "rank_model": 1, "deletions": 1, "diversity": 1, "fit_full": 1, "metrics": 1,
-        "plot_metrics": 1, "ranking_metrics": 1, "plot_ranking": 1, "plot_tradeoff": 1, "recommend": 1,
-        "user_reports": 1, "cultural": 1, "error_intervals": 1, "paper_comparison": 1, "significance": 1,
+        "all": 1,
+        "cross_validate": 1,
+        "rank_model": 1,
+        "deletions": 1,
+        "diversity": 1,
+        "fit_full": 1,
+        "metrics": 1,
+        "plot_metrics": 1,
+        "ranking_metrics": 1,
+        "plot_ranking": 1,
+        "plot_tradeoff": 1,
+        "recommend": 1,
+        "user_reports": 1,
+        "cultural": 1,
+        "error_intervals": 1,
+        "paper_comparison": 1,
+        "significance": 1,
     }
     assert "knn_means_k10" in changed and "model=baseline" not in changed
 
@@ -102,7 +115,10 @@ def test_killed_run_resumes_to_identical_results(tiny_run, tmp_path):
     cwd = workdir(tmp_path / "killed", TINY)
     proc = subprocess.Popen(
         [*SNAKEMAKE, "--cores", "2", "--configfile", "test.yaml"],
-        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     # once the first fold is written, dozens of jobs (each a new Python process) are still to run
     deadline = time.time() + 300

@@ -33,8 +33,11 @@ def hard_by_sorting(scores, played, uc, ic, n):
     rows, cols = [], []
     played = played.toarray()
     for u in range(scores.shape[0]):
-        keep = [j for j in range(scores.shape[1])
-                if not played[u, j] and np.isfinite(scores[u, j]) and not (ic[j] >= 0 and ic[j] == uc[u])]
+        keep = [
+            j
+            for j in range(scores.shape[1])
+            if not played[u, j] and np.isfinite(scores[u, j]) and not (ic[j] >= 0 and ic[j] == uc[u])
+        ]
         best = sorted(keep, key=lambda j: (-scores[u, j], j))[:n]
         rows += [u] * len(best)
         cols += best
@@ -160,7 +163,9 @@ def test_calibrated_unknown_country_items_leave_q_unchanged():
     #         DE -> KL = ln(1/1) = 0 -> 2
     # step 2: US -> q (1/2, 1/2): KL = ln(1/0.505) = 0.683; unknown -> q stays (0, 1): KL 0 -> 1
     s = np.array([[3.0, 2.0, 1.0]])
-    rows, cols = rerank.rerank(s, np.array([PL]), np.array([US, -1, DE]), "calibrated", 1.0, 2, target=np.array([[0.0, 1.0, 0.0]]))
+    rows, cols = rerank.rerank(
+        s, np.array([PL]), np.array([US, -1, DE]), "calibrated", 1.0, 2, target=np.array([[0.0, 1.0, 0.0]])
+    )
     assert cols.tolist() == [2, 1]
 
 

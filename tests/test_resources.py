@@ -29,7 +29,6 @@ def test_memory_refusal_for_dense_knn():
 def test_the_slurm_profile_reads_job_states_with_squeue():
     """Without an accounting database sacct fails and the plugin would poll it forever: the profile
     must name squeue (the runs above end by themselves within RUN_TIMEOUT)."""
-    import yaml
 
     profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
     assert profile["executor"] == "slurm" and profile["slurm-status-command"] == "squeue"
@@ -42,8 +41,12 @@ def test_the_slurm_profile_reads_job_states_with_squeue():
         # job times measured at full scale on the reference machine (docs/scale.md): a CV fold of mf_k100, the
         # baseline's recommend job, SVD's recommend job alone, a ranking job on 2,000 users, and the
         # native kNN job at 38,949 users (benchmarks/knn_limit.py)
-        ("fit", {"algorithm": "SVD", "engine": "native", "params": {"biased": False, "n_factors": 100}},
-         (55_110, 581_417, 28_364_879), 90),
+        (
+            "fit",
+            {"algorithm": "SVD", "engine": "native", "params": {"biased": False, "n_factors": 100}},
+            (55_110, 581_417, 28_364_879),
+            90,
+        ),
         ("score", {"algorithm": "BaselineOnly", "engine": "native"}, (55_110, 581_417, 28_364_879), 186),
         ("score", {"algorithm": "SVD", "engine": "native", "params": {"n_factors": 100}}, (55_110, 581_417, 28_364_879), 184),
         ("rank", {"algorithm": "SVD", "engine": "native", "params": {"n_factors": 100}}, (2_000, 581_417, 28_364_879), 163),

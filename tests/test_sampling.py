@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from lfmrec.errors import InputError
 from lfmrec.countries.estimate import estimate
 from lfmrec.countries.plays import country_play_table
+from lfmrec.errors import InputError
 from lfmrec.sampling import draw_ids, draw_sample, melt, share_table
 
 
@@ -68,8 +68,9 @@ def test_users_with_a_country_but_no_triple_are_dropped_and_counted():
     rows, cols, plays = [0, 1, 2, 3, 3], [0, 2, 0, 0, 1], [3.0, 7.0, 0.0, 1.0, 2.0]  # (2, 0) is a stored zero
     matrix = sp.csc_matrix((plays, (rows, cols)), shape=(4, 3))
     assert matrix.nnz == 5
-    aligned = pd.DataFrame({"row": [0, 1, 2, 3], "user_id": [11, 12, 13, 14],
-                            "country": pd.array(["US", "DE", "FI", "PL"], dtype="string")})
+    aligned = pd.DataFrame(
+        {"row": [0, 1, 2, 3], "user_id": [11, 12, 13, 14], "country": pd.array(["US", "DE", "FI", "PL"], dtype="string")}
+    )
     artist_ids = np.array([100, 200, 500])
     s = draw_sample(matrix, aligned, artist_ids, "all", 2, seed=3)
     assert s.artist_ids.tolist() == [100, 200]  # 2 of 3 columns drawn: 500 left out for this seed
@@ -83,14 +84,18 @@ def test_draw_sample_subset_matches_the_matrix_entries():
     rng = np.random.default_rng(0)
     dense = rng.integers(0, 3, size=(40, 30)).astype(float)
     aligned = pd.DataFrame(
-        {"row": np.arange(40), "user_id": rng.permutation(1000)[:40],
-         "country": pd.array(rng.choice(["US", "DE", None], 40), dtype="string")}
+        {
+            "row": np.arange(40),
+            "user_id": rng.permutation(1000)[:40],
+            "country": pd.array(rng.choice(["US", "DE", None], 40), dtype="string"),
+        }
     )
     artist_ids = rng.permutation(500)[:30]
     s = draw_sample(sp.csc_matrix(dense), aligned, artist_ids, 25, 12, seed=9)
     # users with a country who played none of the 12 artists are dropped (counted apart)
-    drawn = aligned.iloc[draw_ids(aligned["user_id"].to_numpy(), 25, np.random.default_rng(np.random.SeedSequence(9).spawn(2)[0]),
-                                  "k")]
+    drawn = aligned.iloc[
+        draw_ids(aligned["user_id"].to_numpy(), 25, np.random.default_rng(np.random.SeedSequence(9).spawn(2)[0]), "k")
+    ]
     assert s.users_without_triples + len(s.users) == int(drawn["country"].notna().sum())
     row_of = dict(zip(aligned["user_id"], aligned["row"], strict=True))
     col_of = {a: c for c, a in enumerate(artist_ids)}
@@ -124,8 +129,11 @@ def test_artist_country_estimate_by_hand():
     artist_ids = np.array([100, 101, 102, 103])
     plays = country_play_table(sp.csr_matrix(dense), countries, artist_ids)
     assert plays[["artist_id", "country", "plays"]].values.tolist() == [
-        [100, "PL", 4], [100, "US", 5],
-        [101, "DE", 1], [101, "PL", 1], [101, "US", 1],
+        [100, "PL", 4],
+        [100, "US", 5],
+        [101, "DE", 1],
+        [101, "PL", 1],
+        [101, "US", 1],
         [103, "DE", 6],
     ]
     est = estimate(plays, artist_ids, "argmax")

@@ -7,8 +7,8 @@ import zlib
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import pytest
+import scipy.sparse as sp
 from surprise import (
     NMF,
     SVD,
@@ -25,7 +25,6 @@ from surprise.model_selection import KFold
 
 from lfmrec import native, scoring
 from lfmrec.ids import inner_ids, positions, sorted_unique
-from lfmrec.topn import select_lists
 from lfmrec.scoring import (
     ScoringParams,
     block_scorer,
@@ -35,6 +34,7 @@ from lfmrec.scoring import (
     raw2inner_from_ids,
     score,
 )
+from lfmrec.topn import select_lists
 
 SVD_BOUND = 1e-13  # svd / mf: |score - predict| (other kinds: equal)
 N_USERS, N_ITEMS, N_RATINGS = 300, 1500, 6000
@@ -56,8 +56,7 @@ def make_ratings(seed: int = 0) -> pd.DataFrame:
     i = rng.choice(N_ITEMS, 3 * N_RATINGS, p=pop / pop.sum())
     df = pd.DataFrame({"user": u, "item": i}).drop_duplicates().head(N_RATINGS)
     # isolated users, each with exclusive items
-    iso = [{"user": N_USERS + j, "item": N_ITEMS + 2 * j + t} for j in range(N_ISOLATED)
-           for t in range(1 + j % 2)]
+    iso = [{"user": N_USERS + j, "item": N_ITEMS + 2 * j + t} for j in range(N_ISOLATED) for t in range(1 + j % 2)]
     df = pd.concat([df, pd.DataFrame(iso)], ignore_index=True)
     plays = np.minimum(rng.zipf(1.7, len(df)), 20000)  # many 1s and 2s -> ratings 0.0 and 1.0
     df["rating"] = np.log2(plays.astype(float))
@@ -80,8 +79,7 @@ def data(request):
 
 MODELS = {
     "baseline_als": lambda: BaselineOnly(verbose=False),
-    "baseline_sgd": lambda: BaselineOnly(bsl_options={"method": "sgd", "n_epochs": 5},
-                                         verbose=False),
+    "baseline_sgd": lambda: BaselineOnly(bsl_options={"method": "sgd", "n_epochs": 5}, verbose=False),
     "svd": lambda: SVD(n_factors=20, n_epochs=5, random_state=1),
     "mf": lambda: SVD(biased=False, n_factors=20, n_epochs=5, random_state=2),
     "knn_basic_k5": lambda: KNNBasic(k=5, verbose=False),
@@ -89,10 +87,10 @@ MODELS = {
     "knn_basic_k5_mink3": lambda: KNNBasic(k=5, min_k=3, verbose=False),
     "knn_means_k5": lambda: KNNWithMeans(k=5, min_k=1, verbose=False),
     "knn_means_k40_mink3": lambda: KNNWithMeans(k=40, min_k=3, verbose=False),
-    "knn_basic_pearson_k5": lambda: KNNBasic(k=5, sim_options={"name": "pearson"},
-                                             verbose=False),
+    "knn_basic_pearson_k5": lambda: KNNBasic(k=5, sim_options={"name": "pearson"}, verbose=False),
     "knn_means_pearson_base_k5_mink2": lambda: KNNWithMeans(
-        k=5, min_k=2, sim_options={"name": "pearson_baseline"}, verbose=False),
+        k=5, min_k=2, sim_options={"name": "pearson_baseline"}, verbose=False
+    ),
 }
 
 
@@ -153,9 +151,7 @@ def test_data_exercises_ties_at_the_top_k_boundary(data):
     """The kNN tests above are only meaningful if ir order decides some neighbourhoods; the
     shuffled data have ir[i] out of inner-id order, the data sorted by user have it in order."""
     df, _, ts = data
-    in_id_order = all(
-        [v for v, _ in ts.ir[i]] == sorted(v for v, _ in ts.ir[i]) for i in range(ts.n_items)
-    )
+    in_id_order = all([v for v, _ in ts.ir[i]] == sorted(v for v, _ in ts.ir[i]) for i in range(ts.n_items))
     assert in_id_order == df["user"].is_monotonic_increasing
     algo = KNNBasic(k=5, verbose=False).fit(ts)
     k, sim = 5, algo.sim
@@ -181,25 +177,32 @@ def tie_heavy_ratings(order: str) -> pd.DataFrame:
     twice. ``order``: shuffled, or sorted by user (ir[i] in inner-id order)."""
     rng = np.random.default_rng(11)
     pop = 1.0 / (np.arange(30) + 1.0)
-    df = pd.DataFrame({"user": rng.integers(0, 40, 420),
-                       "item": rng.choice(30, 420, p=pop / pop.sum()),
-                       "rating": rng.choice([0.0, 1.0, 2.0], 420)})
+    df = pd.DataFrame(
+        {
+            "user": rng.integers(0, 40, 420),
+            "item": rng.choice(30, 420, p=pop / pop.sum()),
+            "rating": rng.choice([0.0, 1.0, 2.0], 420),
+        }
+    )
     if order == "by_user":
         df = df.sort_values("user", kind="stable").reset_index(drop=True)
     return df
 
 
 @pytest.mark.parametrize("order", ["shuffled", "by_user"])
-@pytest.mark.parametrize("make", [
-    lambda: KNNBasic(k=1, verbose=False),
-    lambda: KNNBasic(k=2, verbose=False),
-    lambda: KNNBasic(k=3, min_k=2, verbose=False),
-    lambda: KNNBasic(k=5, verbose=False),
-    lambda: KNNBasic(k=40, verbose=False),
-    lambda: KNNWithMeans(k=2, verbose=False),
-    lambda: KNNWithMeans(k=5, min_k=3, verbose=False),
-], ids=["basic_k1", "basic_k2", "basic_k3_mink2", "basic_k5", "basic_k40", "means_k2",
-        "means_k5_mink3"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: KNNBasic(k=1, verbose=False),
+        lambda: KNNBasic(k=2, verbose=False),
+        lambda: KNNBasic(k=3, min_k=2, verbose=False),
+        lambda: KNNBasic(k=5, verbose=False),
+        lambda: KNNBasic(k=40, verbose=False),
+        lambda: KNNWithMeans(k=2, verbose=False),
+        lambda: KNNWithMeans(k=5, min_k=3, verbose=False),
+    ],
+    ids=["basic_k1", "basic_k2", "basic_k3_mink2", "basic_k5", "basic_k40", "means_k2", "means_k5_mink3"],
+)
 def test_knn_block_and_pairs_equal_predict_on_ties(order, make):
     """Every (user, item) pair, unknowns included: the block kernel (score) and the pairs loop
     (native.predict_pairs) both give predict()'s bits, on data made of ties."""
@@ -330,15 +333,24 @@ def test_build_item_raters_matches_trainset_ir(data):
     iin = df["item"].map(ts._raw2inner_id_items).to_numpy()
     ptr, users, ratings = build_item_raters(uin, iin, df["rating"].to_numpy(), ts.n_items)
     for i in range(ts.n_items):  # Surprise's own ir[i], in its order
-        assert users[ptr[i]:ptr[i + 1]].tolist() == [v for v, _ in ts.ir[i]]
-        assert ratings[ptr[i]:ptr[i + 1]].tolist() == [r for _, r in ts.ir[i]]
+        assert users[ptr[i] : ptr[i + 1]].tolist() == [v for v, _ in ts.ir[i]]
+        assert ratings[ptr[i] : ptr[i + 1]].tolist() == [r for _, r in ts.ir[i]]
     # Engine-agnostic params built from them score as predict()
     u_raw = [ts.to_raw_uid(u) for u in range(ts.n_users)]
     i_raw = [ts.to_raw_iid(i) for i in range(ts.n_items)]
-    q = ScoringParams(kind="knn_basic", global_mean=ts.global_mean, rating_scale=ts.rating_scale,
-                      user_raw2inner=raw2inner_from_ids(u_raw),
-                      item_raw2inner=raw2inner_from_ids(i_raw), sim=algo.sim, k=5, min_k=1,
-                      ir_indptr=ptr, ir_users=users, ir_ratings=ratings)
+    q = ScoringParams(
+        kind="knn_basic",
+        global_mean=ts.global_mean,
+        rating_scale=ts.rating_scale,
+        user_raw2inner=raw2inner_from_ids(u_raw),
+        item_raw2inner=raw2inner_from_ids(i_raw),
+        sim=algo.sim,
+        k=5,
+        min_k=1,
+        ir_indptr=ptr,
+        ir_users=users,
+        ir_ratings=ratings,
+    )
     rng = np.random.default_rng(4)
     pu, pi = rng.integers(0, len(u_raw), 3000), rng.integers(0, len(i_raw), 3000)
     assert_matches_predict(algo, q, u_raw, i_raw, pu, pi)
@@ -355,8 +367,7 @@ def tiny_trainset(rows, scale=(0.0, 4.0)):
 
 # A, B, C rate Y alike -> msd(A, B) == msd(A, C) == 1. Inner ids: A=0, B=1, C=2.
 # X is rated by C (3.0) and then B (1.0): ir[X] = [C, B], so C wins the tie for k=1.
-TIE_ROWS = [("A", "Y", 1.0), ("B", "Y", 1.0), ("C", "Y", 1.0), ("C", "X", 3.0), ("B", "X", 1.0),
-            ("E", "Z", 2.5)]
+TIE_ROWS = [("A", "Y", 1.0), ("B", "Y", 1.0), ("C", "Y", 1.0), ("C", "X", 3.0), ("B", "X", 1.0), ("E", "Z", 2.5)]
 
 
 def test_tie_in_sim_is_broken_by_ir_order():
@@ -432,11 +443,16 @@ def test_clipping_at_both_ends():
         for c, i in enumerate(["X", "Y", "Z"]):
             assert abs(S[r, c] - svd.predict(u, i).est) <= SVD_BOUND
     # engine-agnostic params, baseline: mu + bu + bi beyond both ends
-    p = ScoringParams(kind="baseline", global_mean=2.0, rating_scale=(0, 4),
-                      user_raw2inner={"hi": 0, "lo": 1}, item_raw2inner={"i": 0},
-                      bu=np.array([5.0, -5.0]), bi=np.array([0.25]))
-    np.testing.assert_array_equal(score(p, ["hi", "lo", "?"], ["i", "?"]),
-                                  [[4.0, 4.0], [0.0, 0.0], [2.25, 2.0]])
+    p = ScoringParams(
+        kind="baseline",
+        global_mean=2.0,
+        rating_scale=(0, 4),
+        user_raw2inner={"hi": 0, "lo": 1},
+        item_raw2inner={"i": 0},
+        bu=np.array([5.0, -5.0]),
+        bi=np.array([0.25]),
+    )
+    np.testing.assert_array_equal(score(p, ["hi", "lo", "?"], ["i", "?"]), [[4.0, 4.0], [0.0, 0.0], [2.25, 2.0]])
 
 
 def test_inner_ids_is_the_dicts_lookup():
@@ -458,8 +474,9 @@ def test_inner_ids_is_the_dicts_lookup():
     assert inner_ids(np.array([7, 5, 6, 0, -1, 8, 2**40]), small).tolist() == [1, 0, -1, 2, -1, -1, -1]
 
 
-@pytest.mark.parametrize("index_dtype, ids_dtype", [(np.int64, np.int64), (np.int32, np.int64),
-                                                    (np.uint32, np.int64), (np.int64, np.uint64)])
+@pytest.mark.parametrize(
+    "index_dtype, ids_dtype", [(np.int64, np.int64), (np.int32, np.int64), (np.uint32, np.int64), (np.int64, np.uint64)]
+)
 def test_positions_is_get_indexer(index_dtype, ids_dtype):
     """positions() (a lookup table for small non-negative ints, else hashing) answers as
     pd.Index.get_indexer: absent, negative and beyond-the-table ids are -1."""
@@ -473,27 +490,37 @@ def test_positions_is_get_indexer(index_dtype, ids_dtype):
     assert np.array_equal(positions(np.array(["a", "b"]), np.array(["b", "c"])), [1, -1])
 
 
-@pytest.mark.parametrize("ids", [np.array([5, 3, 5, 0, 9, 3], np.int64), np.array([2**30, 7, 7], np.int64),
-                                 np.array([-4, 2, -4]), np.array([3, 1, 3], np.uint32), np.array(["b", "a", "b"]),
-                                 np.array([], np.int64)])
+@pytest.mark.parametrize(
+    "ids",
+    [
+        np.array([5, 3, 5, 0, 9, 3], np.int64),
+        np.array([2**30, 7, 7], np.int64),
+        np.array([-4, 2, -4]),
+        np.array([3, 1, 3], np.uint32),
+        np.array(["b", "a", "b"]),
+        np.array([], np.int64),
+    ],
+)
 def test_sorted_unique_is_np_unique(ids):
     got = sorted_unique(ids)
     assert got.dtype == ids.dtype and np.array_equal(got, np.unique(ids))
-
 
 
 # ------------------------------------------------------------------------------------------------
 # Errors
 
 
-@pytest.mark.parametrize("algo", [
-    KNNBasic(sim_options={"user_based": False}, verbose=False),
-    KNNWithMeans(sim_options={"user_based": False}, verbose=False),
-    KNNBaseline(verbose=False),
-    KNNWithZScore(verbose=False),
-    SVDpp(n_epochs=1, random_state=0),
-    NMF(n_epochs=1, random_state=0),
-])
+@pytest.mark.parametrize(
+    "algo",
+    [
+        KNNBasic(sim_options={"user_based": False}, verbose=False),
+        KNNWithMeans(sim_options={"user_based": False}, verbose=False),
+        KNNBaseline(verbose=False),
+        KNNWithZScore(verbose=False),
+        SVDpp(n_epochs=1, random_state=0),
+        NMF(n_epochs=1, random_state=0),
+    ],
+)
 def test_unsupported_algorithms_raise(algo):
     algo.fit(tiny_trainset(TIE_ROWS))
     with pytest.raises(ValueError, match="not supported|cannot score"):
@@ -504,17 +531,39 @@ def test_bad_params_raise():
     with pytest.raises(ValueError, match="not fitted"):
         params_from_surprise(BaselineOnly())
     with pytest.raises(ValueError, match="kind"):
-        ScoringParams(kind="slope_one", global_mean=0, rating_scale=(0, 1),
-                      user_raw2inner={}, item_raw2inner={})
+        ScoringParams(kind="slope_one", global_mean=0, rating_scale=(0, 1), user_raw2inner={}, item_raw2inner={})
     with pytest.raises(ValueError, match="needs bi"):
-        ScoringParams(kind="baseline", global_mean=0, rating_scale=(0, 1),
-                      user_raw2inner={"u": 0}, item_raw2inner={"i": 0}, bu=[0.0])
+        ScoringParams(
+            kind="baseline", global_mean=0, rating_scale=(0, 1), user_raw2inner={"u": 0}, item_raw2inner={"i": 0}, bu=[0.0]
+        )
     with pytest.raises(ValueError, match="min_k >= 1"):
-        ScoringParams(kind="knn_basic", global_mean=0, rating_scale=(0, 1),
-                      user_raw2inner={"u": 0}, item_raw2inner={"i": 0}, sim=[[1.0]], k=5,
-                      min_k=0, ir_indptr=[0, 1], ir_users=[0], ir_ratings=[1.0])
+        ScoringParams(
+            kind="knn_basic",
+            global_mean=0,
+            rating_scale=(0, 1),
+            user_raw2inner={"u": 0},
+            item_raw2inner={"i": 0},
+            sim=[[1.0]],
+            k=5,
+            min_k=0,
+            ir_indptr=[0, 1],
+            ir_users=[0],
+            ir_ratings=[1.0],
+        )
     with pytest.raises(ValueError, match="block_users"):
-        next(iter_score_blocks(
-            ScoringParams(kind="baseline", global_mean=0, rating_scale=(0, 1),
-                          user_raw2inner={"u": 0}, item_raw2inner={"i": 0}, bu=[0.0], bi=[0.0]),
-            ["u"], ["i"], block_users=0))
+        next(
+            iter_score_blocks(
+                ScoringParams(
+                    kind="baseline",
+                    global_mean=0,
+                    rating_scale=(0, 1),
+                    user_raw2inner={"u": 0},
+                    item_raw2inner={"i": 0},
+                    bu=[0.0],
+                    bi=[0.0],
+                ),
+                ["u"],
+                ["i"],
+                block_users=0,
+            )
+        )

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-
 from helpers import load_script
 
 SCRIPTS = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "workflow" / "scripts").glob("*.py"))
@@ -34,12 +33,27 @@ def test_summary_figures():
 
     users = pd.DataFrame({"user_id": [1, 2], "country": ["US", "DE"]})
     artists = pd.DataFrame({"artist_id": [1, 2, 3, 4], "country": pd.array(["US", None, None, "DE"], dtype="string")})
-    s = summarize({"users_listed": 10, "users_in_matrix": 9, "users_missing_from_matrix": 1}, {"users_sampled": 5}, users, artists, 3,
-                  {"source": "lfm1b", "dir": "/data/x", "files": {"LFM-1b_LEs.mat": {"bytes": 1, "mtime_ns": 2}}})
+    s = summarize(
+        {"users_listed": 10, "users_in_matrix": 9, "users_missing_from_matrix": 1},
+        {"users_sampled": 5},
+        users,
+        artists,
+        3,
+        {"source": "lfm1b", "dir": "/data/x", "files": {"LFM-1b_LEs.mat": {"bytes": 1, "mtime_ns": 2}}},
+    )
     assert s == {
         "dataset": {"source": "lfm1b", "dir": "/data/x"},
-        "users_listed": 10, "users_in_matrix": 9, "users_missing_from_matrix": 1, "users_sampled": 5,
-        "users_with_country": 2, "users_without_triples": 0, "users": 2, "artists_sampled": 4, "artists_with_listens": 2, "triples": 3, "density": 3 / 8,
+        "users_listed": 10,
+        "users_in_matrix": 9,
+        "users_missing_from_matrix": 1,
+        "users_sampled": 5,
+        "users_with_country": 2,
+        "users_without_triples": 0,
+        "users": 2,
+        "artists_sampled": 4,
+        "artists_with_listens": 2,
+        "triples": 3,
+        "density": 3 / 8,
     }
 
 
@@ -85,8 +99,7 @@ def test_usage_line_round_trips_through_a_log(tmp_path):
     wall, cpu, system, peak = (float(part.split("=")[1]) for part in line.split()[1:])
     assert wall > 0 and cpu > 0 and 0 <= system <= cpu and 0.01 < peak < 64  # this test process: imported numpy and pandas
     log = tmp_path / "job.log"
-    log.write_text("2026 x INFO start\n2026 x INFO resources: wall_s=1.5 cpu_s=0.25 peak_rss_gb=0.125\n"
-                   f"2026 x INFO {line}\n")
+    log.write_text(f"2026 x INFO start\n2026 x INFO resources: wall_s=1.5 cpu_s=0.25 peak_rss_gb=0.125\n2026 x INFO {line}\n")
     assert read_usage(log) == {"wall_s": wall, "cpu_s": cpu, "sys_s": system, "peak_rss_gb": peak}  # the last line wins
     log.write_text("2026 x INFO resources: wall_s=1.5 cpu_s=0.25 peak_rss_gb=0.125\n")  # a log of before sys_s
     assert read_usage(log) == {"wall_s": 1.5, "cpu_s": 0.25, "peak_rss_gb": 0.125}
@@ -107,14 +120,25 @@ def test_progress_logs_done_total_and_time_left(caplog, monkeypatch):
         p.update(3)  # 31 s: 3 of 10 done, 31 s per 3 -> 72 s left
         p.update(4)  # 40 s: 9 s after the last line: too soon
         p.update(5)  # 62 s: 5 of 10 -> 62 s left
-    assert caplog.messages == ["scoring: 3/10 blocks (30%), 0m31s elapsed, ~1m12s left",
-                               "scoring: 5/10 blocks (50%), 1m02s elapsed, ~1m02s left"]
+    assert caplog.messages == [
+        "scoring: 3/10 blocks (30%), 0m31s elapsed, ~1m12s left",
+        "scoring: 5/10 blocks (50%), 1m02s elapsed, ~1m02s left",
+    ]
 
 
 def diversity_table(models, truth=True, users=38):
     rng = np.random.default_rng(0)
-    cols = ["foreign_share_estimated", "foreign_share_true", "distinct_countries", "country_entropy", "us_share",
-            "local_bias", "coverage", "mean_popularity", "local_bias_initial"]
+    cols = [
+        "foreign_share_estimated",
+        "foreign_share_true",
+        "distinct_countries",
+        "country_entropy",
+        "us_share",
+        "local_bias",
+        "coverage",
+        "mean_popularity",
+        "local_bias_initial",
+    ]
     t = pd.DataFrame(rng.random((len(models), len(cols))), columns=cols)
     t.insert(0, "model", models)
     t.insert(1, "method", "hard")
@@ -152,27 +176,44 @@ def test_deletion_summary_counts_short_and_empty_lists():
 
     per_user = pd.DataFrame({"user_id": [1, 2, 3, 4], "deletions": [0, 3, 10, 1], "list_length": [10, 4, 0, 10]})
     row = deletion_summary("m", per_user, 10)
-    assert row == {"model": "m", "users": 4, "deletions": 14, "users_with_deletions": 3, "mean_per_user": 3.5,
-                   "short_lists": 2, "empty_lists": 1}
+    assert row == {
+        "model": "m",
+        "users": 4,
+        "deletions": 14,
+        "users_with_deletions": 3,
+        "mean_per_user": 3.5,
+        "short_lists": 2,
+        "empty_lists": 1,
+    }
     assert deletion_notes(pd.DataFrame([row]), 10) == [
         "Final lists shorter than 10 (too few candidate artists from other countries), users per model: m 2 (1 empty). "
-        "Deletions are counted in the initial top 10 all the same."]
+        "Deletions are counted in the initial top 10 all the same."
+    ]
     assert deletion_notes(pd.DataFrame([deletion_summary("m", per_user.assign(list_length=10), 10)]), 10) == []
 
 
 def test_tradeoff_notes_name_the_methods_without_lists():
     from lfmrec.heldout import tradeoff_notes
 
-    t = pd.DataFrame({"model": ["a", "a", "b", "b"], "method": ["none", "hard", "none", "hard"],
-                      "foreign_share": [0.2, np.nan, 0.3, 1.0]})
-    assert tradeoff_notes(t) == ["hard: no list in any fold for a (no candidate artist from another country), so "
-                                 "foreign share and cultural distance are empty and the accuracy is 0."]
+    t = pd.DataFrame(
+        {"model": ["a", "a", "b", "b"], "method": ["none", "hard", "none", "hard"], "foreign_share": [0.2, np.nan, 0.3, 1.0]}
+    )
+    assert tradeoff_notes(t) == [
+        "hard: no list in any fold for a (no candidate artist from another country), so "
+        "foreign share and cultural distance are empty and the accuracy is 0."
+    ]
 
 
 def test_cultural_notes_without_truth_and_with_empty_lists():
     cultural = load_script("cultural")
-    t = pd.DataFrame({"model": ["a", "b", "a"], "countries": "estimated", "user_country": ["all", "all", "US"],
-                      "us_share_final": [np.nan, 0.5, np.nan]})
+    t = pd.DataFrame(
+        {
+            "model": ["a", "b", "a"],
+            "countries": "estimated",
+            "user_country": ["all", "all", "US"],
+            "us_share_final": [np.nan, 0.5, np.nan],
+        }
+    )
     notes = cultural.absent_notes(t, has_truth=False)
     assert notes[0].startswith("Countries = truth (planted home countries): absent")
     assert notes[1].startswith("Final lists: empty for a (no user has")

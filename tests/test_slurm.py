@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from helpers import ROOT, SNAKEMAKE, TINY, job_counts, workdir
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
@@ -79,8 +78,15 @@ class Run:
         self.cwd, self.args = cwd, args
         env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
         self.start = time.monotonic()
-        self.proc = subprocess.Popen([*SNAKEMAKE, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [*SNAKEMAKE, *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         self.out, self.seconds = None, None
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -149,9 +155,11 @@ def runs(cluster, tmp_path_factory):
     done = {name: r.wait(deadline) for name, r in started.items()}
     assert done["slurm"].returncode == 0, f"the SLURM run failed:\n{done['slurm'].out[-6000:]}"
     assert done["local"].returncode == 0, f"the local run failed:\n{done['local'].out[-3000:]}"
-    print(f"\nSLURM run: {len(done['slurm'].slurm_jobs)} jobs submitted, {done['slurm'].seconds:.0f} s; "
-          f"failing run: {done['failing'].seconds:.0f} s; local run: {done['local'].seconds:.0f} s "
-          f"(all at once); jobs: {job_counts(planned.out)}")
+    print(
+        f"\nSLURM run: {len(done['slurm'].slurm_jobs)} jobs submitted, {done['slurm'].seconds:.0f} s; "
+        f"failing run: {done['failing'].seconds:.0f} s; local run: {done['local'].seconds:.0f} s "
+        f"(all at once); jobs: {job_counts(planned.out)}"
+    )
     return {**done, "counts": job_counts(planned.out)}
 
 
@@ -163,8 +171,12 @@ def local_rules() -> set[str]:
 
 def squeue(job_ids) -> dict[str, dict]:
     """SLURM's record of finished jobs (kept MinJobAge seconds): state, name, comment, memory, limit."""
-    out = subprocess.run(["squeue", "--states=all", "-h", "-o", "%i|%T|%j|%k|%m|%l|%C", "-j", ",".join(job_ids)],
-                         capture_output=True, text=True, timeout=30).stdout
+    out = subprocess.run(
+        ["squeue", "--states=all", "-h", "-o", "%i|%T|%j|%k|%m|%l|%C", "-j", ",".join(job_ids)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
     rows = [line.split("|") for line in out.splitlines() if line.strip()]
     return {r[0]: dict(state=r[1], name=r[2], comment=r[3], memory=r[4], limit=r[5], cpus=r[6]) for r in rows}
 
@@ -212,8 +224,10 @@ def test_jobs_asked_slurm_for_their_rules_resources(runs):
         # the plugin's job comment: rule_<rule>[_wildcards_<values joined by _>]
         key = f"rule_{rule}" + (f"_wildcards_{'_'.join(values)}" if values else "")
         asked[key] = (int(mem.group(1)), int(runtime.group(1)))
-    seen = {r["comment"]: (int(r["memory"].rstrip("M")), minutes(r["limit"]))  # squeue: "2601M"
-            for r in squeue(on_slurm.slurm_jobs.values()).values()}
+    seen = {
+        r["comment"]: (int(r["memory"].rstrip("M")), minutes(r["limit"]))  # squeue: "2601M"
+        for r in squeue(on_slurm.slurm_jobs.values()).values()
+    }
     assert len(seen) == len(on_slurm.slurm_jobs) and set(seen) <= set(asked), (seen, asked)
     for job, (mem, limit) in seen.items():
         # the ranking jobs' fold parameters (a temporary file, some KB) are gone by now: +-2 MB
@@ -226,8 +240,9 @@ def test_jobs_asked_slurm_for_their_rules_resources(runs):
 
 def comparable(results: Path) -> dict[str, Path]:
     skip = {"logs", "benchmarks", "models"}  # logs hold times; models are pickles of the same numbers
-    return {str(p.relative_to(results)): p for p in results.rglob("*")
-            if p.is_file() and p.relative_to(results).parts[0] not in skip}
+    return {
+        str(p.relative_to(results)): p for p in results.rglob("*") if p.is_file() and p.relative_to(results).parts[0] not in skip
+    }
 
 
 def test_outputs_equal_a_local_run(runs):

@@ -53,22 +53,37 @@ def test_paired_test_by_hand():
 def test_paired_test_of_identical_values_is_no_difference():
     x = np.array([0.1, 0.2, 0.0, 0.5])
     res = stats.paired_test(x, x.copy(), 199, np.random.default_rng(0))
-    assert res == {"diff": 0.0, "ci_low": 0.0, "ci_high": 0.0, "wilcoxon_p": 1.0, "randomization_p": 1.0, "d_z": 0.0,
-                   "rank_biserial": 0.0}
+    assert res == {
+        "diff": 0.0,
+        "ci_low": 0.0,
+        "ci_high": 0.0,
+        "wilcoxon_p": 1.0,
+        "randomization_p": 1.0,
+        "d_z": 0.0,
+        "rank_biserial": 0.0,
+    }
 
 
 def test_significance_table_corrects_per_metric_and_is_seeded():
     rng = np.random.default_rng(1)
     users = pd.Index(np.arange(200), name="user_id")
     base = rng.random(200)
-    values = {m: pd.DataFrame({"ndcg": np.clip(base + shift + rng.normal(0, 0.05, 200), 0, 1),
-                               "recall": np.clip(base + shift, 0, 1)}, index=users)
-              for m, shift in (("a", 0.0), ("b", 0.1), ("c", 0.001))}
+    values = {
+        m: pd.DataFrame(
+            {"ndcg": np.clip(base + shift + rng.normal(0, 0.05, 200), 0, 1), "recall": np.clip(base + shift, 0, 1)}, index=users
+        )
+        for m, shift in (("a", 0.0), ("b", 0.1), ("c", 0.001))
+    }
     t = stats.significance_table(values, 999, 0)
     assert t[["metric", "model_a", "model_b"]].values.tolist() == [
-        ["ndcg@n", "a", "b"], ["ndcg@n", "a", "c"], ["ndcg@n", "b", "c"],
-        ["recall@n", "a", "b"], ["recall@n", "a", "c"], ["recall@n", "b", "c"]]
-    for metric, rows in t.groupby("metric"):
+        ["ndcg@n", "a", "b"],
+        ["ndcg@n", "a", "c"],
+        ["ndcg@n", "b", "c"],
+        ["recall@n", "a", "b"],
+        ["recall@n", "a", "c"],
+        ["recall@n", "b", "c"],
+    ]
+    for _metric, rows in t.groupby("metric"):
         np.testing.assert_allclose(rows["wilcoxon_p_holm"], stats.holm(rows["wilcoxon_p"]))
     assert t.set_index(["metric", "model_a", "model_b"]).loc[("ndcg@n", "a", "b"), "significant"]
     pd.testing.assert_frame_equal(t, stats.significance_table(values, 999, 0))  # same seed, same table
@@ -76,8 +91,9 @@ def test_significance_table_corrects_per_metric_and_is_seeded():
 
 def test_pooled_rmse_and_its_cluster_bootstrap():
     # user 1: errors 1, 1 (se 2, n 2); user 2: error 3 (se 9, n 1); user 3: errors 0, 0, 0
-    pred = pd.DataFrame({"user_id": [1, 1, 2, 3, 3, 3], "rating": [2.0, 3.0, 5.0, 1.0, 1.0, 1.0],
-                         "est": [1.0, 2.0, 2.0, 1.0, 1.0, 1.0]})
+    pred = pd.DataFrame(
+        {"user_id": [1, 1, 2, 3, 3, 3], "rating": [2.0, 3.0, 5.0, 1.0, 1.0, 1.0], "est": [1.0, 2.0, 2.0, 1.0, 1.0, 1.0]}
+    )
     t = stats.error_intervals({"m": pred}, 999, 0).set_index("metric")
     assert t.loc["RMSE", "pooled"] == pytest.approx(np.sqrt(11 / 6))
     assert t.loc["MAE", "pooled"] == pytest.approx(5 / 6)
@@ -87,9 +103,18 @@ def test_pooled_rmse_and_its_cluster_bootstrap():
 
 
 def test_user_values_average_the_folds_a_user_is_in():
-    per_user = pd.DataFrame({"fold": [0, 1, 0, 0], "method": ["none", "none", "none", "hard"], "lambda": 0.0,
-                             "user_id": [7, 7, 8, 7], "precision": [0.1, 0.3, 0.5, 0.9], "recall": [0.2, 0.4, 1.0, 0.9],
-                             "ndcg": [0.0, 1.0, 0.5, 0.9], "hit": [1.0, 0.0, 1.0, 1.0]})
+    per_user = pd.DataFrame(
+        {
+            "fold": [0, 1, 0, 0],
+            "method": ["none", "none", "none", "hard"],
+            "lambda": 0.0,
+            "user_id": [7, 7, 8, 7],
+            "precision": [0.1, 0.3, 0.5, 0.9],
+            "recall": [0.2, 0.4, 1.0, 0.9],
+            "ndcg": [0.0, 1.0, 0.5, 0.9],
+            "hit": [1.0, 0.0, 1.0, 1.0],
+        }
+    )
     v = stats.user_values(per_user)
     assert v.index.tolist() == [7, 8]
     assert v.loc[7].to_dict() == pytest.approx({"precision": 0.2, "recall": 0.3, "ndcg": 0.5, "hit": 0.5})
@@ -114,10 +139,14 @@ def test_paper_rows_match_by_algorithm_and_parameters():
 
 
 def test_paper_comparison_and_kendall_tau_by_hand():
-    models = {"b": {"algorithm": "BaselineOnly"}, "mf": {"algorithm": "SVD", "params": {"biased": False, "n_factors": 20}},
-              "knn": {"algorithm": "KNNBasic", "params": {"k": 40}}}
-    metrics = pd.DataFrame({"model": ["b", "b", "mf", "mf", "knn", "knn"], "metric": ["RMSE", "MAE"] * 3,
-                            "mean": [1.0, 0.8, 1.2, 0.9, 1.5, 1.1]})
+    models = {
+        "b": {"algorithm": "BaselineOnly"},
+        "mf": {"algorithm": "SVD", "params": {"biased": False, "n_factors": 20}},
+        "knn": {"algorithm": "KNNBasic", "params": {"k": 40}},
+    }
+    metrics = pd.DataFrame(
+        {"model": ["b", "b", "mf", "mf", "knn", "knn"], "metric": ["RMSE", "MAE"] * 3, "mean": [1.0, 0.8, 1.2, 0.9, 1.5, 1.1]}
+    )
     deletions = pd.DataFrame({"model": ["b", "mf", "knn"], "deletions": [30, 40, 20]})
     t = paper.comparison_table(models, metrics, deletions, n_users=20).set_index("paper_model")
     assert t.loc["Baseline", "rmse"] == 1.0 and t.loc["Baseline", "paper_rmse"] == pytest.approx(1.89104005)
@@ -142,27 +171,46 @@ def test_sign_flip_pvalues_are_scipys_permutation_test():
     small = rng.normal(0.1, 1, size=(9, 4))  # 2^9 = 512 flips <= 999: both enumerate exactly
     ours = stats.sign_flip_pvalues(small, 999, np.random.default_rng(0))
     for j in range(4):
-        ref = sps.permutation_test((small[:, j], np.zeros(9)), lambda x, y, axis: np.mean(x - y, axis=axis),
-                                   permutation_type="samples", vectorized=True, n_resamples=999).pvalue
+        ref = sps.permutation_test(
+            (small[:, j], np.zeros(9)),
+            lambda x, y, axis: np.mean(x - y, axis=axis),
+            permutation_type="samples",
+            vectorized=True,
+            n_resamples=999,
+        ).pvalue
         assert ours[j] == pytest.approx(ref, abs=1e-12)
         assert ours[j] == pytest.approx(exact_sign_flip_p(small[:, j]), abs=1e-12)
     big = rng.normal(0.05, 1, size=(400, 3))  # Monte Carlo on both sides: equal within its error
     ours = stats.sign_flip_pvalues(big, 20000, np.random.default_rng(0))
     for j in range(3):
-        ref = sps.permutation_test((big[:, j], np.zeros(400)), lambda x, y, axis: np.mean(x - y, axis=axis),
-                                   permutation_type="samples", vectorized=True, n_resamples=20000,
-                                   random_state=np.random.default_rng(1)).pvalue
+        ref = sps.permutation_test(
+            (big[:, j], np.zeros(400)),
+            lambda x, y, axis: np.mean(x - y, axis=axis),
+            permutation_type="samples",
+            vectorized=True,
+            n_resamples=20000,
+            random_state=np.random.default_rng(1),
+        ).pvalue
         assert ours[j] == pytest.approx(ref, abs=0.01)
 
 
 def test_interval_table_by_hand():
     users = pd.Index([1, 2, 3, 4], name="user_id")
-    values = {"a": pd.DataFrame({"ndcg": [0.0, 0.5, 1.0, 0.5], "recall": [1.0, 1.0, 1.0, 1.0]}, index=users),
-              "b": pd.DataFrame({"ndcg": [0.2, 0.2, 0.2, 0.6], "recall": [0.0, 0.0, 1.0, 1.0]}, index=users)}
+    values = {
+        "a": pd.DataFrame({"ndcg": [0.0, 0.5, 1.0, 0.5], "recall": [1.0, 1.0, 1.0, 1.0]}, index=users),
+        "b": pd.DataFrame({"ndcg": [0.2, 0.2, 0.2, 0.6], "recall": [0.0, 0.0, 1.0, 1.0]}, index=users),
+    }
     t = stats.interval_table(values, {"all": np.array([1, 2, 3, 4]), "x": np.array([3, 4])}, stats.TESTED, 999, 0)
     assert t[["model", "group", "metric"]].values.tolist() == [
-        ["a", "all", "ndcg@n"], ["a", "all", "recall@n"], ["a", "x", "ndcg@n"], ["a", "x", "recall@n"],
-        ["b", "all", "ndcg@n"], ["b", "all", "recall@n"], ["b", "x", "ndcg@n"], ["b", "x", "recall@n"]]
+        ["a", "all", "ndcg@n"],
+        ["a", "all", "recall@n"],
+        ["a", "x", "ndcg@n"],
+        ["a", "x", "recall@n"],
+        ["b", "all", "ndcg@n"],
+        ["b", "all", "recall@n"],
+        ["b", "x", "ndcg@n"],
+        ["b", "x", "recall@n"],
+    ]
     row = t.set_index(["model", "group", "metric"])
     assert row.loc[("a", "all", "ndcg@n"), "mean"] == 0.5 and row.loc[("b", "x", "ndcg@n"), "mean"] == pytest.approx(0.4)
     assert row.loc[("a", "x", "ndcg@n"), "users"] == 2
@@ -175,9 +223,15 @@ def test_interval_table_by_hand():
 def test_replicate_config_sets_the_seeds_and_keeps_dropped_models_dropped():
     from lfmrec.replicates import replicate_config
 
-    config = {"dataset": {"source": "synthetic", "synthetic": {"scale": "tiny", "seed": 1}}, "sample": {"seed": 42},
-              "cv": {"seed": 42, "n_folds": 5}, "model_seed": 0, "ranking": {"seed": 0},
-              "models": {"b": {"algorithm": "BaselineOnly"}}, "replicates": [{"cv_seed": 7}]}
+    config = {
+        "dataset": {"source": "synthetic", "synthetic": {"scale": "tiny", "seed": 1}},
+        "sample": {"seed": 42},
+        "cv": {"seed": 42, "n_folds": 5},
+        "model_seed": 0,
+        "ranking": {"seed": 0},
+        "models": {"b": {"algorithm": "BaselineOnly"}},
+        "replicates": [{"cv_seed": 7}],
+    }
     out = replicate_config(config, {"synthetic_seed": 3, "cv_seed": 7, "model_seed": 2}, base_models=["b", "gone"])
     assert out["dataset"]["synthetic"] == {"scale": "tiny", "seed": 3} and out["cv"] == {"seed": 7, "n_folds": 5}
     assert out["model_seed"] == 2 and out["sample"]["seed"] == 42 and out["replicates"] == []

@@ -1,4 +1,5 @@
 """Tests of the synthetic LFM-1b generator: raw formats, determinism, planted statistics."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,13 +14,21 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-
 from helpers import load_script
+
 from lfmrec import lfm1b, synthetic
 from lfmrec.errors import InputError
-from lfmrec.synthetic import (ARTISTS_NAME, MAT_NAME, SCALES, TRUTH_ARTISTS_NAME,
-                              TRUTH_COUNTRIES_NAME, TRUTH_USERS_NAME, USERS_HEADER, USERS_NAME,
-                              generate)
+from lfmrec.synthetic import (
+    ARTISTS_NAME,
+    MAT_NAME,
+    SCALES,
+    TRUTH_ARTISTS_NAME,
+    TRUTH_COUNTRIES_NAME,
+    TRUTH_USERS_NAME,
+    USERS_HEADER,
+    USERS_NAME,
+    generate,
+)
 
 generate_synthetic = load_script("generate_synthetic")
 
@@ -31,11 +40,11 @@ ALL_FILES = RAW_FILES + (TRUTH_ARTISTS_NAME, TRUTH_USERS_NAME, TRUTH_COUNTRIES_N
 class Loaded:
     """The raw files read back the way a careful reader would."""
 
-    matrix: sp.csr_array      # users x artists playcounts, rows in file order
-    idx_users: np.ndarray     # user id of each matrix row
-    idx_artists: np.ndarray   # artist id of each matrix column
-    users: pd.DataFrame       # users.txt, country "" when missing
-    artists: pd.DataFrame     # artists.txt
+    matrix: sp.csr_array  # users x artists playcounts, rows in file order
+    idx_users: np.ndarray  # user id of each matrix row
+    idx_artists: np.ndarray  # artist id of each matrix column
+    users: pd.DataFrame  # users.txt, country "" when missing
+    artists: pd.DataFrame  # artists.txt
     truth_users: pd.DataFrame
     truth_artists: pd.DataFrame
     truth_countries: pd.DataFrame
@@ -47,19 +56,29 @@ def load(out: Path) -> Loaded:
         les = f["LEs"]
         n_rows = int(les.attrs["MATLAB_sparse"])
         jc = les["jc"][:].astype(np.int64)
-        csc = sp.csc_array((les["data"][:], les["ir"][:].astype(np.int64), jc),
-                           shape=(n_rows, jc.size - 1))
+        csc = sp.csc_array((les["data"][:], les["ir"][:].astype(np.int64), jc), shape=(n_rows, jc.size - 1))
         idx_users = f["idx_users"][:].ravel().astype(np.int64)
         idx_artists = f["idx_artists"][:].ravel().astype(np.int64)
-    users = pd.read_csv(out / USERS_NAME, sep="\t", keep_default_na=False,
-                        dtype={"country": str, "gender": str})
-    artists = pd.read_csv(out / ARTISTS_NAME, sep="\t", header=None,
-                          names=["artist_id", "artist_name"], keep_default_na=False,
-                          quoting=3, dtype={"artist_name": str})
-    return Loaded(csc.tocsr(), idx_users, idx_artists, users, artists,
-                  pd.read_parquet(out / TRUTH_USERS_NAME),
-                  pd.read_parquet(out / TRUTH_ARTISTS_NAME),
-                  pd.read_parquet(out / TRUTH_COUNTRIES_NAME))
+    users = pd.read_csv(out / USERS_NAME, sep="\t", keep_default_na=False, dtype={"country": str, "gender": str})
+    artists = pd.read_csv(
+        out / ARTISTS_NAME,
+        sep="\t",
+        header=None,
+        names=["artist_id", "artist_name"],
+        keep_default_na=False,
+        quoting=3,
+        dtype={"artist_name": str},
+    )
+    return Loaded(
+        csc.tocsr(),
+        idx_users,
+        idx_artists,
+        users,
+        artists,
+        pd.read_parquet(out / TRUTH_USERS_NAME),
+        pd.read_parquet(out / TRUTH_ARTISTS_NAME),
+        pd.read_parquet(out / TRUTH_COUNTRIES_NAME),
+    )
 
 
 def sha256(path: Path) -> str:
@@ -93,6 +112,7 @@ def paper_sample(data: Loaded, seed: int) -> tuple[int, int, float]:
 
 # --- scales --------------------------------------------------------------------------------
 
+
 def test_scales_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         SCALES["full"].n_users = 1  # type: ignore[misc]
@@ -104,6 +124,7 @@ def test_unknown_scale_is_an_input_error(tmp_path):
 
 
 # --- MAT file ------------------------------------------------------------------------------
+
 
 def test_mat_header_is_matlab_73(tiny):
     out, _ = tiny
@@ -161,6 +182,7 @@ def test_matrix_rows_are_shuffled_and_aligned_through_idx_users(tiny_loaded):
 
 # --- text files ----------------------------------------------------------------------------
 
+
 def test_users_txt_format(tiny, tiny_loaded):
     out, _ = tiny
     lines = (out / USERS_NAME).read_text(encoding="utf-8").split("\n")
@@ -204,11 +226,11 @@ def test_artist_names_are_readable():
 
 # --- truth files ---------------------------------------------------------------------------
 
+
 def test_truth_files_match_raw_files(tiny_loaded):
     d = tiny_loaded
     tu, ta = d.truth_users, d.truth_artists
-    assert list(tu.columns) == ["user_id", "true_country", "declared_country", "taste_group",
-                                "in_matrix", "n_artists"]
+    assert list(tu.columns) == ["user_id", "true_country", "declared_country", "taste_group", "in_matrix", "n_artists"]
     assert list(ta.columns) == ["artist_id", "home_country", "market_country", "taste_group", "popularity"]
     assert tu["user_id"].dtype == np.int64 and tu["n_artists"].dtype == np.int64
     assert tu["in_matrix"].dtype == bool and ta["popularity"].dtype == np.float64
@@ -220,8 +242,7 @@ def test_truth_files_match_raw_files(tiny_loaded):
     assert (tu.loc[shown, "declared_country"] == tu.loc[shown, "true_country"]).all()
     np.testing.assert_array_equal(tu["in_matrix"], tu["user_id"].isin(d.idx_users))
     by_id = tu.set_index("user_id")
-    np.testing.assert_array_equal(by_id.loc[d.idx_users, "n_artists"],
-                                  np.diff(d.matrix.indptr))
+    np.testing.assert_array_equal(by_id.loc[d.idx_users, "n_artists"], np.diff(d.matrix.indptr))
     left_out = tu.loc[~tu["in_matrix"], "n_artists"]
     assert len(left_out) == SCALES["tiny"].n_excluded and left_out.between(1, 9).all()
     np.testing.assert_array_equal(ta["artist_id"], d.idx_artists)
@@ -243,6 +264,7 @@ def test_truth_files_match_raw_files(tiny_loaded):
 
 
 # --- determinism, atomic writes, entry points ----------------------------------------------
+
 
 def test_same_seed_same_bytes_other_seed_differs(tiny, tmp_path):
     out0, _ = tiny
@@ -279,9 +301,12 @@ def test_command_line(tmp_path, capsys):
 
 def _fake_snakemake(out: Path, **rename: str) -> SimpleNamespace:
     names = dict(generate_synthetic.OUTPUT_NAMES, **rename)
-    return SimpleNamespace(output=SimpleNamespace(**{k: str(out / v) for k, v in names.items()}),
-                           params=SimpleNamespace(scale="tiny", seed=0), log=[],
-                           rule="generate_synthetic")
+    return SimpleNamespace(
+        output=SimpleNamespace(**{k: str(out / v) for k, v in names.items()}),
+        params=SimpleNamespace(scale="tiny", seed=0),
+        log=[],
+        rule="generate_synthetic",
+    )
 
 
 def test_snakemake_script(tiny, tmp_path, caplog):
@@ -296,6 +321,7 @@ def test_snakemake_script(tiny, tmp_path, caplog):
 
 
 # --- planted statistics on the default scale -----------------------------------------------
+
 
 def test_default_scale_statistics(tmp_path):
     """Country shares, the paper's sampling calibration, playcounts, locality, taste groups."""
@@ -381,8 +407,7 @@ def test_compiled_draws_are_the_numpy_draws(monkeypatch, p_local_scalar):
     popularity /= popularity.sum()
     market = np.where(rng.random(n_art) < 0.2, rng.integers(0, n_countries, n_art), -1).astype(np.int16)
     market[market == country] = -1
-    artists = synthetic._Artists(np.arange(n_art), country, group, popularity, np.zeros(n_art, np.float32),
-                                 market)
+    artists = synthetic._Artists(np.arange(n_art), country, group, popularity, np.zeros(n_art, np.float32), market)
     region = np.array([0, 1, 0, -1, 1, 2])  # region 2 has one country: no regional draws there
     sampler = synthetic._ArtistSampler(artists, n_countries, n_groups, region)
     n = 40_000
@@ -422,6 +447,7 @@ def test_not_held_is_the_searchsorted_membership():
 
 # --- the process: per-country locality, planted proximity, second markets ----------------------
 
+
 @pytest.fixture(scope="module")
 def default_data(tmp_path_factory) -> Loaded:
     out = tmp_path_factory.mktemp("default1")
@@ -447,8 +473,10 @@ def test_local_shares_follow_the_published_orderings(default_data):
     assert min(local["FI"], local["BR"], local["RU"]) > max(local["NL"], local["PT"]), local
     assert local["NL"] < 0.2 and local["PT"] < 0.12 and local["US"] > 0.6, local
     # the US share abroad is large everywhere (Lesota et al. 2022), smallest in FI/BR/RU
-    us = {c: plays[(u_country == c) & (a_country == "US")].sum() / plays[u_country == c].sum()
-          for c in ("FI", "BR", "RU", "NL", "UK")}
+    us = {
+        c: plays[(u_country == c) & (a_country == "US")].sum() / plays[u_country == c].sum()
+        for c in ("FI", "BR", "RU", "NL", "UK")
+    }
     assert all(v > 0.2 for v in us.values()) and max(us["FI"], us["BR"], us["RU"]) < max(us["NL"], us["UK"]), us
 
 
@@ -470,7 +498,7 @@ def _region_auc(d: Loaded, min_users: int = 30) -> tuple[float, int]:
     region = {c: r for r, members in synthetic.REGIONS.items() for c in members}
     same, other = [], []
     for i, a in enumerate(keep):
-        for b in keep[i + 1:]:
+        for b in keep[i + 1 :]:
             (same if a in region and region.get(b) == region[a] else other).append(sim.loc[a, b])
     return mannwhitneyu(same, other).statistic / (len(same) * len(other)), len(same)
 

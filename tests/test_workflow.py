@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from helpers import TINY, snakemake, workdir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +28,9 @@ def test_readme_rulegraph_is_current(tmp_path):
     found = README_BLOCK.search(readme)
     assert found, "docs/workflow.md lacks the rulegraph block"
     # snakemake prints the edges in no fixed order: compare the graphs, not the text
-    assert graph(found.group(2)) == graph(expected), "the rule graph of docs/workflow.md is stale: run `python tests/test_workflow.py --update-readme`"
+    assert graph(found.group(2)) == graph(expected), (
+        "the rule graph of docs/workflow.md is stale: run `python tests/test_workflow.py --update-readme`"
+    )
 
 
 def graph(mermaid: str) -> tuple[set, set]:
@@ -42,20 +43,37 @@ def graph(mermaid: str) -> tuple[set, set]:
 @pytest.mark.parametrize(
     "override, message",
     [
-        ({"models": {"bad": {"algorithm": "KNNBasic", "params": {"k": 0}}}}, "config models.bad.params.k: 0 is less than the minimum of 1"),
-        ({"models": {"bad": {"algorithm": "Magic"}}},
-         "config models.bad.algorithm: 'Magic' is not valid (fix: use one of BaselineOnly, SVD, KNNBasic, KNNWithMeans, ItemKNN, ALS, EASE)"),
-        ({"models": {"bad": {"algorithm": "EASE", "params": {"reg": 0}}}},
-         "config models.bad.params.reg: 0 is less than or equal to the minimum of 0"),
-        ({"models": {"bad": {"algorithm": "ALS", "engine": "native"}}},
-         "config models.bad.engine: does not apply to ALS (fix: remove the key: ALS is fitted by implicit)"),
+        (
+            {"models": {"bad": {"algorithm": "KNNBasic", "params": {"k": 0}}}},
+            "config models.bad.params.k: 0 is less than the minimum of 1",
+        ),
+        (
+            {"models": {"bad": {"algorithm": "Magic"}}},
+            "config models.bad.algorithm: 'Magic' is not valid (fix: use one of BaselineOnly, SVD, KNNBasic, KNNWithMeans, ItemKNN, ALS, EASE)",
+        ),
+        (
+            {"models": {"bad": {"algorithm": "EASE", "params": {"reg": 0}}}},
+            "config models.bad.params.reg: 0 is less than or equal to the minimum of 0",
+        ),
+        (
+            {"models": {"bad": {"algorithm": "ALS", "engine": "native"}}},
+            "config models.bad.engine: does not apply to ALS (fix: remove the key: ALS is fitted by implicit)",
+        ),
         ({"sampel": {"n_users": 10}}, "config sampel: is not a known key (fix: did you mean 'sample'?)"),
-        ({"ranking": {"n": 10, "users": "all", "seed": 0, "referencs": []}}, "config ranking.referencs: is not a known key (fix: did you mean 'references'?)"),
+        (
+            {"ranking": {"n": 10, "users": "all", "seed": 0, "referencs": []}},
+            "config ranking.referencs: is not a known key (fix: did you mean 'references'?)",
+        ),
         ({"cv": {"n_folds": 1, "seed": 1}}, "config cv.n_folds: 1 is less than the minimum of 2"),
-        ({"sample": {"n_users": 0, "n_artists": 10, "seed": 1}}, "config sample.n_users: 0 is less than the minimum of 1 (expected: Users drawn"),
+        (
+            {"sample": {"n_users": 0, "n_artists": 10, "seed": 1}},
+            "config sample.n_users: 0 is less than the minimum of 1 (expected: Users drawn",
+        ),
         ({"dataset": {"source": "lfm1b", "dir": None}}, "config dataset.dir: is empty but dataset.source is lfm1b"),
-        ({"dataset": {"source": "lfm1b", "dir": "/data/does-not-exist"}},
-         "config dataset.dir /data/does-not-exist: does not exist or is not a folder"),
+        (
+            {"dataset": {"source": "lfm1b", "dir": "/data/does-not-exist"}},
+            "config dataset.dir /data/does-not-exist: does not exist or is not a folder",
+        ),
     ],
 )
 def test_bad_config_fails_before_any_job_in_a_few_lines(tmp_path, override, message):
@@ -131,13 +149,25 @@ def test_foundation_outputs_match_the_raw_files(tiny_run):
 def test_phase_one_and_two_outputs(tiny_run):
     d = tiny_run / "results"
     metrics = pd.read_csv(d / "metrics.csv")
-    assert metrics["model"].tolist() == ["baseline", "baseline", "mf_k5", "mf_k5", "mf_k5_native", "mf_k5_native",
-                                         "knn_means_k10", "knn_means_k10"]
+    assert metrics["model"].tolist() == [
+        "baseline",
+        "baseline",
+        "mf_k5",
+        "mf_k5",
+        "mf_k5_native",
+        "mf_k5_native",
+        "knn_means_k10",
+        "knn_means_k10",
+    ]
     # the native engine reproduces Surprise's SGD through the whole workflow
     by_model = metrics.set_index(["model", "metric"])
     folds = ["fold_1", "fold_2", "fold_3"]
-    np.testing.assert_allclose(by_model.loc[("mf_k5_native", "RMSE"), folds].to_numpy(float),
-                               by_model.loc[("mf_k5", "RMSE"), folds].to_numpy(float), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        by_model.loc[("mf_k5_native", "RMSE"), folds].to_numpy(float),
+        by_model.loc[("mf_k5", "RMSE"), folds].to_numpy(float),
+        rtol=0,
+        atol=1e-9,
+    )
     assert list(metrics.columns)[3:] == ["fold_1", "fold_2", "fold_3", "mean", "std"]
     models = [m for m, spec in TINY["models"].items() if spec is not None]
     topn = ["itemknn_k20", "ease_l50"]  # no RMSE/MAE: not in metrics.csv, scores in their folds
@@ -218,8 +248,12 @@ def test_beyond_the_paper_outputs(tiny_run):
     labellings = ("estimated", "lift", "mixture", "truth")  # the configured estimator, cultural.labellings, the truth
     assert cult[["model", "countries"]].drop_duplicates().values.tolist() == [[m, c] for c in labellings for m in rows]
     variants = pd.read_csv(d / "cultural_variants.csv", keep_default_na=False, na_values=[""])
-    default = variants[(variants["unit"] == "distinct") & (variants["aggregation"] == "user_mean")
-                       & (variants["unknown"] == "category") & (variants["user_country"] == "all")]
+    default = variants[
+        (variants["unit"] == "distinct")
+        & (variants["aggregation"] == "user_mean")
+        & (variants["unknown"] == "category")
+        & (variants["user_country"] == "all")
+    ]
     same = default.merge(cult[cult["user_country"] == "all"], on=["model", "countries"], suffixes=("", "_t"))
     assert len(same) == len(rows) * len(labellings)
     np.testing.assert_allclose(same["local_bias_final"], same["local_bias_final_t"], rtol=0, atol=1e-9)
@@ -240,10 +274,13 @@ def test_beyond_the_paper_outputs(tiny_run):
         per_user = pd.read_parquet(d / f"recommendations/{model}.per_user.parquet").set_index("user_id")
         assert initial.groupby("user_id")["rank"].max().le(10).all()
         same = (initial["artist_country"] == initial["user_country"]).fillna(False)
-        assert same.groupby(initial["user_id"]).sum().reindex(per_user.index, fill_value=0).tolist() == per_user["deletions"].tolist()
+        assert (
+            same.groupby(initial["user_id"]).sum().reindex(per_user.index, fill_value=0).tolist()
+            == per_user["deletions"].tolist()
+        )
         assert initial.merge(triples, on=["user_id", "artist_id"]).empty  # never a played artist
         for labelling, country in (("estimated", artist_country), ("truth", home)):
-            local = (country.reindex(initial["artist_id"]).to_numpy() == initial["user_country"].to_numpy())
+            local = country.reindex(initial["artist_id"]).to_numpy() == initial["user_country"].to_numpy()
             mean = pd.Series(local, dtype=float).groupby(initial["user_id"].to_numpy()).mean().mean()
             assert alls.loc[(labelling, model), "local_share_initial"] == pytest.approx(mean, abs=1e-9)
             row = alls.loc[(labelling, model)]
@@ -303,8 +340,18 @@ def test_heavy_jobs_declare_their_memory(tiny_run):
     from lfmrec.io import read_usage
     from lfmrec.resources import fit_job_mb
 
-    out = snakemake(tiny_run, "--configfile", "test.yaml", "-n", "--forcerun", "cross_validate", "fit_full", "recommend", "rank_model",
-                    "rank_reference").stdout
+    out = snakemake(
+        tiny_run,
+        "--configfile",
+        "test.yaml",
+        "-n",
+        "--forcerun",
+        "cross_validate",
+        "fit_full",
+        "recommend",
+        "rank_model",
+        "rank_reference",
+    ).stdout
     mem = {}
     for block in out.split("\nrule ")[1:]:
         rule = block.split(":", 1)[0]
@@ -346,8 +393,9 @@ def test_heldout_evaluation_learns_nothing_from_its_test_folds(tiny_run):
         pd.testing.assert_series_equal(fold_labels["country"], expected["country"], check_names=False)
         trained = set(train["artist_id"])
         for model in models:
-            run = pd.read_csv(d / f"cv/{model}/fold{k}.run.txt", sep=" ", header=None,
-                              names=["user", "q0", "artist", "rank", "score", "name"])
+            run = pd.read_csv(
+                d / f"cv/{model}/fold{k}.run.txt", sep=" ", header=None, names=["user", "q0", "artist", "rank", "score", "name"]
+            )
             assert len(run) and run["artist"].isin(trained).all(), (model, k)
             assert (run["name"] == model).all() and run.groupby("user")["rank"].max().le(10).all()
             per_user = pd.read_parquet(d / f"cv/{model}/fold{k}.per_user.parquet")

@@ -21,8 +21,25 @@ GUIDE_BUCKETS = 1 << 20
 
 
 @njit(cache=True)
-def _pools(country, group, r_local, p_local, p_region, r_group, p_group, n_groups, cg_start, c_start, r_lo, r_hi,
-           g_start, n_all, fam, lo, hi):
+def _pools(
+    country,
+    group,
+    r_local,
+    p_local,
+    p_region,
+    r_group,
+    p_group,
+    n_groups,
+    cg_start,
+    c_start,
+    r_lo,
+    r_hi,
+    g_start,
+    n_all,
+    fam,
+    lo,
+    hi,
+):
     """Per draw: its family (1: the country-ordered pools, 2: the group-ordered ones) and its
     segment [lo, hi) of that ordering; returns how many draws are of family 1.
 
@@ -143,9 +160,25 @@ def draw(sampler, country, group, r_local, p_local, r_group, p_group, p_region, 
     fam = np.empty(n, np.int8)
     lo = np.empty(n, np.int64)
     hi = np.empty(n, np.int64)
-    n1 = _pools(country, group, r_local, np.atleast_1d(np.asarray(p_local, np.float64)),
-                np.atleast_1d(np.asarray(p_region, np.float64)), r_group, np.asarray(p_group, np.float64),
-                s.n_groups, s.cg_start, s.c_start, s.r_lo, s.r_hi, s.g_start, s.order_g.size, fam, lo, hi)
+    n1 = _pools(
+        country,
+        group,
+        r_local,
+        np.atleast_1d(np.asarray(p_local, np.float64)),
+        np.atleast_1d(np.asarray(p_region, np.float64)),
+        r_group,
+        np.asarray(p_group, np.float64),
+        s.n_groups,
+        s.cg_start,
+        s.c_start,
+        s.r_lo,
+        s.r_hi,
+        s.g_start,
+        s.order_g.size,
+        fam,
+        lo,
+        hi,
+    )
     u1 = rng.random(n1)
     u2 = rng.random(n - n1)
     pos1 = np.zeros(n1, np.int64)

@@ -113,8 +113,11 @@ def check_process(config: dict) -> None:
     Process.from_config(config["dataset"]["synthetic"]["process"])
     variants = config.get("sensitivity") or []
     if variants and config["dataset"]["source"] != "synthetic":
-        raise InputError("config sensitivity", f"varies the synthetic generator but dataset.source is {config['dataset']['source']}",
-                         "use sensitivity: [] with your own data")
+        raise InputError(
+            "config sensitivity",
+            f"varies the synthetic generator but dataset.source is {config['dataset']['source']}",
+            "use sensitivity: [] with your own data",
+        )
     seen = set()
     for k, variant in enumerate(variants):
         if variant["name"] in seen:
@@ -126,7 +129,9 @@ def check_process(config: dict) -> None:
 def check_raw_dir(folder) -> Path:
     """The folder of a real LFM-1b copy, resolved; InputError if it or a required file is missing."""
     if not folder:
-        raise InputError("config dataset.dir", "is empty but dataset.source is lfm1b", "set it to the folder holding LFM-1b_LEs.mat")
+        raise InputError(
+            "config dataset.dir", "is empty but dataset.source is lfm1b", "set it to the folder holding LFM-1b_LEs.mat"
+        )
     path = Path(folder).expanduser().resolve()
     if not path.is_dir():
         raise InputError(f"config dataset.dir {folder}", "does not exist or is not a folder", "point it at your LFM-1b copy")

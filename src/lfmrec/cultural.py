@@ -179,8 +179,12 @@ def user_measures(h: History, lists: Mapping[str, pd.DataFrame]) -> pd.DataFrame
     DataFrames with user_id, artist_id), ``us_share_<name>``, ``local_share_<name>``,
     ``local_bias_<name>``, ``js_<name>`` (see the module doc). Users without history are left out."""
     counts = {name: country_counts(frame, h.user_ids, h.labelling) for name, frame in lists.items()}
-    out = {"user_id": h.user_ids, "user_country": h.user_country, "history_artists": h.counts.sum(axis=1).astype(np.int64),
-           **_measures(h.counts, counts, h.user_code, h.labelling.code(US))}
+    out = {
+        "user_id": h.user_ids,
+        "user_country": h.user_country,
+        "history_artists": h.counts.sum(axis=1).astype(np.int64),
+        **_measures(h.counts, counts, h.user_code, h.labelling.code(US)),
+    }
     table = pd.DataFrame(out)
     return table[table["history_artists"] > 0].reset_index(drop=True)
 
@@ -216,8 +220,9 @@ def _intervals(values: pd.DataFrame, n_resamples: int, seed: int, key: str) -> d
     return out
 
 
-def by_country(per_user: pd.DataFrame, stages, min_users: int = 1, n_resamples: int = 0, seed: int = 0,
-               key: str = "") -> pd.DataFrame:
+def by_country(
+    per_user: pd.DataFrame, stages, min_users: int = 1, n_resamples: int = 0, seed: int = 0, key: str = ""
+) -> pd.DataFrame:
     """Means of the per-user measures per user country, after an ``all`` row (all users): one row
     per country with user_country, users (with a history) and the columns of :func:`columns`;
     countries by users descending, ties by code. Countries with fewer than ``min_users`` users
@@ -241,9 +246,15 @@ def by_country(per_user: pd.DataFrame, stages, min_users: int = 1, n_resamples: 
     return pd.DataFrame(rows, columns=["user_country", "users", *cols, *ci_names])
 
 
-def cultural_table(users: pd.DataFrame, history: pd.DataFrame, labellings: Mapping[str, pd.Series],
-                   lists: Mapping[str, Mapping[str, pd.DataFrame]], min_users: int = 1, n_resamples: int = 0,
-                   seed: int = 0) -> pd.DataFrame:
+def cultural_table(
+    users: pd.DataFrame,
+    history: pd.DataFrame,
+    labellings: Mapping[str, pd.Series],
+    lists: Mapping[str, Mapping[str, pd.DataFrame]],
+    min_users: int = 1,
+    n_resamples: int = 0,
+    seed: int = 0,
+) -> pd.DataFrame:
     """results/cultural.csv: for every model of ``lists`` (model -> stage -> lists, e.g.
     ``{"baseline": {"initial": ..., "final": ...}}``) and every labelling of ``labellings`` (name
     -> artist_id -> country, e.g. ``estimated``, ``truth``), :func:`by_country` of the users'
@@ -298,8 +309,12 @@ def _measures(h: np.ndarray, lists: Mapping[str, np.ndarray], code: np.ndarray, 
     out = {"us_share_history": us_h, "local_share_history": local_h}
     for name, counts in lists.items():
         us, local = shares(counts, code, us_code)
-        out |= {f"us_share_{name}": us, f"local_share_{name}": local, f"local_bias_{name}": local - local_h,
-                f"js_{name}": js_divergence(h, counts)}
+        out |= {
+            f"us_share_{name}": us,
+            f"local_share_{name}": local,
+            f"local_bias_{name}": local - local_h,
+            f"js_{name}": js_divergence(h, counts),
+        }
     return out
 
 
@@ -320,13 +335,22 @@ def _pooled(h: np.ndarray, lists: Mapping[str, np.ndarray], code: np.ndarray, us
     out = {"us_share_history": us_h, "local_share_history": local_h}
     for name, counts in lists.items():
         us, local = share(counts)
-        out |= {f"us_share_{name}": us, f"local_share_{name}": local, f"local_bias_{name}": local - local_h,
-                f"js_{name}": float(js_divergence(h.sum(axis=0)[None], counts.sum(axis=0)[None])[0])}
+        out |= {
+            f"us_share_{name}": us,
+            f"local_share_{name}": local,
+            f"local_bias_{name}": local - local_h,
+            f"js_{name}": float(js_divergence(h.sum(axis=0)[None], counts.sum(axis=0)[None])[0]),
+        }
     return out
 
 
-def variants_table(users: pd.DataFrame, history: pd.DataFrame, labellings: Mapping[str, pd.Series],
-                   lists: Mapping[str, Mapping[str, pd.DataFrame]], groups: Mapping[str, np.ndarray]) -> pd.DataFrame:
+def variants_table(
+    users: pd.DataFrame,
+    history: pd.DataFrame,
+    labellings: Mapping[str, pd.Series],
+    lists: Mapping[str, Mapping[str, pd.DataFrame]],
+    groups: Mapping[str, np.ndarray],
+) -> pd.DataFrame:
     """results/cultural_variants.csv: the measures of :func:`cultural_table` under every named
     variant -- ``unit`` of the history (:data:`UNITS`), ``aggregation`` over a group's users
     (:data:`AGGREGATIONS`), ``unknown`` countries (:data:`UNKNOWN_POLICIES`) -- for every labelling,
@@ -350,8 +374,7 @@ def variants_table(users: pd.DataFrame, history: pd.DataFrame, labellings: Mappi
         lab, code, us_code = h.labelling, h.user_code, h.labelling.code(US)
         unknown_col = len(lab.countries) - 1
         hist = {"distinct": h.counts, "plays": plays.country_counts(lab, weighted=True)}
-        list_counts = {model: {s: country_counts(f, user_ids, lab) for s, f in stages.items()}
-                       for model, stages in lists.items()}
+        list_counts = {model: {s: country_counts(f, user_ids, lab) for s, f in stages.items()} for model, stages in lists.items()}
         for unit, hc in hist.items():
             labelled = 1.0 - hc[:, unknown_col] / np.where(hc.sum(axis=1) > 0, hc.sum(axis=1), 1.0)
             for unknown in UNKNOWN_POLICIES:
@@ -363,13 +386,24 @@ def variants_table(users: pd.DataFrame, history: pd.DataFrame, labellings: Mappi
                     L = {s: c * keep for s, c in stages.items()}
                     per_user = pd.DataFrame(_measures(H, L, code, us_code), index=row_of)
                     for group, rows in group_rows.items():
-                        head = {"model": model, "countries": labelling, "unit": unit, "unknown": unknown,
-                                "user_country": group, "users": int(rows.size),
-                                "labelled_share_history": float(labelled[rows].mean()) if rows.size else np.nan}
+                        head = {
+                            "model": model,
+                            "countries": labelling,
+                            "unit": unit,
+                            "unknown": unknown,
+                            "user_country": group,
+                            "users": int(rows.size),
+                            "labelled_share_history": float(labelled[rows].mean()) if rows.size else np.nan,
+                        }
                         mean = per_user.iloc[rows].mean().to_dict()
                         out.append({**head, "aggregation": "user_mean", **mean})
-                        out.append({**head, "aggregation": "pooled",
-                                    **_pooled(H[rows], {s: c[rows] for s, c in L.items()}, code[rows], us_code)})
+                        out.append(
+                            {
+                                **head,
+                                "aggregation": "pooled",
+                                **_pooled(H[rows], {s: c[rows] for s, c in L.items()}, code[rows], us_code),
+                            }
+                        )
     cols = ["model", "countries", "unit", "aggregation", "unknown", "user_country", "users", "labelled_share_history"]
     table = pd.DataFrame(out)
     return table[cols + [c for c in table.columns if c not in cols]] if len(table) else table

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,9 @@ def assign_folds(triples: pd.DataFrame, n_folds: int, seed: int) -> pd.DataFrame
     if n_folds < 2:
         raise InputError("config cv.n_folds", f"is {n_folds}, must be at least 2")
     if n_folds > n:
-        raise InputError("config cv.n_folds", f"is {n_folds} but there are only {n} triples", "use fewer folds or a larger sample")
+        raise InputError(
+            "config cv.n_folds", f"is {n_folds} but there are only {n} triples", "use fewer folds or a larger sample"
+        )
     order = np.random.default_rng(seed).permutation(n)
     sizes = np.full(n_folds, n // n_folds)
     sizes[: n % n_folds] += 1

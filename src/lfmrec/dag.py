@@ -15,15 +15,19 @@ from pathlib import Path
 
 from .io import atomic_path
 
-INSTALL_HINT = ("Graphviz's `dot` is not installed: `apt install graphviz` (Debian/Ubuntu), `brew install graphviz` "
-                "(macOS) or `conda install graphviz`; `snakemake --dag mermaid-js` needs nothing")
+INSTALL_HINT = (
+    "Graphviz's `dot` is not installed: `apt install graphviz` (Debian/Ubuntu), `brew install graphviz` "
+    "(macOS) or `conda install graphviz`; `snakemake --dag mermaid-js` needs nothing"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="lfmrec-dag", description=__doc__.splitlines()[0])
     ap.add_argument("out", nargs="?", default="dag.svg", help="picture to write; format from the suffix (svg, png, pdf)")
     ap.add_argument("--rulegraph", action="store_true", help="one node per rule instead of one per job")
-    ap.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="after --: more snakemake arguments (targets, --configfile ...)")
+    ap.add_argument(
+        "snakemake_args", nargs=argparse.REMAINDER, help="after --: more snakemake arguments (targets, --configfile ...)"
+    )
     args = ap.parse_args(argv)
     out = Path(args.out)
     fmt = out.suffix.lstrip(".").lower() or "svg"
@@ -35,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lfmrec-dag: {INSTALL_HINT}", file=sys.stderr)
         return 1
     extra = [a for a in args.snakemake_args if a != "--"]
-    graph = subprocess.run([sys.executable, "-m", "snakemake", "--rulegraph" if args.rulegraph else "--dag", *extra],
-                           capture_output=True, text=True)
+    graph = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--rulegraph" if args.rulegraph else "--dag", *extra], capture_output=True, text=True
+    )
     if graph.returncode != 0:
         sys.stderr.write(graph.stderr[-3000:])
         return graph.returncode

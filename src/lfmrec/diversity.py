@@ -16,6 +16,7 @@ def _entropy_bits(counts: pd.Series) -> pd.Series:
     p = counts / counts.groupby(level="user_id").transform("sum")
     return (-(p * np.log2(p))).groupby(level="user_id").sum()
 
+
 def history_same_share(history: pd.DataFrame, user_country: pd.Series, artists: pd.DataFrame) -> pd.Series:
     """Per user of ``history`` (user_id, artist_id, ...): the share of the distinct artists played
     whose estimated country (``artists``: artist_id, country) is the user's (``user_country``:
@@ -46,13 +47,18 @@ def listeners(history: pd.DataFrame) -> pd.Series:
     by position instead of hashing (28 M triples: 0.3 s instead of 4 s)."""
     a = history["artist_id"].to_numpy()
     ids = sorted_unique(a)
-    return pd.Series(np.bincount(positions(ids, a), minlength=ids.size), index=pd.Index(ids, name="artist_id"),
-                     name="count")
+    return pd.Series(np.bincount(positions(ids, a), minlength=ids.size), index=pd.Index(ids, name="artist_id"), name="count")
 
 
-def diversity(lists: pd.DataFrame, history: pd.DataFrame, artists: pd.DataFrame,
-              popularity: pd.Series, n_candidates: int, truth: pd.DataFrame | None = None,
-              history_share: pd.Series | None = None) -> dict:
+def diversity(
+    lists: pd.DataFrame,
+    history: pd.DataFrame,
+    artists: pd.DataFrame,
+    popularity: pd.Series,
+    n_candidates: int,
+    truth: pd.DataFrame | None = None,
+    history_share: pd.Series | None = None,
+) -> dict:
     """Country diversity of one model's final lists.
 
     ``lists``: user_id, user_country, rank, artist_id (its ``artist_country`` column is ignored:
@@ -84,9 +90,19 @@ def diversity(lists: pd.DataFrame, history: pd.DataFrame, artists: pd.DataFrame,
     country = artists.drop_duplicates("artist_id").set_index("artist_id")["country"]
     L = lists[["user_id", "user_country", "artist_id"]].copy()
     if L.empty:
-        return {k: np.nan for k in ("foreign_share_estimated", "foreign_share_true", "distinct_countries",
-                                    "country_entropy", "us_share", "local_bias", "coverage",
-                                    "mean_popularity")} | {"users": 0}
+        return {
+            k: np.nan
+            for k in (
+                "foreign_share_estimated",
+                "foreign_share_true",
+                "distinct_countries",
+                "country_entropy",
+                "us_share",
+                "local_bias",
+                "coverage",
+                "mean_popularity",
+            )
+        } | {"users": 0}
     L["user_country"] = L["user_country"].astype("string")
     L["ac"] = pd.array(country.reindex(L["artist_id"]).to_numpy(), dtype="string")
     same = (L["ac"] == L["user_country"]).fillna(False).astype(bool)

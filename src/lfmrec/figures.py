@@ -44,6 +44,5 @@ def empty_figure(title: str, notes: list[str], path: str | Path) -> None:
     fig, ax = plt.subplots(figsize=(9, 2.6))
     ax.set_axis_off()
     ax.set_title(title, fontsize=11)
-    ax.text(0.5, 0.5, note_text(notes, width=100), ha="center", va="center", fontsize=9, color="0.25",
-            transform=ax.transAxes)
+    ax.text(0.5, 0.5, note_text(notes, width=100), ha="center", va="center", fontsize=9, color="0.25", transform=ax.transAxes)
     save_png(fig, path)

@@ -26,7 +26,7 @@ foreign_share, cultural_distance.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -131,11 +131,13 @@ def candidate_order(train: sp.spmatrix, seed: int, fold: int) -> tuple[np.ndarra
     return np.concatenate([cand[rng.permutation(cand.size)], other]), int(cand.size)
 
 
-def listers(sweep: dict[str, Iterable[float]], n: int, c: Countries, target: np.ndarray, pool: int) -> dict[tuple[str, float], ranking.Lister]:
+def listers(
+    sweep: dict[str, Iterable[float]], n: int, c: Countries, target: np.ndarray, pool: int
+) -> dict[tuple[str, float], ranking.Lister]:
     """(method, lambda) -> lister: ``none`` and ``hard`` once, ``soft`` / ``calibrated`` per lambda."""
+
     def make(method: str, lam: float) -> ranking.Lister:
-        return rerank.make_reranker(method, lam, n, c.user_country, c.item_country, c.similarity, target, pool=pool,
-                                    shared=True)
+        return rerank.make_reranker(method, lam, n, c.user_country, c.item_country, c.similarity, target, pool=pool, shared=True)
 
     out = {("none", 0.0): make("none", 0.0), ("hard", 0.0): make("hard", 0.0)}
     for method in ("soft", "calibrated"):
@@ -182,10 +184,18 @@ def evaluate_fold(
     if few is not None:
         exclude |= few
     result = ranking.evaluate(
-        blocks, user_ids, item_ids, history[rows], test, n=n,
+        blocks,
+        user_ids,
+        item_ids,
+        history[rows],
+        test,
+        n=n,
         listers={name: fn for name, (_, _, fn) in named.items()},
-        user_country=sub.user_country, item_country=sub.item_country, similarity=sub.similarity,
-        exclude=exclude if exclude.any() else None, per_user=per_user,
+        user_country=sub.user_country,
+        item_country=sub.item_country,
+        similarity=sub.similarity,
+        exclude=exclude if exclude.any() else None,
+        per_user=per_user,
         lists_of=[f"{m} {float(lam)!r}" for m, lam in lists_of],
     )
     table, long = result if per_user else (result, None)
@@ -246,6 +256,8 @@ def tradeoff_notes(table: pd.DataFrame) -> list[str]:
     for method, rows in table.groupby("method", sort=False):
         empty = rows.loc[rows["foreign_share"].isna(), "model"].drop_duplicates().tolist()
         if empty:
-            notes.append(f"{method}: no list in any fold for {', '.join(empty)} (no candidate artist from another "
-                         "country), so foreign share and cultural distance are empty and the accuracy is 0.")
+            notes.append(
+                f"{method}: no list in any fold for {', '.join(empty)} (no candidate artist from another "
+                "country), so foreign share and cultural distance are empty and the accuracy is 0."
+            )
     return notes

@@ -12,7 +12,8 @@ array join under it, also used for the (user, artist) pair matrices.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,8 +24,14 @@ def positions(index_ids, ids) -> np.ndarray:
     ``pd.Index(index_ids).get_indexer(ids)``). Non-negative integer ids up to 2**26 go through a
     lookup table (a gather: 0.1 s for 22.7 M ids, against 0.5-2.5 s hashing)."""
     index_ids, ids = np.asarray(index_ids), np.asarray(ids)
-    if (index_ids.dtype.kind in "iu" and ids.dtype.kind == "i" and index_ids.size and ids.size
-            and index_ids.min() >= 0 and 0 <= index_ids.max() < 2**26):
+    if (
+        index_ids.dtype.kind in "iu"
+        and ids.dtype.kind == "i"
+        and index_ids.size
+        and ids.size
+        and index_ids.min() >= 0
+        and 0 <= index_ids.max() < 2**26
+    ):
         table = np.full(int(index_ids.max()) + 2, -1, np.int64)  # the last entry: every id beyond
         table[index_ids] = np.arange(index_ids.size)
         return table[np.clip(ids, -1, table.size - 1)]  # -1 reads the last entry too

@@ -14,9 +14,9 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pandas as pd
 
@@ -79,7 +79,9 @@ def run_script(main: Callable, smk) -> None:
     if log_file:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, mode="w"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", handlers=handlers, force=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", handlers=handlers, force=True
+    )
     handlers[0].setLevel(logging.WARNING)  # the terminal only sees problems; the log sees everything
     handlers[0].setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     try:
@@ -98,8 +100,7 @@ class Progress:
     ``every_s`` seconds, so that a user watching a long job's log can tell a slow job from a stuck
     one. Loops shorter than ``every_s`` log nothing."""
 
-    def __init__(self, what: str, total: int, unit: str = "blocks", every_s: float = 30.0,
-                 logger: logging.Logger | None = None):
+    def __init__(self, what: str, total: int, unit: str = "blocks", every_s: float = 30.0, logger: logging.Logger | None = None):
         self.what, self.total, self.unit, self.every_s = what, int(total), unit, every_s
         self.log = logger or logging.getLogger("progress")
         self.t0 = self.last = time.perf_counter()
@@ -111,8 +112,16 @@ class Progress:
         self.last = now
         elapsed = now - self.t0
         left = elapsed * (self.total - done) / done
-        self.log.info("%s: %d/%d %s (%.0f%%), %s elapsed, ~%s left", self.what, done, self.total, self.unit,
-                      100.0 * done / max(self.total, 1), _clock(elapsed), _clock(left))
+        self.log.info(
+            "%s: %d/%d %s (%.0f%%), %s elapsed, ~%s left",
+            self.what,
+            done,
+            self.total,
+            self.unit,
+            100.0 * done / max(self.total, 1),
+            _clock(elapsed),
+            _clock(left),
+        )
 
 
 def _clock(seconds: float) -> str:
@@ -129,8 +138,10 @@ def usage_line() -> str:
     allocations, I/O), and the peak resident set size.
     """
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    return (f"resources: wall_s={process_wall_s():.2f} cpu_s={ru.ru_utime + ru.ru_stime:.2f} "
-            f"sys_s={ru.ru_stime:.2f} peak_rss_gb={ru.ru_maxrss / 2**20:.3f}")
+    return (
+        f"resources: wall_s={process_wall_s():.2f} cpu_s={ru.ru_utime + ru.ru_stime:.2f} "
+        f"sys_s={ru.ru_stime:.2f} peak_rss_gb={ru.ru_maxrss / 2**20:.3f}"
+    )
 
 
 def process_wall_s() -> float:

@@ -34,13 +34,18 @@ def tiny_problem(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
     """(users, triples, artists) of 12 users and 20 artists in 3 countries, every user with 6
     ratings: the column types of the workflow's own tables."""
     rng = np.random.default_rng(seed)
-    users = pd.DataFrame({"user_id": np.arange(12, dtype=np.int64),
-                          "country": np.array(["US", "DE", "BR"], dtype=object)[np.arange(12) % 3]})
+    users = pd.DataFrame(
+        {"user_id": np.arange(12, dtype=np.int64), "country": np.array(["US", "DE", "BR"], dtype=object)[np.arange(12) % 3]}
+    )
     pairs = [(u, a) for u in range(12) for a in rng.choice(20, size=6, replace=False)]
     triples = pd.DataFrame(pairs, columns=["user_id", "artist_id"]).astype(np.int64)
     triples["rating"] = rng.uniform(0.0, 10.0, len(triples))
-    artists = pd.DataFrame({"artist_id": np.arange(20, dtype=np.int64),
-                            "country": np.array(["US", "DE", None, "BR"], dtype=object)[np.arange(20) % 4]})
+    artists = pd.DataFrame(
+        {
+            "artist_id": np.arange(20, dtype=np.int64),
+            "country": np.array(["US", "DE", None, "BR"], dtype=object)[np.arange(20) % 4],
+        }
+    )
     return users, triples, artists
 
 

@@ -133,8 +133,7 @@ def _sort_descending_stable(sims, pos, m):
 
 
 @njit(cache=True)
-def knn_pairs(u, i, sim, ir_ptr, ir_users, ir_values, means, k, min_k, with_means,
-              global_mean):
+def knn_pairs(u, i, sim, ir_ptr, ir_users, ir_values, means, k, min_k, with_means, global_mean):
     """Estimates (not clipped) of the pairs (u[p], i[p]) of inner ids, -1 for an unknown id.
 
     The raters of item i are ``ir_users[ir_ptr[i]:ir_ptr[i+1]]`` in ``trainset.ir[i]`` order,
@@ -190,8 +189,9 @@ def knn_pairs(u, i, sim, ir_ptr, ir_users, ir_values, means, k, min_k, with_mean
         acc[0, _K] = acc[0, _SIM] = acc[0, _RATINGS] = 0.0
         for j in range(c):
             _add_neighbour(acc, 0, nb_sim[j], ir_values[nb_pos[j]])
-        out[p] = _estimate(acc[0, _K], acc[0, _SIM], acc[0, _RATINGS], min_k, with_means,
-                           means[uu] if with_means else 0.0, global_mean)
+        out[p] = _estimate(
+            acc[0, _K], acc[0, _SIM], acc[0, _RATINGS], min_k, with_means, means[uu] if with_means else 0.0, global_mean
+        )
     return out
 
 
@@ -253,8 +253,7 @@ def _add_user(v, s, k, by_user_ptr, by_user_item, by_user_value, acc, full):
 
 
 @njit(cache=True, inline="always")
-def _add_group(order, j0, j, s, gid, k, by_user_ptr, by_user_item, by_user_pos, by_user_value,
-               acc, full, saved, book, redo, seg):
+def _add_group(order, j0, j, s, gid, k, by_user_ptr, by_user_item, by_user_pos, by_user_value, acc, full, saved, book, redo, seg):
     """The users ``order[j0..j]`` (ascending id; all of similarity s) as neighbours: each item
     takes their ratings in ir order while it has fewer than k. They are added in id order, the
     item's ir positions checked on the way; an item whose ratings came out of ir order is set back
@@ -334,8 +333,22 @@ def _add_group(order, j0, j, s, gid, k, by_user_ptr, by_user_item, by_user_pos, 
 
 
 @njit(cache=True, nogil=True)
-def knn_block(sim, urows, items, by_user_ptr, by_user_item, by_user_pos, by_user_value,
-              in_id_order, k, min_k, with_means, means, global_mean, out):
+def knn_block(
+    sim,
+    urows,
+    items,
+    by_user_ptr,
+    by_user_item,
+    by_user_pos,
+    by_user_value,
+    in_id_order,
+    k,
+    min_k,
+    with_means,
+    means,
+    global_mean,
+    out,
+):
     """Estimates (not clipped) of the known users ``urows`` x the items ``items`` (inner ids; -1
     for an unknown item, whose estimate is ``global_mean``: Surprise's impossible prediction),
     into ``out`` (len(urows), len(items)).
@@ -377,12 +390,27 @@ def knn_block(sim, urows, items, by_user_ptr, by_user_item, by_user_pos, by_user
                 j0 -= 1
             if j0 == j or in_id_order:  # one user, or users whose ratings come in ir order
                 for jj in range(j0, j + 1):
-                    _add_user(order[jj], s, k, by_user_ptr, by_user_item, by_user_value, acc,
-                              full)
+                    _add_user(order[jj], s, k, by_user_ptr, by_user_item, by_user_value, acc, full)
             else:
                 gid += 1
-                _add_group(order, j0, j, s, gid, k, by_user_ptr, by_user_item, by_user_pos,
-                           by_user_value, acc, full, saved, book, redo, seg)
+                _add_group(
+                    order,
+                    j0,
+                    j,
+                    s,
+                    gid,
+                    k,
+                    by_user_ptr,
+                    by_user_item,
+                    by_user_pos,
+                    by_user_value,
+                    acc,
+                    full,
+                    saved,
+                    book,
+                    redo,
+                    seg,
+                )
             j = j0 - 1
         mean_u = means[u] if with_means else 0.0
         for q in range(items.size):
@@ -390,5 +418,4 @@ def knn_block(sim, urows, items, by_user_ptr, by_user_item, by_user_pos, by_user
             if it < 0:
                 out[r, q] = global_mean
             else:
-                out[r, q] = _estimate(acc[it, _K], acc[it, _SIM], acc[it, _RATINGS], min_k,
-                                      with_means, mean_u, global_mean)
+                out[r, q] = _estimate(acc[it, _K], acc[it, _SIM], acc[it, _RATINGS], min_k, with_means, mean_u, global_mean)

@@ -103,9 +103,7 @@ def _read_v73(path: Path) -> ListeningEvents:
     _check_playcounts(data, path)
     index_dtype = np.int32 if max(n_rows, data.size) < 2**31 else np.int64
     # straight from the stored uint64 to the index type: one copy of ir, not two
-    matrix = sp.csc_matrix(
-        (data, ir.astype(index_dtype, copy=False), jc.astype(index_dtype)), shape=(n_rows, n_cols)
-    )
+    matrix = sp.csc_matrix((data, ir.astype(index_dtype, copy=False), jc.astype(index_dtype)), shape=(n_rows, n_cols))
     return _finish(matrix, idx_users, idx_artists, path)
 
 
@@ -297,7 +295,9 @@ def write_les(path: str | Path, matrix: sp.spmatrix, user_ids, artist_ids, versi
             import scipy.io
 
             with open(tmp, "wb") as fh:
-                scipy.io.savemat(fh, {"LEs": sp.csc_matrix(csc, dtype=np.float64), "idx_users": uid, "idx_artists": aid}, format="5")
+                scipy.io.savemat(
+                    fh, {"LEs": sp.csc_matrix(csc, dtype=np.float64), "idx_users": uid, "idx_artists": aid}, format="5"
+                )
             return
         import h5py
 

@@ -14,7 +14,6 @@ RMSE/MAE (``is_topn``); everything else treats them as any model.
 
 from __future__ import annotations
 
-
 from .errors import InputError
 
 ENGINES = ("surprise", "native")
@@ -49,16 +48,23 @@ def validate_models(models: dict) -> None:
     if not models:
         raise InputError("config models", "is empty", "configure at least one model")
     if not any(spec.get("lists", True) for spec in models.values()):
-        raise InputError("config models", "has lists: false on every model, so no list would be made",
-                         "let at least one model make lists")
+        raise InputError(
+            "config models", "has lists: false on every model, so no list would be made", "let at least one model make lists"
+        )
     for name, spec in models.items():
         if is_topn(spec):
             if not spec.get("lists", True):
-                raise InputError(f"config models.{name}.lists", f"is false, but {spec['algorithm']} predicts no ratings "
-                                 "(no RMSE/MAE): it would have no output", "remove the key or the model")
+                raise InputError(
+                    f"config models.{name}.lists",
+                    f"is false, but {spec['algorithm']} predicts no ratings (no RMSE/MAE): it would have no output",
+                    "remove the key or the model",
+                )
             if spec.get("engine") is not None:
-                raise InputError(f"config models.{name}.engine", f"does not apply to {spec['algorithm']}",
-                                 f"remove the key: {spec['algorithm']} is fitted by {engine_of(spec)}")
+                raise InputError(
+                    f"config models.{name}.engine",
+                    f"does not apply to {spec['algorithm']}",
+                    f"remove the key: {spec['algorithm']} is fitted by {engine_of(spec)}",
+                )
             continue
         engine = engine_of(spec)
         if engine not in ENGINES:
@@ -102,8 +108,13 @@ def describe_params(spec: dict) -> str:
         full = {**defaults, **p}
         return f"{algorithm}: " + ", ".join(f"{k}={full[k]}" for k in [*defaults, *sorted(set(p) - set(defaults))])
     if algorithm == "SVD":
-        parts = ["biased" if p.pop("biased", True) else "unbiased", f"k={p.pop('n_factors', 100)}",
-                 f"lr={p.pop('lr_all', 0.005)}", f"reg={p.pop('reg_all', 0.02)}", f"epochs={p.pop('n_epochs', 20)}"]
+        parts = [
+            "biased" if p.pop("biased", True) else "unbiased",
+            f"k={p.pop('n_factors', 100)}",
+            f"lr={p.pop('lr_all', 0.005)}",
+            f"reg={p.pop('reg_all', 0.02)}",
+            f"epochs={p.pop('n_epochs', 20)}",
+        ]
     elif algorithm in ("KNNBasic", "KNNWithMeans"):
         sim = dict(p.pop("sim_options", None) or {})
         sim.pop("user_based", None)
@@ -117,7 +128,12 @@ def describe_params(spec: dict) -> str:
         if method == "als":
             parts = ["als", f"epochs={bsl.pop('n_epochs', 10)}", f"reg_u={bsl.pop('reg_u', 15)}", f"reg_i={bsl.pop('reg_i', 10)}"]
         else:
-            parts = ["sgd", f"epochs={bsl.pop('n_epochs', 20)}", f"lr={bsl.pop('learning_rate', 0.005)}", f"reg={bsl.pop('reg', 0.02)}"]
+            parts = [
+                "sgd",
+                f"epochs={bsl.pop('n_epochs', 20)}",
+                f"lr={bsl.pop('learning_rate', 0.005)}",
+                f"reg={bsl.pop('reg', 0.02)}",
+            ]
         parts += [f"{k}={v}" for k, v in sorted(bsl.items())]
     parts += [f"{k}={v}" for k, v in sorted(p.items())]
     if engine_of(spec) != "surprise":

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -263,8 +264,13 @@ def evaluate(
         if sel.size == 0:
             continue
         users = start + sel
-        own = (sel.size == block.shape[0] and isinstance(block, np.ndarray) and block.dtype == np.float64
-               and block.flags.writeable and block.flags.c_contiguous)
+        own = (
+            sel.size == block.shape[0]
+            and isinstance(block, np.ndarray)
+            and block.dtype == np.float64
+            and block.flags.writeable
+            and block.flags.c_contiguous
+        )
         # a writeable block of the scorer's is masked in place (it is not read again: no copy of a
         # block's size); a read-only view (a reference's broadcast row) or a subset is copied, into
         # one buffer reused from block to block (a fresh array costs page faults)
@@ -301,8 +307,16 @@ def evaluate(
                 parts.append(pd.DataFrame({"lister": name, "user_id": user_ids[users], **res}))
             if name in kept:
                 rank = np.arange(rows.size) - np.searchsorted(rows, rows) + 1  # rows ascend, by rank within
-                kept[name].append(pd.DataFrame({"user_id": user_ids[users][rows], "rank": rank.astype(np.int64),
-                                                "artist_id": item_ids[cols], "score": s[rows, cols]}))
+                kept[name].append(
+                    pd.DataFrame(
+                        {
+                            "user_id": user_ids[users][rows],
+                            "rank": rank.astype(np.int64),
+                            "artist_id": item_ids[cols],
+                            "score": s[rows, cols],
+                        }
+                    )
+                )
         if own:
             block.flags.writeable = True  # the caller's array again
     out = []
@@ -318,10 +332,10 @@ def evaluate(
     summary = pd.DataFrame(out)
     summary.attrs["score_seconds"] = score_seconds
     if lists_of:
-        empty = pd.DataFrame({"user_id": user_ids[:0], "rank": np.zeros(0, np.int64), "artist_id": item_ids[:0],
-                              "score": np.zeros(0)})
-        summary.attrs["lists"] = {name: pd.concat(kept[name], ignore_index=True) if kept[name] else empty
-                                  for name in lists_of}
+        empty = pd.DataFrame(
+            {"user_id": user_ids[:0], "rank": np.zeros(0, np.int64), "artist_id": item_ids[:0], "score": np.zeros(0)}
+        )
+        summary.attrs["lists"] = {name: pd.concat(kept[name], ignore_index=True) if kept[name] else empty for name in lists_of}
     if per_user:
         cols = ["lister", "user_id", *METRICS]
         long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)

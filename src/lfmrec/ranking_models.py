@@ -83,16 +83,23 @@ def fit_item_knn(X: sp.csr_matrix, K: int) -> sp.csr_matrix:
     return S
 
 
-def fit_als(X: sp.csr_matrix, factors: int, regularization: float, alpha: float, iterations: int,
-            seed: int) -> tuple[np.ndarray, np.ndarray]:
+def fit_als(
+    X: sp.csr_matrix, factors: int, regularization: float, alpha: float, iterations: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """implicit's ALS (CPU, float32, conjugate gradient) on ``X``; returns (user_factors,
     item_factors) as float32, exactly as implicit holds them."""
     from implicit.cpu.als import AlternatingLeastSquares
 
     with _blas_one_thread():
-        model = AlternatingLeastSquares(factors=factors, regularization=regularization, alpha=alpha,
-                                        iterations=iterations, dtype=np.float32, num_threads=1,
-                                        random_state=seed)
+        model = AlternatingLeastSquares(
+            factors=factors,
+            regularization=regularization,
+            alpha=alpha,
+            iterations=iterations,
+            dtype=np.float32,
+            num_threads=1,
+            random_state=seed,
+        )
         model.fit(X.astype(np.float32), show_progress=False)
     return np.asarray(model.user_factors), np.asarray(model.item_factors)
 
@@ -180,13 +187,21 @@ def reference_params(name: str, triples: pd.DataFrame, seed: int) -> ScoringPara
       equally likely in expectation over seeds).
     """
     X, users, items = interaction_matrix(triples, "binary")
-    common = dict(global_mean=0.0, rating_scale=(float(triples["rating"].min()), float(triples["rating"].max())),
-                  user_raw2inner=raw2inner_from_ids(users.tolist()), item_raw2inner=raw2inner_from_ids(items.tolist()))
+    common = dict(
+        global_mean=0.0,
+        rating_scale=(float(triples["rating"].min()), float(triples["rating"].max())),
+        user_raw2inner=raw2inner_from_ids(users.tolist()),
+        item_raw2inner=raw2inner_from_ids(items.tolist()),
+    )
     if name == "popular":
         listeners = np.bincount(X.indices, minlength=items.size).astype(np.float64)
         return ScoringParams(kind="factors", pu=np.ones((users.size, 1)), qi=listeners[:, None], **common)
     if name == "random":
         rng = np.random.default_rng([int(seed) % 2**64, 0xAB5E])
-        return ScoringParams(kind="factors", pu=rng.standard_normal((users.size, RANDOM_REFERENCE_FACTORS)),
-                             qi=rng.standard_normal((items.size, RANDOM_REFERENCE_FACTORS)), **common)
+        return ScoringParams(
+            kind="factors",
+            pu=rng.standard_normal((users.size, RANDOM_REFERENCE_FACTORS)),
+            qi=rng.standard_normal((items.size, RANDOM_REFERENCE_FACTORS)),
+            **common,
+        )
     raise ValueError(f"unknown reference {name!r}: use popular or random")

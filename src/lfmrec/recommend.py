@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -24,8 +24,8 @@ import scipy.sparse as sp
 
 from . import rerank
 from .countries.codes import country_setup
-from .io import Progress
 from .ids import sorted_unique
+from .io import Progress
 from .scoring import Finish, block_scorer, bounded_scorer, plan_items
 from .topn import few_listeners, padded_to_lists, padded_values, pair_matrix, select_lists
 
@@ -85,7 +85,8 @@ def recommend_block(
     if finish is not None and not hard:
         raise ValueError("a raw block (finish) can only be listed by the hard rule")
     all_cols, all_len, f_cols, f_len, deletions, n_foreign = select_lists(
-        scores, n, played, user_country, item_country, True, hard, want_count=True, finish=finish)
+        scores, n, played, user_country, item_country, True, hard, want_count=True, finish=finish
+    )
     before = padded_to_lists(all_cols, all_len) if initial else ()
     if hard:
         rows, cols = padded_to_lists(f_cols, f_len)
@@ -95,6 +96,7 @@ def recommend_block(
     s[pr, pc] = -np.inf
     rows, cols = final(s)
     return (rows, cols, deletions, n_foreign, *before)
+
 
 def deletion_summary(model: str, per_user: pd.DataFrame, n: int) -> dict:
     """One row of results/deletions.csv from a model's per-user deletion counts; ``short_lists``:
@@ -120,8 +122,11 @@ def deletion_notes(table: pd.DataFrame, n: int) -> list[str]:
     if short.empty:
         return []
     parts = ", ".join(f"{r.model} {r.short_lists} ({r.empty_lists} empty)" for r in short.itertuples())
-    return [f"Final lists shorter than {n} (too few candidate artists from other countries), users per model: "
-            f"{parts}. Deletions are counted in the initial top {n} all the same."]
+    return [
+        f"Final lists shorter than {n} (too few candidate artists from other countries), users per model: "
+        f"{parts}. Deletions are counted in the initial top {n} all the same."
+    ]
+
 
 # Candidate artists from which recommend_all lists svd and mf from a float32 product by default.
 BOUNDED_MIN_ITEMS = 100_000
@@ -202,10 +207,22 @@ def recommend_all(
             block[:, excluded] = -np.inf
         final = None if method == "hard" else (lambda s: lister(s, np.arange(start, stop)))
         rows, cols, dels, n_foreign, *before = recommend_block(
-            block, played[start:stop], user_country[start:stop], item_country, n, final, copy=False, initial=initial,
-            finish=finish)
-        return (dels, n_foreign, _block_lists(rows, cols, start, block[rows, cols]),
-                _block_lists(*before, start, block[before[0], before[1]]) if initial else None)
+            block,
+            played[start:stop],
+            user_country[start:stop],
+            item_country,
+            n,
+            final,
+            copy=False,
+            initial=initial,
+            finish=finish,
+        )
+        return (
+            dels,
+            n_foreign,
+            _block_lists(rows, cols, start, block[rows, cols]),
+            _block_lists(*before, start, block[before[0], before[1]]) if initial else None,
+        )
 
     def lists_of_block(start: int):
         stop = min(start + step, n_users)
@@ -214,16 +231,22 @@ def recommend_all(
                 buffers.block32 = np.empty((min(step, n_users), item_ids.size), np.float32)
             got = rows32(start, stop, buffers.block32)
             if got is not None:
-                return _bounded_lists(start, stop, *got, played[start:stop], user_country[start:stop],
-                                      item_country, n, initial)
+                return _bounded_lists(start, stop, *got, played[start:stop], user_country[start:stop], item_country, n, initial)
         done = [exact_lists(a, min(a + block_users, stop)) for a in range(start, stop, block_users)]
         dels, n_foreign, lists, before = zip(*done, strict=True)
-        return (start, stop, np.concatenate(dels), np.concatenate(n_foreign), pd.concat(lists, ignore_index=True),
-                pd.concat(before, ignore_index=True) if initial else None)
+        return (
+            start,
+            stop,
+            np.concatenate(dels),
+            np.concatenate(n_foreign),
+            pd.concat(lists, ignore_index=True),
+            pd.concat(before, ignore_index=True) if initial else None,
+        )
 
     progress = Progress("scoring and lists", -(-n_users // step), logger=logging.getLogger("recommend"))
     for done, (start, stop, dels, n_foreign, lists, before) in enumerate(
-            in_threads(lists_of_block, range(0, n_users, step), threads), start=1):
+        in_threads(lists_of_block, range(0, n_users, step), threads), start=1
+    ):
         progress.update(done - 1)
         deletions[start:stop] = dels
         foreign[start:stop] = n_foreign
@@ -258,14 +281,16 @@ def _bounded_lists(start, stop, raw32, finish, bounded, played, user_country, it
     """:func:`recommend_all`'s result for one block listed from its float32 raw block (the hard rule,
     see :func:`lfmrec.topn.select_lists` with ``bounded``)."""
     all_cols, all_len, f_cols, f_len, dels, n_foreign, all_vals, f_vals = select_lists(
-        raw32, n, played, user_country, item_country, True, True, want_count=True, finish=finish, bounded=bounded)
+        raw32, n, played, user_country, item_country, True, True, want_count=True, finish=finish, bounded=bounded
+    )
     lists = _block_lists(*padded_to_lists(f_cols, f_len), start, padded_values(f_vals, f_len))
     before = _block_lists(*padded_to_lists(all_cols, all_len), start, padded_values(all_vals, all_len)) if initial else None
     return start, stop, dels, n_foreign, lists, before
 
 
-def _lists_frame(parts: list[pd.DataFrame], user_ids: np.ndarray, users: pd.DataFrame, item_ids: np.ndarray,
-                 item_labels: np.ndarray) -> pd.DataFrame:
+def _lists_frame(
+    parts: list[pd.DataFrame], user_ids: np.ndarray, users: pd.DataFrame, item_ids: np.ndarray, item_labels: np.ndarray
+) -> pd.DataFrame:
     """The blocks' lists as one table: row (index into ``users``), user_id, user_country, rank,
     artist_id, artist_country, score."""
     rec = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["row", "rank", "col", "score"])

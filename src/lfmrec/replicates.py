@@ -21,8 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SEED_KEYS = {"synthetic_seed": ("dataset", "synthetic", "seed"), "sample_seed": ("sample", "seed"),
-             "cv_seed": ("cv", "seed"), "model_seed": ("model_seed",), "ranking_seed": ("ranking", "seed")}
+SEED_KEYS = {
+    "synthetic_seed": ("dataset", "synthetic", "seed"),
+    "sample_seed": ("sample", "seed"),
+    "cv_seed": ("cv", "seed"),
+    "model_seed": ("model_seed",),
+    "ranking_seed": ("ranking", "seed"),
+}
 FILES = ("results/metrics.csv", "results/intervals.csv", "results/deletions.csv", "results/cultural.csv")
 CULTURAL = ("us_share_initial", "us_share_final", "local_share_initial", "local_bias_initial", "js_initial", "js_final")
 

@@ -83,8 +83,13 @@ def html_page(blocks: list[tuple[str, object]], digits: int = 4) -> str:
             body.append(_html_table(value, digits))
         else:
             body.append(f"<{kind}>{html.escape(str(value))}</{kind}>")
-    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><style>" + _PAGE_STYLE + "</style></head><body>\n"
-            + "\n".join(body) + "\n</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><style>'
+        + _PAGE_STYLE
+        + "</style></head><body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
 
 
 def table_page(title: str, df: pd.DataFrame, note: str | None = None, digits: int = 4) -> str:
@@ -129,7 +134,9 @@ def user_report_blocks(
     ``true_country`` (artist_id -> planted home country) adds the paper's "true country" column.
     """
     info = artists.set_index("artist_id")
-    fav = favourites(triples[triples["user_id"] == user_id], min_plays).sort_values(["playcount", "artist_id"], ascending=[False, True])
+    fav = favourites(triples[triples["user_id"] == user_id], min_plays).sort_values(
+        ["playcount", "artist_id"], ascending=[False, True]
+    )
     fav_table = pd.DataFrame(
         {
             "artist_id": fav["artist_id"].to_numpy(),
@@ -141,8 +148,13 @@ def user_report_blocks(
     n_triples = int((triples["user_id"] == user_id).sum())
     out: list[tuple[str, object]] = [("h1", f"User {user_id} ({country})"), ("p", f"{n_triples} artists played in the sample.")]
     if true_country is None:
-        out.append(("em", "No true-country column (the paper's Table 4 has one): the data has no planted artist "
-                          "countries, as a real LFM-1b copy; countries are the estimated ones."))
+        out.append(
+            (
+                "em",
+                "No true-country column (the paper's Table 4 has one): the data has no planted artist "
+                "countries, as a real LFM-1b copy; countries are the estimated ones.",
+            )
+        )
     out.append(("h2", f"Known favourites (more than {min_plays} plays)"))
     out.append(("table", fav_table) if len(fav_table) else ("em", "No artist with more plays than that."))
     for model, recs in lists.items():

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -455,8 +455,16 @@ def rerank(
             return top_n(scores, n)
         cols, lens = np.zeros((uc.size, max(n, 0)), np.int64), np.zeros(uc.size, np.int64)
         if n > 0:
-            _soft_select(np.ascontiguousarray(scores), uc, ic, np.ascontiguousarray(similarity, dtype=np.float64),
-                         float(lam), n, cols, lens)
+            _soft_select(
+                np.ascontiguousarray(scores),
+                uc,
+                ic,
+                np.ascontiguousarray(similarity, dtype=np.float64),
+                float(lam),
+                n,
+                cols,
+                lens,
+            )
         return padded_to_lists(cols, lens)
     if method == "calibrated":
         if target is None:

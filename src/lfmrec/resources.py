@@ -62,8 +62,7 @@ def native_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> 
         sgd = (params.get("bsl_options") or {}).get("method") == "sgd"
         total += (_BYTES_PER_RATING if sgd else _BYTES_PER_RATING_ITEMS) * n_ratings + 16 * ids
     else:
-        total += (_BYTES_PER_RATING_KNN * n_ratings + _BYTES_PER_USER_PAIR * n_users * n_users
-                  + 16 * MSD_BLOCK * n_users)
+        total += _BYTES_PER_RATING_KNN * n_ratings + _BYTES_PER_USER_PAIR * n_users * n_users + 16 * MSD_BLOCK * n_users
     return total / 1e9
 
 
@@ -154,8 +153,9 @@ def fit_job_mb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> int:
     return int(1000 * gb) + 1
 
 
-def scoring_job_mb(spec: dict | None, model_bytes: int, n_items: int, n_ratings: int, block_users: int,
-                   splits: bool = False) -> int:
+def scoring_job_mb(
+    spec: dict | None, model_bytes: int, n_items: int, n_ratings: int, block_users: int, splits: bool = False
+) -> int:
     """Memory (MB) of a job that loads a fitted model of ``model_bytes`` (its pickle's size) and
     scores blocks of ``block_users`` x ``n_items`` (recommend; rank jobs also split a fold:
     ``splits``; ``spec`` None for the reference models)."""
@@ -233,8 +233,7 @@ def _topn_fit_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) ->
     return seconds + n_items**3 / 15e9 + 1e-9 * n_ratings * n_items  # Cholesky inverse; X^T X
 
 
-def scoring_job_seconds(spec: dict | None, n_users: int, n_items: int, n_ratings: int,
-                        ranking_variants: int = 0) -> float:
+def scoring_job_seconds(spec: dict | None, n_users: int, n_items: int, n_ratings: int, ranking_variants: int = 0) -> float:
     """Seconds of a job that scores ``n_users`` x ``n_items`` pairs with a fitted ``spec`` (None:
     a reference model) and builds the lists (recommend); a ranking job (rank_model / rank_reference,
     rank_reference) also splits a fold and re-ranks every user's list ``ranking_variants`` times."""
@@ -335,8 +334,15 @@ def les_job_minutes(rule: str, nonzeros: int, attempt: int = 1) -> int:
 # and fit_reference split the triples by fold as the folds job does. significance holds users x models of per-user
 # values and batches of 20 M resampled values (160 MB): small at any scale.
 FILE_MB_PER_MB = {"melt": 5.5, "country_estimation": 75}
-BYTES_PER_TRIPLE = {"folds": 170, "fold_countries": 170, "fit_reference": 170, "diversity": 130, "cultural": 70, "user_reports": 80,
-                    "error_intervals": 120}
+BYTES_PER_TRIPLE = {
+    "folds": 170,
+    "fold_countries": 170,
+    "fit_reference": 170,
+    "diversity": 130,
+    "cultural": 70,
+    "user_reports": 80,
+    "error_intervals": 120,
+}
 FIXED_MB = {"significance": 2000}
 
 

@@ -81,8 +81,9 @@ def draw_sample(
     sub.sort_indices()
     played = np.diff(sub.indptr) > 0
     if not played.any():
-        raise InputError("config sample.n_artists", "none of the sampled users with a country played a sampled artist",
-                         "sample more artists")
+        raise InputError(
+            "config sample.n_artists", "none of the sampled users with a country played a sampled artist", "sample more artists"
+        )
     sub = sub[played]
     users = pd.DataFrame(
         {
@@ -90,8 +91,13 @@ def draw_sample(
             "country": pd.array(picked["country"].to_numpy()[keep][played], dtype="string"),
         }
     )
-    return Sample(users=users, artist_ids=artist_ids[cols].astype(np.int64), matrix=sub, users_sampled=int(rows.size),
-                  users_without_triples=int((~played).sum()))
+    return Sample(
+        users=users,
+        artist_ids=artist_ids[cols].astype(np.int64),
+        matrix=sub,
+        users_sampled=int(rows.size),
+        users_without_triples=int((~played).sum()),
+    )
 
 
 def _is_sorted(major: np.ndarray, minor: np.ndarray) -> bool:

@@ -44,8 +44,9 @@ does in implicit (its factors solve to zero; it has no row in ``X``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +57,7 @@ from .knn_estimate import ir_in_id_order, knn_block, user_ratings
 KINDS = ("baseline", "svd", "mf", "knn_basic", "knn_means", "factors", "item_knn", "ease")
 TOPN_KINDS = ("factors", "item_knn", "ease")  # ranking scores, not ratings: never clipped
 DEFAULT_BLOCK_USERS = 256
+
 
 @dataclass(eq=False)
 class ScoringParams:
@@ -139,22 +141,20 @@ class ScoringParams:
         if "pu" in need:
             self.pu = np.asarray(self.pu, dtype=np.float64)
             self.qi = np.asarray(self.qi, dtype=np.float64)
-            if (self.pu.ndim != 2 or self.qi.ndim != 2 or self.pu.shape[0] != nu
-                    or self.qi.shape[0] != ni or self.pu.shape[1] != self.qi.shape[1]):
-                raise ValueError(
-                    f"ScoringParams.pu/qi have shapes {self.pu.shape}/{self.qi.shape}, expected "
-                    f"({nu}, f)/({ni}, f)"
-                )
+            if (
+                self.pu.ndim != 2
+                or self.qi.ndim != 2
+                or self.pu.shape[0] != nu
+                or self.qi.shape[0] != ni
+                or self.pu.shape[1] != self.qi.shape[1]
+            ):
+                raise ValueError(f"ScoringParams.pu/qi have shapes {self.pu.shape}/{self.qi.shape}, expected ({nu}, f)/({ni}, f)")
         if "sim" in need:
             self.sim = np.asarray(self.sim, dtype=np.float64)
             if self.sim.shape != (nu, nu):
-                raise ValueError(
-                    f"ScoringParams.sim has shape {self.sim.shape}, expected ({nu}, {nu})"
-                )
+                raise ValueError(f"ScoringParams.sim has shape {self.sim.shape}, expected ({nu}, {nu})")
             if np.isnan(self.sim).any():
-                raise ValueError(
-                    "ScoringParams.sim holds NaN: Surprise's neighbour order is undefined then"
-                )
+                raise ValueError("ScoringParams.sim holds NaN: Surprise's neighbour order is undefined then")
             self.k, self.min_k = int(self.k), int(self.min_k)
             if self.kind == "knn_basic" and self.min_k < 1:
                 raise ValueError(
@@ -167,12 +167,16 @@ class ScoringParams:
             self.ir_users = np.asarray(self.ir_users, dtype=np.int64)
             self.ir_ratings = np.asarray(self.ir_ratings, dtype=np.float64)
             ptr = self.ir_indptr
-            if (ptr.shape != (ni + 1,) or ptr[0] != 0 or np.any(np.diff(ptr) < 0)
-                    or ptr[-1] != self.ir_users.size or self.ir_users.shape != self.ir_ratings.shape
-                    or self.ir_users.ndim != 1):
+            if (
+                ptr.shape != (ni + 1,)
+                or ptr[0] != 0
+                or np.any(np.diff(ptr) < 0)
+                or ptr[-1] != self.ir_users.size
+                or self.ir_users.shape != self.ir_ratings.shape
+                or self.ir_users.ndim != 1
+            ):
                 raise ValueError(
-                    "ScoringParams.ir_indptr/ir_users/ir_ratings are not a CSR over "
-                    f"{ni} items (see build_item_raters)"
+                    f"ScoringParams.ir_indptr/ir_users/ir_ratings are not a CSR over {ni} items (see build_item_raters)"
                 )
             if self.ir_users.size and (self.ir_users.min() < 0 or self.ir_users.max() >= nu):
                 raise ValueError("ScoringParams.ir_users holds ids outside 0..n_users-1")
@@ -254,9 +258,7 @@ def params_from_surprise(algo: Any) -> ScoringParams:
         raise ValueError(f"{cls.__name__} is not fitted (call fit(trainset) first)")
     u2i, i2i = ts._raw2inner_id_users, ts._raw2inner_id_items
     if not (len(ts.ur) == len(u2i) == ts.n_users and len(ts.ir) == len(i2i) == ts.n_items):
-        raise ValueError(
-            "the trainset has inner ids without ratings (or ur/ir were modified); cannot score"
-        )
+        raise ValueError("the trainset has inner ids without ratings (or ur/ir were modified); cannot score")
     common = dict(
         global_mean=float(ts.global_mean),
         rating_scale=tuple(ts.rating_scale),
@@ -271,15 +273,12 @@ def params_from_surprise(algo: Any) -> ScoringParams:
         if getattr(algo, "pu", None) is None:
             raise ValueError("SVD is not fitted (no factors)")
         if algo.biased:
-            return ScoringParams(
-                kind="svd", bu=algo.bu, bi=algo.bi, pu=algo.pu, qi=algo.qi, **common
-            )
+            return ScoringParams(kind="svd", bu=algo.bu, bi=algo.bi, pu=algo.pu, qi=algo.qi, **common)
         return ScoringParams(kind="mf", pu=algo.pu, qi=algo.qi, **common)
     # kNN
     if not algo.sim_options.get("user_based", True):
         raise ValueError(
-            f"item-based {cls.__name__} (sim_options user_based=False) is not supported; "
-            "only user-based kNN can be scored"
+            f"item-based {cls.__name__} (sim_options user_based=False) is not supported; only user-based kNN can be scored"
         )
     if getattr(algo, "sim", None) is None:
         raise ValueError(f"{cls.__name__} is not fitted (no similarity matrix)")
@@ -289,8 +288,7 @@ def params_from_surprise(algo: Any) -> ScoringParams:
     n = int(indptr[-1])
     users = np.fromiter((v for i in range(ts.n_items) for (v, _) in ts.ir[i]), np.int64, n)
     ratings = np.fromiter((r for i in range(ts.n_items) for (_, r) in ts.ir[i]), np.float64, n)
-    kw = dict(sim=algo.sim, k=algo.k, min_k=algo.min_k, ir_indptr=indptr, ir_users=users,
-              ir_ratings=ratings)
+    kw = dict(sim=algo.sim, k=algo.k, min_k=algo.min_k, ir_indptr=indptr, ir_users=users, ir_ratings=ratings)
     if cls is KNNBasic:
         return ScoringParams(kind="knn_basic", **kw, **common)
     return ScoringParams(kind="knn_means", means=algo.means, **kw, **common)
@@ -343,8 +341,7 @@ def plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
         return plan
     # Surprise's r - means[v], computed once per rating instead of once per neighbour: same bits
     values = p.ir_ratings if p.kind == "knn_basic" else p.ir_ratings - p.means[p.ir_users]
-    plan.by_user = user_ratings(p.ir_indptr, p.ir_users, values, p.n_users) + (
-        ir_in_id_order(p.ir_indptr, p.ir_users),)
+    plan.by_user = user_ratings(p.ir_indptr, p.ir_users, values, p.n_users) + (ir_in_id_order(p.ir_indptr, p.ir_users),)
     return plan
 
 
@@ -387,8 +384,9 @@ _BOUND_ABS = 1e-27
 _BOUND_MAX_FACTOR = 1e15
 
 
-def bounded_scorer(params: ScoringParams, user_raw_ids: Iterable[Any], item_raw_ids: Iterable[Any],
-                   plan: _ItemPlan | None = None):
+def bounded_scorer(
+    params: ScoringParams, user_raw_ids: Iterable[Any], item_raw_ids: Iterable[Any], plan: _ItemPlan | None = None
+):
     """``score_rows(start, stop, buffer)`` for the lists of :func:`block_scorer` with ``defer``, for
     svd and mf: the raw block in float32 (``buffer``: a C-contiguous float32 array of at least
     ``stop - start`` rows), its :class:`Finish` and :class:`Bounded`; None for a block with an
@@ -444,8 +442,7 @@ def _finish(out, ub, bi, add_biases, add_product, lo, hi):
             out[r, c] = max(lo, min(hi, v))
 
 
-def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, buffer: np.ndarray | None = None,
-                 defer: bool = False):
+def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, buffer: np.ndarray | None = None, defer: bool = False):
     """The scores of the users ``uinner`` (inner ids, -1 unknown) over the plan's items, written into
     ``buffer[:len(uinner)]`` when given (a C-contiguous float64 array of at least that many rows,
     reused from block to block: a fresh array of a block's size costs as much in page faults as
@@ -486,8 +483,18 @@ def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, buffer: 
     est = out if rows.size == uinner.size else np.empty((rows.size, n_cols))
     if rows.size:
         with_means = p.kind == "knn_means"
-        knn_block(p.sim, uinner[rows], plan.inner, *plan.by_user, p.k, p.min_k, with_means,
-                  p.means if with_means else np.zeros(0), mu, est)
+        knn_block(
+            p.sim,
+            uinner[rows],
+            plan.inner,
+            *plan.by_user,
+            p.k,
+            p.min_k,
+            with_means,
+            p.means if with_means else np.zeros(0),
+            mu,
+            est,
+        )
     if est is not out:
         out[:] = mu  # unknown users: the global mean
         out[rows] = est

@@ -86,8 +86,15 @@ def findings(folder: Path) -> pd.DataFrame:
         e = e.drop("top3", errors="ignore").sort_values(ascending=False, kind="stable")
         order = " > ".join(f"{k} {v:.3f}" for k, v in e.items())
         rows.append(_row("estimator_gain", e.index[0], e.iloc[0] - e.get("argmax", np.nan), e.index[0] != "argmax", order))
-        rows.append(_row("mixture_best", "mixture", e.get("mixture", np.nan) - e.drop("mixture", errors="ignore").max(),
-                         e.index[0] == "mixture", order))
+        rows.append(
+            _row(
+                "mixture_best",
+                "mixture",
+                e.get("mixture", np.nan) - e.drop("mixture", errors="ignore").max(),
+                e.index[0] == "mixture",
+                order,
+            )
+        )
     iv = pd.read_csv(res / "intervals.csv")
     ndcg = iv[iv["metric"] == "ndcg@n"].set_index("model")["mean"]
     if "popular" in ndcg.index:

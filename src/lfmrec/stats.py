@@ -40,8 +40,9 @@ def _rng(seed: int, *keys: str) -> np.random.Generator:
     return np.random.default_rng([int(seed) % 2**64, *words])
 
 
-def mean_intervals(values: np.ndarray, n_resamples: int, rng: np.random.Generator, level: float = 0.95
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def mean_intervals(
+    values: np.ndarray, n_resamples: int, rng: np.random.Generator, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap intervals of the column means of ``values`` (users x k), the users
     resampled together for all columns (one :func:`scipy.stats.bootstrap` call; no jackknife, which
     would take memory quadratic in the users at full scale). A column with a single user or a
@@ -54,9 +55,16 @@ def mean_intervals(values: np.ndarray, n_resamples: int, rng: np.random.Generato
     low, high = mean.copy(), mean.copy()
     varies = np.flatnonzero((values != values[:1]).any(axis=0)) if n >= 2 else np.zeros(0, int)
     if varies.size:
-        res = stats.bootstrap((values[:, varies],), np.mean, axis=0, n_resamples=n_resamples, confidence_level=level,
-                              method="percentile", batch=max(1, BATCH_ELEMENTS // max(n * varies.size, 1)),
-                              random_state=rng)
+        res = stats.bootstrap(
+            (values[:, varies],),
+            np.mean,
+            axis=0,
+            n_resamples=n_resamples,
+            confidence_level=level,
+            method="percentile",
+            batch=max(1, BATCH_ELEMENTS // max(n * varies.size, 1)),
+            random_state=rng,
+        )
         low[varies], high[varies] = res.confidence_interval.low, res.confidence_interval.high
     return low, high
 
@@ -95,8 +103,9 @@ def sign_flip_pvalues(d: np.ndarray, n_resamples: int, rng: np.random.Generator)
     return np.clip(p, 0.0, 1.0)
 
 
-def pooled_error_interval(se: np.ndarray, n: np.ndarray, n_resamples: int, rng: np.random.Generator, root: bool,
-                          level: float = 0.95) -> tuple[float, float, float]:
+def pooled_error_interval(
+    se: np.ndarray, n: np.ndarray, n_resamples: int, rng: np.random.Generator, root: bool, level: float = 0.95
+) -> tuple[float, float, float]:
     """(estimate, low, high) of sqrt(sum se / sum n) (``root``: RMSE) or sum se / sum n (MAE, with
     absolute errors in ``se``) over users, the users resampled with all their predictions."""
     se, n = np.asarray(se, np.float64), np.asarray(n, np.float64)
@@ -108,8 +117,17 @@ def pooled_error_interval(se: np.ndarray, n: np.ndarray, n_resamples: int, rng: 
     est = float(statistic(se, n))
     if se.size < 2:
         return est, est, est
-    res = stats.bootstrap((se, n), statistic, paired=True, vectorized=True, n_resamples=n_resamples,
-                          confidence_level=level, method="percentile", batch=BATCH, random_state=rng)
+    res = stats.bootstrap(
+        (se, n),
+        statistic,
+        paired=True,
+        vectorized=True,
+        n_resamples=n_resamples,
+        confidence_level=level,
+        method="percentile",
+        batch=BATCH,
+        random_state=rng,
+    )
     return est, float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
@@ -151,15 +169,25 @@ def paired_tests(a: np.ndarray, b: np.ndarray, n_resamples: int, rng: np.random.
             w_plus, w_minus = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
             rbc = float((w_plus - w_minus) / (w_plus + w_minus))
         sd = col.std(ddof=1) if col.size > 1 else 0.0
-        rows.append({"diff": float(col.mean()) if col.size else np.nan, "ci_low": float(low[j]), "ci_high": float(high[j]),
-                     "wilcoxon_p": wilcoxon_p, "randomization_p": float(randomization[j]),
-                     "d_z": float(col.mean() / sd) if sd > 0 else 0.0, "rank_biserial": rbc})
+        rows.append(
+            {
+                "diff": float(col.mean()) if col.size else np.nan,
+                "ci_low": float(low[j]),
+                "ci_high": float(high[j]),
+                "wilcoxon_p": wilcoxon_p,
+                "randomization_p": float(randomization[j]),
+                "d_z": float(col.mean() / sd) if sd > 0 else 0.0,
+                "rank_biserial": rbc,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def paired_test(a: np.ndarray, b: np.ndarray, n_resamples: int, rng: np.random.Generator) -> dict:
     """:func:`paired_tests` of one pair of per-user value arrays, as a dict."""
-    return paired_tests(np.asarray(a, np.float64)[:, None], np.asarray(b, np.float64)[:, None], n_resamples, rng).iloc[0].to_dict()
+    return (
+        paired_tests(np.asarray(a, np.float64)[:, None], np.asarray(b, np.float64)[:, None], n_resamples, rng).iloc[0].to_dict()
+    )
 
 
 def _aligned(values: dict[str, pd.DataFrame], metric: str) -> pd.DataFrame:
@@ -182,9 +210,16 @@ def significance_table(values: dict[str, pd.DataFrame], n_resamples: int, seed: 
         a = v[[x for x, _ in pairs]].to_numpy()
         b = v[[y for _, y in pairs]].to_numpy()
         tests = paired_tests(a, b, n_resamples, _rng(seed, metric))
-        head = pd.DataFrame({"metric": label, "model_a": [x for x, _ in pairs], "model_b": [y for _, y in pairs],
-                             "users": len(v), "mean_a": a.mean(axis=0) if len(v) else np.nan,
-                             "mean_b": b.mean(axis=0) if len(v) else np.nan})
+        head = pd.DataFrame(
+            {
+                "metric": label,
+                "model_a": [x for x, _ in pairs],
+                "model_b": [y for _, y in pairs],
+                "users": len(v),
+                "mean_a": a.mean(axis=0) if len(v) else np.nan,
+                "mean_b": b.mean(axis=0) if len(v) else np.nan,
+            }
+        )
         part = pd.concat([head, tests], axis=1)
         for test in ("wilcoxon_p", "randomization_p"):
             part[f"{test}_holm"] = holm(part[test].to_numpy())
@@ -196,8 +231,9 @@ def significance_table(values: dict[str, pd.DataFrame], n_resamples: int, seed: 
     return table
 
 
-def interval_table(values: dict[str, pd.DataFrame], groups: dict[str, np.ndarray], metrics: dict[str, str],
-                   n_resamples: int, seed: int) -> pd.DataFrame:
+def interval_table(
+    values: dict[str, pd.DataFrame], groups: dict[str, np.ndarray], metrics: dict[str, str], n_resamples: int, seed: int
+) -> pd.DataFrame:
     """Per user group and model: each metric's mean over the group's users with a bootstrap 95%
     interval (every model and metric of a group from the same resamples of its users)."""
     rows = []
@@ -207,12 +243,26 @@ def interval_table(values: dict[str, pd.DataFrame], groups: dict[str, np.ndarray
         v = v.loc[v.index.intersection(ids)]
         low, high = mean_intervals(v.to_numpy(), n_resamples, _rng(seed, "group", group))
         mean = v.mean(axis=0).to_numpy() if len(v) else np.full(len(cols), np.nan)
-        rows += [{"model": m, "group": group, "metric": metrics[metric], "users": len(v), "mean": float(mean[j]),
-                  "ci_low": float(low[j]), "ci_high": float(high[j])} for j, (m, metric) in enumerate(cols)]
+        rows += [
+            {
+                "model": m,
+                "group": group,
+                "metric": metrics[metric],
+                "users": len(v),
+                "mean": float(mean[j]),
+                "ci_low": float(low[j]),
+                "ci_high": float(high[j]),
+            }
+            for j, (m, metric) in enumerate(cols)
+        ]
     order = {m: i for i, m in enumerate(values)}
     table = pd.DataFrame(rows)
-    return table.sort_values(["model", "group"], key=lambda c: c.map(order) if c.name == "model" else c.map(
-        {g: i for i, g in enumerate(groups)}), kind="stable", ignore_index=True)
+    return table.sort_values(
+        ["model", "group"],
+        key=lambda c: c.map(order) if c.name == "model" else c.map({g: i for i, g in enumerate(groups)}),
+        kind="stable",
+        ignore_index=True,
+    )
 
 
 def country_groups(user_country: pd.Series, min_users: int, us_groups: bool = True) -> dict[str, np.ndarray]:
@@ -236,8 +286,9 @@ def country_groups(user_country: pd.Series, min_users: int, us_groups: bool = Tr
     return groups
 
 
-def by_country_table(values: dict[str, pd.DataFrame], user_country: pd.Series, min_users: int, n_resamples: int,
-                     seed: int) -> pd.DataFrame:
+def by_country_table(
+    values: dict[str, pd.DataFrame], user_country: pd.Series, min_users: int, n_resamples: int, seed: int
+) -> pd.DataFrame:
     """NDCG and recall of every model per user-country group (:func:`country_groups`), each with its
     bootstrap interval over the group's evaluated users."""
     return interval_table(values, country_groups(user_country, min_users), TESTED, n_resamples, seed)
@@ -249,11 +300,12 @@ def error_intervals(predictions: dict[str, pd.DataFrame], n_resamples: int, seed
     rows = []
     for model, p in predictions.items():
         err = p["rating"].to_numpy(np.float64) - p["est"].to_numpy(np.float64)
-        per_user = pd.DataFrame({"user_id": p["user_id"].to_numpy(), "se": err**2, "ae": np.abs(err), "n": 1.0}
-                                ).groupby("user_id").sum()
+        per_user = (
+            pd.DataFrame({"user_id": p["user_id"].to_numpy(), "se": err**2, "ae": np.abs(err), "n": 1.0}).groupby("user_id").sum()
+        )
         for metric, col, root in (("RMSE", "se", True), ("MAE", "ae", False)):
-            est, low, high = pooled_error_interval(per_user[col].to_numpy(), per_user["n"].to_numpy(), n_resamples,
-                                                   _rng(seed, metric, model), root)
-            rows.append({"model": model, "metric": metric, "users": len(per_user), "pooled": est,
-                         "ci_low": low, "ci_high": high})
+            est, low, high = pooled_error_interval(
+                per_user[col].to_numpy(), per_user["n"].to_numpy(), n_resamples, _rng(seed, metric, model), root
+            )
+            rows.append({"model": model, "metric": metric, "users": len(per_user), "pooled": est, "ci_low": low, "ci_high": high})
     return pd.DataFrame(rows)

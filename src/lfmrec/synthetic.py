@@ -34,6 +34,7 @@ Outputs of :func:`generate` (all written to a temporary name first, then renamed
 The same seed writes byte-identical raw files. Command line:
 ``python -m lfmrec.synthetic --scale default --seed 42 --out DIR``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -97,31 +98,119 @@ class Scale:
 
 
 SCALES: dict[str, Scale] = {
-    "tiny": Scale("tiny", n_users=600, n_excluded=2, n_artists=3_000, mean_artists=40.0,
-                  sigma_artists=0.7, n_groups=8, zipf_exponent=1.0, zipf_offset=10.0),
+    "tiny": Scale(
+        "tiny",
+        n_users=600,
+        n_excluded=2,
+        n_artists=3_000,
+        mean_artists=40.0,
+        sigma_artists=0.7,
+        n_groups=8,
+        zipf_exponent=1.0,
+        zipf_offset=10.0,
+    ),
     # a tenth of LFM-1b in both dimensions (same density); the popularity curve is calibrated
     # so that the paper's sampling leaves ~61% of the sampled artists without listens
-    "default": Scale("default", n_users=12_032, n_excluded=15, n_artists=58_510,
-                     mean_artists=60.0, sigma_artists=0.75, n_groups=24, zipf_exponent=1.3,
-                     zipf_offset=10.0),
-    "full": Scale("full", n_users=120_322, n_excluded=147, n_artists=585_095,
-                  mean_artists=511.0, sigma_artists=0.75, n_groups=24, zipf_exponent=1.2,
-                  zipf_offset=20.0),
+    "default": Scale(
+        "default",
+        n_users=12_032,
+        n_excluded=15,
+        n_artists=58_510,
+        mean_artists=60.0,
+        sigma_artists=0.75,
+        n_groups=24,
+        zipf_exponent=1.3,
+        zipf_offset=10.0,
+    ),
+    "full": Scale(
+        "full",
+        n_users=120_322,
+        n_excluded=147,
+        n_artists=585_095,
+        mean_artists=511.0,
+        sigma_artists=0.75,
+        n_groups=24,
+        zipf_exponent=1.2,
+        zipf_offset=20.0,
+    ),
 }
 
 # Share (percent) of LFM-1b users by country; the top 10 are the paper's Table 1, the tail
 # follows the LFM-1b ranking loosely. ISO 3166 alpha-2 codes, except UK for the United Kingdom.
 COUNTRY_USER_SHARES: dict[str, float] = {
-    "US": 19.2, "RU": 8.7, "UK": 8.6, "DE": 7.9, "PL": 7.9, "BR": 7.4, "NL": 2.3, "FI": 2.3,
-    "UA": 2.2, "AU": 2.2, "ES": 2.0, "SE": 1.9, "CA": 1.8, "IT": 1.7, "FR": 1.6, "JP": 1.2,
-    "MX": 1.1, "BY": 1.0, "CZ": 0.9, "NO": 0.9, "TR": 0.8, "BE": 0.8, "CL": 0.7, "AR": 0.7,
-    "LT": 0.6, "LV": 0.5, "PT": 0.5, "AT": 0.5, "CH": 0.5, "HU": 0.5, "SK": 0.4, "DK": 0.4,
-    "RO": 0.4, "ID": 0.4, "CO": 0.3, "EE": 0.3, "BG": 0.3, "KZ": 0.3, "IE": 0.3, "GR": 0.3,
-    "NZ": 0.3, "HR": 0.25, "RS": 0.25, "SI": 0.2, "IN": 0.2, "VE": 0.2, "PE": 0.2, "CN": 0.2,
-    "KR": 0.15, "TW": 0.15, "PH": 0.15, "MY": 0.15, "SG": 0.12, "TH": 0.12, "IL": 0.12,
-    "ZA": 0.12, "IS": 0.1, "UY": 0.1, "EC": 0.1, "CR": 0.08, "MD": 0.08, "GE": 0.08,
-    "AM": 0.06, "AZ": 0.06, "PY": 0.06, "BO": 0.05, "VN": 0.05, "EG": 0.05, "MA": 0.04,
-    "TN": 0.04, "LU": 0.04, "CY": 0.04, "MT": 0.03,
+    "US": 19.2,
+    "RU": 8.7,
+    "UK": 8.6,
+    "DE": 7.9,
+    "PL": 7.9,
+    "BR": 7.4,
+    "NL": 2.3,
+    "FI": 2.3,
+    "UA": 2.2,
+    "AU": 2.2,
+    "ES": 2.0,
+    "SE": 1.9,
+    "CA": 1.8,
+    "IT": 1.7,
+    "FR": 1.6,
+    "JP": 1.2,
+    "MX": 1.1,
+    "BY": 1.0,
+    "CZ": 0.9,
+    "NO": 0.9,
+    "TR": 0.8,
+    "BE": 0.8,
+    "CL": 0.7,
+    "AR": 0.7,
+    "LT": 0.6,
+    "LV": 0.5,
+    "PT": 0.5,
+    "AT": 0.5,
+    "CH": 0.5,
+    "HU": 0.5,
+    "SK": 0.4,
+    "DK": 0.4,
+    "RO": 0.4,
+    "ID": 0.4,
+    "CO": 0.3,
+    "EE": 0.3,
+    "BG": 0.3,
+    "KZ": 0.3,
+    "IE": 0.3,
+    "GR": 0.3,
+    "NZ": 0.3,
+    "HR": 0.25,
+    "RS": 0.25,
+    "SI": 0.2,
+    "IN": 0.2,
+    "VE": 0.2,
+    "PE": 0.2,
+    "CN": 0.2,
+    "KR": 0.15,
+    "TW": 0.15,
+    "PH": 0.15,
+    "MY": 0.15,
+    "SG": 0.12,
+    "TH": 0.12,
+    "IL": 0.12,
+    "ZA": 0.12,
+    "IS": 0.1,
+    "UY": 0.1,
+    "EC": 0.1,
+    "CR": 0.08,
+    "MD": 0.08,
+    "GE": 0.08,
+    "AM": 0.06,
+    "AZ": 0.06,
+    "PY": 0.06,
+    "BO": 0.05,
+    "VN": 0.05,
+    "EG": 0.05,
+    "MA": 0.04,
+    "TN": 0.04,
+    "LU": 0.04,
+    "CY": 0.04,
+    "MT": 0.03,
 }
 #: Share of declared users (LFM-1b: 55,190 of 120,322 = 45.9%).
 DECLARE_COUNTRY_P = 0.459
@@ -163,10 +252,32 @@ REGIONS: dict[str, tuple[str, ...]] = {
 #: hold more than 30% of the listens in most European markets, Portugal 10% (Page & Dalla Riva
 #: 2023). The US value is low because a US user's global draws are mostly US artists anyway.
 LOCAL_PROPENSITY: dict[str, float] = {
-    "US": 0.35, "UK": 0.25, "NL": 0.12, "FI": 0.60, "BR": 0.55, "RU": 0.50, "JP": 0.55,
-    "PL": 0.40, "SE": 0.30, "DE": 0.30, "FR": 0.40, "IT": 0.40, "ES": 0.30, "TR": 0.45,
-    "KR": 0.50, "UA": 0.25, "BY": 0.15, "PT": 0.08, "AU": 0.15, "CA": 0.12, "MX": 0.30,
-    "NO": 0.30, "DK": 0.25, "CZ": 0.30, "HU": 0.30, "GR": 0.35,
+    "US": 0.35,
+    "UK": 0.25,
+    "NL": 0.12,
+    "FI": 0.60,
+    "BR": 0.55,
+    "RU": 0.50,
+    "JP": 0.55,
+    "PL": 0.40,
+    "SE": 0.30,
+    "DE": 0.30,
+    "FR": 0.40,
+    "IT": 0.40,
+    "ES": 0.30,
+    "TR": 0.45,
+    "KR": 0.50,
+    "UA": 0.25,
+    "BY": 0.15,
+    "PT": 0.08,
+    "AU": 0.15,
+    "CA": 0.12,
+    "MX": 0.30,
+    "NO": 0.30,
+    "DK": 0.25,
+    "CZ": 0.30,
+    "HU": 0.30,
+    "GR": 0.35,
 }
 #: Mean own-country propensity of the countries not listed in LOCAL_PROPENSITY.
 LOCAL_PROPENSITY_OTHER = 0.25
@@ -202,7 +313,6 @@ COMPILED_MIN_DRAWS = 1_000_000
 #: Fixed MAT header date, so that the same seed writes byte-identical files.
 #: Registration times span 2002-10-29 .. 2014-12-31 (last.fm's life until LFM-1b's crawl).
 REGISTERED_RANGE = (1_035_849_600, 1_420_070_399)
-
 
 
 @dataclass(frozen=True)
@@ -259,29 +369,111 @@ def regions_of(codes: np.ndarray) -> np.ndarray:
     return np.array([index.get(c, -1) for c in codes], dtype=np.int64)
 
 
-NAME_SYLLABLES = np.array([
-    "ka", "lo", "ri", "na", "ve", "to", "mi", "sa", "dor", "len", "bar", "el", "an", "os",
-    "ur", "ith", "mo", "ra", "zen", "ki", "tu", "vi", "ro", "ne", "qua", "shi", "dra", "fen",
-    "gal", "hol", "jas", "kor", "lum", "mar", "nox", "per", "rin", "sol", "tar", "val", "wex",
-    "yor", "zal", "be", "cy", "da", "fo", "gu", "ha", "ja", "ku", "le", "ma", "ni", "po",
-])
-NAME_FIRST = np.array([
-    "Anna", "Boris", "Clara", "David", "Elena", "Felix", "Greta", "Hugo", "Ines", "Jonas",
-    "Kira", "Lukas", "Maja", "Nils", "Olga", "Pavel", "Rosa", "Sven", "Tara", "Viktor",
-    "Wanda", "Yuri", "Zoe", "Marco", "Lena", "Igor", "Sara", "Tomas", "Ada", "Leo",
-])
+NAME_SYLLABLES = np.array(
+    [
+        "ka",
+        "lo",
+        "ri",
+        "na",
+        "ve",
+        "to",
+        "mi",
+        "sa",
+        "dor",
+        "len",
+        "bar",
+        "el",
+        "an",
+        "os",
+        "ur",
+        "ith",
+        "mo",
+        "ra",
+        "zen",
+        "ki",
+        "tu",
+        "vi",
+        "ro",
+        "ne",
+        "qua",
+        "shi",
+        "dra",
+        "fen",
+        "gal",
+        "hol",
+        "jas",
+        "kor",
+        "lum",
+        "mar",
+        "nox",
+        "per",
+        "rin",
+        "sol",
+        "tar",
+        "val",
+        "wex",
+        "yor",
+        "zal",
+        "be",
+        "cy",
+        "da",
+        "fo",
+        "gu",
+        "ha",
+        "ja",
+        "ku",
+        "le",
+        "ma",
+        "ni",
+        "po",
+    ]
+)
+NAME_FIRST = np.array(
+    [
+        "Anna",
+        "Boris",
+        "Clara",
+        "David",
+        "Elena",
+        "Felix",
+        "Greta",
+        "Hugo",
+        "Ines",
+        "Jonas",
+        "Kira",
+        "Lukas",
+        "Maja",
+        "Nils",
+        "Olga",
+        "Pavel",
+        "Rosa",
+        "Sven",
+        "Tara",
+        "Viktor",
+        "Wanda",
+        "Yuri",
+        "Zoe",
+        "Marco",
+        "Lena",
+        "Igor",
+        "Sara",
+        "Tomas",
+        "Ada",
+        "Leo",
+    ]
+)
 
 
 @dataclass(frozen=True)
 class _Artists:
     """Planted artist attributes, indexed by matrix column (ascending artist id)."""
 
-    ids: np.ndarray         # int64 artist ids
-    country: np.ndarray     # int16 index into the country list
-    group: np.ndarray       # int16 taste group
+    ids: np.ndarray  # int64 artist ids
+    country: np.ndarray  # int16 index into the country list
+    group: np.ndarray  # int16 taste group
     popularity: np.ndarray  # float64, sums to 1
-    bias: np.ndarray        # float32 artist bias of log2(playcount)
-    market: np.ndarray | None = None   # int16 second market country, -1 for none
+    bias: np.ndarray  # float32 artist bias of log2(playcount)
+    market: np.ndarray | None = None  # int16 second market country, -1 for none
     factors: np.ndarray | None = None  # float32 (n, N_FACTORS) taste factors
 
 
@@ -289,16 +481,16 @@ class _Artists:
 class _Users:
     """Planted user attributes, indexed in users.txt order (ascending user id)."""
 
-    ids: np.ndarray        # int64 user ids
-    country: np.ndarray    # int16 true country
-    declared: np.ndarray   # bool, country shown in users.txt
-    group: np.ndarray      # int16 main taste group
-    p_local: np.ndarray    # float64 share of draws from the own-country pool
-    p_group: np.ndarray    # float64 share of draws restricted to the main group
-    bias: np.ndarray       # float32 user activity bias of log2(playcount)
-    target: np.ndarray     # int64 number of distinct artists to draw
+    ids: np.ndarray  # int64 user ids
+    country: np.ndarray  # int16 true country
+    declared: np.ndarray  # bool, country shown in users.txt
+    group: np.ndarray  # int16 main taste group
+    p_local: np.ndarray  # float64 share of draws from the own-country pool
+    p_group: np.ndarray  # float64 share of draws restricted to the main group
+    bias: np.ndarray  # float32 user activity bias of log2(playcount)
+    target: np.ndarray  # int64 number of distinct artists to draw
     in_matrix: np.ndarray  # bool
-    factors: np.ndarray    # float32 (n, N_FACTORS) taste factors
+    factors: np.ndarray  # float32 (n, N_FACTORS) taste factors
 
 
 def country_distributions() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -307,20 +499,20 @@ def country_distributions() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     user_p = np.array(list(COUNTRY_USER_SHARES.values()))
     user_p = user_p / user_p.sum()
     fixed = np.array([ARTIST_COUNTRY_FIXED.get(c, 0.0) for c in codes])
-    rest = np.where(fixed > 0, 0.0, user_p ** ARTIST_SHARE_EXPONENT)
+    rest = np.where(fixed > 0, 0.0, user_p**ARTIST_SHARE_EXPONENT)
     artist_p = fixed + rest / rest.sum() * (1.0 - fixed.sum())
     return codes, user_p, artist_p
 
 
-def _sparse_ids(n: int, rng: np.random.Generator, start: int, log_mu: float,
-                log_sigma: float) -> np.ndarray:
+def _sparse_ids(n: int, rng: np.random.Generator, start: int, log_mu: float, log_sigma: float) -> np.ndarray:
     """``n`` increasing, non-contiguous ids: ``start`` plus cumulated lognormal gaps."""
     gaps = 1 + np.floor(rng.lognormal(log_mu, log_sigma, n)).astype(np.int64)
     return start + np.cumsum(gaps)
 
 
-def _make_artists(scale: Scale, codes: np.ndarray, artist_p: np.ndarray, user_p: np.ndarray,
-                  process: Process, rng: np.random.Generator) -> _Artists:
+def _make_artists(
+    scale: Scale, codes: np.ndarray, artist_p: np.ndarray, user_p: np.ndarray, process: Process, rng: np.random.Generator
+) -> _Artists:
     """Artists with a home country, a taste group, a Zipf-like popularity, taste factors and
     (for a share ``process.multi_market``) a second market.
 
@@ -340,8 +532,7 @@ def _make_artists(scale: Scale, codes: np.ndarray, artist_p: np.ndarray, user_p:
     log_pop = np.log(popularity)
     centre = float(popularity @ log_pop)
     spread = float(np.sqrt(popularity @ (log_pop - centre) ** 2))
-    bias = (rng.normal(0.0, PC_ARTIST_SD, n)
-            + process.popular_plays * (log_pop - centre) / spread).astype(np.float32)
+    bias = (rng.normal(0.0, PC_ARTIST_SD, n) + process.popular_plays * (log_pop - centre) / spread).astype(np.float32)
     factors = rng.normal(0.0, 1.0, (n, N_FACTORS)).astype(np.float32)
     market = np.full(n, -1, dtype=np.int16)
     region = regions_of(codes)
@@ -360,8 +551,9 @@ def _make_artists(scale: Scale, codes: np.ndarray, artist_p: np.ndarray, user_p:
     return _Artists(ids, country, group, popularity, bias, market, factors)
 
 
-def _make_users(scale: Scale, user_p: np.ndarray, local_means: np.ndarray, group_sizes: np.ndarray,
-                rng: np.random.Generator) -> _Users:
+def _make_users(
+    scale: Scale, user_p: np.ndarray, local_means: np.ndarray, group_sizes: np.ndarray, rng: np.random.Generator
+) -> _Users:
     """Users with a true country, a main taste group, listening habits and an artist count.
 
     The distinct-artist count is ``10 + lognormal`` (heavy tailed) for matrix users and 1..9
@@ -379,14 +571,13 @@ def _make_users(scale: Scale, user_p: np.ndarray, local_means: np.ndarray, group
     in_matrix = np.ones(n, dtype=bool)
     in_matrix[rng.choice(n, size=scale.n_excluded, replace=False)] = False
     extra = scale.mean_artists - MIN_MATRIX_ARTISTS
-    log_mu = np.log(extra) - scale.sigma_artists ** 2 / 2
+    log_mu = np.log(extra) - scale.sigma_artists**2 / 2
     cap = min(int(scale.max_artists_factor * scale.mean_artists), scale.n_artists // 4)
     target = MIN_MATRIX_ARTISTS + np.floor(rng.lognormal(log_mu, scale.sigma_artists, n))
     target = np.minimum(target.astype(np.int64), cap)
     target[~in_matrix] = rng.integers(1, MIN_MATRIX_ARTISTS, size=scale.n_excluded)
     factors = rng.normal(0.0, 1.0, (n, N_FACTORS)).astype(np.float32)
-    return _Users(ids, country, declared, group.astype(np.int16), p_local, p_group, bias,
-                  target, in_matrix, factors)
+    return _Users(ids, country, declared, group.astype(np.int16), p_local, p_group, bias, target, in_matrix, factors)
 
 
 class _ArtistSampler:
@@ -405,8 +596,7 @@ class _ArtistSampler:
     sorted by region), so the country pools of a region are one segment.
     """
 
-    def __init__(self, artists: _Artists, n_countries: int, n_groups: int,
-                 region: np.ndarray | None = None):
+    def __init__(self, artists: _Artists, n_countries: int, n_groups: int, region: np.ndarray | None = None):
         self.n_groups = n_groups
         region = np.full(n_countries, -1, np.int64) if region is None else np.asarray(region, np.int64)
         # own regions for region-less countries, so that every country lies in one region segment
@@ -424,8 +614,7 @@ class _ArtistSampler:
         order = np.lexsort((artists.group[entry], entry_rank))
         self.order_cg = entry[order].astype(np.int32)
         self.cum_cg = np.concatenate(([0.0], np.cumsum(artists.popularity[self.order_cg])))
-        cg_counts = np.bincount(entry_rank * n_groups + artists.group[entry],
-                                minlength=n_countries * n_groups)
+        cg_counts = np.bincount(entry_rank * n_groups + artists.group[entry], minlength=n_countries * n_groups)
         self.cg_start = np.concatenate(([0], np.cumsum(cg_counts)))
         self.c_start = self.cg_start[::n_groups]
         # region segment [r_lo, r_hi) of each country rank; empty for a region of one country
@@ -442,16 +631,21 @@ class _ArtistSampler:
         self.guide_cg = self.guide_g = None  # the search tables of lfmrec._draws, made on first use
 
     @staticmethod
-    def _pick(cum: np.ndarray, order: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-              rng: np.random.Generator) -> np.ndarray:
+    def _pick(cum: np.ndarray, order: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One popularity-weighted draw from each segment ``[lo, hi)`` of ``order``."""
         value = cum[lo] + rng.random(lo.size) * (cum[hi] - cum[lo])
         pos = np.searchsorted(cum, value, side="right") - 1
         return order[np.clip(pos, lo, hi - 1)]
 
-    def draw(self, country: np.ndarray, group: np.ndarray, p_local: np.ndarray | float,
-             p_group: np.ndarray, rng: np.random.Generator,
-             p_region: float = 0.0) -> np.ndarray:
+    def draw(
+        self,
+        country: np.ndarray,
+        group: np.ndarray,
+        p_local: np.ndarray | float,
+        p_group: np.ndarray,
+        rng: np.random.Generator,
+        p_region: float = 0.0,
+    ) -> np.ndarray:
         """One artist (column index, int32) per element of the per-draw user attributes.
 
         One uniform number decides local (below ``p_local``), regional (below ``p_local + (1 -
@@ -494,8 +688,9 @@ def _rank_within_runs(owner: np.ndarray) -> np.ndarray:
     return np.arange(owner.size) - np.repeat(starts, counts)
 
 
-def _select_artists(users: _Users, members: np.ndarray, sampler: _ArtistSampler,
-                    n_artists: int, proximity: float, rng: np.random.Generator) -> np.ndarray:
+def _select_artists(
+    users: _Users, members: np.ndarray, sampler: _ArtistSampler, n_artists: int, proximity: float, rng: np.random.Generator
+) -> np.ndarray:
     """Distinct artists of each user in ``members`` (successive sampling without replacement).
 
     Each round over-draws the missing number of artists per user, drops pairs already held and
@@ -538,8 +733,15 @@ def _select_artists(users: _Users, members: np.ndarray, sampler: _ArtistSampler,
     raise RuntimeError(f"could not draw enough distinct artists for {np.sum(need > 0)} users")
 
 
-def _playcounts(users: _Users, members: np.ndarray, artists: _Artists, owner: np.ndarray,
-                artist: np.ndarray, process: Process, rng: np.random.Generator) -> np.ndarray:
+def _playcounts(
+    users: _Users,
+    members: np.ndarray,
+    artists: _Artists,
+    owner: np.ndarray,
+    artist: np.ndarray,
+    process: Process,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Playcount (int32, >= 1) of each (user, artist) pair.
 
     log2(playcount) = mu + user bias + artist bias + bonus for the user's own taste group and
@@ -550,17 +752,22 @@ def _playcounts(users: _Users, members: np.ndarray, artists: _Artists, owner: np
     n = owner.size
     favourite = rng.random(n) < PC_FAVOURITE_P
     inter = np.einsum("ij,ij->i", users.factors[user], artists.factors[artist], dtype=np.float64)
-    x = (PC_LOG2_MU + users.bias[user] + artists.bias[artist]
-         + PC_SAME_GROUP * (users.group[user] == artists.group[artist])
-         + PC_SAME_COUNTRY * (users.country[user] == artists.country[artist])
-         + process.interaction / np.sqrt(N_FACTORS) * inter
-         + rng.normal(0.0, process.noise_sd, n)
-         + favourite * np.abs(rng.normal(0.0, PC_FAVOURITE_SD, n)))
+    x = (
+        PC_LOG2_MU
+        + users.bias[user]
+        + artists.bias[artist]
+        + PC_SAME_GROUP * (users.group[user] == artists.group[artist])
+        + PC_SAME_COUNTRY * (users.country[user] == artists.country[artist])
+        + process.interaction / np.sqrt(N_FACTORS) * inter
+        + rng.normal(0.0, process.noise_sd, n)
+        + favourite * np.abs(rng.normal(0.0, PC_FAVOURITE_SD, n))
+    )
     return np.clip(np.rint(np.exp2(x)), 1, PC_MAX).astype(np.int32)
 
 
-def _listen(users: _Users, members: np.ndarray, artists: _Artists, sampler: _ArtistSampler,
-            process: Process, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _listen(
+    users: _Users, members: np.ndarray, artists: _Artists, sampler: _ArtistSampler, process: Process, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(local user, artist, playcount) triples of ``members``, sorted by local user."""
     n_art = artists.ids.size
     keys = _select_artists(users, members, sampler, n_art, process.proximity, rng)
@@ -577,8 +784,7 @@ def _write_text(path: Path, lines: list[str]) -> None:
             fh.write("\n")
 
 
-def _user_lines(users: _Users, codes: np.ndarray, playcount: np.ndarray,
-                rng: np.random.Generator) -> list[str]:
+def _user_lines(users: _Users, codes: np.ndarray, playcount: np.ndarray, rng: np.random.Generator) -> list[str]:
     """users.txt lines: country empty if undeclared, age -1 if unknown, gender m/f/n."""
     n = users.ids.size
     country = np.where(users.declared, codes[users.country], "")
@@ -588,14 +794,23 @@ def _user_lines(users: _Users, codes: np.ndarray, playcount: np.ndarray,
     lo, hi = REGISTERED_RANGE
     registered = lo + np.floor(rng.beta(2.0, 1.3, n) * (hi - lo)).astype(np.int64)
     return [USERS_HEADER] + [
-        f"{u}\t{c}\t{a}\t{g}\t{p}\t{r}" for u, c, a, g, p, r in zip(
-            users.ids.tolist(), country.tolist(), age.tolist(), gender.tolist(),
-            playcount.tolist(), registered.tolist(), strict=True)]
+        f"{u}\t{c}\t{a}\t{g}\t{p}\t{r}"
+        for u, c, a, g, p, r in zip(
+            users.ids.tolist(),
+            country.tolist(),
+            age.tolist(),
+            gender.tolist(),
+            playcount.tolist(),
+            registered.tolist(),
+            strict=True,
+        )
+    ]
 
 
 def artist_names(n: int, rng: np.random.Generator) -> np.ndarray:
     """Readable synthetic artist names from seeded syllables ("Kalorin", "The Zenmar",
     "Lena Dorvi", "DJ Kuto", "Solen & the Ravi"); they never contain tabs or newlines."""
+
     def word(n_syll: int) -> np.ndarray:
         out = NAME_SYLLABLES[rng.integers(0, NAME_SYLLABLES.size, n)]
         for _ in range(n_syll - 1):
@@ -604,8 +819,7 @@ def artist_names(n: int, rng: np.random.Generator) -> np.ndarray:
 
     long_word = np.where(rng.random(n) < 0.5, word(2), word(3))
     short_word = word(2)
-    person = np.strings.add(np.strings.add(NAME_FIRST[rng.integers(0, NAME_FIRST.size, n)],
-                                           " "), long_word)
+    person = np.strings.add(np.strings.add(NAME_FIRST[rng.integers(0, NAME_FIRST.size, n)], " "), long_word)
     styles = [
         long_word,
         np.strings.add("The ", np.strings.add(long_word, "s")),
@@ -623,8 +837,13 @@ def _write_parquet(path: Path, table: pa.Table) -> None:
         pq.write_table(table, tmp)
 
 
-def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
-             log: Callable[[str], None] | None = None, process: Process | None = None) -> dict:
+def generate(
+    out_dir: str | os.PathLike,
+    scale: str = "default",
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+    process: Process | None = None,
+) -> dict:
     """Write a synthetic LFM-1b of size ``SCALES[scale]`` generated by ``process`` (default: the
     calibrated :class:`Process`) into ``out_dir``; return a summary.
 
@@ -656,9 +875,9 @@ def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
     n_listened = np.zeros(sc.n_users, dtype=np.int64)
     cols, vals = [], []
     for r0 in range(0, n_rows, sc.chunk_users):
-        members = row_users[r0:r0 + sc.chunk_users]
+        members = row_users[r0 : r0 + sc.chunk_users]
         owner, artist, plays = _listen(users, members, artists, sampler, process, rng)
-        row_nnz[r0:r0 + members.size] = np.bincount(owner, minlength=members.size)
+        row_nnz[r0 : r0 + members.size] = np.bincount(owner, minlength=members.size)
         user_plays[members] = np.bincount(owner, weights=plays, minlength=members.size)
         cols.append(artist)
         vals.append(plays)
@@ -670,8 +889,7 @@ def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
     user_plays[excluded] = np.bincount(owner, weights=plays, minlength=excluded.size)
 
     indptr = np.concatenate(([0], np.cumsum(row_nnz)))
-    csr = sp.csr_array((np.concatenate(vals), np.concatenate(cols), indptr),
-                       shape=(n_rows, sc.n_artists))
+    csr = sp.csr_array((np.concatenate(vals), np.concatenate(cols), indptr), shape=(n_rows, sc.n_artists))
     del cols, vals
     les = csr.tocsc()
     del csr
@@ -683,42 +901,68 @@ def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
 
     _write_text(out / USERS_NAME, _user_lines(users, codes, user_plays, rng))
     names = artist_names(sc.n_artists, rng)
-    _write_text(out / ARTISTS_NAME,
-                [f"{a}\t{s}" for a, s in zip(artists.ids.tolist(), names.tolist(), strict=True)])
-    _write_parquet(out / TRUTH_ARTISTS_NAME, pa.table({
-        "artist_id": pa.array(artists.ids, pa.int64()),
-        "home_country": pa.array(codes[artists.country], pa.string()),
-        "market_country": pa.array(codes[np.maximum(artists.market, 0)], pa.string(), mask=artists.market < 0),
-        "taste_group": pa.array(artists.group.astype(np.int64), pa.int64()),
-        "popularity": pa.array(artists.popularity, pa.float64()),
-    }))
+    _write_text(out / ARTISTS_NAME, [f"{a}\t{s}" for a, s in zip(artists.ids.tolist(), names.tolist(), strict=True)])
+    _write_parquet(
+        out / TRUTH_ARTISTS_NAME,
+        pa.table(
+            {
+                "artist_id": pa.array(artists.ids, pa.int64()),
+                "home_country": pa.array(codes[artists.country], pa.string()),
+                "market_country": pa.array(codes[np.maximum(artists.market, 0)], pa.string(), mask=artists.market < 0),
+                "taste_group": pa.array(artists.group.astype(np.int64), pa.int64()),
+                "popularity": pa.array(artists.popularity, pa.float64()),
+            }
+        ),
+    )
     true_country = codes[users.country]
-    _write_parquet(out / TRUTH_USERS_NAME, pa.table({
-        "user_id": pa.array(users.ids, pa.int64()),
-        "true_country": pa.array(true_country, pa.string()),
-        "declared_country": pa.array(true_country, pa.string(), mask=~users.declared),
-        "taste_group": pa.array(users.group.astype(np.int64), pa.int64()),
-        "in_matrix": pa.array(users.in_matrix, pa.bool_()),
-        "n_artists": pa.array(n_listened, pa.int64()),
-    }))
+    _write_parquet(
+        out / TRUTH_USERS_NAME,
+        pa.table(
+            {
+                "user_id": pa.array(users.ids, pa.int64()),
+                "true_country": pa.array(true_country, pa.string()),
+                "declared_country": pa.array(true_country, pa.string(), mask=~users.declared),
+                "taste_group": pa.array(users.group.astype(np.int64), pa.int64()),
+                "in_matrix": pa.array(users.in_matrix, pa.bool_()),
+                "n_artists": pa.array(n_listened, pa.int64()),
+            }
+        ),
+    )
     region = regions_of(codes)
     region_names = np.array(list(REGIONS), dtype=object)
-    _write_parquet(out / TRUTH_COUNTRIES_NAME, pa.table({
-        "country": pa.array(codes, pa.string()),
-        "region": pa.array(region_names[np.maximum(region, 0)].astype(str), pa.string(), mask=region < 0),
-        "local_propensity": pa.array(local_means, pa.float64()),
-        "user_share": pa.array(user_p, pa.float64()),
-        "artist_share": pa.array(artist_p, pa.float64()),
-    }))
+    _write_parquet(
+        out / TRUTH_COUNTRIES_NAME,
+        pa.table(
+            {
+                "country": pa.array(codes, pa.string()),
+                "region": pa.array(region_names[np.maximum(region, 0)].astype(str), pa.string(), mask=region < 0),
+                "local_propensity": pa.array(local_means, pa.float64()),
+                "user_share": pa.array(user_p, pa.float64()),
+                "artist_share": pa.array(artist_p, pa.float64()),
+            }
+        ),
+    )
     summary = {
-        "scale": scale, "seed": seed, "n_users": sc.n_users, "n_matrix_users": n_rows,
-        "n_artists": sc.n_artists, "nnz": nnz, "total_plays": total_plays,
+        "scale": scale,
+        "seed": seed,
+        "n_users": sc.n_users,
+        "n_matrix_users": n_rows,
+        "n_artists": sc.n_artists,
+        "nnz": nnz,
+        "total_plays": total_plays,
         "n_declared": int(users.declared.sum()),
         "process": dataclasses.asdict(process),
-        "files": {k: str(out / v) for k, v in (
-            ("mat", MAT_NAME), ("users", USERS_NAME), ("artists", ARTISTS_NAME),
-            ("truth_artists", TRUTH_ARTISTS_NAME), ("truth_users", TRUTH_USERS_NAME),
-            ("truth_countries", TRUTH_COUNTRIES_NAME))},
+        "files": {
+            k: str(out / v)
+            for k, v in (
+                ("mat", MAT_NAME),
+                ("users", USERS_NAME),
+                ("artists", ARTISTS_NAME),
+                ("truth_artists", TRUTH_ARTISTS_NAME),
+                ("truth_users", TRUTH_USERS_NAME),
+                ("truth_countries", TRUTH_COUNTRIES_NAME),
+            )
+        },
         "seconds": round(time.perf_counter() - t0, 3),
     }
     say(f"done in {summary['seconds']} s")
@@ -727,8 +971,7 @@ def generate(out_dir: str | os.PathLike, scale: str = "default", seed: int = 0,
 
 def main(argv: list[str] | None = None) -> dict:
     """Command line: ``python -m lfmrec.synthetic --scale default --seed 42 --out DIR``."""
-    parser = argparse.ArgumentParser(prog="python -m lfmrec.synthetic", description=__doc__
-                                     .split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lfmrec.synthetic", description=__doc__.split("\n")[0])
     parser.add_argument("--scale", default="default", choices=sorted(SCALES))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, help="output directory")

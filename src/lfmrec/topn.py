@@ -35,6 +35,7 @@ def _push(vals: np.ndarray, cols: np.ndarray, length: int, n: int, v: float, j: 
     cols[pos] = j
     return length + 1 if length < n else n
 
+
 # Entries per chunk of _select's pass: small enough for the chunk's scores to stay in L1.
 _CHUNK = 256
 
@@ -89,8 +90,7 @@ def _fill_chunk(row, j0, j1, mode, ub_r, bi, lo, hi, chunk, u, item_country, gat
 
 
 @njit(cache=True, inline="always")
-def _store_row(r, u, la, lf, vals_a, vals_f, all_len, foreign_len, all_vals, foreign_vals, all_cols,
-               item_country, deletions):
+def _store_row(r, u, la, lf, vals_a, vals_f, all_len, foreign_len, all_vals, foreign_vals, all_cols, item_country, deletions):
     """Row r's list lengths, listed values and deletions (the same-country entries of its first
     list; a user of unknown country, u = -1, has none)."""
     all_len[r] = la
@@ -108,9 +108,30 @@ def _store_row(r, u, la, lf, vals_a, vals_f, all_len, foreign_len, all_vals, for
 
 
 @njit(cache=True, nogil=True)
-def _select(scores, n, played_ptr, played_idx, user_country, item_country, want_all, want_foreign,
-            want_count, all_cols, all_len, foreign_cols, foreign_len, deletions, n_foreign,
-            all_vals, foreign_vals, mode, ub, bi, lo, hi):
+def _select(
+    scores,
+    n,
+    played_ptr,
+    played_idx,
+    user_country,
+    item_country,
+    want_all,
+    want_foreign,
+    want_count,
+    all_cols,
+    all_len,
+    foreign_cols,
+    foreign_len,
+    deletions,
+    n_foreign,
+    all_vals,
+    foreign_vals,
+    mode,
+    ub,
+    bi,
+    lo,
+    hi,
+):
     """Per row of ``scores``: its n best finite, unplayed entries (``all_*``), its n best of those
     from a country other than the user's (``foreign_*``), how many of the first are from the
     user's country (``deletions``) and, with ``want_count``, how many foreign entries there are
@@ -176,8 +197,7 @@ def _select(scores, n, played_ptr, played_idx, user_country, item_country, want_
                 gate = cut_f if want_foreign else cut_a
         if want_count:
             n_foreign[r] = nf
-        _store_row(r, u, la, lf, vals_a, vals_f, all_len, foreign_len, all_vals, foreign_vals, all_cols,
-                   item_country, deletions)
+        _store_row(r, u, la, lf, vals_a, vals_f, all_len, foreign_len, all_vals, foreign_vals, all_cols, item_country, deletions)
 
 
 def padded_to_lists(cols: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -185,6 +205,7 @@ def padded_to_lists(cols: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, 
     keep = np.arange(cols.shape[1]) < lengths[:, None]
     rows = np.nonzero(keep)[0]
     return rows.astype(np.int64), cols[keep].astype(np.int64)
+
 
 def padded_values(vals: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The entries of ``vals`` (rows of padded lists) in :func:`padded_to_lists`' order."""
@@ -203,10 +224,34 @@ def lists_to_matrix(rows: np.ndarray, cols: np.ndarray, b: int, n: int) -> np.nd
         out[rows, rank] = cols
     return out
 
+
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def _select_bounded(raw32, n, played_ptr, played_idx, user_country, item_country, want_count,
-                    all_cols, all_len, foreign_cols, foreign_len, deletions, n_foreign, all_vals,
-                    foreign_vals, mode, ub, bi, lo, hi, P, Q, err, qnorm):
+def _select_bounded(
+    raw32,
+    n,
+    played_ptr,
+    played_idx,
+    user_country,
+    item_country,
+    want_count,
+    all_cols,
+    all_len,
+    foreign_cols,
+    foreign_len,
+    deletions,
+    n_foreign,
+    all_vals,
+    foreign_vals,
+    mode,
+    ub,
+    bi,
+    lo,
+    hi,
+    P,
+    Q,
+    err,
+    qnorm,
+):
     """:func:`_select` with both lists for a raw block of mode 1 (mf) or 2 (svd) given in float32
     (``raw32``, the product of the factors rounded to float32), with the same results as
     :func:`_select` over the float64 product ``P @ Q.T``.
@@ -307,8 +352,7 @@ def _select_bounded(raw32, n, played_ptr, played_idx, user_country, item_country
                     cut_f = vals_f[n - 1]
         if want_count:
             n_foreign[r] = nf
-        _store_row(r, u, la, lf, vals_a, vals_f, all_len, foreign_len, all_vals, foreign_vals, all_cols,
-                   item_country, deletions)
+        _store_row(r, u, la, lf, vals_a, vals_f, all_len, foreign_len, all_vals, foreign_vals, all_cols, item_country, deletions)
 
 
 def _played_csr(played, b: int) -> tuple[np.ndarray, np.ndarray]:
@@ -325,8 +369,14 @@ def _list_arrays(b: int, n: int) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarr
     """The zeroed outputs of a selection of ``b`` rows: (all_cols, all_len, foreign_cols,
     foreign_len, deletions, n_foreign) and the listed values (all_vals, foreign_vals)."""
     width = max(n, 0)
-    out = (np.zeros((b, width), np.int64), np.zeros(b, np.int64), np.zeros((b, width), np.int64),
-           np.zeros(b, np.int64), np.zeros(b, np.int64), np.zeros(b, np.int64))
+    out = (
+        np.zeros((b, width), np.int64),
+        np.zeros(b, np.int64),
+        np.zeros((b, width), np.int64),
+        np.zeros(b, np.int64),
+        np.zeros(b, np.int64),
+        np.zeros(b, np.int64),
+    )
     return out, (np.zeros((b, width)), np.zeros((b, width)))
 
 
@@ -339,15 +389,32 @@ def _select_bounded_lists(raw32, n, played, user_country, item_country, want_cou
     ptr, idx = _played_csr(played, b)
     out, vals = _list_arrays(b, n)
     if n > 0:
-        _select_bounded(raw32, n, ptr, idx, np.asarray(user_country, np.int32), np.asarray(item_country, np.int32),
-                        want_count, *out, *vals, finish.mode, np.asarray(finish.ub, np.float64),
-                        np.asarray(finish.bi, np.float64), float(finish.lo), float(finish.hi),
-                        bounded.P, bounded.Q, bounded.err, bounded.qnorm)
+        _select_bounded(
+            raw32,
+            n,
+            ptr,
+            idx,
+            np.asarray(user_country, np.int32),
+            np.asarray(item_country, np.int32),
+            want_count,
+            *out,
+            *vals,
+            finish.mode,
+            np.asarray(finish.ub, np.float64),
+            np.asarray(finish.bi, np.float64),
+            float(finish.lo),
+            float(finish.hi),
+            bounded.P,
+            bounded.Q,
+            bounded.err,
+            bounded.qnorm,
+        )
     return (*out, *vals)
 
 
-def select_lists(scores, n, played, user_country, item_country, want_all, want_foreign, want_count=False,
-                 finish=None, bounded=None):
+def select_lists(
+    scores, n, played, user_country, item_country, want_all, want_foreign, want_count=False, finish=None, bounded=None
+):
     """:func:`_select` over ``scores`` (b, m); with ``finish`` (a :class:`lfmrec.scoring.Finish`)
     ``scores`` is a writeable raw block that the selection scores on the fly, and the listed
     entries of it are set to their scores. Returns (all_cols, all_len, foreign_cols, foreign_len,
@@ -371,19 +438,37 @@ def select_lists(scores, n, played, user_country, item_country, want_all, want_f
         if finish is None:
             fin = (0, np.zeros(0), np.zeros(0), 0.0, 0.0)
         else:
-            fin = (finish.mode, np.asarray(finish.ub, np.float64), np.asarray(finish.bi, np.float64),
-                   float(finish.lo), float(finish.hi))
+            fin = (
+                finish.mode,
+                np.asarray(finish.ub, np.float64),
+                np.asarray(finish.bi, np.float64),
+                float(finish.lo),
+                float(finish.hi),
+            )
         # _select only reads the block: a read-only view gives every caller one compiled signature
         # (writeable and read-only blocks would compile it twice, ~4 s each)
         view = s.view()
         view.flags.writeable = False
-        _select(view, n, ptr, idx, np.asarray(user_country, np.int32), np.asarray(item_country, np.int32),
-                want_all, want_foreign, want_count, *out, *vals, *fin)
+        _select(
+            view,
+            n,
+            ptr,
+            idx,
+            np.asarray(user_country, np.int32),
+            np.asarray(item_country, np.int32),
+            want_all,
+            want_foreign,
+            want_count,
+            *out,
+            *vals,
+            *fin,
+        )
         if finish is not None:  # the listed entries of the raw block get their scores
             for cols, lens, v in ((out[0], out[1], vals[0]), (out[2], out[3], vals[1])):
                 listed = np.arange(width) < lens[:, None]
                 s[np.nonzero(listed)[0], cols[listed]] = v[listed]
     return out
+
 
 def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Column indices of the ``n`` best finite scores per row: score descending, ties by column.
@@ -399,12 +484,15 @@ def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     all_cols, all_len, *_ = select_lists(scores, n, None, None, None, True, False)
     return padded_to_lists(all_cols, all_len)
 
-def foreign_top_n(scores: np.ndarray, n: int, user_country: np.ndarray, item_country: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
+
+def foreign_top_n(
+    scores: np.ndarray, n: int, user_country: np.ndarray, item_country: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`top_n` over the entries whose item country differs from the row's user country
     (the paper's hard rule; codes as in :func:`recommend_block`), without a masked copy."""
     *_, f_cols, f_len, _, _ = select_lists(scores, n, None, user_country, item_country, False, True)
     return padded_to_lists(f_cols, f_len)
+
 
 @njit(cache=True)
 def _pairs_csr(u, i, n_rows):
@@ -425,7 +513,7 @@ def _pairs_csr(u, i, n_rows):
     out = np.zeros(n_rows + 1, np.int64)
     w = 0
     for r in range(n_rows):
-        row = idx[ptr[r]:ptr[r + 1]]
+        row = idx[ptr[r] : ptr[r + 1]]
         row.sort()  # in place; the writes below never pass the row's start
         for t in range(row.size):
             if t == 0 or row[t] != row[t - 1]:

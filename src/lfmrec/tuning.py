@@ -59,8 +59,7 @@ def validation_split(train: pd.DataFrame, share: float, seed: int) -> tuple[pd.D
     return train[~held], train[held]
 
 
-def validation_metrics(params, inner: pd.DataFrame, validation: pd.DataFrame, n: int, seed: int,
-                       block_users: int = 512) -> dict:
+def validation_metrics(params, inner: pd.DataFrame, validation: pd.DataFrame, n: int, seed: int, block_users: int = 512) -> dict:
     """Plain top-n metrics of a fitted model (ScoringParams) on the validation pairs: candidates
     are the artists of the inner training part, in a seeded random order."""
     from .scoring import iter_score_blocks
@@ -70,8 +69,9 @@ def validation_metrics(params, inner: pd.DataFrame, validation: pd.DataFrame, n:
     train = pair_matrix(inner, user_ids, item_ids)
     order, _ = candidate_order(train, seed, 0)
     items = item_ids[order]
-    table = ranking.evaluate(iter_score_blocks(params, user_ids, items, block_users), user_ids, items,
-                             train[:, order], validation, n=n)
+    table = ranking.evaluate(
+        iter_score_blocks(params, user_ids, items, block_users), user_ids, items, train[:, order], validation, n=n
+    )
     row = table.iloc[0]
     return {"users": int(row["users"]), **{m: float(row[m]) for m in ranking.METRICS}}
 

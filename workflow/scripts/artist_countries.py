@@ -35,8 +35,9 @@ def main(snakemake):
     artists.insert(2, "plays", plays)  # total plays by the sampled users
     names = read_artists(snakemake.input.names[0]) if snakemake.input.names else None
     artists = with_names(artists, names)
-    log.info("%s from %s: %d artists, %d with a country", p.estimator, p.source, len(artists),
-             int(artists["country"].notna().sum()))
+    log.info(
+        "%s from %s: %d artists, %d with a country", p.estimator, p.source, len(artists), int(artists["country"].notna().sum())
+    )
     write_parquet(artists, snakemake.output.artists)
 
 

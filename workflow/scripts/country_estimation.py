@@ -45,8 +45,14 @@ def plot(acc: pd.DataFrame, path) -> None:
     ax.set_title(f"Artist-country estimators on {int(overall['artists'].iloc[0])} artists")
     handles, labels = ax.get_legend_handles_labels()
     order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith("users: "))  # bars first (stable)
-    ax.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=8, loc="upper left",
-              bbox_to_anchor=(1.01, 1), borderaxespad=0)
+    ax.legend(
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        borderaxespad=0,
+    )
     save_png(fig, path)
 
 
@@ -63,8 +69,9 @@ def main(snakemake):
     acc = estimation_accuracy(estimates, truth)
     log.info("\n%s", acc[acc["scope"] == "all"].to_string(index=False))
     write_csv(acc, snakemake.output.csv)
-    write_text(table_page("Accuracy of the artist-country estimators against the planted home countries", acc),
-               snakemake.output.html)
+    write_text(
+        table_page("Accuracy of the artist-country estimators against the planted home countries", acc), snakemake.output.html
+    )
     plot(acc, snakemake.output.png)
 
 

@@ -35,9 +35,12 @@ def main(snakemake):
         "all": country_play_table(full_sampled, aligned["country"].to_numpy(), artist_ids),
         "all_imputed": country_play_table(full_sampled, imp.countries, artist_ids),
     }
-    facts = {"declared_users": int((~imp.imputed).sum()), "imputed_users": int(imp.imputed.sum()),
-             "smoothing": imp.smoothing,
-             "leave_one_out_accuracy": {str(k): v for k, v in imp.loo_accuracy.items()}}
+    facts = {
+        "declared_users": int((~imp.imputed).sum()),
+        "imputed_users": int(imp.imputed.sum()),
+        "smoothing": imp.smoothing,
+        "leave_one_out_accuracy": {str(k): v for k, v in imp.loo_accuracy.items()},
+    }
     log.info("%s", facts)
     for source, table in tables.items():
         write_parquet(table, snakemake.output[source])

@@ -29,8 +29,7 @@ def main(snakemake):
     scale = rating_scale(triples)
     out = snakemake.output
     split = fold_splitter(triples, folds)
-    for k, (predictions_path, metrics_path, params_path) in enumerate(
-            zip(out.predictions, out.metrics, out.params, strict=True)):
+    for k, (predictions_path, metrics_path, params_path) in enumerate(zip(out.predictions, out.metrics, out.params, strict=True)):
         train, test = split(k)
         spec = fold_spec(snakemake.params.spec, chosen, k)
         if k == 0:  # folds differ in size by one triple at most: one check (a few seconds at full scale)

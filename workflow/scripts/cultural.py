@@ -11,10 +11,10 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from lfmrec.countries.estimate import estimate  # noqa: E402
 from lfmrec.cultural import HISTORY_SAMPLE, cultural_table, history_sample, variants_table  # noqa: E402
-from lfmrec.stats import country_groups  # noqa: E402
 from lfmrec.figures import add_note, save_png  # noqa: E402
 from lfmrec.io import run_script, write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
+from lfmrec.stats import country_groups  # noqa: E402
 
 PAGE_COUNTRIES = 10  # user countries on the HTML page (the CSV has all)
 PLOT_COUNTRIES = 8  # user countries in the plot, after "all"
@@ -33,13 +33,17 @@ def absent_notes(table: pd.DataFrame, has_truth: bool) -> list[str]:
     the final lists of models that have none."""
     notes = []
     if not has_truth:
-        notes.append("Countries = truth (planted home countries): absent, the data has none (a real LFM-1b copy); "
-                     "every measure is by estimated artist countries.")
+        notes.append(
+            "Countries = truth (planted home countries): absent, the data has none (a real LFM-1b copy); "
+            "every measure is by estimated artist countries."
+        )
     alls = table[(table["user_country"] == "all") & (table["countries"] == "estimated")]
     empty = alls.loc[alls["us_share_final"].isna(), "model"].tolist()
     if empty:
-        notes.append(f"Final lists: empty for {', '.join(empty)} (no user has a candidate artist from another "
-                     "country), so their *_final columns are empty and the plot shows no filled dot.")
+        notes.append(
+            f"Final lists: empty for {', '.join(empty)} (no user has a candidate artist from another "
+            "country), so their *_final columns are empty and the plot shows no filled dot."
+        )
     return notes
 
 
@@ -52,12 +56,19 @@ def plot(table: pd.DataFrame, path, notes: list[str] | None = None) -> None:
     models = list(dict.fromkeys(t["model"]))
     ncols = 3
     nrows = -(-len(countries) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 0.28 * len(models) * nrows + 1.2 * nrows + 1.2),
-                             sharex=True, sharey=True, layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(4.3 * ncols, 0.28 * len(models) * nrows + 1.2 * nrows + 1.2),
+        sharex=True,
+        sharey=True,
+        layout="constrained",
+        squeeze=False,
+    )
     shares = [f"{m}_{s}" for m in ("local_share", "us_share") for s in ("history", "initial", "final")]
     top = float(np.nanmax(t[shares].to_numpy(float))) if len(t) else 1.0
     y = np.arange(len(models))
-    for ax, country in zip(axes.flat, countries):
+    for ax, country in zip(axes.flat, countries, strict=False):  # the grid may hold more axes
         rows = t[t["user_country"] == country].set_index("model").reindex(models)
         for measure, color, dy in (("local", COLORS["local"], -0.15), ("us", COLORS["us"], 0.15)):
             col = "local_share" if measure == "local" else "us_share"
@@ -76,7 +87,7 @@ def plot(table: pd.DataFrame, path, notes: list[str] | None = None) -> None:
         ax.set_xlim(-0.02, min(1.0, top * 1.08 + 0.02))
         ax.grid(axis="x", color="0.9", lw=0.6)
         ax.set_axisbelow(True)
-    for ax in axes.flat[len(countries):]:
+    for ax in axes.flat[len(countries) :]:
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xlabel("share of artists", fontsize=9)
@@ -96,18 +107,22 @@ def plot(table: pd.DataFrame, path, notes: list[str] | None = None) -> None:
 
 def page(table: pd.DataFrame, notes: list[str] | None = None) -> str:
     keep = set(largest_countries(table, PAGE_COUNTRIES))
-    note = ("Per model, artist-country labelling (estimated; truth = planted home countries of synthetic data) "
-            "and user country: US share and local share of the users' histories (distinct artists), of the "
-            "top-10 before the country rule (initial) and of the final lists; local bias = local share of "
-            "the list - local share of the history; js = mean Jensen-Shannon divergence (base 2, in [0, 1]) "
-            "between each user's history and list artist-country distributions. Unknown-country artists are "
-            "their own category: never local, never US. Means over users. References: popular and random "
-            "(the same selection and country rule as every model); history_sample = n artists drawn from the "
-            "user's own history (initial) and n from its artists of other countries (final): the floor of js, "
-            "what a list that mirrors the history gets by chance. Shown: all users and the "
-            f"{PAGE_COUNTRIES} largest user countries; results/cultural.csv has every country.")
+    note = (
+        "Per model, artist-country labelling (estimated; truth = planted home countries of synthetic data) "
+        "and user country: US share and local share of the users' histories (distinct artists), of the "
+        "top-10 before the country rule (initial) and of the final lists; local bias = local share of "
+        "the list - local share of the history; js = mean Jensen-Shannon divergence (base 2, in [0, 1]) "
+        "between each user's history and list artist-country distributions. Unknown-country artists are "
+        "their own category: never local, never US. Means over users. References: popular and random "
+        "(the same selection and country rule as every model); history_sample = n artists drawn from the "
+        "user's own history (initial) and n from its artists of other countries (final): the floor of js, "
+        "what a list that mirrors the history gets by chance. Shown: all users and the "
+        f"{PAGE_COUNTRIES} largest user countries; results/cultural.csv has every country."
+    )
     note = " ".join([note, *(notes or [])])
-    return table_page("Cultural measures: local and US share, local bias, JS divergence", table[table["user_country"].isin(keep)], note)
+    return table_page(
+        "Cultural measures: local and US share, local bias, JS divergence", table[table["user_country"].isin(keep)], note
+    )
 
 
 def extra_labellings(estimators: list[str], configured: str, plays: pd.DataFrame, artist_ids) -> dict[str, pd.Series]:
@@ -123,14 +138,16 @@ def extra_labellings(estimators: list[str], configured: str, plays: pd.DataFrame
 
 def variants_page(variants: pd.DataFrame) -> str:
     keep = variants[variants["user_country"].isin(["all", "US", "non-US"])]
-    note = ("The measures of results/cultural.csv under every named variant, for all users, US and non-US users "
-            "(results/cultural_variants.csv has every user country): unit = the history's artists counted once "
-            "(distinct) or by their plays; aggregation = the mean of per-user values (user_mean) or one value of "
-            "the summed counts (pooled); unknown = artists without a country as a category of their own or left "
-            "out (dropped; labelled_share_history = the share of the history the labelling knows); countries = "
-            "the labelling (estimated = the configured estimator; further estimators by name; truth = planted, "
-            "synthetic data only). The lists always count distinct artists. cultural.csv is the variant "
-            "distinct / user_mean / category.")
+    note = (
+        "The measures of results/cultural.csv under every named variant, for all users, US and non-US users "
+        "(results/cultural_variants.csv has every user country): unit = the history's artists counted once "
+        "(distinct) or by their plays; aggregation = the mean of per-user values (user_mean) or one value of "
+        "the summed counts (pooled); unknown = artists without a country as a category of their own or left "
+        "out (dropped; labelled_share_history = the share of the history the labelling knows); countries = "
+        "the labelling (estimated = the configured estimator; further estimators by name; truth = planted, "
+        "synthetic data only). The lists always count distinct artists. cultural.csv is the variant "
+        "distinct / user_mean / category."
+    )
     return table_page("Cultural measures under every variant and labelling", keep, note)
 
 
@@ -140,20 +157,29 @@ def main(snakemake):
     users = pd.read_parquet(snakemake.input.users, columns=["user_id", "country"])
     artists = pd.read_parquet(snakemake.input.artists, columns=["artist_id", "country"])
     labellings = {"estimated": artists.set_index("artist_id")["country"]}
-    labellings |= extra_labellings(list(p.labellings), p.estimator, pd.read_parquet(snakemake.input.plays),
-                                   pd.read_parquet(snakemake.input.sampled_artists)["artist_id"].to_numpy())
+    labellings |= extra_labellings(
+        list(p.labellings),
+        p.estimator,
+        pd.read_parquet(snakemake.input.plays),
+        pd.read_parquet(snakemake.input.sampled_artists)["artist_id"].to_numpy(),
+    )
     if snakemake.input.truth:
         truth = pd.read_parquet(snakemake.input.truth[0], columns=["artist_id", "home_country"])
         labellings["truth"] = truth.set_index("artist_id")["home_country"]
     cols = ["user_id", "artist_id"]
-    lists = {model: {"initial": pd.read_parquet(initial, columns=cols), "final": pd.read_parquet(final, columns=cols)}
-             for model, initial, final in zip(snakemake.params.models, snakemake.input.initial, snakemake.input.lists, strict=True)}
+    lists = {
+        model: {"initial": pd.read_parquet(initial, columns=cols), "final": pd.read_parquet(final, columns=cols)}
+        for model, initial, final in zip(snakemake.params.models, snakemake.input.initial, snakemake.input.lists, strict=True)
+    }
     # the floor rows: n artists drawn from each user's own history, and n from its artists of other
     # (estimated) countries, as the hard rule would leave a list that mirrors the history
     user_country = pd.array(users.set_index("user_id")["country"].reindex(triples["user_id"]).to_numpy(), dtype="string")
     artist_country = pd.array(labellings["estimated"].reindex(triples["artist_id"]).to_numpy(), dtype="string")
     foreign = ~(artist_country == user_country).fillna(False).to_numpy(dtype=bool)  # unknown counts as foreign
-    lists[HISTORY_SAMPLE] = {"initial": history_sample(triples, p.n, p.sample_seed), "final": history_sample(triples, p.n, p.sample_seed, foreign)}
+    lists[HISTORY_SAMPLE] = {
+        "initial": history_sample(triples, p.n, p.sample_seed),
+        "final": history_sample(triples, p.n, p.sample_seed, foreign),
+    }
     table = cultural_table(users, triples, labellings, lists, p.min_users, p.n_resamples, p.seed)
     write_csv(table, snakemake.output.csv)
     groups = country_groups(users.set_index("user_id")["country"], p.min_users)

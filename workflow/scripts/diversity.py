@@ -14,14 +14,16 @@ from lfmrec.io import run_script, write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 
 # column, panel title, y-axis label
-PANELS = [("foreign_share_true", "foreign share (planted truth)", "share of list artists"),
-          ("distinct_countries", "distinct countries per list", "countries (mean per list)"),
-          ("country_entropy", "country entropy", "entropy (bits, mean per list)"),
-          ("us_share", "share of US artists", "share of list artists"),
-          ("local_bias_initial", "local bias before the rule", "same-country share: list - history"),
-          ("local_bias", "local bias (final lists)", "same-country share: list - history"),
-          ("coverage", "catalogue coverage", "share of candidate artists"),
-          ("mean_popularity", "popularity of recommended artists", "sample listeners (mean)")]
+PANELS = [
+    ("foreign_share_true", "foreign share (planted truth)", "share of list artists"),
+    ("distinct_countries", "distinct countries per list", "countries (mean per list)"),
+    ("country_entropy", "country entropy", "entropy (bits, mean per list)"),
+    ("us_share", "share of US artists", "share of list artists"),
+    ("local_bias_initial", "local bias before the rule", "same-country share: list - history"),
+    ("local_bias", "local bias (final lists)", "same-country share: list - history"),
+    ("coverage", "catalogue coverage", "share of candidate artists"),
+    ("mean_popularity", "popularity of recommended artists", "sample listeners (mean)"),
+]
 
 
 TITLE = "Country diversity of the final cross-cultural lists"
@@ -32,12 +34,13 @@ def absent_notes(table: pd.DataFrame, has_truth: bool) -> list[str]:
     truth of a real copy, every list empty), and models without any list."""
     notes = []
     if not has_truth:
-        notes.append("foreign_share_true: empty, the data has no planted artist countries (a real LFM-1b copy); "
-                     "foreign_share_estimated is the share by estimated countries.")
+        notes.append(
+            "foreign_share_true: empty, the data has no planted artist countries (a real LFM-1b copy); "
+            "foreign_share_estimated is the share by estimated countries."
+        )
     empty = table.loc[table["users"] == 0, "model"].tolist()
     if empty:
-        notes.append(f"No list (no user has a candidate from another country): {', '.join(empty)}; "
-                     "their measures are empty.")
+        notes.append(f"No list (no user has a candidate from another country): {', '.join(empty)}; their measures are empty.")
     for col, title, _ in PANELS:
         if col != "foreign_share_true" and len(table) and table[col].isna().all() and len(empty) < len(table):
             notes.append(f"{col} ({title}): no value for any model.")
@@ -52,16 +55,25 @@ def plot(table: pd.DataFrame, path, notes: list[str] | None = None) -> None:
         return
     ncols = min(4, len(panels))
     nrows = -(-len(panels) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(max(3.6 * ncols, 8.0), 4.1 * nrows + 0.5), layout="constrained",
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(max(3.6 * ncols, 8.0), 4.1 * nrows + 0.5), layout="constrained", squeeze=False
+    )
     x = np.arange(len(table))
-    for ax, (col, title, ylabel) in zip(axes.flat, panels):  # the grid may hold more axes than panels
+    for ax, (col, title, ylabel) in zip(axes.flat, panels, strict=False):  # the grid may hold more axes than panels
         values = table[col].to_numpy(float)
         ax.bar(x, values, color="#8fb3d9")
         for i, v in enumerate(values):  # the value, readable even where the bar is ~0
             if np.isfinite(v):
-                ax.annotate(f"{v:.3g}", (i, v), xytext=(0, 2 if v >= 0 else -2), textcoords="offset points",
-                            ha="center", va="bottom" if v >= 0 else "top", rotation=90, fontsize=6.5)
+                ax.annotate(
+                    f"{v:.3g}",
+                    (i, v),
+                    xytext=(0, 2 if v >= 0 else -2),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom" if v >= 0 else "top",
+                    rotation=90,
+                    fontsize=6.5,
+                )
         lo, hi = min(0.0, float(np.nanmin(values))), max(0.0, float(np.nanmax(values)))
         pad = 0.22 * (hi - lo) if hi > lo else 1.0
         ax.set_ylim(lo - (pad if lo < 0 else 0), hi + (pad if hi > 0 else 0))
@@ -70,7 +82,7 @@ def plot(table: pd.DataFrame, path, notes: list[str] | None = None) -> None:
         ax.set_ylabel(ylabel, fontsize=9)
         ax.set_xlabel("model", fontsize=9)
         ax.axhline(0, color="black", lw=0.5)
-    for ax in axes.flat[len(panels):]:
+    for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
     method = f" ({table['method'].iat[0]} re-ranking)" if "method" in table and table["method"].nunique() == 1 else ""
     fig.suptitle(f"{TITLE}{method}")
@@ -96,9 +108,14 @@ def main(snakemake):
     rows = []
     for model, path, per_user in zip(snakemake.params.models, snakemake.input.lists, snakemake.input.per_user, strict=True):
         lists = pd.read_parquet(path)
-        rows.append({"model": model, "method": snakemake.params.method,
-                     **diversity(lists, triples, artists, popularity, n_candidates, truth, hist_share),
-                     "local_bias_initial": local_bias_initial(pd.read_parquet(per_user), hist_share, snakemake.params.n)})
+        rows.append(
+            {
+                "model": model,
+                "method": snakemake.params.method,
+                **diversity(lists, triples, artists, popularity, n_candidates, truth, hist_share),
+                "local_bias_initial": local_bias_initial(pd.read_parquet(per_user), hist_share, snakemake.params.n),
+            }
+        )
     table = pd.DataFrame(rows)
     notes = absent_notes(table, truth is not None)
     write_csv(table, snakemake.output.csv)

@@ -9,9 +9,17 @@ from lfmrec.stats import error_intervals
 
 def main(snakemake):
     p = snakemake.params
-    predictions = {m: pd.concat([pd.read_parquet(f, columns=["user_id", "rating", "est"])
-                                 for f in snakemake.input.predictions if f.split("/")[-2] == m], ignore_index=True)
-                   for m in p.models}
+    predictions = {
+        m: pd.concat(
+            [
+                pd.read_parquet(f, columns=["user_id", "rating", "est"])
+                for f in snakemake.input.predictions
+                if f.split("/")[-2] == m
+            ],
+            ignore_index=True,
+        )
+        for m in p.models
+    }
     write_csv(error_intervals(predictions, p.n_resamples, p.seed), snakemake.output.csv)
 
 

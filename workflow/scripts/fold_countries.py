@@ -23,8 +23,9 @@ def main(snakemake):
     artist_ids = pd.read_parquet(snakemake.input.sampled_artists)["artist_id"].to_numpy(np.int64)
     table = pd.read_parquet(snakemake.input.plays)
     for k, (artists_out, similarity_out) in enumerate(zip(snakemake.output.artists, snakemake.output.similarity, strict=True)):
-        artists, similarity = fold_countries(table, triples[label == k], users, artist_ids, p.estimator,
-                                             min_support=p.min_support, shrinkage=p.shrinkage)
+        artists, similarity = fold_countries(
+            table, triples[label == k], users, artist_ids, p.estimator, min_support=p.min_support, shrinkage=p.shrinkage
+        )
         log.info("fold %d: %d of %d artists with a country", k, int(artists["country"].notna().sum()), len(artists))
         write_parquet(artists[["artist_id", "country"]], artists_out)
         write_parquet(similarity, similarity_out)

@@ -6,6 +6,7 @@ writes), the params ``scale``, ``seed`` and ``process`` (the config's ``dataset.
 and one log file. Importable without a ``snakemake`` object (tests call
 :func:`main` with a stand-in).
 """
+
 import json
 import logging
 from pathlib import Path
@@ -13,12 +14,25 @@ from typing import Any
 
 from lfmrec.errors import InputError
 from lfmrec.io import run_script
-from lfmrec.synthetic import (ARTISTS_NAME, MAT_NAME, TRUTH_ARTISTS_NAME, TRUTH_COUNTRIES_NAME,
-                              TRUTH_USERS_NAME, USERS_NAME, Process, generate)
+from lfmrec.synthetic import (
+    ARTISTS_NAME,
+    MAT_NAME,
+    TRUTH_ARTISTS_NAME,
+    TRUTH_COUNTRIES_NAME,
+    TRUTH_USERS_NAME,
+    USERS_NAME,
+    Process,
+    generate,
+)
 
-OUTPUT_NAMES = {"mat": MAT_NAME, "users": USERS_NAME, "artists": ARTISTS_NAME,
-                "truth_artists": TRUTH_ARTISTS_NAME, "truth_users": TRUTH_USERS_NAME,
-                "truth_countries": TRUTH_COUNTRIES_NAME}
+OUTPUT_NAMES = {
+    "mat": MAT_NAME,
+    "users": USERS_NAME,
+    "artists": ARTISTS_NAME,
+    "truth_artists": TRUTH_ARTISTS_NAME,
+    "truth_users": TRUTH_USERS_NAME,
+    "truth_countries": TRUTH_COUNTRIES_NAME,
+}
 
 
 def main(snakemake: Any) -> dict:
@@ -27,12 +41,16 @@ def main(snakemake: Any) -> dict:
     for key, name in OUTPUT_NAMES.items():
         declared = Path(getattr(snakemake.output, key))
         if declared != out_dir / name:
-            raise InputError(f"rule output {key!r}", f"is {declared}, but the generator writes "
-                             f"{out_dir / name}", f"declare it as {out_dir / name}")
+            raise InputError(
+                f"rule output {key!r}",
+                f"is {declared}, but the generator writes {out_dir / name}",
+                f"declare it as {out_dir / name}",
+            )
     logger = logging.getLogger("generate_synthetic")
     process = Process.from_config(getattr(snakemake.params, "process", None))
-    summary = generate(out_dir, scale=str(snakemake.params.scale), seed=int(snakemake.params.seed), log=logger.info,
-                       process=process)
+    summary = generate(
+        out_dir, scale=str(snakemake.params.scale), seed=int(snakemake.params.seed), log=logger.info, process=process
+    )
     logger.info("summary %s", json.dumps(summary, sort_keys=True))
     return summary
 

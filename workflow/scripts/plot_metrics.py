@@ -22,14 +22,29 @@ def plot(table: pd.DataFrame, path, intervals: pd.DataFrame | None = None) -> No
         x = np.arange(len(rows))
         ax.bar(x, rows["mean"], color="#8fb3d9", label="mean over folds")
         for i, r in rows.iterrows():
-            ax.scatter(np.full(len(fold_cols), i), r[fold_cols].to_numpy(float), s=10, color="#1f3b5c", zorder=3,
-                       label="folds" if i == 0 else None)
+            ax.scatter(
+                np.full(len(fold_cols), i),
+                r[fold_cols].to_numpy(float),
+                s=10,
+                color="#1f3b5c",
+                zorder=3,
+                label="folds" if i == 0 else None,
+            )
         values = [rows[fold_cols].to_numpy(float).ravel()]
         if intervals is not None:
             iv = intervals[intervals["metric"] == metric].set_index("model").reindex(rows["model"])
             err = np.vstack([iv["pooled"] - iv["ci_low"], iv["ci_high"] - iv["pooled"]])
-            ax.errorbar(x + 0.25, iv["pooled"], yerr=err, fmt="D", ms=4, color="#b03a2e", capsize=3, zorder=4,
-                        label="pooled, 95% interval over users")
+            ax.errorbar(
+                x + 0.25,
+                iv["pooled"],
+                yerr=err,
+                fmt="D",
+                ms=4,
+                color="#b03a2e",
+                capsize=3,
+                zorder=4,
+                label="pooled, 95% interval over users",
+            )
             values += [iv["ci_low"].to_numpy(float), iv["ci_high"].to_numpy(float)]
         lo, hi = np.nanmin(np.concatenate(values)), np.nanmax(np.concatenate(values))
         ax.set_ylim(lo - 0.15 * (hi - lo + 1e-3) - 0.02, hi + 0.15 * (hi - lo + 1e-3) + 0.02)

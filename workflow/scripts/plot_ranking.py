@@ -12,9 +12,12 @@ from matplotlib.patches import Patch  # noqa: E402
 from lfmrec.figures import save_png  # noqa: E402
 from lfmrec.io import run_script  # noqa: E402
 
-
-YLABEL = {"precision@n": "precision@{n} (hits / {n})", "recall@n": "recall@{n} (share of held-out artists hit)",
-          "ndcg@n": "NDCG@{n} (binary relevance)", "hit@n": "hit@{n} (share of users with a hit)"}
+YLABEL = {
+    "precision@n": "precision@{n} (hits / {n})",
+    "recall@n": "recall@{n} (share of held-out artists hit)",
+    "ndcg@n": "NDCG@{n} (binary relevance)",
+    "hit@n": "hit@{n} (share of users with a hit)",
+}
 
 
 def plot(table: pd.DataFrame, n: int, references: list[str], path, intervals: pd.DataFrame) -> None:
@@ -24,8 +27,7 @@ def plot(table: pd.DataFrame, n: int, references: list[str], path, intervals: pd
     metrics = list(dict.fromkeys(table["metric"]))
     ncols = min(2, len(metrics))
     nrows = -(-len(metrics) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.4 * ncols, 4.6 * nrows + 0.6), layout="constrained",
-                             squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.4 * ncols, 4.6 * nrows + 0.6), layout="constrained", squeeze=False)
     for ax, metric in zip(axes.flat, metrics, strict=True):
         rows = table[table["metric"] == metric].reset_index(drop=True)
         iv = intervals[intervals["metric"] == metric].set_index("model").reindex(rows["model"])
@@ -38,17 +40,30 @@ def plot(table: pd.DataFrame, n: int, references: list[str], path, intervals: pd
             ax.scatter(np.full(len(fold_cols), i), folds[i], s=8, color="#1f3b5c", zorder=3)
         top = np.nanmax(np.column_stack([folds, iv["ci_high"].to_numpy(float)]), axis=1)
         for i, (mean, t) in enumerate(zip(iv["mean"], top, strict=True)):  # the value, readable even where the bar is ~0
-            ax.annotate(f"{mean:.2g}", (i, t), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
-                        rotation=90, fontsize=7)
+            ax.annotate(
+                f"{mean:.2g}",
+                (i, t),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                rotation=90,
+                fontsize=7,
+            )
         ax.set_ylim(0, 1.2 * np.nanmax(top) if np.nanmax(top) > 0 else 1)
         ax.set_xticks(x, rows["model"], rotation=45, ha="right", fontsize=8)
         ax.set_xlabel("model")
         ax.set_ylabel(YLABEL.get(metric, metric).format(n=n).replace("@n", f"@{n}"))
         ax.set_title(metric.replace("@n", f"@{n}"))
-    for ax in axes.flat[len(metrics):]:
+    for ax in axes.flat[len(metrics) :]:
         ax.set_visible(False)
     shown = [m for m in dict.fromkeys(table["model"]) if m in references]
-    handles = [Patch(color="#8fb3d9", label="model (bar: mean over users of their mean over folds;\nwhisker: 95% bootstrap interval over users)")]
+    handles = [
+        Patch(
+            color="#8fb3d9",
+            label="model (bar: mean over users of their mean over folds;\nwhisker: 95% bootstrap interval over users)",
+        )
+    ]
     if shown:
         handles.append(Patch(color="#d9a38f", label="reference model (" + ", ".join(shown) + ")"))
     handles.append(Line2D([], [], ls="", marker="o", ms=4, color="#1f3b5c", label="individual folds"))
@@ -58,8 +73,13 @@ def plot(table: pd.DataFrame, n: int, references: list[str], path, intervals: pd
 
 
 def main(snakemake):
-    plot(pd.read_csv(snakemake.input.csv), snakemake.params.n, snakemake.params.references, snakemake.output.png,
-         pd.read_csv(snakemake.input.intervals))
+    plot(
+        pd.read_csv(snakemake.input.csv),
+        snakemake.params.n,
+        snakemake.params.references,
+        snakemake.output.png,
+        pd.read_csv(snakemake.input.intervals),
+    )
 
 
 if "snakemake" in globals():

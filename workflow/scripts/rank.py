@@ -29,8 +29,16 @@ log = logging.getLogger("rank")
 
 def write_run(lists: pd.DataFrame, name: str, path) -> None:
     """The lists in the TREC run format (one line per listed artist, space separated)."""
-    run = pd.DataFrame({"query": lists["user_id"], "q0": "Q0", "doc": lists["artist_id"], "rank": lists["rank"],
-                        "score": lists["score"], "name": name})
+    run = pd.DataFrame(
+        {
+            "query": lists["user_id"],
+            "q0": "Q0",
+            "doc": lists["artist_id"],
+            "rank": lists["rank"],
+            "score": lists["score"],
+            "name": name,
+        }
+    )
     with atomic_path(path) as tmp:
         run.to_csv(tmp, sep=" ", header=False, index=False)
 
@@ -53,8 +61,9 @@ def main(snakemake):
         order, n_candidates = candidate_order(train, p.seed, k)
         fold_items = item_ids[order]
         train, test = train[:, order], test[:, order]
-        countries = country_setup(users, fold_items, pd.read_parquet(snakemake.input.artists[k]),
-                                  pd.read_parquet(snakemake.input.similarity[k]))
+        countries = country_setup(
+            users, fold_items, pd.read_parquet(snakemake.input.artists[k]), pd.read_parquet(snakemake.input.similarity[k])
+        )
         rows = evaluated_users(users, test, p.users, p.seed)
         user_ids = users["user_id"].to_numpy(np.int64)[rows]
         if params_path is not None:
@@ -62,10 +71,31 @@ def main(snakemake):
                 blocks = iter_score_blocks(pickle.load(fh), user_ids, fold_items, p.block_users, reuse=True)
         else:
             blocks = reference_blocks(name, train, user_ids, fold_items, p.seed, p.block_users)
-        table, per_user = evaluate_fold(blocks, users, rows, fold_items, train, test, countries, p.n, p.sweep, p.pool,
-                                        p.min_listeners, per_user=True, lists_of=[("none", 0.0)])
-        log.info("%s fold %d of %d, %d users, %d of %d artists candidates:\n%s", name, k + 1, len(out.ranking),
-                 rows.size, n_candidates, item_ids.size, table.to_string(index=False))
+        table, per_user = evaluate_fold(
+            blocks,
+            users,
+            rows,
+            fold_items,
+            train,
+            test,
+            countries,
+            p.n,
+            p.sweep,
+            p.pool,
+            p.min_listeners,
+            per_user=True,
+            lists_of=[("none", 0.0)],
+        )
+        log.info(
+            "%s fold %d of %d, %d users, %d of %d artists candidates:\n%s",
+            name,
+            k + 1,
+            len(out.ranking),
+            rows.size,
+            n_candidates,
+            item_ids.size,
+            table.to_string(index=False),
+        )
         write_csv(table, out.ranking[k])
         per_user.insert(0, "fold", k)
         write_parquet(per_user, out.per_user[k])

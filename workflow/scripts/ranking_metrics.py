@@ -12,8 +12,7 @@ from lfmrec.report import table_page
 
 def collect(paths: list[str], models: list[str], n_folds: int) -> dict[str, list[pd.DataFrame]]:
     by_path = {str(Path(p)): p for p in paths}
-    return {m: [pd.read_csv(by_path[str(Path(f"results/cv/{m}/fold{k}.ranking.csv"))]) for k in range(n_folds)]
-            for m in models}
+    return {m: [pd.read_csv(by_path[str(Path(f"results/cv/{m}/fold{k}.ranking.csv"))]) for k in range(n_folds)] for m in models}
 
 
 def main(snakemake):
@@ -22,8 +21,14 @@ def main(snakemake):
     write_csv(ranking, snakemake.output.ranking)
     write_csv(tradeoff, snakemake.output.tradeoff)
     write_text(table_page("Top-n metrics on held-out artists, per model and fold", ranking), snakemake.output.ranking_html)
-    write_text(table_page("Accuracy and cultural reach of the re-ranking methods (means over folds)", tradeoff,
-                          " ".join(tradeoff_notes(tradeoff)) or None), snakemake.output.tradeoff_html)
+    write_text(
+        table_page(
+            "Accuracy and cultural reach of the re-ranking methods (means over folds)",
+            tradeoff,
+            " ".join(tradeoff_notes(tradeoff)) or None,
+        ),
+        snakemake.output.tradeoff_html,
+    )
 
 
 if "snakemake" in globals():

@@ -20,8 +20,18 @@ def main(snakemake):
     artists = pd.read_parquet(snakemake.input.artists)
     p = snakemake.params
     lists, per_user, initial = recommend_all(
-        params, users, triples, artists, p.n, p.block_users, method=p.method, lam=p.lam, pool=p.pool,
-        similarity=pd.read_parquet(snakemake.input.similarity), min_listeners=p.min_listeners, initial=True,
+        params,
+        users,
+        triples,
+        artists,
+        p.n,
+        p.block_users,
+        method=p.method,
+        lam=p.lam,
+        pool=p.pool,
+        similarity=pd.read_parquet(snakemake.input.similarity),
+        min_listeners=p.min_listeners,
+        initial=True,
         threads=snakemake.threads,
     )
     name = snakemake.wildcards.get("model") or snakemake.wildcards.get("reference")

@@ -13,10 +13,12 @@ def main(snakemake):
     variants = snakemake.params.variants
     table = sensitivity_table({name: findings(Path(f"results/sensitivity/{name}")) for name in variants})
     write_csv(table, snakemake.output.csv)
-    note = ("One column per generator variant (the whole experiment with that setting of dataset.synthetic.process: "
-            + "; ".join(f"{name} {json.dumps(p, sort_keys=True)}" for name, p in variants.items())
-            + "), the value of the finding there and whether its claim holds; holds_in counts the variants, "
-              "verdict: robust (every variant), not supported (none) or depends on the generator.")
+    note = (
+        "One column per generator variant (the whole experiment with that setting of dataset.synthetic.process: "
+        + "; ".join(f"{name} {json.dumps(p, sort_keys=True)}" for name, p in variants.items())
+        + "), the value of the finding there and whether its claim holds; holds_in counts the variants, "
+        "verdict: robust (every variant), not supported (none) or depends on the generator."
+    )
     write_text(table_page("Which findings the generator builds in", table, note), snakemake.output.html)
 
 

@@ -8,8 +8,9 @@ from lfmrec.io import run_script, write_json, write_text
 from lfmrec.report import table_page
 
 
-def summarize(alignment: dict, info: dict, users: pd.DataFrame, artists: pd.DataFrame, n_triples: int,
-              dataset: dict | None = None) -> dict:
+def summarize(
+    alignment: dict, info: dict, users: pd.DataFrame, artists: pd.DataFrame, n_triples: int, dataset: dict | None = None
+) -> dict:
     cells = len(users) * len(artists)
     return {
         # Which data these results come from (file times left out: they are not the data).
@@ -39,7 +40,9 @@ def main(snakemake):
     dataset = json.loads(snakemake.params.dataset)
     summary = summarize(alignment, info, users, artists, n_triples, dataset)
     write_json(summary, snakemake.output.summary)
-    rows = pd.DataFrame({"figure": list(summary), "value": [json.dumps(v) if isinstance(v, dict) else v for v in summary.values()]})
+    rows = pd.DataFrame(
+        {"figure": list(summary), "value": [json.dumps(v) if isinstance(v, dict) else v for v in summary.values()]}
+    )
     rows["value"] = rows["value"].astype(str)
     write_text(table_page("The sample's key figures", rows), snakemake.output.html)
 

@@ -23,7 +23,11 @@ def main(snakemake):
         train, _ = split(k)  # the test part stays unread
         inner, validation = validation_split(train, p.share, p.seed + k)
         params, _ = fit(p.spec, p.model_seed, inner, scale)
-        row = {"fold": k, "point": int(snakemake.wildcards.point), **validation_metrics(params, inner, validation, p.n, p.seed + k)}
+        row = {
+            "fold": k,
+            "point": int(snakemake.wildcards.point),
+            **validation_metrics(params, inner, validation, p.n, p.seed + k),
+        }
         log.info("%s point %s fold %d: %s", snakemake.wildcards.model, snakemake.wildcards.point, k, row)
         rows.append(row)
     write_csv(pd.DataFrame(rows), snakemake.output.csv)

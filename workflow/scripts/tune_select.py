@@ -12,10 +12,18 @@ def main(snakemake):
     results = pd.concat([pd.read_csv(f) for f in snakemake.input.points], ignore_index=True)
     chosen = choose(results)
     p2 = phase2_point(chosen, results)
-    write_json({"metric": "ndcg", "grid": snakemake.params.grid,
-                "folds": [{"fold": int(r.fold), "point": int(r.point), "params": points[int(r.point)], "ndcg": float(r.value)}
-                          for r in chosen.itertuples()],
-                "phase2": {"point": p2, "params": points[p2]}}, snakemake.output.chosen)
+    write_json(
+        {
+            "metric": "ndcg",
+            "grid": snakemake.params.grid,
+            "folds": [
+                {"fold": int(r.fold), "point": int(r.point), "params": points[int(r.point)], "ndcg": float(r.value)}
+                for r in chosen.itertuples()
+            ],
+            "phase2": {"point": p2, "params": points[p2]},
+        },
+        snakemake.output.chosen,
+    )
 
 
 if "snakemake" in globals():

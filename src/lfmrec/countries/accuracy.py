@@ -12,8 +12,8 @@ def _codes(labels, countries: pd.Index) -> np.ndarray:
     values = labels.to_numpy(dtype=object, na_value=None) if isinstance(labels, pd.Series) else np.asarray(labels, dtype=object)
     return countries.get_indexer(pd.Index(values, dtype=object))
 
-def estimation_accuracy(estimates: dict, truth: pd.DataFrame, n_countries: int = 10,
-                        evaluated=None) -> pd.DataFrame:
+
+def estimation_accuracy(estimates: dict, truth: pd.DataFrame, n_countries: int = 10, evaluated=None) -> pd.DataFrame:
     """Accuracy of estimates ``{(estimator, source): frame}`` against ``truth`` (artist_id, home_country).
 
     Definitions (the same denominator for every estimator, so they are comparable):
@@ -48,8 +48,7 @@ def estimation_accuracy(estimates: dict, truth: pd.DataFrame, n_countries: int =
     scopes = ["all", *top]
     countries = pd.Index(sorted(set(home.tolist())), dtype=object)
     ev_code = _codes(ev_home, countries)  # every evaluated artist has a home: no -1
-    in_scope = {scope: np.ones(ev_ids.size, bool) if scope == "all" else ev_code == countries.get_loc(scope)
-                for scope in scopes}
+    in_scope = {scope: np.ones(ev_ids.size, bool) if scope == "all" else ev_code == countries.get_loc(scope) for scope in scopes}
     rows = []
     for (estimator, source), frame in estimates.items():
         f = frame.drop_duplicates("artist_id").set_index("artist_id")
@@ -69,12 +68,30 @@ def estimation_accuracy(estimates: dict, truth: pd.DataFrame, n_countries: int =
             n_f = int(m_f.sum())
             n_est = int((m_f & f_est).sum())
             n_ev = int(m_ev.sum())
-            rows.append({
-                "estimator": estimator, "source": source, "scope": scope, "artists": n_ev,
-                "estimated": n_est, "coverage": n_est / n_f if n_f else np.nan,
-                "accuracy": float(hit1[m_ev].mean()) if n_ev else np.nan,
-                "accuracy_top3": float(hit3[m_ev].mean()) if n_ev else np.nan,
-                "accuracy_estimated": float(f_ok[m_f & f_est].mean()) if n_est else np.nan,
-            })
-    return pd.DataFrame(rows, columns=["estimator", "source", "scope", "artists", "estimated", "coverage",
-                                       "accuracy", "accuracy_top3", "accuracy_estimated"])
+            rows.append(
+                {
+                    "estimator": estimator,
+                    "source": source,
+                    "scope": scope,
+                    "artists": n_ev,
+                    "estimated": n_est,
+                    "coverage": n_est / n_f if n_f else np.nan,
+                    "accuracy": float(hit1[m_ev].mean()) if n_ev else np.nan,
+                    "accuracy_top3": float(hit3[m_ev].mean()) if n_ev else np.nan,
+                    "accuracy_estimated": float(f_ok[m_f & f_est].mean()) if n_est else np.nan,
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "estimator",
+            "source",
+            "scope",
+            "artists",
+            "estimated",
+            "coverage",
+            "accuracy",
+            "accuracy_top3",
+            "accuracy_estimated",
+        ],
+    )

@@ -4,8 +4,8 @@ placed in that vocabulary."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -33,8 +33,10 @@ class Countries:
     similarity: np.ndarray
     item_labels: np.ndarray  # the items' country strings (missing: <NA>), for the outputs
 
-def country_setup(users: pd.DataFrame, item_ids: np.ndarray, artists: pd.DataFrame,
-                  similarity: pd.DataFrame | None = None) -> Countries:
+
+def country_setup(
+    users: pd.DataFrame, item_ids: np.ndarray, artists: pd.DataFrame, similarity: pd.DataFrame | None = None
+) -> Countries:
     """Encode users' and artists' countries with one vocabulary and place the similarity in it.
 
     ``similarity`` is the square table of :func:`lfmrec.countries.similarity.country_similarity` (indexed by
@@ -54,12 +56,14 @@ def country_setup(users: pd.DataFrame, item_ids: np.ndarray, artists: pd.DataFra
         np.fill_diagonal(sim, 1.0)
     return Countries(encode(users["country"], codes), encode(item_country_str, codes), sim, item_country_str)
 
+
 def country_codes(*columns: Iterable) -> dict[str, int]:
     """One integer code per country string over all the given columns (missing values excluded)."""
     values = set()
     for col in columns:
         values.update(str(v) for v in pd.unique(pd.Series(col, dtype=object).dropna()))
     return {c: i for i, c in enumerate(sorted(values))}
+
 
 def encode(values, codes: dict[str, int]) -> np.ndarray:
     """The code of ``str(v)`` for every value (-1: missing, or not in ``codes``); each distinct value

@@ -81,29 +81,38 @@ DEFAULT_BASIS = "listeners"
 
 _BLOCK_CELLS = 1 << 22  # dense cells (artists x countries) per block in the mixture's EM
 
-ESTIMATE_COLUMNS = ["artist_id", "country", "country_2", "country_3", "share_1", "share_2",
-                    "share_3", "listeners", "fallback"]
+ESTIMATE_COLUMNS = ["artist_id", "country", "country_2", "country_3", "share_1", "share_2", "share_3", "listeners", "fallback"]
 
 
 def _empty_estimates(artist_ids) -> pd.DataFrame:
     ids = np.asarray(artist_ids, dtype=np.int64)
     na = pd.array([pd.NA] * ids.size, dtype="string")
-    return pd.DataFrame({
-        "artist_id": ids, "country": na, "country_2": na.copy(), "country_3": na.copy(),
-        "share_1": np.full(ids.size, np.nan), "share_2": np.full(ids.size, np.nan),
-        "share_3": np.full(ids.size, np.nan), "listeners": np.zeros(ids.size, np.int64),
-        "fallback": np.zeros(ids.size, bool),
-    })
+    return pd.DataFrame(
+        {
+            "artist_id": ids,
+            "country": na,
+            "country_2": na.copy(),
+            "country_3": na.copy(),
+            "share_1": np.full(ids.size, np.nan),
+            "share_2": np.full(ids.size, np.nan),
+            "share_3": np.full(ids.size, np.nan),
+            "listeners": np.zeros(ids.size, np.int64),
+            "fallback": np.zeros(ids.size, bool),
+        }
+    )
+
 
 def _restrict(table: pd.DataFrame, artist_ids) -> pd.DataFrame:
     ids = np.asarray(artist_ids, dtype=np.int64)
     t = table[table["artist_id"].isin(ids)]
     return t[t["listeners"] > 0] if "listeners" in t else t[t["plays"] > 0]
 
+
 def _pick_first(df: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.DataFrame:
     """The first row per artist after sorting by artist_id then ``by``."""
     best = df.sort_values(["artist_id", *by], ascending=[True, *ascending], kind="mergesort")
     return best.drop_duplicates("artist_id", keep="first").set_index("artist_id")
+
 
 def estimate_argmax(table: pd.DataFrame, artist_ids) -> pd.DataFrame:
     """The paper's estimate: most plays, ties to the alphabetically first country."""
@@ -120,9 +129,15 @@ def estimate_argmax(table: pd.DataFrame, artist_ids) -> pd.DataFrame:
         out["listeners"] = t.groupby("artist_id")["listeners"].sum().reindex(ids).fillna(0).to_numpy(np.int64)
     return out
 
-def estimate_lift(table: pd.DataFrame, artist_ids, min_support: int = DEFAULT_MIN_SUPPORT,
-                  shrinkage: float = DEFAULT_SHRINKAGE, basis: str = DEFAULT_BASIS,
-                  argmax: pd.DataFrame | None = None) -> pd.DataFrame:
+
+def estimate_lift(
+    table: pd.DataFrame,
+    artist_ids,
+    min_support: int = DEFAULT_MIN_SUPPORT,
+    shrinkage: float = DEFAULT_SHRINKAGE,
+    basis: str = DEFAULT_BASIS,
+    argmax: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The country with the highest (shrunk) lift among those with ``min_support`` listeners.
 
     score(a, c) = (O + shrinkage) / (E + shrinkage), O = the artist's ``basis`` count from c
@@ -170,6 +185,7 @@ def estimate_lift(table: pd.DataFrame, artist_ids, min_support: int = DEFAULT_MI
     out["fallback"] = fallback
     return out
 
+
 @dataclass
 class Mixture:
     """A fitted home-tilted multinomial mixture (see :func:`fit_mixture`)."""
@@ -184,6 +200,7 @@ class Mixture:
     iterations: int
     log_likelihood: float
 
+
 def _wide_counts(table: pd.DataFrame, artist_ids, countries=None) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
     """(countries, artists x countries CSR of listeners, artist ids with listeners)."""
     ids = np.asarray(artist_ids, dtype=np.int64)
@@ -194,38 +211,43 @@ def _wide_counts(table: pd.DataFrame, artist_ids, countries=None) -> tuple[np.nd
     row = pd.Series(np.arange(played.size), index=played)
     col = pd.Series(np.arange(countries.size), index=countries)
     K = sp.csr_matrix(
-        (t["listeners"].to_numpy(np.float64),
-         (row.reindex(t["artist_id"]).to_numpy(np.int64), col.reindex(t["country"].astype(str)).to_numpy(np.int64))),
+        (
+            t["listeners"].to_numpy(np.float64),
+            (row.reindex(t["artist_id"]).to_numpy(np.int64), col.reindex(t["country"].astype(str)).to_numpy(np.int64)),
+        ),
         shape=(played.size, countries.size),
     )
     K.sum_duplicates()
     return countries, K, played
 
-def fit_mixture(table: pd.DataFrame, artist_ids, q_prior: float = 0.5, weight_prior: float = 1.0,
-                max_iter: int = 200, tol: float = 1e-8) -> Mixture:
+
+def fit_mixture(
+    table: pd.DataFrame, artist_ids, q_prior: float = 0.5, weight_prior: float = 1.0, max_iter: int = 200, tol: float = 1e-8
+) -> Mixture:
     """Fit the home-tilted multinomial mixture to the listeners of ``artist_ids`` by EM.
 
-    Model: artist a has home h with probability ``pi_h``; each of its ``T_a`` listeners is from
-    h with probability ``q_h`` and from c != h with probability ``(1 - q_h) g_c / (1 - g_h)``,
-    with ``g`` the countries' shares of all (artist, listener) pairs of the table (fixed). So
+        Model: artist a has home h with probability ``pi_h``; each of its ``T_a`` listeners is from
+        h with probability ``q_h`` and from c != h with probability ``(1 - q_h) g_c / (1 - g_h)``,
+        with ``g`` the countries' shares of all (artist, listener) pairs of the table (fixed). So
 
-        log P(listeners of a | h) = k_ah log(q_h / g_h) + (T_a - k_ah) log((1 - q_h) / (1 - g_h)) + const.
+            log P(listeners of a | h) = k_ah log(q_h / g_h) + (T_a - k_ah) log((1 - q_h) / (1 - g_h)) + const.
 
-The M-step smooths both parameters with pseudo-counts: ``q_h = (A_h + q_prior) / (B_h +
-    2 q_prior)`` (A_h, B_h: expected home listeners and all listeners of the artists with home h;
-    the Krichevsky-Trofimov estimate, i.e. a Beta(1/2, 1/2) prior, by default), kept above
-    ``g_h`` (home over-listening), and ``pi_h`` with ``weight_prior`` pseudo-artists per country,
-    so a country that has no artist yet keeps a small weight. Initialised from the listener
-    argmax labels (a tie split evenly between its countries); on the default data it converges
-    in ~10-20 iterations. Stops when the log-likelihood gains less than ``tol`` (relative) or
-    after ``max_iter`` iterations. Dense work is done in blocks of artists (about 4M cells), so
-    memory stays bounded for any number of artists.
+    The M-step smooths both parameters with pseudo-counts: ``q_h = (A_h + q_prior) / (B_h +
+        2 q_prior)`` (A_h, B_h: expected home listeners and all listeners of the artists with home h;
+        the Krichevsky-Trofimov estimate, i.e. a Beta(1/2, 1/2) prior, by default), kept above
+        ``g_h`` (home over-listening), and ``pi_h`` with ``weight_prior`` pseudo-artists per country,
+        so a country that has no artist yet keeps a small weight. Initialised from the listener
+        argmax labels (a tie split evenly between its countries); on the default data it converges
+        in ~10-20 iterations. Stops when the log-likelihood gains less than ``tol`` (relative) or
+        after ``max_iter`` iterations. Dense work is done in blocks of artists (about 4M cells), so
+        memory stays bounded for any number of artists.
     """
     countries, K, played = _wide_counts(table, artist_ids)
     n_a, n_c = K.shape
     if n_a == 0:
-        return Mixture(countries, np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), played,
-                       np.full((0, 3), -1), np.full((0, 3), np.nan), 0, 0.0)
+        return Mixture(
+            countries, np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), played, np.full((0, 3), -1), np.full((0, 3), np.nan), 0, 0.0
+        )
     g_all = table.loc[table["listeners"] > 0].groupby("country")["listeners"].sum()
     g = g_all.reindex(countries).to_numpy(np.float64)
     g = g / g.sum()
@@ -236,17 +258,17 @@ The M-step smooths both parameters with pseudo-counts: ``q_h = (A_h + q_prior) /
     # initial responsibilities: the listener-argmax labels, a tie split evenly between its countries
     N, A, Bh = np.zeros(n_c), np.zeros(n_c), np.zeros(n_c)
     for s in starts:
-        Kb = K[s:s + block].toarray()
+        Kb = K[s : s + block].toarray()
         resp = (Kb == Kb.max(1, keepdims=True)).astype(np.float64)
         resp /= resp.sum(1, keepdims=True)
         N += resp.sum(0)
         A += (resp * Kb).sum(0)
-        Bh += resp.T @ T[s:s + block]
+        Bh += resp.T @ T[s : s + block]
 
     prev = -np.inf
     it = 0
     ll_total = 0.0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the iterations run are returned)
         weights = (N + weight_prior) / (N.sum() + weight_prior * n_c)
         q = (A + q_prior) / (Bh + 2 * q_prior)
         q = np.clip(q, np.minimum(g * (1 + 1e-9) + 1e-12, 1 - 1e-9), 1 - 1e-9)
@@ -258,11 +280,11 @@ The M-step smooths both parameters with pseudo-counts: ``q_h = (A_h + q_prior) /
         Bh = np.zeros(n_c)
         ll_total = 0.0
         for s in starts:
-            Kb = K[s:s + block]
-            post, lse = _posterior_block(Kb, T[s:s + block], w0, d, logw)
+            Kb = K[s : s + block]
+            post, lse = _posterior_block(Kb, T[s : s + block], w0, d, logw)
             ll_total += lse.sum()
             N += post.sum(0)
-            Bh += post.T @ T[s:s + block]
+            Bh += post.T @ T[s : s + block]
             coo = Kb.tocoo()
             A += np.bincount(coo.col, weights=coo.data * post[coo.row, coo.col], minlength=n_c)
         if ll_total - prev <= tol * abs(ll_total):
@@ -273,14 +295,16 @@ The M-step smooths both parameters with pseudo-counts: ``q_h = (A_h + q_prior) /
     top_p = np.full((n_a, 3), np.nan)
     k = min(3, n_c)
     for s in starts:
-        post, _ = _posterior_block(K[s:s + block], T[s:s + block], w0, d, logw)
+        post, _ = _posterior_block(K[s : s + block], T[s : s + block], w0, d, logw)
         order = np.argsort(-post, axis=1, kind="stable")[:, :k]  # ties: alphabetical
-        top[s:s + block, :k] = order
-        top_p[s:s + block, :k] = np.take_along_axis(post, order, axis=1)
+        top[s : s + block, :k] = order
+        top_p[s : s + block, :k] = np.take_along_axis(post, order, axis=1)
     return Mixture(countries, g, q, weights, played, top, top_p, it, float(ll_total))
 
-def _posterior_block(Kb: sp.csr_matrix, Tb: np.ndarray, w0: np.ndarray, d: np.ndarray,
-                     logw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+
+def _posterior_block(
+    Kb: sp.csr_matrix, Tb: np.ndarray, w0: np.ndarray, d: np.ndarray, logw: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Posterior of the homes of a block of artists, and their log-likelihoods (log-sum-exp with the
     row maximum taken out: one exp per cell)."""
     ll = np.outer(Tb, w0) + logw[None, :]
@@ -292,8 +316,10 @@ def _posterior_block(Kb: sp.csr_matrix, Tb: np.ndarray, w0: np.ndarray, d: np.nd
     post /= total
     return post, (top + np.log(total)).ravel()
 
-def estimate_mixture(table: pd.DataFrame, artist_ids, top: int = 1, mix: Mixture | None = None,
-                     argmax: pd.DataFrame | None = None, **fit_kw) -> pd.DataFrame:
+
+def estimate_mixture(
+    table: pd.DataFrame, artist_ids, top: int = 1, mix: Mixture | None = None, argmax: pd.DataFrame | None = None, **fit_kw
+) -> pd.DataFrame:
     """MAP home (``top=1``) or the three most probable homes (``top=3``) under :func:`fit_mixture`
     (or under ``mix``, a fit of the same table and artists; ``argmax``, the table's
     :func:`estimate_argmax`, gives the listeners column when the caller has it)."""
@@ -319,8 +345,15 @@ def estimate_mixture(table: pd.DataFrame, artist_ids, top: int = 1, mix: Mixture
         res[scol] = shares
     return res
 
-def estimate(table: pd.DataFrame, artist_ids, method: str, min_support: int = DEFAULT_MIN_SUPPORT,
-             shrinkage: float = DEFAULT_SHRINKAGE, basis: str = DEFAULT_BASIS) -> pd.DataFrame:
+
+def estimate(
+    table: pd.DataFrame,
+    artist_ids,
+    method: str,
+    min_support: int = DEFAULT_MIN_SUPPORT,
+    shrinkage: float = DEFAULT_SHRINKAGE,
+    basis: str = DEFAULT_BASIS,
+) -> pd.DataFrame:
     """Estimate the home country of ``artist_ids`` from a country play table.
 
     ``method`` is one of :data:`METHODS`; ``min_support``, ``shrinkage`` and ``basis`` apply to
@@ -338,8 +371,9 @@ def estimate(table: pd.DataFrame, artist_ids, method: str, min_support: int = DE
     raise ValueError(f"unknown method {method!r}; use one of {METHODS}")
 
 
-def estimate_every_method(table: pd.DataFrame, artist_ids, min_support: int = DEFAULT_MIN_SUPPORT,
-                          shrinkage: float = DEFAULT_SHRINKAGE) -> dict[str, pd.DataFrame]:
+def estimate_every_method(
+    table: pd.DataFrame, artist_ids, min_support: int = DEFAULT_MIN_SUPPORT, shrinkage: float = DEFAULT_SHRINKAGE
+) -> dict[str, pd.DataFrame]:
     """:func:`estimate` of every method in :data:`METHODS`, with the mixture fitted once for both
     ``mixture`` and ``top3``, and the argmax estimate (which the others start from) made once."""
     mix = fit_mixture(table, artist_ids)

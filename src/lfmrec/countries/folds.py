@@ -27,10 +27,18 @@ def without_pairs(table: pd.DataFrame, pairs: pd.DataFrame, user_country: pd.Ser
     the order and dtypes of :func:`lfmrec.countries.plays.country_play_table` are kept."""
     country = user_country.reindex(pairs["user_id"].to_numpy()).to_numpy(dtype=object)
     known = pd.notna(country)
-    removed = (pd.DataFrame({"artist_id": pairs["artist_id"].to_numpy(np.int64)[known],
-                             "country": pd.array(country[known], dtype="string"),
-                             "plays": pairs["playcount"].to_numpy(np.int64)[known], "listeners": 1})
-               .groupby(["artist_id", "country"], sort=False).sum())
+    removed = (
+        pd.DataFrame(
+            {
+                "artist_id": pairs["artist_id"].to_numpy(np.int64)[known],
+                "country": pd.array(country[known], dtype="string"),
+                "plays": pairs["playcount"].to_numpy(np.int64)[known],
+                "listeners": 1,
+            }
+        )
+        .groupby(["artist_id", "country"], sort=False)
+        .sum()
+    )
     out = table.set_index(["artist_id", "country"])
     missing = removed.index.difference(out.index)
     if len(missing):
@@ -44,8 +52,9 @@ def without_pairs(table: pd.DataFrame, pairs: pd.DataFrame, user_country: pd.Ser
     return out[["artist_id", "country", "plays", "listeners"]].astype({"plays": np.int64, "listeners": np.int64})
 
 
-def fold_countries(table: pd.DataFrame, test_pairs: pd.DataFrame, users: pd.DataFrame, artist_ids, method: str,
-                   **options) -> tuple[pd.DataFrame, pd.DataFrame]:
+def fold_countries(
+    table: pd.DataFrame, test_pairs: pd.DataFrame, users: pd.DataFrame, artist_ids, method: str, **options
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(artist estimates as :func:`lfmrec.countries.estimate.estimate` gives them, country
     similarity with a ``country`` column) of one fold: from ``table`` without ``test_pairs``."""
     train_table = without_pairs(table, test_pairs, users.set_index("user_id")["country"])

@@ -72,6 +72,7 @@ def country_play_table(matrix: sp.spmatrix, user_countries, artist_ids) -> pd.Da
     df = df[df["listeners"] > 0]
     return df.sort_values(["artist_id", "country"], ignore_index=True)
 
+
 def restrict_columns(matrix: sp.spmatrix, matrix_artist_ids, artist_ids) -> sp.csr_matrix:
     """The columns of ``matrix`` (ids ``matrix_artist_ids``) for ``artist_ids``, in that order
     (column indices sorted within rows)."""
@@ -95,6 +96,7 @@ def restrict_columns(matrix: sp.spmatrix, matrix_artist_ids, artist_ids) -> sp.c
     out.sort_indices()  # only does work where the new column order is not the old one
     return out
 
+
 @dataclass
 class Imputation:
     """Result of :func:`impute_user_countries`, one entry per matrix row."""
@@ -105,8 +107,8 @@ class Imputation:
     smoothing: float  # the smoothing used
     loo_accuracy: dict = field(default_factory=dict)  # smoothing -> leave-one-out accuracy
 
-def impute_user_countries(matrix: sp.spmatrix, user_countries, smoothing: float | None = None,
-                          grid=IMPUTE_GRID) -> Imputation:
+
+def impute_user_countries(matrix: sp.spmatrix, user_countries, smoothing: float | None = None, grid=IMPUTE_GRID) -> Imputation:
     """Impute missing user countries with a multinomial naive Bayes over the listened artists.
 
     Trained on the users with a country: ``P(artist | c) = (L(a, c) + s) / (L(c) + s * n_artists)``

@@ -28,8 +28,7 @@ from .trainset import Trainset
 
 
 @njit(cache=True)
-def _baseline_als(ur_ptr, ur_items, ur_ratings, ir_ptr, ir_users, ir_ratings, global_mean,
-                  n_epochs, reg_u, reg_i):
+def _baseline_als(ur_ptr, ur_items, ur_ratings, ir_ptr, ir_users, ir_ratings, global_mean, n_epochs, reg_u, reg_i):
     """ALS: per epoch ``bi[i] = sum(r - mu - bu[u]) / (reg_i + |R(i)|)``, then the same for bu."""
     n_users, n_items = ur_ptr.size - 1, ir_ptr.size - 1
     bu = np.zeros(n_users)
@@ -73,19 +72,33 @@ def fit(ts: Trainset, params: dict) -> dict:
     """The ScoringParams fields of a fitted BaselineOnly: ``kind="baseline"``, ``bu``, ``bi``."""
     bsl = params.get("bsl_options") or {}
     if bsl.get("method", "als") == "als":
-        bu, bi = _baseline_als(ts.ur_ptr, ts.ur_items, ts.ur_ratings, ts.ir_ptr, ts.ir_users,
-                               ts.ir_ratings, ts.global_mean,
-                               int(bsl.get("n_epochs", 10)), float(bsl.get("reg_u", 15)),
-                               float(bsl.get("reg_i", 10)))
+        bu, bi = _baseline_als(
+            ts.ur_ptr,
+            ts.ur_items,
+            ts.ur_ratings,
+            ts.ir_ptr,
+            ts.ir_users,
+            ts.ir_ratings,
+            ts.global_mean,
+            int(bsl.get("n_epochs", 10)),
+            float(bsl.get("reg_u", 15)),
+            float(bsl.get("reg_i", 10)),
+        )
     else:
-        bu, bi = _baseline_sgd(ts.ur_ptr, ts.ur_items, ts.ur_ratings, ts.n_items, ts.global_mean,
-                               int(bsl.get("n_epochs", 20)), float(bsl.get("reg", 0.02)),
-                               float(bsl.get("learning_rate", 0.005)))
+        bu, bi = _baseline_sgd(
+            ts.ur_ptr,
+            ts.ur_items,
+            ts.ur_ratings,
+            ts.n_items,
+            ts.global_mean,
+            int(bsl.get("n_epochs", 20)),
+            float(bsl.get("reg", 0.02)),
+            float(bsl.get("learning_rate", 0.005)),
+        )
     return dict(kind="baseline", bu=bu, bi=bi)
 
 
-def estimate(global_mean: float, bu: np.ndarray, bi: np.ndarray, u: np.ndarray,
-             i: np.ndarray) -> np.ndarray:
+def estimate(global_mean: float, bu: np.ndarray, bi: np.ndarray, u: np.ndarray, i: np.ndarray) -> np.ndarray:
     """``est = mu; est += bu[u] (u >= 0, known); est += bi[i] (i >= 0, known)``, per pair."""
     est = np.full(u.size, global_mean)
     ku, ki = u >= 0, i >= 0

@@ -11,7 +11,8 @@ estimate clipped as ``max(lo, min(hi, est))``): BaselineOnly (:mod:`.baseline`),
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,33 +29,40 @@ def validate_native(spec: dict, key: str) -> None:
     """Raise InputError if the native engine cannot fit ``spec`` exactly as Surprise does."""
     algorithm = spec.get("algorithm")
     if algorithm not in ALGORITHMS:
-        raise InputError(f"config {key}.algorithm", f"{algorithm!r} has no native implementation",
-                         f"use one of {', '.join(ALGORITHMS)} or engine: surprise")
+        raise InputError(
+            f"config {key}.algorithm",
+            f"{algorithm!r} has no native implementation",
+            f"use one of {', '.join(ALGORITHMS)} or engine: surprise",
+        )
     params = spec.get("params") or {}
     if algorithm == "BaselineOnly":
         method = (params.get("bsl_options") or {}).get("method", "als")
         if method not in ("als", "sgd"):
-            raise InputError(f"config {key}.params.bsl_options.method", f"is {method!r}",
-                             "use als or sgd")
+            raise InputError(f"config {key}.params.bsl_options.method", f"is {method!r}", "use als or sgd")
     if not algorithm.startswith("KNN"):
         return
     sim = params.get("sim_options") or {}
     where = f"config {key}.params.sim_options"
     name = str(sim.get("name", "msd")).lower()
     if name != "msd":
-        raise InputError(f"{where}.name", f"is {name!r}: the native engine computes msd only",
-                         "use name: msd, or engine: surprise for other similarities")
+        raise InputError(
+            f"{where}.name",
+            f"is {name!r}: the native engine computes msd only",
+            "use name: msd, or engine: surprise for other similarities",
+        )
     if sim.get("user_based", True) is not True:
-        raise InputError(f"{where}.user_based", "is false: the native engine is user-based only",
-                         "use user_based: true, or engine: surprise")
+        raise InputError(
+            f"{where}.user_based", "is false: the native engine is user-based only", "use user_based: true, or engine: surprise"
+        )
     if sim.get("min_support", 1) < 1:
-        raise InputError(f"{where}.min_support",
-                         "is 0: Surprise's msd divides by zero for two users without a common "
-                         "item (ZeroDivisionError)", "use min_support >= 1 (1 is the default)")
+        raise InputError(
+            f"{where}.min_support",
+            "is 0: Surprise's msd divides by zero for two users without a common item (ZeroDivisionError)",
+            "use min_support >= 1 (1 is the default)",
+        )
 
 
-def fit(spec: dict, seed: int, train: pd.DataFrame, scale: tuple[float, float],
-        exact: bool = False) -> ScoringParams:
+def fit(spec: dict, seed: int, train: pd.DataFrame, scale: tuple[float, float], exact: bool = False) -> ScoringParams:
     """Fit ``spec`` (a config model entry) on ``train`` (user_id, artist_id, rating) natively.
 
     Equal to ``params_from_surprise`` of ``build_algorithm(spec, seed)`` fitted on
@@ -66,8 +74,7 @@ def fit(spec: dict, seed: int, train: pd.DataFrame, scale: tuple[float, float],
     validate_native(spec, "model")
     algorithm = spec["algorithm"]
     params = spec.get("params") or {}
-    with_items = algorithm.startswith("KNN") or (
-        algorithm == "BaselineOnly" and baseline.needs_items(params))
+    with_items = algorithm.startswith("KNN") or (algorithm == "BaselineOnly" and baseline.needs_items(params))
     ts = trainset.build(train, with_items=with_items)
     if algorithm == "BaselineOnly":
         fitted = baseline.fit(ts, params)
@@ -75,13 +82,16 @@ def fit(spec: dict, seed: int, train: pd.DataFrame, scale: tuple[float, float],
         fitted = svd.fit(ts, params, seed, exact)
     else:
         fitted = knn.fit(ts, params, algorithm)
-    return ScoringParams(global_mean=ts.global_mean, rating_scale=tuple(scale),
-                         user_raw2inner=ts.user_raw2inner, item_raw2inner=ts.item_raw2inner,
-                         **fitted)
+    return ScoringParams(
+        global_mean=ts.global_mean,
+        rating_scale=tuple(scale),
+        user_raw2inner=ts.user_raw2inner,
+        item_raw2inner=ts.item_raw2inner,
+        **fitted,
+    )
 
 
-def predict_pairs(params: ScoringParams, user_raw: Iterable[Any],
-                  item_raw: Iterable[Any]) -> np.ndarray:
+def predict_pairs(params: ScoringParams, user_raw: Iterable[Any], item_raw: Iterable[Any]) -> np.ndarray:
     """``algo.test()`` estimates for the pairs ``(user_raw[n], item_raw[n])``, float64.
 
     Raw ids as in the training data (unknown ones get Surprise's fallbacks); every estimate is
@@ -97,11 +107,20 @@ def predict_pairs(params: ScoringParams, user_raw: Iterable[Any],
         est = baseline.estimate(p.global_mean, p.bu, p.bi, u, i)
     elif p.kind in ("svd", "mf"):
         biased = p.kind == "svd"
-        est = svd.estimate(p.global_mean, p.bu if biased else None, p.bi if biased else None,
-                           p.pu, p.qi, u, i)
+        est = svd.estimate(p.global_mean, p.bu if biased else None, p.bi if biased else None, p.pu, p.qi, u, i)
     else:
-        est = knn.estimate(p.global_mean, p.sim, p.ir_indptr, p.ir_users, p.ir_ratings,
-                           p.means if p.kind == "knn_means" else None, p.k, p.min_k, u, i)
+        est = knn.estimate(
+            p.global_mean,
+            p.sim,
+            p.ir_indptr,
+            p.ir_users,
+            p.ir_ratings,
+            p.means if p.kind == "knn_means" else None,
+            p.k,
+            p.min_k,
+            u,
+            i,
+        )
     lo, hi = p.rating_scale
     np.minimum(est, hi, out=est)
     np.maximum(est, lo, out=est)
@@ -113,7 +132,8 @@ def warm_up(spec: dict) -> None:
     new process still loads them on first call) by fitting and predicting a tiny problem, so that
     timings of a real fit measure the fit alone."""
     rng = np.random.default_rng(0)
-    tiny = pd.DataFrame({"user_id": rng.integers(0, 20, 200), "artist_id": rng.integers(0, 30, 200),
-                         "rating": rng.random(200) * 5}).drop_duplicates(["user_id", "artist_id"])
+    tiny = pd.DataFrame(
+        {"user_id": rng.integers(0, 20, 200), "artist_id": rng.integers(0, 30, 200), "rating": rng.random(200) * 5}
+    ).drop_duplicates(["user_id", "artist_id"])
     params = fit(spec, 0, tiny, (0.0, 5.0))
     predict_pairs(params, tiny["user_id"].to_numpy(), tiny["artist_id"].to_numpy())

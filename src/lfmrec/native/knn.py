@@ -31,8 +31,9 @@ MSD_BLOCK = 64
 
 
 @njit(cache=True)
-def _msd_rows(start, stop, by_item_ptr, by_item_items, by_item_ratings, ir_ptr, ir_users,
-              ir_ratings, min_support, sq_diff, freq, sim):
+def _msd_rows(
+    start, stop, by_item_ptr, by_item_items, by_item_ratings, ir_ptr, ir_users, ir_ratings, min_support, sq_diff, freq, sim
+):
     """Rows start..stop-1 of Surprise's msd similarity, written into ``sim``.
 
     Surprise adds ``(r_xi - r_xj)**2`` to ``sq_diff[xi, xj]`` item by item (inner item id
@@ -96,35 +97,59 @@ def msd_similarity(ts: Trainset, min_support: int) -> np.ndarray:
     freq = np.zeros((block, n), dtype=np.int64)
     for start in range(0, n, block):
         # ur_ptr: a user's ratings by item are as many as in ur
-        _msd_rows(start, min(n, start + block), ts.ur_ptr, ts.ur_by_item_items,
-                  ts.ur_by_item_ratings, ts.ir_ptr, ts.ir_users, ts.ir_ratings, min_support,
-                  sq_diff, freq, sim)
+        _msd_rows(
+            start,
+            min(n, start + block),
+            ts.ur_ptr,
+            ts.ur_by_item_items,
+            ts.ur_by_item_ratings,
+            ts.ir_ptr,
+            ts.ir_users,
+            ts.ir_ratings,
+            min_support,
+            sq_diff,
+            freq,
+            sim,
+        )
     return sim
 
 
 def user_means(ts: Trainset) -> np.ndarray:
     """KNNWithMeans.means: ``np.mean`` of each user's ratings in ur order (numpy's own sum)."""
     ptr = ts.ur_ptr
-    return np.array([np.mean(ts.ur_ratings[ptr[u]:ptr[u + 1]]) for u in range(ts.n_users)],
-                    dtype=np.float64)
+    return np.array([np.mean(ts.ur_ratings[ptr[u] : ptr[u + 1]]) for u in range(ts.n_users)], dtype=np.float64)
 
 
 def fit(ts: Trainset, params: dict, algorithm: str) -> dict:
     """The ScoringParams fields of a fitted KNNBasic / KNNWithMeans (defaults k 40, min_k 1,
     min_support 1): ``sim``, ``k``, ``min_k``, the raters of each item (``ir``) and ``means``."""
     sim_options = params.get("sim_options") or {}
-    out = dict(kind="knn_basic" if algorithm == "KNNBasic" else "knn_means",
-               sim=msd_similarity(ts, int(sim_options.get("min_support", 1))),
-               k=int(params.get("k", 40)), min_k=int(params.get("min_k", 1)),
-               ir_indptr=ts.ir_ptr, ir_users=ts.ir_users, ir_ratings=ts.ir_ratings)
+    out = dict(
+        kind="knn_basic" if algorithm == "KNNBasic" else "knn_means",
+        sim=msd_similarity(ts, int(sim_options.get("min_support", 1))),
+        k=int(params.get("k", 40)),
+        min_k=int(params.get("min_k", 1)),
+        ir_indptr=ts.ir_ptr,
+        ir_users=ts.ir_users,
+        ir_ratings=ts.ir_ratings,
+    )
     if algorithm == "KNNWithMeans":
         out["means"] = user_means(ts)
     return out
 
 
-def estimate(global_mean: float, sim: np.ndarray, ir_indptr: np.ndarray, ir_users: np.ndarray,
-             ir_ratings: np.ndarray, means: np.ndarray | None, k: int, min_k: int,
-             u: np.ndarray, i: np.ndarray) -> np.ndarray:
+def estimate(
+    global_mean: float,
+    sim: np.ndarray,
+    ir_indptr: np.ndarray,
+    ir_users: np.ndarray,
+    ir_ratings: np.ndarray,
+    means: np.ndarray | None,
+    k: int,
+    min_k: int,
+    u: np.ndarray,
+    i: np.ndarray,
+) -> np.ndarray:
     """``estimate()`` with ``predict()``'s fallbacks for the pairs (u[n], i[n]) of inner ids
     (-1 unknown), before clipping; KNNWithMeans iff ``means`` is given."""
     with_means = means is not None
@@ -132,5 +157,16 @@ def estimate(global_mean: float, sim: np.ndarray, ir_indptr: np.ndarray, ir_user
     if with_means:  # Surprise's r - means[v], once per rating instead of per neighbour: same bits
         values = means[ir_users]
         np.subtract(ir_ratings, values, out=values)
-    return knn_pairs(u, i, np.ascontiguousarray(sim), ir_indptr, ir_users, values,
-                     means if with_means else np.zeros(0), k, min_k, with_means, global_mean)
+    return knn_pairs(
+        u,
+        i,
+        np.ascontiguousarray(sim),
+        ir_indptr,
+        ir_users,
+        values,
+        means if with_means else np.zeros(0),
+        k,
+        min_k,
+        with_means,
+        global_mean,
+    )

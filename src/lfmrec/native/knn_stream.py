@@ -43,8 +43,7 @@ from .trainset import Trainset
 
 DEFAULT_BLOCK_USERS = 64
 
-_KINDS = {"basic": False, "knn_basic": False, "KNNBasic": False,
-          "means": True, "knn_means": True, "KNNWithMeans": True}
+_KINDS = {"basic": False, "knn_basic": False, "KNNBasic": False, "means": True, "knn_means": True, "KNNWithMeans": True}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -52,8 +51,7 @@ _KINDS = {"basic": False, "knn_basic": False, "KNNBasic": False,
 
 
 @njit(cache=True, nogil=True)
-def _msd_rows_of(users, by_item_ptr, by_item_items, by_item_ratings, ir_ptr, ir_users,
-                 ir_ratings, min_support, freq, out):
+def _msd_rows_of(users, by_item_ptr, by_item_items, by_item_ratings, ir_ptr, ir_users, ir_ratings, min_support, freq, out):
     """Rows ``users[r]`` of Surprise's msd similarity into ``out[r]`` (``out``: (>= len(users),
     n_users) float64, used as the sum of squared differences first; ``freq``: the same shape,
     int32, zero on entry and left zero).
@@ -115,8 +113,9 @@ def _check_trainset(ts: Trainset) -> None:
         raise ValueError("the trainset needs its item arrays: build it with with_items=True")
 
 
-def similarity_rows(ts: Trainset, min_support: int, users: np.ndarray,
-                    out: np.ndarray | None = None, freq: np.ndarray | None = None) -> np.ndarray:
+def similarity_rows(
+    ts: Trainset, min_support: int, users: np.ndarray, out: np.ndarray | None = None, freq: np.ndarray | None = None
+) -> np.ndarray:
     """``msd_similarity(ts, min_support)[users]`` without the full matrix: (len(users), n_users)
     float64, bit for bit. ``out`` / ``freq``: optional scratch of at least that many rows (float64
     / int32, ``freq`` zero), reused across calls."""
@@ -127,14 +126,28 @@ def similarity_rows(ts: Trainset, min_support: int, users: np.ndarray,
         out = np.empty((users.size, n))
     if freq is None:
         freq = np.zeros((users.size, n), np.int32)
-    if (out.dtype != np.float64 or freq.dtype != np.int32 or out.shape[1] != n
-            or freq.shape[1] != n or min(out.shape[0], freq.shape[0]) < users.size):
-        raise ValueError(f"similarity_rows needs float64 / int32 scratch of at least "
-                         f"({users.size}, {n})")
+    if (
+        out.dtype != np.float64
+        or freq.dtype != np.int32
+        or out.shape[1] != n
+        or freq.shape[1] != n
+        or min(out.shape[0], freq.shape[0]) < users.size
+    ):
+        raise ValueError(f"similarity_rows needs float64 / int32 scratch of at least ({users.size}, {n})")
     if users.size and (users.min() < 0 or users.max() >= n):
         raise ValueError("users must be inner user ids (0..n_users-1)")
-    _msd_rows_of(users, ts.ur_ptr, ts.ur_by_item_items, ts.ur_by_item_ratings, ts.ir_ptr,
-                 ts.ir_users, ts.ir_ratings, int(min_support), freq, out)
+    _msd_rows_of(
+        users,
+        ts.ur_ptr,
+        ts.ur_by_item_items,
+        ts.ur_by_item_ratings,
+        ts.ir_ptr,
+        ts.ir_users,
+        ts.ir_ratings,
+        int(min_support),
+        freq,
+        out,
+    )
     return out[: users.size]
 
 
@@ -154,14 +167,15 @@ def _configs(configs: Sequence[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarr
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k} in {c!r}")
         if not kind and min_k < 1:
-            raise ValueError(f"KNNBasic needs min_k >= 1 (got {min_k}): with min_k < 1 Surprise's "
-                             "predict() raises ZeroDivisionError when no neighbour has sim > 0")
+            raise ValueError(
+                f"KNNBasic needs min_k >= 1 (got {min_k}): with min_k < 1 Surprise's "
+                "predict() raises ZeroDivisionError when no neighbour has sim > 0"
+            )
         kinds.append(kind)
         ks.append(k)
         min_ks.append(min_k)
     levels = np.unique(np.array(ks, np.int64))
-    return (levels, np.searchsorted(levels, ks).astype(np.int64), np.array(kinds, np.bool_),
-            np.array(min_ks, np.int64))
+    return (levels, np.searchsorted(levels, ks).astype(np.int64), np.array(kinds, np.bool_), np.array(min_ks, np.int64))
 
 
 def _values(ts: Trainset, cfg_means: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,8 +195,24 @@ def _values(ts: Trainset, cfg_means: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 @njit(cache=True, nogil=True)
-def _predict_pairs(rows, items, dest, mean_u, srows, ir_ptr, ir_users, ir_ratings, ir_dev,
-                   levels, cfg_level, cfg_means, cfg_min_k, global_mean, n_max, out):
+def _predict_pairs(
+    rows,
+    items,
+    dest,
+    mean_u,
+    srows,
+    ir_ptr,
+    ir_users,
+    ir_ratings,
+    ir_dev,
+    levels,
+    cfg_level,
+    cfg_means,
+    cfg_min_k,
+    global_mean,
+    n_max,
+    out,
+):
     """Estimates of the pairs (user of ``srows[rows[p]]``, ``items[p]``) (known ids) for every
     config, into ``out[:, dest[p]]``.
 
@@ -267,15 +297,19 @@ def _predict_pairs(rows, items, dest, mean_u, srows, ir_ptr, ir_users, ir_rating
         for q in range(cfg_level.size):
             lv = cfg_level[q]
             if cfg_means[q]:
-                out[q, d] = _estimate(lev_n[lv], lev_sim[lv], lev_means[lv], cfg_min_k[q], True,
-                                      mean_u[p], global_mean)
+                out[q, d] = _estimate(lev_n[lv], lev_sim[lv], lev_means[lv], cfg_min_k[q], True, mean_u[p], global_mean)
             else:
-                out[q, d] = _estimate(lev_n[lv], lev_sim[lv], lev_basic[lv], cfg_min_k[q], False,
-                                      0.0, global_mean)
+                out[q, d] = _estimate(lev_n[lv], lev_sim[lv], lev_basic[lv], cfg_min_k[q], False, 0.0, global_mean)
 
 
-def predict_streamed(ts: Trainset, min_support: int, pairs_u: np.ndarray, pairs_i: np.ndarray,
-                     configs: Sequence[tuple], block_users: int = DEFAULT_BLOCK_USERS) -> np.ndarray:
+def predict_streamed(
+    ts: Trainset,
+    min_support: int,
+    pairs_u: np.ndarray,
+    pairs_i: np.ndarray,
+    configs: Sequence[tuple],
+    block_users: int = DEFAULT_BLOCK_USERS,
+) -> np.ndarray:
     """Estimates (not clipped) of the pairs ``(pairs_u[p], pairs_i[p])`` of inner ids (-1: unknown)
     for each config ``(kind, k, min_k)`` (kind ``"basic"`` or ``"means"``, also ``"knn_basic"`` /
     ``"knn_means"`` / ``"KNNBasic"`` / ``"KNNWithMeans"``): float64 (len(configs), n_pairs),
@@ -313,12 +347,27 @@ def predict_streamed(ts: Trainset, min_support: int, pairs_u: np.ndarray, pairs_
         stop = min(start + b, users.size)
         block = users[start:stop]
         similarity_rows(ts, min_support, block, srows, freq)
-        sel = order[bounds[start]:bounds[stop]]
-        rows = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(bounds[start:stop + 1]))
+        sel = order[bounds[start] : bounds[stop]]
+        rows = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(bounds[start : stop + 1]))
         mean_u = means[u[sel]] if means.size else np.zeros(sel.size)
-        _predict_pairs(rows, i[sel], sel, mean_u, srows, ts.ir_ptr, ts.ir_users, ts.ir_ratings,
-                       dev, levels, cfg_level, cfg_means, cfg_min_k, float(ts.global_mean), n_max,
-                       out)
+        _predict_pairs(
+            rows,
+            i[sel],
+            sel,
+            mean_u,
+            srows,
+            ts.ir_ptr,
+            ts.ir_users,
+            ts.ir_ratings,
+            dev,
+            levels,
+            cfg_level,
+            cfg_means,
+            cfg_min_k,
+            float(ts.global_mean),
+            n_max,
+            out,
+        )
     return out
 
 
@@ -367,9 +416,31 @@ def _push(acc, closed, it, s, vb, vm, levels, kmax, want_basic, want_means, w, m
 
 
 @njit(cache=True, nogil=True)
-def _topn_rows(srows, srow_of, urows, cand, by_user_ptr, by_user_item, by_user_pos, val_basic,
-               val_means, means, in_id_order, levels, cfg_level, cfg_means, cfg_min_k,
-               global_mean, acc, closed, base_closed, positive, xbuf, tbuf, out):
+def _topn_rows(
+    srows,
+    srow_of,
+    urows,
+    cand,
+    by_user_ptr,
+    by_user_item,
+    by_user_pos,
+    val_basic,
+    val_means,
+    means,
+    in_id_order,
+    levels,
+    cfg_level,
+    cfg_means,
+    cfg_min_k,
+    global_mean,
+    acc,
+    closed,
+    base_closed,
+    positive,
+    xbuf,
+    tbuf,
+    out,
+):
     """Estimates of the users ``urows`` (inner ids, -1 unknown; similarity row
     ``srows[srow_of[r]]``) x the items ``cand`` (inner ids, -1 unknown) for every config, into
     ``out`` (n_configs, len(urows), len(cand)). Ratings are indexed by x, their place in the
@@ -437,9 +508,20 @@ def _topn_rows(srows, srow_of, urows, cand, by_user_ptr, by_user_item, by_user_p
                     for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
                         it = by_user_item[x]
                         if not closed[it]:
-                            _push(acc, closed, it, s, val_basic[x] if want_basic else 0.0,
-                                  val_means[x] if want_means else 0.0, levels, kmax,
-                                  want_basic, want_means, w, mcol)
+                            _push(
+                                acc,
+                                closed,
+                                it,
+                                s,
+                                val_basic[x] if want_basic else 0.0,
+                                val_means[x] if want_means else 0.0,
+                                levels,
+                                kmax,
+                                want_basic,
+                                want_means,
+                                w,
+                                mcol,
+                            )
             else:
                 size = 0
                 for jj in range(j0, j + 1):
@@ -461,9 +543,20 @@ def _topn_rows(srows, srow_of, urows, cand, by_user_ptr, by_user_item, by_user_p
                     x = xbuf[by_pos[e]]
                     it = by_user_item[x]
                     if not closed[it]:
-                        _push(acc, closed, it, s, val_basic[x] if want_basic else 0.0,
-                              val_means[x] if want_means else 0.0, levels, kmax, want_basic,
-                              want_means, w, mcol)
+                        _push(
+                            acc,
+                            closed,
+                            it,
+                            s,
+                            val_basic[x] if want_basic else 0.0,
+                            val_means[x] if want_means else 0.0,
+                            levels,
+                            kmax,
+                            want_basic,
+                            want_means,
+                            w,
+                            mcol,
+                        )
             j = j0 - 1
         mean_u = means[u] if want_means else 0.0
         for c in range(cand.size):
@@ -478,20 +571,23 @@ def _topn_rows(srows, srow_of, urows, cand, by_user_ptr, by_user_item, by_user_p
                 ak = min(n, levels[lv])
                 col = 1 + w * lv
                 if cfg_means[q]:
-                    out[q, r, c] = _estimate(ak, acc[it, col], acc[it, col + mcol],
-                                             cfg_min_k[q], True, mean_u, global_mean)
+                    out[q, r, c] = _estimate(ak, acc[it, col], acc[it, col + mcol], cfg_min_k[q], True, mean_u, global_mean)
                 else:
-                    out[q, r, c] = _estimate(ak, acc[it, col], acc[it, col + 1],
-                                             cfg_min_k[q], False, 0.0, global_mean)
+                    out[q, r, c] = _estimate(ak, acc[it, col], acc[it, col + 1], cfg_min_k[q], False, 0.0, global_mean)
         acc[:] = 0.0
         closed[:] = base_closed
     return xbuf, tbuf
 
 
-def topn_streamed(ts: Trainset, min_support: int, configs: Sequence[tuple],
-                  candidates: np.ndarray, block_users: int = DEFAULT_BLOCK_USERS,
-                  users: np.ndarray | None = None, reuse: bool = False,
-                  ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def topn_streamed(
+    ts: Trainset,
+    min_support: int,
+    configs: Sequence[tuple],
+    candidates: np.ndarray,
+    block_users: int = DEFAULT_BLOCK_USERS,
+    users: np.ndarray | None = None,
+    reuse: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(block, scores)`` per block of users: ``block`` the users' inner ids (a slice of
     ``users``, default every user ``0..n_users-1``; -1 for an unknown user), ``scores`` float64
     (len(configs), len(block), len(candidates)) with ``scores[q, r, c]`` bit for bit
@@ -529,8 +625,7 @@ def topn_streamed(ts: Trainset, min_support: int, configs: Sequence[tuple],
     cand = np.ascontiguousarray(candidates, dtype=np.int64).ravel()
     if cand.size and (cand.max() >= ni or cand.min() < -1):
         raise ValueError("candidates must be inner item ids (0..n_items-1) or -1 for unknown")
-    users = (np.arange(nu, dtype=np.int64) if users is None
-             else np.ascontiguousarray(users, dtype=np.int64).ravel())
+    users = np.arange(nu, dtype=np.int64) if users is None else np.ascontiguousarray(users, dtype=np.int64).ravel()
     if users.size and (users.max() >= nu or users.min() < -1):
         raise ValueError("users must be inner user ids (0..n_users-1) or -1 for unknown")
     in_order = ir_in_id_order(ts.ir_ptr, ts.ir_users)
@@ -542,8 +637,7 @@ def topn_streamed(ts: Trainset, min_support: int, configs: Sequence[tuple],
         means = user_means(ts)
         val_means = np.repeat(means, np.diff(ts.ur_ptr))
         np.subtract(val_basic, val_means, out=val_means)
-    pos = np.zeros(0, np.int64) if in_order else _rating_positions(ts.ir_ptr, ts.ir_users,
-                                                                    ts.ur_ptr)
+    pos = np.zeros(0, np.int64) if in_order else _rating_positions(ts.ir_ptr, ts.ir_users, ts.ur_ptr)
     base_closed = np.ones(ni, np.bool_)  # items that take no neighbour: not candidates
     base_closed[cand[cand >= 0]] = False
     closed = base_closed.copy()
@@ -557,7 +651,7 @@ def topn_streamed(ts: Trainset, min_support: int, configs: Sequence[tuple],
     buffer = None
     gm = float(ts.global_mean)
     for start in range(0, users.size, b):
-        block = users[start:start + b]
+        block = users[start : start + b]
         if reuse:
             if buffer is None:
                 buffer = np.empty((cfg_level.size, b, cand.size))
@@ -568,20 +662,45 @@ def topn_streamed(ts: Trainset, min_support: int, configs: Sequence[tuple],
         srow_of = np.cumsum(known) - 1  # the row of a known user (unknown users: not read)
         if known.any():
             similarity_rows(ts, min_support, block[known], srows, freq)
-        xbuf, tbuf = _topn_rows(srows, srow_of, block, cand, ts.ur_ptr, ts.ur_by_item_items,
-                                pos, val_basic, val_means, means, in_order, levels, cfg_level,
-                                cfg_means, cfg_min_k, gm, acc, closed, base_closed, positive,
-                                xbuf, tbuf, out)
+        xbuf, tbuf = _topn_rows(
+            srows,
+            srow_of,
+            block,
+            cand,
+            ts.ur_ptr,
+            ts.ur_by_item_items,
+            pos,
+            val_basic,
+            val_means,
+            means,
+            in_order,
+            levels,
+            cfg_level,
+            cfg_means,
+            cfg_min_k,
+            gm,
+            acc,
+            closed,
+            base_closed,
+            positive,
+            xbuf,
+            tbuf,
+            out,
+        )
         yield block, out
 
 
-def topn_streamed_all(ts: Trainset, min_support: int, configs: Sequence[tuple],
-                      candidates: np.ndarray, block_users: int = DEFAULT_BLOCK_USERS,
-                      users: np.ndarray | None = None) -> np.ndarray:
+def topn_streamed_all(
+    ts: Trainset,
+    min_support: int,
+    configs: Sequence[tuple],
+    candidates: np.ndarray,
+    block_users: int = DEFAULT_BLOCK_USERS,
+    users: np.ndarray | None = None,
+) -> np.ndarray:
     """:func:`topn_streamed` gathered into one (len(configs), n_users, n_candidates) array (for
     tests and small data only)."""
-    blocks = [s for _, s in topn_streamed(ts, min_support, configs, candidates, block_users,
-                                          users)]
+    blocks = [s for _, s in topn_streamed(ts, min_support, configs, candidates, block_users, users)]
     if not blocks:
         n = 0 if users is None else len(users)
         return np.empty((len(configs), n, len(candidates)))
@@ -592,9 +711,18 @@ def topn_streamed_all(ts: Trainset, min_support: int, configs: Sequence[tuple],
 # Memory
 
 
-def stream_memory_bytes(n_users: int, n_items: int, nnz: int, block_users: int,
-                        n_candidates: int = 0, n_configs: int = 1, n_levels: int | None = None,
-                        n_pairs: int = 0, means: bool = True, trainset: bool = True) -> int:
+def stream_memory_bytes(
+    n_users: int,
+    n_items: int,
+    nnz: int,
+    block_users: int,
+    n_candidates: int = 0,
+    n_configs: int = 1,
+    n_levels: int | None = None,
+    n_pairs: int = 0,
+    means: bool = True,
+    trainset: bool = True,
+) -> int:
     """Peak bytes of :func:`predict_streamed` (``n_pairs`` > 0) or :func:`topn_streamed`
     (``n_candidates`` > 0) on a trainset of ``nnz`` ratings, as the sum of the arrays they hold::
 
@@ -625,18 +753,34 @@ def stream_memory_bytes(n_users: int, n_items: int, nnz: int, block_users: int,
     if n_pairs:
         total += (40 + 8 * n_configs) * n_pairs + 24 * n_users
     if n_candidates:
-        total += (8 * nnz + (10 + 24 * lev) * n_items + 40 * n_users + 16 * n_candidates
-                  + 8 * n_configs * block_users * n_candidates)
+        total += (
+            8 * nnz + (10 + 24 * lev) * n_items + 40 * n_users + 16 * n_candidates + 8 * n_configs * block_users * n_candidates
+        )
     return int(total)
 
 
-def block_for_memory(n_users: int, n_items: int, nnz: int, max_bytes: float,
-                     n_candidates: int = 0, n_configs: int = 1, n_levels: int | None = None,
-                     n_pairs: int = 0, means: bool = True, trainset: bool = True) -> int:
+def block_for_memory(
+    n_users: int,
+    n_items: int,
+    nnz: int,
+    max_bytes: float,
+    n_candidates: int = 0,
+    n_configs: int = 1,
+    n_levels: int | None = None,
+    n_pairs: int = 0,
+    means: bool = True,
+    trainset: bool = True,
+) -> int:
     """The largest ``block_users`` (at most ``n_users``) for which :func:`stream_memory_bytes`
     stays within ``max_bytes``; 0 when not even one user fits (the caller refuses up front)."""
-    kw = {"n_candidates": n_candidates, "n_configs": n_configs, "n_levels": n_levels,
-          "n_pairs": n_pairs, "means": means, "trainset": trainset}
+    kw = {
+        "n_candidates": n_candidates,
+        "n_configs": n_configs,
+        "n_levels": n_levels,
+        "n_pairs": n_pairs,
+        "means": means,
+        "trainset": trainset,
+    }
     fixed = stream_memory_bytes(n_users, n_items, nnz, 0, **kw)
     per_block = stream_memory_bytes(n_users, n_items, nnz, 1, **kw) - fixed
     if max_bytes < fixed + per_block:

@@ -111,17 +111,15 @@ def legacy_normals(seed, out, loc, scale):
             m += 2
 
 
-def normal_init(seed: int, rows: int, cols: int, n_more: int, loc: float,
-                scale: float) -> tuple[np.ndarray, np.ndarray]:
+def normal_init(seed: int, rows: int, cols: int, n_more: int, loc: float, scale: float) -> tuple[np.ndarray, np.ndarray]:
     """``rng = RandomState(seed); rng.normal(loc, scale, (rows, cols)),
     rng.normal(loc, scale, (n_more, cols))`` -- one continuous stream, split."""
     if numba.config.USING_SVML or not 0 <= seed < 2**32:  # SVML's log is not libm's
         rng = np.random.RandomState(seed)
-        return (rng.normal(loc, scale, size=(rows, cols)),
-                rng.normal(loc, scale, size=(n_more, cols)))
+        return (rng.normal(loc, scale, size=(rows, cols)), rng.normal(loc, scale, size=(n_more, cols)))
     # numpy's allocator, not numba's: numpy asks Linux for transparent huge pages for arrays of
     # 4 MB and more, and SGD reads the item factors at random (an epoch over a full-scale fold at
     # 100 factors: 6.2-6.7 s instead of 7.3-7.9 s with 4 kB pages, where THP is "madvise")
     values = np.empty((rows + n_more) * cols)
     legacy_normals(seed, values, float(loc), float(scale))
-    return values[: rows * cols].reshape(rows, cols), values[rows * cols:].reshape(n_more, cols)
+    return values[: rows * cols].reshape(rows, cols), values[rows * cols :].reshape(n_more, cols)

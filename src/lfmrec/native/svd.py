@@ -71,12 +71,11 @@ def _prefetch_row(typingctx, arr, row):
         byte_ptr = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [start.type, i32, i32, i32]),
-            "llvm.prefetch.p0")
+            builder.module, ir.FunctionType(ir.VoidType(), [start.type, i32, i32, i32]), "llvm.prefetch.p0"
+        )
         itemsize = context.get_abi_sizeof(context.get_data_type(signature.args[0].dtype))
         size = builder.mul(ncols, ir.Constant(ncols.type, itemsize))
-        with cgutils.for_range_slice(builder, ir.Constant(ncols.type, 0), size,
-                                     ir.Constant(ncols.type, 64)) as (off, _):
+        with cgutils.for_range_slice(builder, ir.Constant(ncols.type, 0), size, ir.Constant(ncols.type, 64)) as (off, _):
             line = builder.gep(builder.bitcast(start, byte_ptr), [off])
             # read access, keep in all cache levels, data cache
             builder.call(fn, [builder.bitcast(line, start.type), i32(0), i32(3), i32(1)])
@@ -86,8 +85,26 @@ def _prefetch_row(typingctx, arr, row):
 
 
 @njit(fastmath={"reassoc", "nsz", "arcp", "contract"}, cache=True)
-def svd_sgd_relaxed(ur_ptr, ur_items, ur_ratings, bu, bi, pu, qi, n_epochs, global_mean, biased,
-                    lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi):
+def svd_sgd_relaxed(
+    ur_ptr,
+    ur_items,
+    ur_ratings,
+    bu,
+    bi,
+    pu,
+    qi,
+    n_epochs,
+    global_mean,
+    biased,
+    lr_bu,
+    lr_bi,
+    lr_pu,
+    lr_qi,
+    reg_bu,
+    reg_bi,
+    reg_pu,
+    reg_qi,
+):
     """The SGD of the module docstring over all_ratings() in order, in place, with the
     floating-point operations free to be reassociated and fused (SIMD dot products and updates,
     FMA): results differ from Surprise's and between CPUs in the last bits.
@@ -171,8 +188,7 @@ def _lane_dots(pu, qi, su, si, width):
 
 
 @njit(cache=True, inline="always")
-def _sgd_step(u, i, r, dot, bu, bi, pu, qi, global_mean, biased,
-              lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi):
+def _sgd_step(u, i, r, dot, bu, bi, pu, qi, global_mean, biased, lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi):
     """One SGD update for rating r of (u, i), given its dot product ``qi[i] . pu[u]``:
     ``err = r - (mu + bu + bi + dot)``, biases (biased only), then factors with the values
     before the update."""
@@ -188,8 +204,26 @@ def _sgd_step(u, i, r, dot, bu, bi, pu, qi, global_mean, biased,
 
 
 @njit(cache=True)
-def svd_sgd_exact(ur_ptr, ur_items, ur_ratings, bu, bi, pu, qi, n_epochs, global_mean, biased,
-                  lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi):
+def svd_sgd_exact(
+    ur_ptr,
+    ur_items,
+    ur_ratings,
+    bu,
+    bi,
+    pu,
+    qi,
+    n_epochs,
+    global_mean,
+    biased,
+    lr_bu,
+    lr_bi,
+    lr_pu,
+    lr_qi,
+    reg_bu,
+    reg_bi,
+    reg_pu,
+    reg_qi,
+):
     """The SGD of the module docstring, in place, bit for bit Surprise's.
 
     A step reads and writes bu[u], bi[i], pu[u], qi[i] only, so it depends on nothing but the
@@ -230,8 +264,26 @@ def svd_sgd_exact(ur_ptr, ur_items, ur_ratings, bu, bi, pu, qi, n_epochs, global
             dots = _lane_dots(pu, qi, su, si, width)
             for j in range(width):
                 u, i = su[j], si[j]
-                _sgd_step(u, i, ur_ratings[st[j]], dots[j], bu, bi, pu, qi, global_mean, biased,
-                          lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi)
+                _sgd_step(
+                    u,
+                    i,
+                    ur_ratings[st[j]],
+                    dots[j],
+                    bu,
+                    bi,
+                    pu,
+                    qi,
+                    global_mean,
+                    biased,
+                    lr_bu,
+                    lr_bi,
+                    lr_pu,
+                    lr_qi,
+                    reg_bu,
+                    reg_bi,
+                    reg_pu,
+                    reg_qi,
+                )
                 done[i] += 1
             processed += width
 
@@ -254,13 +306,26 @@ def fit(ts: Trainset, params: dict, seed: int, exact: bool = False) -> dict:
     bu = np.zeros(ts.n_users)
     bi = np.zeros(ts.n_items)
     kernel = svd_sgd_exact if exact else svd_sgd_relaxed
-    kernel(ts.ur_ptr, ts.ur_items, ts.ur_ratings, bu, bi, pu, qi,
-           int(params.get("n_epochs", 20)),
-           ts.global_mean if biased else 0.0,  # Surprise: "if not biased: global_mean = 0"
-           biased,
-           rate("lr_bu", lr_all), rate("lr_bi", lr_all), rate("lr_pu", lr_all),
-           rate("lr_qi", lr_all), rate("reg_bu", reg_all), rate("reg_bi", reg_all),
-           rate("reg_pu", reg_all), rate("reg_qi", reg_all))
+    kernel(
+        ts.ur_ptr,
+        ts.ur_items,
+        ts.ur_ratings,
+        bu,
+        bi,
+        pu,
+        qi,
+        int(params.get("n_epochs", 20)),
+        ts.global_mean if biased else 0.0,  # Surprise: "if not biased: global_mean = 0"
+        biased,
+        rate("lr_bu", lr_all),
+        rate("lr_bi", lr_all),
+        rate("lr_pu", lr_all),
+        rate("lr_qi", lr_all),
+        rate("reg_bu", reg_all),
+        rate("reg_bi", reg_all),
+        rate("reg_pu", reg_all),
+        rate("reg_qi", reg_all),
+    )
     if biased:
         return dict(kind="svd", bu=bu, bi=bi, pu=pu, qi=qi)
     return dict(kind="mf", pu=pu, qi=qi)
@@ -289,11 +354,20 @@ def _factor_est(u, i, pu, qi, bu, bi, global_mean, biased):
     return out
 
 
-def estimate(global_mean: float, bu: np.ndarray | None, bi: np.ndarray | None, pu: np.ndarray,
-             qi: np.ndarray, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+def estimate(
+    global_mean: float, bu: np.ndarray | None, bi: np.ndarray | None, pu: np.ndarray, qi: np.ndarray, u: np.ndarray, i: np.ndarray
+) -> np.ndarray:
     """``SVD.estimate()`` with ``predict()``'s fallback for the pairs (u[n], i[n]) of inner ids
     (-1 unknown), before clipping; biased iff ``bu`` is given."""
     biased = bu is not None
     zeros = np.zeros(0)
-    return _factor_est(u, i, np.ascontiguousarray(pu), np.ascontiguousarray(qi),
-                       bu if biased else zeros, bi if biased else zeros, global_mean, biased)
+    return _factor_est(
+        u,
+        i,
+        np.ascontiguousarray(pu),
+        np.ascontiguousarray(qi),
+        bu if biased else zeros,
+        bi if biased else zeros,
+        global_mean,
+        biased,
+    )

@@ -88,14 +88,12 @@ def factorize(column: pd.Series, name: str) -> tuple[np.ndarray, dict[Any, int]]
     ids of a full-scale fold: 0.4-0.7 s instead of 1.3-1.9 s hashing; a table much larger than the
     column would cost more than the hash); other ids through ``pd.factorize``."""
     values = column.to_numpy()
-    if (values.dtype.kind in "iu" and values.size and values.min() >= 0
-            and values.max() < min(_TABLE_MAX_ID, 4 * values.size)):
+    if values.dtype.kind in "iu" and values.size and values.min() >= 0 and values.max() < min(_TABLE_MAX_ID, 4 * values.size):
         codes, uniques = _first_appearance(values, int(values.max()) + 1)
         return codes, dict(zip(uniques.tolist(), range(len(uniques)), strict=True))
     codes, uniques = pd.factorize(column, sort=False)
     if codes.size and codes.min() < 0:
-        raise InputError(f"training triples column {name}", "holds missing ids",
-                         "drop the rows without an id")
+        raise InputError(f"training triples column {name}", "holds missing ids", "drop the rows without an id")
     # Index.tolist() yields Python scalars, as DataFrame.itertuples() does for Surprise.
     return codes.astype(np.int32), dict(zip(uniques.tolist(), range(len(uniques)), strict=True))
 
@@ -124,7 +122,7 @@ def expand(ptr):
     """The group of every CSR entry (int32): ``repeat(arange(n), diff(ptr))``."""
     out = np.empty(ptr[-1], dtype=np.int32)
     for g in range(ptr.size - 1):
-        out[ptr[g]:ptr[g + 1]] = g
+        out[ptr[g] : ptr[g + 1]] = g
     return out
 
 
@@ -142,8 +140,19 @@ def build(train: pd.DataFrame, with_items: bool) -> Trainset:
         del users, items
         # Grouping ir (item-major, row order) by user gives each user's items in ascending order.
         _, by_item_items, by_item_ratings = group(ir_users, n_users, expand(ir_ptr), ir_ratings)
-        extra = dict(ir_ptr=ir_ptr, ir_users=ir_users, ir_ratings=ir_ratings,
-                     ur_by_item_items=by_item_items, ur_by_item_ratings=by_item_ratings)
-    return Trainset(user_raw2inner=user_raw2inner, item_raw2inner=item_raw2inner,
-                    global_mean=float(np.mean(ur_ratings)), ur_ptr=ur_ptr, ur_items=ur_items,
-                    ur_ratings=ur_ratings, **extra)
+        extra = dict(
+            ir_ptr=ir_ptr,
+            ir_users=ir_users,
+            ir_ratings=ir_ratings,
+            ur_by_item_items=by_item_items,
+            ur_by_item_ratings=by_item_ratings,
+        )
+    return Trainset(
+        user_raw2inner=user_raw2inner,
+        item_raw2inner=item_raw2inner,
+        global_mean=float(np.mean(ur_ratings)),
+        ur_ptr=ur_ptr,
+        ur_items=ur_items,
+        ur_ratings=ur_ratings,
+        **extra,
+    )
