@@ -36,3 +36,17 @@ def test_the_data_identity_names_another_process_only():
     assert dataset_identity(config["dataset"]) == '{"scale": "default", "seed": 1, "source": "synthetic"}'
     config["dataset"]["synthetic"]["process"] = {"proximity": 0.0}
     assert '"process": {"proximity": 0.0}' in dataset_identity(config["dataset"])
+
+
+def test_the_configuration_reference_is_current():
+    """docs/configuration.md is what lfmrec.config_reference makes of the schema and config.yaml."""
+    from lfmrec import config_reference
+
+    assert (ROOT / "docs/configuration.md").read_text() == config_reference.current(), (
+        "docs/configuration.md is not current: run python -m lfmrec.config_reference"
+    )
+    text = config_reference.current()
+    for key in ("dataset.synthetic.process.proximity", "models.<name>.lists", "recommend.threads", "sensitivity.[].name"):
+        assert f"| `{key}` |" in text, key
+    assert "| `recommend.threads` | integer >= 1 | `1` |" in text  # the schema's default
+    assert "| `dataset.synthetic.process.noise_sd` | number >= 0 | `1.8` |" in text  # the code's default
