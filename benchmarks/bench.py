@@ -47,7 +47,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lfmrec.io import read_usage
+from lfmrec.harness import read_usage
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results/bench"

@@ -54,7 +54,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 from bench import MemorySampler  # noqa: E402  (benchmarks/bench.py)
 
-from lfmrec.io import read_usage  # noqa: E402
+from lfmrec.harness import read_usage  # noqa: E402
 
 BASE = yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]
 FACTOR_MODELS = ["baseline", "mf_k20", "mf_k100", "svd_k100"]

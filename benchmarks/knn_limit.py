@@ -31,7 +31,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 from lfmrec.cv import split  # noqa: E402
-from lfmrec.io import read_usage  # noqa: E402
+from lfmrec.harness import read_usage  # noqa: E402
 from lfmrec.resources import estimate_memory_gb, fit_job_mb  # noqa: E402
 
 BASE = yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]

@@ -37,8 +37,8 @@ from lfmrec import ranking, rerank  # noqa: E402
 from lfmrec.countries.codes import country_codes, encode  # noqa: E402
 from lfmrec.cv import build_trainset, rating_scale, split  # noqa: E402
 from lfmrec.models import build_algorithm  # noqa: E402
+from lfmrec.pairs import pair_matrix  # noqa: E402
 from lfmrec.scoring import iter_score_blocks, params_from_surprise  # noqa: E402
-from lfmrec.topn import pair_matrix  # noqa: E402
 
 
 def country_similarity(acp: pd.DataFrame, codes: dict[str, int]) -> np.ndarray:

@@ -12,9 +12,9 @@ from scipy.spatial.distance import jensenshannon
 from lfmrec import cultural
 from lfmrec.countries.codes import country_setup
 from lfmrec.heldout import evaluate_fold
+from lfmrec.pairs import few_listeners
 from lfmrec.recommend import recommend_all
 from lfmrec.scoring import ScoringParams
-from lfmrec.topn import few_listeners
 
 # ---------------------------------------------------------------------------------------------
 # cultural measures
@@ -170,7 +170,7 @@ def test_variants_plays_and_dropped_unknown_by_hand():
 
 
 def test_code_counts_weighted_sums_the_values():
-    from lfmrec.topn import code_counts
+    from lfmrec.pairs import code_counts
 
     m = sp.csr_matrix(np.array([[2.0, 0, 3.0], [1.0, 4.0, 0]]))
     assert code_counts(m, np.array([0, 1, 0]), 2).tolist() == [[2, 0], [1, 1]]

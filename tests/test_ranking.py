@@ -7,7 +7,8 @@ import pytest
 import scipy.sparse as sp
 
 from lfmrec import ranking
-from lfmrec.topn import pair_matrix, top_n
+from lfmrec.pairs import pair_matrix
+from lfmrec.topn import top_n
 
 L2, L3 = 1 / np.log2(3), 1 / np.log2(4)  # discounts of ranks 2 and 3 (rank 1: 1)
 

@@ -78,7 +78,7 @@ def test_align_counts_from_the_script():
 
 def test_run_script_turns_input_errors_into_one_line_and_exit_1(tmp_path, capsys):
     from lfmrec.errors import InputError
-    from lfmrec.io import run_script
+    from lfmrec.harness import run_script
 
     def main(_):
         raise InputError("data/x.txt", "line 3 is malformed", "fix the file")
@@ -93,7 +93,7 @@ def test_run_script_turns_input_errors_into_one_line_and_exit_1(tmp_path, capsys
 
 
 def test_usage_line_round_trips_through_a_log(tmp_path):
-    from lfmrec.io import read_usage, usage_line
+    from lfmrec.harness import read_usage, usage_line
 
     line = usage_line()
     wall, cpu, system, peak = (float(part.split("=")[1]) for part in line.split()[1:])
@@ -110,11 +110,11 @@ def test_usage_line_round_trips_through_a_log(tmp_path):
 def test_progress_logs_done_total_and_time_left(caplog, monkeypatch):
     import logging
 
-    from lfmrec import io
+    from lfmrec import harness
 
     clock = iter([0.0, 10.0, 31.0, 40.0, 62.0])
-    monkeypatch.setattr(io.time, "perf_counter", lambda: next(clock))
-    p = io.Progress("scoring", 10, logger=logging.getLogger("t"))  # t0 = 0
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: next(clock))
+    p = harness.Progress("scoring", 10, logger=logging.getLogger("t"))  # t0 = 0
     with caplog.at_level(logging.INFO, logger="t"):
         p.update(1)  # 10 s: too soon
         p.update(3)  # 31 s: 3 of 10 done, 31 s per 3 -> 72 s left

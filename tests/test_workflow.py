@@ -199,7 +199,7 @@ def test_phase_one_and_two_outputs(tiny_run):
     reports = sorted((d / "reports").glob("user_*.md"))
     assert len(reports) == 3
     # every script's log ends with its own resource use, which the engines benchmark reads
-    from lfmrec.io import read_usage
+    from lfmrec.harness import read_usage
 
     usage = read_usage(d / "logs/cv/mf_k5_native.log")
     assert set(usage) == {"wall_s", "cpu_s", "sys_s", "peak_rss_gb"}
@@ -337,7 +337,7 @@ def test_heavy_jobs_declare_their_memory(tiny_run):
     """cross_validate, fit_full, recommend and rank_* declare mem_mb, so that `--resources mem_mb=...`
     caps the memory of the jobs running together: every declaration covers the peak the job's
     own log measured (getrusage), and a kNN fit asks for more when it has more users."""
-    from lfmrec.io import read_usage
+    from lfmrec.harness import read_usage
     from lfmrec.resources import fit_job_mb
 
     out = snakemake(

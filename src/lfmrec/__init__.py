@@ -2,17 +2,20 @@
 
 Layers, each importing only those below it (tests/test_imports.py checks):
 
-- bottom: ``errors``, ``io`` (atomic writes, logging, progress), ``tables`` (fold columns,
-  Markdown), ``topn`` (top-n kernels, ``pair_matrix``), ``countries.codes`` (country encodings),
-  ``ids`` (raw -> inner ids), ``knn_estimate`` (Surprise's kNN estimate, bit for bit)
-- data (section 3): ``lfm1b`` (raw files), ``synthetic`` (generator), ``sampling`` (sample,
+- bottom: ``errors``, ``io`` (atomic writers), ``harness`` (the script jobs' logging, errors,
+  progress and resource use), ``tables`` (fold columns, Markdown), ``topn`` (top-n kernels),
+  ``pairs`` (pair matrices, candidate support), ``countries.codes`` (country encodings), ``ids``
+  (raw -> inner ids), ``knn_estimate`` (Surprise's kNN estimate, bit for bit)
+- data (section 3): ``lfm1b`` (raw files), ``synthetic`` (generator), ``sensitivity`` (generator
+  variants and which findings hold), ``sampling`` (sample,
   melt, Tables 1-2), ``countries.plays`` (play tables, user-country imputation),
   ``countries.estimate`` (argmax = the paper; lift, mixture, top3), ``countries.accuracy``,
   ``countries.similarity``, ``countries.folds`` (each CV fold's labels from its training pairs)
 - models (section 4): ``scoring`` (ScoringParams, block scores equal to predict()), ``native``
-  (one module per algorithm: trainset, rng, baseline, svd, knn, memory, engine), ``models``
-  (config -> Surprise, memory and run-time estimates), ``ranking_models`` (the implicit-feedback
-  top-n models ItemKNN, ALS, EASE), ``config`` (checks, dataset identity)
+  (one module per algorithm: trainset, rng, baseline, svd, knn, knn_stream, engine), ``models``
+  (config -> Surprise), ``resources`` (memory and run-time of models and jobs), ``ranking_models``
+  (the implicit-feedback top-n models ItemKNN, ALS, EASE), ``config`` (checks, schema defaults,
+  dataset identity), ``config_reference`` (docs/configuration.md from the schema)
 - evaluation and lists (section 5 and beyond): ``cv`` (phase 1), ``rerank``, ``recommend``
   (phase 2), ``ranking``, ``heldout`` (the leak-free held-out protocol), ``tuning`` (nested
   hyperparameter search), ``stats`` (intervals and paired tests), ``diversity``, ``cultural``,

@@ -41,8 +41,8 @@ import scipy.sparse as sp
 from scipy.special import rel_entr
 
 from .ids import positions, sorted_unique
+from .pairs import code_counts
 from .stats import _rng, country_groups, mean_intervals
-from .topn import code_counts
 
 UNKNOWN = "unknown"  # the category of artists without a country (country codes have two letters)
 US = "US"

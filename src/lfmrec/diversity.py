@@ -8,7 +8,7 @@ import pandas as pd
 
 from .countries.codes import country_codes, encode
 from .ids import positions, sorted_unique
-from .topn import code_counts, pair_matrix
+from .pairs import code_counts, pair_matrix
 
 
 def _entropy_bits(counts: pd.Series) -> pd.Series:
@@ -22,8 +22,8 @@ def history_same_share(history: pd.DataFrame, user_country: pd.Series, artists: 
     whose estimated country (``artists``: artist_id, country) is the user's (``user_country``:
     user_id -> country); unknown countries count as not the same. Indexed by user_id, ascending.
 
-    The distinct pairs are the users x artists pair matrix of :func:`lfmrec.topn.pair_matrix`, and
-    each user's artists are counted by country code (:func:`lfmrec.topn.code_counts`): at full
+    The distinct pairs are the users x artists pair matrix of :func:`lfmrec.pairs.pair_matrix`, and
+    each user's artists are counted by country code (:func:`lfmrec.pairs.code_counts`): at full
     LFM-1b scale (28 M triples) a few seconds instead of 32 s of string arrays and
     ``drop_duplicates``."""
     arts = artists.drop_duplicates("artist_id")

@@ -36,8 +36,8 @@ from . import ranking, rerank
 from .countries.codes import Countries
 from .errors import InputError
 from .ids import positions
+from .pairs import few_listeners
 from .tables import fold_columns
-from .topn import few_listeners
 
 REFERENCES = ("popular", "random")
 
@@ -46,7 +46,7 @@ Pairs = pd.DataFrame | sp.spmatrix  # user_id / artist_id pairs, or their matrix
 
 class FoldPairs:
     """The (user, artist) pairs of every fold of a CV split, in one sorted list labelled by fold:
-    a fold's training and test pair matrices (:func:`lfmrec.topn.pair_matrix` over ``user_ids``
+    a fold's training and test pair matrices (:func:`lfmrec.pairs.pair_matrix` over ``user_ids``
     x ``item_ids``) are masks of it. Built once per job, each fold's two matrices then take about
     0.6 s at full scale (the list itself 3.3 s), against about 10 s to take the fold's rows out of the triples and build
     the matrices from them.

@@ -37,9 +37,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .io import Progress
+from .harness import Progress
+from .pairs import pair_matrix
 from .rerank import list_stats
-from .topn import lists_to_matrix, pair_matrix, top_n
+from .topn import lists_to_matrix, top_n
 
 METRICS = ("precision", "recall", "ndcg", "hit")
 DEFAULT_BLOCK_USERS = 256
@@ -207,7 +208,7 @@ def evaluate(
     items not in their training pairs; test pairs outside ``item_ids`` are ignored; users with no
     test pair in ``item_ids`` are not evaluated (and are skipped before any lister runs).
     ``exclude`` (bool per item, or None) marks items that are no one's candidate (e.g. artists
-    with too few training listeners, :func:`lfmrec.topn.few_listeners`); a test artist among
+    with too few training listeners, :func:`lfmrec.pairs.few_listeners`); a test artist among
     them still counts in recall's and NDCG's denominators (it is relevant but cannot be listed).
     A writeable float64 block whose users are all evaluated is masked in place (the training
     pairs and excluded items set to -inf; doing it again gives the same block), not copied.

@@ -24,10 +24,11 @@ import scipy.sparse as sp
 
 from . import rerank
 from .countries.codes import country_setup
+from .harness import Progress
 from .ids import sorted_unique
-from .io import Progress
+from .pairs import few_listeners, pair_matrix
 from .scoring import Finish, block_scorer, bounded_scorer, plan_items
-from .topn import few_listeners, padded_to_lists, padded_values, pair_matrix, select_lists
+from .topn import padded_to_lists, padded_values, select_lists
 
 
 def in_threads(fn: Callable, items: Iterable, threads: int = 1) -> Iterator:

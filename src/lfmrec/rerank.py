@@ -55,7 +55,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._numba import njit
-from .topn import _push, code_counts, foreign_top_n, lists_to_matrix, padded_to_lists, top_n
+from .pairs import code_counts
+from .topn import _push, foreign_top_n, lists_to_matrix, padded_to_lists, top_n
 
 METHODS = ("none", "hard", "soft", "calibrated")
 ALPHA = 0.01

@@ -20,7 +20,7 @@ import pandas as pd
 from . import ranking
 from .heldout import candidate_order
 from .ids import sorted_unique
-from .topn import pair_matrix
+from .pairs import pair_matrix
 
 
 def grid_points(grid: dict[str, list]) -> list[dict]:

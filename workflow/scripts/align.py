@@ -6,7 +6,8 @@ users.txt but missing from the matrix: 147 on the real LFM-1b).
 
 import logging
 
-from lfmrec.io import run_script, write_json, write_parquet
+from lfmrec.harness import run_script
+from lfmrec.io import write_json, write_parquet
 from lfmrec.lfm1b import align_users, read_les, read_users
 
 log = logging.getLogger("align")

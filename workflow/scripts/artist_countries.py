@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from lfmrec.countries.estimate import estimate
-from lfmrec.io import run_script, write_parquet
+from lfmrec.harness import run_script
+from lfmrec.io import write_parquet
 from lfmrec.lfm1b import read_artists
 
 log = logging.getLogger("artist_countries")

@@ -13,7 +13,8 @@ import pandas as pd  # noqa: E402
 from lfmrec.countries.accuracy import estimation_accuracy  # noqa: E402
 from lfmrec.countries.estimate import SOURCES, estimate_every_method  # noqa: E402
 from lfmrec.figures import save_png  # noqa: E402
-from lfmrec.io import run_script, write_csv, write_text  # noqa: E402
+from lfmrec.harness import run_script  # noqa: E402
+from lfmrec.io import write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 
 log = logging.getLogger("country_estimation")

@@ -13,7 +13,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from lfmrec.countries.plays import country_play_table, impute_user_countries, restrict_columns
-from lfmrec.io import run_script, write_json, write_parquet
+from lfmrec.harness import run_script
+from lfmrec.io import write_json, write_parquet
 from lfmrec.lfm1b import read_les
 
 log = logging.getLogger("country_plays")

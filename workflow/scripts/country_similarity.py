@@ -4,7 +4,8 @@ the cultural distance of lists)."""
 import pandas as pd
 
 from lfmrec.countries.similarity import country_similarity
-from lfmrec.io import run_script, write_parquet
+from lfmrec.harness import run_script
+from lfmrec.io import write_parquet
 
 
 def main(snakemake):

@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from lfmrec.io import run_script, write_csv, write_text
+from lfmrec.harness import run_script
+from lfmrec.io import write_csv, write_text
 from lfmrec.report import table_page
 from lfmrec.sampling import share_table
 

@@ -13,7 +13,8 @@ import pickle
 import pandas as pd
 
 from lfmrec.cv import fold_splitter, rating_scale, run_fold
-from lfmrec.io import atomic_path, run_script, write_json, write_parquet
+from lfmrec.harness import run_script
+from lfmrec.io import atomic_path, write_json, write_parquet
 from lfmrec.resources import check_memory
 from lfmrec.tuning import fold_spec
 

@@ -12,7 +12,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from lfmrec.countries.estimate import estimate  # noqa: E402
 from lfmrec.cultural import HISTORY_SAMPLE, cultural_table, history_sample, variants_table  # noqa: E402
 from lfmrec.figures import add_note, save_png  # noqa: E402
-from lfmrec.io import run_script, write_csv, write_text  # noqa: E402
+from lfmrec.harness import run_script  # noqa: E402
+from lfmrec.io import write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 from lfmrec.stats import country_groups  # noqa: E402
 

@@ -7,7 +7,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from lfmrec.figures import add_note, save_png  # noqa: E402
-from lfmrec.io import run_script, write_csv, write_text  # noqa: E402
+from lfmrec.harness import run_script  # noqa: E402
+from lfmrec.io import write_csv, write_text  # noqa: E402
 from lfmrec.recommend import deletion_notes, deletion_summary  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 

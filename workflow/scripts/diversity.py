@@ -10,7 +10,8 @@ import pandas as pd  # noqa: E402
 
 from lfmrec.diversity import diversity, history_same_share, listeners  # noqa: E402
 from lfmrec.figures import add_note, empty_figure, save_png  # noqa: E402
-from lfmrec.io import run_script, write_csv, write_text  # noqa: E402
+from lfmrec.harness import run_script  # noqa: E402
+from lfmrec.io import write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 
 # column, panel title, y-axis label

@@ -3,7 +3,8 @@ bootstrap 95% interval over users (results/error_intervals.csv; plotted with the
 
 import pandas as pd
 
-from lfmrec.io import run_script, write_csv
+from lfmrec.harness import run_script
+from lfmrec.io import write_csv
 from lfmrec.stats import error_intervals
 
 

@@ -11,7 +11,8 @@ import pickle
 import pandas as pd
 
 from lfmrec.cv import fit, rating_scale
-from lfmrec.io import atomic_path, run_script
+from lfmrec.harness import run_script
+from lfmrec.io import atomic_path
 from lfmrec.models import engine_of
 from lfmrec.resources import check_memory
 from lfmrec.tuning import fold_spec

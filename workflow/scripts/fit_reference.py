@@ -6,7 +6,8 @@ import pickle
 
 import pandas as pd
 
-from lfmrec.io import atomic_path, run_script
+from lfmrec.harness import run_script
+from lfmrec.io import atomic_path
 from lfmrec.ranking_models import reference_params
 
 

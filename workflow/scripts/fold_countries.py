@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from lfmrec.countries.folds import fold_countries
-from lfmrec.io import run_script, write_parquet
+from lfmrec.harness import run_script
+from lfmrec.io import write_parquet
 
 log = logging.getLogger("fold_countries")
 

@@ -3,7 +3,8 @@
 import pandas as pd
 
 from lfmrec.cv import assign_folds
-from lfmrec.io import run_script, write_parquet
+from lfmrec.harness import run_script
+from lfmrec.io import write_parquet
 
 
 def main(snakemake):

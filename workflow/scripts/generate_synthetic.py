@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lfmrec.errors import InputError
-from lfmrec.io import run_script
+from lfmrec.harness import run_script
 from lfmrec.synthetic import (
     ARTISTS_NAME,
     MAT_NAME,

@@ -5,7 +5,8 @@ import logging
 import pandas as pd
 import scipy.sparse as sp
 
-from lfmrec.io import run_script, write_parquet
+from lfmrec.harness import run_script
+from lfmrec.io import write_parquet
 from lfmrec.sampling import melt
 
 log = logging.getLogger("melt")

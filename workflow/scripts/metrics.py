@@ -4,7 +4,8 @@ import json
 from pathlib import Path
 
 from lfmrec.cv import metrics_markdown, metrics_table
-from lfmrec.io import run_script, write_csv, write_text
+from lfmrec.harness import run_script
+from lfmrec.io import write_csv, write_text
 from lfmrec.report import table_page
 
 

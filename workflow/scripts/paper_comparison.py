@@ -5,7 +5,8 @@ import json
 
 import pandas as pd
 
-from lfmrec.io import run_script, write_csv, write_text
+from lfmrec.harness import run_script
+from lfmrec.io import write_csv, write_text
 from lfmrec.paper import PAPER_USERS, comparison_table, rank_agreement
 from lfmrec.report import html_page
 

@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from lfmrec.figures import save_png  # noqa: E402
-from lfmrec.io import run_script  # noqa: E402
+from lfmrec.harness import run_script  # noqa: E402
 
 
 def plot(table: pd.DataFrame, path, intervals: pd.DataFrame | None = None) -> None:

@@ -10,7 +10,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from lfmrec.figures import save_png  # noqa: E402
-from lfmrec.io import run_script  # noqa: E402
+from lfmrec.harness import run_script  # noqa: E402
 
 YLABEL = {
     "precision@n": "precision@{n} (hits / {n})",

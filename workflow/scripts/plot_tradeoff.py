@@ -12,8 +12,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from lfmrec.figures import add_note, save_png  # noqa: E402
+from lfmrec.harness import run_script  # noqa: E402
 from lfmrec.heldout import tradeoff_notes  # noqa: E402
-from lfmrec.io import run_script  # noqa: E402
 
 CURVES = ("soft", "calibrated")
 CURVE_TITLE = {"soft": "soft (score - lambda x country similarity)", "calibrated": "calibrated (Steck 2018)"}

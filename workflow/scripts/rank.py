@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 
 from lfmrec.countries.codes import country_setup
+from lfmrec.harness import run_script
 from lfmrec.heldout import FoldPairs, candidate_order, evaluate_fold, evaluated_users, reference_blocks
 from lfmrec.ids import sorted_unique
-from lfmrec.io import atomic_path, run_script, write_csv, write_parquet
+from lfmrec.io import atomic_path, write_csv, write_parquet
 from lfmrec.scoring import iter_score_blocks
 
 log = logging.getLogger("rank")

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from lfmrec.harness import run_script
 from lfmrec.heldout import fold_table, tradeoff_notes, tradeoff_table
-from lfmrec.io import run_script, write_csv, write_text
+from lfmrec.io import write_csv, write_text
 from lfmrec.report import table_page
 
 

@@ -6,7 +6,8 @@ import pickle
 
 import pandas as pd
 
-from lfmrec.io import run_script, write_parquet
+from lfmrec.harness import run_script
+from lfmrec.io import write_parquet
 from lfmrec.recommend import deletion_summary, recommend_all
 
 log = logging.getLogger("recommend")

@@ -2,7 +2,8 @@
 
 import yaml
 
-from lfmrec.io import atomic_path, run_script
+from lfmrec.harness import run_script
+from lfmrec.io import atomic_path
 
 
 def main(snakemake):

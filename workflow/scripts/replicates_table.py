@@ -3,7 +3,8 @@
 import json
 from pathlib import Path
 
-from lfmrec.io import run_script, write_csv, write_text
+from lfmrec.harness import run_script
+from lfmrec.io import write_csv, write_text
 from lfmrec.replicates import headline, spread
 from lfmrec.report import table_page
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from lfmrec.io import atomic_path, run_script, write_json, write_parquet
+from lfmrec.harness import run_script
+from lfmrec.io import atomic_path, write_json, write_parquet
 from lfmrec.lfm1b import read_les
 from lfmrec.sampling import draw_sample
 

@@ -11,7 +11,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from lfmrec.figures import add_note, save_png  # noqa: E402
-from lfmrec.io import run_script, write_csv, write_text  # noqa: E402
+from lfmrec.harness import run_script  # noqa: E402
+from lfmrec.io import write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
 from lfmrec.stats import METRICS, by_country_table, interval_table, significance_table, user_values  # noqa: E402
 

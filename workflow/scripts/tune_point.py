@@ -7,7 +7,8 @@ import logging
 import pandas as pd
 
 from lfmrec.cv import fit, fold_splitter, rating_scale
-from lfmrec.io import run_script, write_csv
+from lfmrec.harness import run_script
+from lfmrec.io import write_csv
 from lfmrec.tuning import validation_metrics, validation_split
 
 log = logging.getLogger("tune_point")

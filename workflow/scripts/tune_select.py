@@ -3,7 +3,8 @@ most folds chose): results/tuning/{model}/chosen.json, which its cross-validatio
 
 import pandas as pd
 
-from lfmrec.io import run_script, write_json
+from lfmrec.harness import run_script
+from lfmrec.io import write_json
 from lfmrec.tuning import choose, grid_points, phase2_point
 
 

@@ -4,7 +4,8 @@ import json
 
 import pandas as pd
 
-from lfmrec.io import run_script, write_csv, write_text
+from lfmrec.harness import run_script
+from lfmrec.io import write_csv, write_text
 from lfmrec.report import table_page
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from lfmrec.io import run_script, write_text
+from lfmrec.harness import run_script
+from lfmrec.io import write_text
 from lfmrec.report import choose_report_users, html_page, markdown_page, user_report_blocks
 
 
