@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from lfmrec import rerank
+from lfmrec import ranking, rerank, rerank_kernels
 from lfmrec.recommend import recommend_block
 from lfmrec.topn import top_n
 
@@ -196,7 +196,7 @@ def test_list_stats():
     # user 0 (US): items 0 (US, home), 1 (DE), 3 (unknown -> foreign, no distance)
     # user 1 (DE): items 2 (PL)
     rows, cols = np.array([0, 0, 0, 1]), np.array([0, 1, 3, 2])
-    st = rerank.list_stats(rows, cols, uc, ic, sim)
+    st = ranking.list_stats(rows, cols, uc, ic, sim)
     assert st["items"] == 4 and st["foreign"] == 3 and st["foreign_share"] == pytest.approx(0.75)
     # distances: 1 - 1 = 0, 1 - 0.25 = 0.75, 1 - 0.5 = 0.5 -> mean 1.25 / 3
     assert st["known"] == 3 and st["cultural_distance"] == pytest.approx(1.25 / 3)
@@ -235,7 +235,7 @@ def test_calibrated_listers_sharing_a_read_only_block_give_the_lists_of_a_fresh_
 
 
 # The calibrated re-ranker as first written: numpy, vectorised over the block's users, one greedy
-# step per rank. The compiled kernel (rerank._greedy_calibration) must pick the same lists.
+# step per rank. The compiled kernel (rerank_kernels._greedy_calibration) must pick the same lists.
 def numpy_calibrated(scores, item_country, target, lam, n, pool, alpha):
     # the pool, its normalised scores and country codes: the re-ranker's own preparation (what is
     # compared here is the greedy selection)
@@ -302,7 +302,7 @@ def test_compiled_calibration_equals_the_numpy_greedy(seed):
 
 
 # soft's penalised scores as first written (a penalised copy of the block, then top_n); the
-# compiled selection (rerank._soft_select) must pick the same lists without the copy.
+# compiled selection (rerank_kernels._soft_select) must pick the same lists without the copy.
 def numpy_soft_scores(scores: np.ndarray, uc: np.ndarray, ic: np.ndarray, sim: np.ndarray, lam: float) -> np.ndarray:
     """``scores - lam * sim[user country, item country]`` (0 where either is unknown, -1), one user
     country at a time: a gather of one similarity row per country, no (b, m) fancy index."""
@@ -377,6 +377,6 @@ def test_listers_sharing_a_block_read_its_pool_and_give_the_lists_of_the_whole_r
             cols, vals, lens = rerank._country_pool(scores, ic, C, n)
             for lam in (0.5, 2.0, 8.0):
                 out, out_len, exact = np.zeros((b, n), np.int64), np.zeros(b, np.int64), np.zeros(b, np.bool_)
-                rerank._merge_country_pools(cols, vals, lens, uc, sim, lam, 2, n, out, out_len, exact)
+                rerank_kernels._merge_country_pools(cols, vals, lens, uc, sim, lam, 2, n, out, out_len, exact)
                 fell_back += int((~exact).sum())
     assert fell_back > 0  # ties at a country pool's edge: the whole-row route was taken too

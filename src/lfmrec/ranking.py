@@ -39,7 +39,6 @@ import scipy.sparse as sp
 
 from .harness import Progress
 from .pairs import pair_matrix
-from .rerank import list_stats
 from .topn import lists_to_matrix, top_n
 
 METRICS = ("precision", "recall", "ndcg", "hit")
@@ -217,7 +216,7 @@ def evaluate(
     Listers must not modify ``scores`` (it is passed read-only). With ``user_country`` (codes
     per user), ``item_country`` (codes per item, -1 unknown) and ``similarity`` (C, C), the
     summary also has foreign_share and cultural_distance of the lists (see
-    :func:`lfmrec.rerank.list_stats`; item-weighted over all lists).
+    :func:`list_stats`; item-weighted over all lists).
 
     Returns a DataFrame with one row per lister: lister, users, precision, recall, ndcg, hit
     (means over the evaluated users), [foreign_share, cultural_distance,] seconds (time spent in
@@ -342,3 +341,39 @@ def evaluate(
         long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
         return summary, long
     return summary
+
+
+def list_stats(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    user_country: np.ndarray,
+    item_country: np.ndarray,
+    similarity: np.ndarray | None = None,
+) -> dict:
+    """Country statistics of lists (rows index ``user_country``, cols index ``item_country``).
+
+    - ``foreign_share`` = foreign / items: an item is foreign when its country differs from the
+      user's; an unknown item country (-1) counts as foreign (it is not the user's country, as
+      in the paper's rule).
+    - ``cultural_distance`` = distance_sum / known: mean of ``1 - similarity[user, item]`` over
+      the list items whose country and user's country are both known (NaN if none or without
+      ``similarity``).
+
+    Both are pooled over all list items (item-weighted); the counts (items, foreign, known,
+    distance_sum) are returned too, so blocks can be combined by summing them.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    uc = np.asarray(user_country, dtype=np.int64)[rows]
+    ic = np.asarray(item_country, dtype=np.int64)[cols]
+    items = int(rows.size)
+    foreign = int(((ic != uc) | (ic < 0)).sum())
+    out = {"items": items, "foreign": foreign, "known": 0, "distance_sum": 0.0}
+    if similarity is not None:
+        kn = (uc >= 0) & (ic >= 0)
+        sim = np.asarray(similarity, dtype=np.float64)
+        out["known"] = int(kn.sum())
+        out["distance_sum"] = float((1.0 - sim[uc[kn], ic[kn]]).sum())
+    out["foreign_share"] = foreign / items if items else float("nan")
+    out["cultural_distance"] = out["distance_sum"] / out["known"] if out["known"] else float("nan")
+    return out

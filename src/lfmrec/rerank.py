@@ -42,7 +42,8 @@ Methods (``lam`` is the trade-off weight; its scale differs per method):
     ``lam = 0`` gives exactly the plain top-n; the greedy step is a compiled loop over the
     block's users (:func:`_greedy_calibration`), cost O(n * b * (pool + C)).
 
-:func:`list_stats` measures the lists: foreign share and mean cultural distance.
+The compiled kernels of the methods are in :mod:`lfmrec.rerank_kernels`; the lists' foreign share
+and cultural distance are measured by :func:`lfmrec.ranking.list_stats`.
 """
 
 from __future__ import annotations
@@ -54,9 +55,9 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from ._numba import njit
 from .pairs import code_counts
-from .topn import _push, foreign_top_n, lists_to_matrix, padded_to_lists, top_n
+from .rerank_kernels import _country_pools, _greedy_calibration, _merge_country_pools, _soft_select
+from .topn import foreign_top_n, lists_to_matrix, padded_to_lists, top_n
 
 METHODS = ("none", "hard", "soft", "calibrated")
 ALPHA = 0.01
@@ -67,31 +68,6 @@ LAMBDA_GRIDS = {
     "soft": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
     "calibrated": (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99),
 }
-
-
-@njit(cache=True, nogil=True)
-def _soft_select(scores, user_country, item_country, sim, lam, n, cols, lens):
-    """Per row: the n best finite values of ``scores - lam * sim[user country, item country]``
-    (no penalty where either country is unknown, -1), value descending, ties by column, without a
-    penalised copy of the block. Writes the columns to ``cols`` (b, n) and the lengths to ``lens``."""
-    b, m = scores.shape
-    vals = np.empty(max(n, 1))
-    for r in range(b):
-        u = user_country[r]
-        row = scores[r]
-        length = 0
-        cut = -np.inf  # the list's last value once it is full: only better entries get in
-        for j in range(m):
-            v = row[j]
-            c = item_country[j]
-            if u >= 0 and c >= 0:
-                v = v - sim[u, c] * lam
-            if not v > cut or v == np.inf:  # also skips NaN
-                continue
-            length = _push(vals, cols[r], length, n, v, j)
-            if length == n:
-                cut = vals[n - 1]
-        lens[r] = length
 
 
 def history_target(
@@ -187,91 +163,6 @@ def _pool(scores: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return cand, s
 
 
-@njit(cache=True, nogil=True)
-def _country_pools(scores, group, k, cols, vals, lens):
-    """Per row and per country group (``group[j]``: the item's country code, or the last group for
-    unknown countries): the k best finite entries, value descending, ties by column, in
-    ``cols``/``vals`` (b, G, k) and ``lens`` (b, G). One pass over the block; an entry is looked
-    at closer only when it beats its group's last value."""
-    b, m = scores.shape
-    G = lens.shape[1]
-    cut = np.empty(G)  # a group's last value once it is full, else -inf
-    for r in range(b):
-        row = scores[r]
-        cut[:] = -np.inf
-        gv = vals[r]
-        gc = cols[r]
-        gl = lens[r]
-        for j in range(m):
-            v = row[j]
-            g = group[j]
-            if not v > cut[g] or v == np.inf:  # also skips -inf and NaN
-                continue
-            length = gl[g]
-            pos = length if length < k else k - 1
-            while pos > 0 and gv[g, pos - 1] < v:  # equal values stay ahead: ties by column
-                gv[g, pos] = gv[g, pos - 1]
-                gc[g, pos] = gc[g, pos - 1]
-                pos -= 1
-            gv[g, pos] = v
-            gc[g, pos] = j
-            if length < k:
-                gl[g] = length + 1
-                if length + 1 == k:
-                    cut[g] = gv[g, k - 1]
-            else:
-                cut[g] = gv[g, k - 1]
-
-
-@njit(cache=True, nogil=True)
-def _merge_country_pools(cols, vals, lens, user_country, sim, lam, mode, n, out, out_len, exact):
-    """The lists of ``mode`` 0 (none), 1 (hard) or 2 (soft, ``lam``) from the per-country pools of
-    :func:`_country_pools` (k = n + 1 per country), value descending, ties by column, as
-    :func:`lfmrec.topn.top_n`, :func:`lfmrec.topn.foreign_top_n` and :func:`_soft_select` list
-    the whole rows.
-
-    Within a country the penalty is one constant p, so a country's entries outside its pool are
-    worth at most its pool's last value minus p (rounding keeps the order, but may tie): for
-    p = 0 (none, hard, unknown countries, similarity 0) the pools hold every entry that can make
-    the list. For p > 0 a full pool whose last value equals the list's n-th value might hide a
-    tie that the column would decide: ``exact[r]`` is then False and the caller lists the row
-    from the whole row."""
-    b, G, k = cols.shape
-    vals_out = np.empty(max(n, 1))
-    for r in range(b):
-        u = user_country[r]
-        row = out[r]
-        length = 0
-        for g in range(G):
-            if mode == 1 and u >= 0 and g == u:
-                continue
-            penalised = mode == 2 and u >= 0 and g < G - 1
-            for t in range(lens[r, g]):
-                v = vals[r, g, t]
-                if penalised:
-                    v = v - sim[u, g] * lam
-                c = cols[r, g, t]
-                if length == n and not (v > vals_out[n - 1] or (v == vals_out[n - 1] and c < row[n - 1])):
-                    continue
-                pos = length if length < n else n - 1
-                while pos > 0 and (vals_out[pos - 1] < v or (vals_out[pos - 1] == v and row[pos - 1] > c)):
-                    vals_out[pos] = vals_out[pos - 1]
-                    row[pos] = row[pos - 1]
-                    pos -= 1
-                vals_out[pos] = v
-                row[pos] = c
-                if length < n:
-                    length += 1
-        out_len[r] = length
-        ok = True
-        if mode == 2 and u >= 0 and length == n:
-            for g in range(G - 1):
-                penalty = sim[u, g] * lam
-                if lens[r, g] == k and penalty != 0.0 and vals[r, g, k - 1] - penalty >= vals_out[n - 1]:
-                    ok = False
-        exact[r] = ok
-
-
 _MODES = {"none": 0, "hard": 1, "soft": 2}
 
 
@@ -357,65 +248,6 @@ def _calibrated(scores, item_country, target, lam, n, pool, alpha):
     return rows, out[rows, ranks]
 
 
-@njit(cache=True, nogil=True)
-def _greedy_calibration(sn, cand, ccode, p, lam, alpha, out):
-    """Steck's greedy selection, one user (row) at a time: at rank k, each pool item not yet chosen
-    scores ``(1 - lam) * sn - lam * KL(p || q~ with the item added)``; the first maximum (pool
-    order) is chosen. KL depends only on the item's country, so it is computed once per country
-    (plus once for unknown country, which leaves q unchanged). Writes the chosen columns to
-    ``out`` (b, n), -1 where a user has fewer candidates."""
-    b, size = sn.shape
-    C = p.shape[1]
-    n = out.shape[1]
-    counts = np.zeros(C)
-    log_a = np.zeros(C)
-    kl = np.zeros(C + 1)
-    chosen = np.zeros(size, dtype=np.bool_)
-    for r in range(b):
-        plogp = 0.0
-        for c in range(C):
-            if p[r, c] > 0:
-                plogp += p[r, c] * np.log(p[r, c])
-        counts[:] = 0.0
-        total = 0.0
-        for j in range(size):
-            chosen[j] = cand[r, j] < 0
-        for k in range(n):
-            w = (1.0 - alpha) / (total + 1.0)
-            cross = 0.0  # sum_c p_c log(q~_c) after adding an item of no target country
-            for c in range(C):
-                if p[r, c] > 0:
-                    log_a[c] = np.log(counts[c] * w + alpha * p[r, c])
-                    cross += p[r, c] * log_a[c]
-            base = plogp - cross
-            for c in range(C):  # adding an item of country c raises q~_c by w
-                kl[c] = base
-                if p[r, c] > 0:
-                    kl[c] = base + p[r, c] * (log_a[c] - np.log(counts[c] * w + alpha * p[r, c] + w))
-            wq = (1.0 - alpha) / max(total, 1.0)
-            cross = 0.0
-            for c in range(C):
-                if p[r, c] > 0:
-                    cross += p[r, c] * np.log(counts[c] * wq + alpha * p[r, c])
-            kl[C] = plogp - cross  # unknown country: q unchanged
-            best, pick = -np.inf, -1
-            for j in range(size):
-                if chosen[j]:
-                    continue
-                cc = ccode[r, j]
-                obj = (1.0 - lam) * sn[r, j] - lam * kl[cc if cc >= 0 else C]
-                if obj > best:
-                    best, pick = obj, j
-            if pick < 0:
-                break
-            out[r, k] = cand[r, pick]
-            chosen[pick] = True
-            cc = ccode[r, pick]
-            if cc >= 0:
-                counts[cc] += 1.0
-                total += 1.0
-
-
 def rerank(
     scores: np.ndarray,
     user_country: np.ndarray,
@@ -499,39 +331,3 @@ def make_reranker(
         return rerank(scores, uc_all[users], ic, method, lam, n, similarity, tgt, pool, alpha, shared)
 
     return lister
-
-
-def list_stats(
-    rows: np.ndarray,
-    cols: np.ndarray,
-    user_country: np.ndarray,
-    item_country: np.ndarray,
-    similarity: np.ndarray | None = None,
-) -> dict:
-    """Country statistics of lists (rows index ``user_country``, cols index ``item_country``).
-
-    - ``foreign_share`` = foreign / items: an item is foreign when its country differs from the
-      user's; an unknown item country (-1) counts as foreign (it is not the user's country, as
-      in the paper's rule).
-    - ``cultural_distance`` = distance_sum / known: mean of ``1 - similarity[user, item]`` over
-      the list items whose country and user's country are both known (NaN if none or without
-      ``similarity``).
-
-    Both are pooled over all list items (item-weighted); the counts (items, foreign, known,
-    distance_sum) are returned too, so blocks can be combined by summing them.
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
-    uc = np.asarray(user_country, dtype=np.int64)[rows]
-    ic = np.asarray(item_country, dtype=np.int64)[cols]
-    items = int(rows.size)
-    foreign = int(((ic != uc) | (ic < 0)).sum())
-    out = {"items": items, "foreign": foreign, "known": 0, "distance_sum": 0.0}
-    if similarity is not None:
-        kn = (uc >= 0) & (ic >= 0)
-        sim = np.asarray(similarity, dtype=np.float64)
-        out["known"] = int(kn.sum())
-        out["distance_sum"] = float((1.0 - sim[uc[kn], ic[kn]]).sum())
-    out["foreign_share"] = foreign / items if items else float("nan")
-    out["cultural_distance"] = out["distance_sum"] / out["known"] if out["known"] else float("nan")
-    return out
