@@ -29,6 +29,7 @@ from scipy import stats
 
 from lfmrec import cv, lfm1b, paper, synthetic
 from lfmrec.sampling import draw_sample, melt
+from lfmrec.synthetic import process as synthetic_process
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,13 +96,13 @@ def main(argv: list[str] | None = None) -> None:
         nargs="*",
         default=[],
         metavar="NAME=VALUE",
-        help="override a numeric constant of lfmrec.synthetic (calibration only)",
+        help="override a numeric constant of lfmrec.synthetic.process (calibration only)",
     )
     args = parser.parse_args(argv)
     for item in args.set:
         name, value = item.split("=")
-        assert isinstance(getattr(synthetic, name), float), name
-        setattr(synthetic, name, float(value))
+        assert isinstance(getattr(synthetic_process, name), float), name
+        setattr(synthetic_process, name, float(value))
         print(f"{name} = {value}")
     process = synthetic.Process.from_config(json.loads(args.process), where="--process")
     print("process:", json.dumps(process.__dict__))

@@ -29,6 +29,7 @@ from lfmrec.synthetic import (
     USERS_NAME,
     generate,
 )
+from lfmrec.synthetic import sampler as sampler_mod
 
 generate_synthetic = load_script("generate_synthetic")
 
@@ -407,9 +408,9 @@ def test_compiled_draws_are_the_numpy_draws(monkeypatch, p_local_scalar):
     popularity /= popularity.sum()
     market = np.where(rng.random(n_art) < 0.2, rng.integers(0, n_countries, n_art), -1).astype(np.int16)
     market[market == country] = -1
-    artists = synthetic._Artists(np.arange(n_art), country, group, popularity, np.zeros(n_art, np.float32), market)
+    artists = sampler_mod.Artists(np.arange(n_art), country, group, popularity, np.zeros(n_art, np.float32), market)
     region = np.array([0, 1, 0, -1, 1, 2])  # region 2 has one country: no regional draws there
-    sampler = synthetic._ArtistSampler(artists, n_countries, n_groups, region)
+    sampler = sampler_mod.ArtistSampler(artists, n_countries, n_groups, region)
     n = 40_000
     who_country = rng.integers(0, n_countries, n).astype(np.int16)
     who_group = rng.integers(0, n_groups, n).astype(np.int16)
@@ -417,7 +418,7 @@ def test_compiled_draws_are_the_numpy_draws(monkeypatch, p_local_scalar):
     p_group = rng.random(n)
     got = {}
     for path, threshold in (("numpy", n + 1), ("compiled", 1)):
-        monkeypatch.setattr(synthetic, "COMPILED_MIN_DRAWS", threshold)
+        monkeypatch.setattr(sampler_mod, "COMPILED_MIN_DRAWS", threshold)
         draws = np.random.default_rng(9)
         got[path] = sampler.draw(who_country, who_group, p_local, p_group, draws, p_region=0.5)
         got[path + " next"] = draws.random(3)  # as many random numbers consumed

@@ -1,5 +1,5 @@
 """Compiled popularity draws of the synthetic generator at large scale
-(:meth:`lfmrec.synthetic._ArtistSampler.draw` from ``COMPILED_MIN_DRAWS`` draws on).
+(:meth:`lfmrec.synthetic.sampler.ArtistSampler.draw` from ``COMPILED_MIN_DRAWS`` draws on).
 
 The numpy form of a draw makes about fifteen passes over the draws (masks, gathers of the pool
 bounds, boolean selections) with a temporary array each; at LFM-1b scale (120 M draws) that is
@@ -43,7 +43,7 @@ def _pools(
     """Per draw: its family (1: the country-ordered pools, 2: the group-ordered ones) and its
     segment [lo, hi) of that ordering; returns how many draws are of family 1.
 
-    ``country`` holds country ranks (:class:`lfmrec.synthetic._ArtistSampler`). A draw is local
+    ``country`` holds country ranks (:class:`lfmrec.synthetic.sampler.ArtistSampler`). A draw is local
     with probability p_local, else regional with p_region (if the country has a region), and
     in-group with p_group (``p_local`` / ``p_region`` of size 1: the same for all draws): local
     and in-group -> the (country, group) pool if not empty, else local -> the country pool if not
@@ -151,7 +151,7 @@ def _guided_search(cum, edges, at, width, values, out):
 
 
 def draw(sampler, country, group, r_local, p_local, r_group, p_group, p_region, rng) -> np.ndarray:
-    """The artists of :meth:`lfmrec.synthetic._ArtistSampler.draw` (``country``: country ranks),
+    """The artists of :meth:`lfmrec.synthetic.sampler.ArtistSampler.draw` (``country``: country ranks),
     whose random numbers for the local / regional and in-group choices are ``r_local`` and
     ``r_group``; the uniform numbers of the two families' popularity draws come from ``rng``
     (family 1's, then family 2's)."""

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 def _umask() -> int:
@@ -58,5 +60,13 @@ def write_json(obj, path: str | Path) -> None:
 
 
 def write_text(text: str, path: str | Path) -> None:
+    """UTF-8, newlines as written (no platform translation)."""
     with atomic_path(path) as tmp:
-        tmp.write_text(text)
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+
+
+def write_table(table: pa.Table, path: str | Path) -> None:
+    """An Arrow table as Parquet, as it is (no pandas metadata)."""
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)

@@ -1,0 +1,5 @@
+"""``python -m lfmrec.synthetic``: see :func:`lfmrec.synthetic.generate.main`."""
+
+from .generate import main
+
+main()
