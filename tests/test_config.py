@@ -3,9 +3,12 @@
 import copy
 from pathlib import Path
 
+import pytest
 import yaml
+from snakemake.utils import update_config
 
 from lfmrec.config import check_config, dataset_identity, load_schema
+from lfmrec.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = load_schema(ROOT / "config/schema.yaml")
@@ -50,3 +53,51 @@ def test_the_configuration_reference_is_current():
         assert f"| `{key}` |" in text, key
     assert "| `recommend.threads` | integer >= 1 | `1` |" in text  # the schema's default
     assert "| `dataset.synthetic.process.noise_sd` | number >= 0 | `1.8` |" in text  # the code's default
+
+
+# Bad configs and their one-line messages (the workflow prints "Invalid " before them; a workflow
+# test, tests/test_workflow.py, checks one case of each kind through Snakemake).
+BAD_CONFIGS = [
+    (
+        {"models": {"bad": {"algorithm": "KNNBasic", "params": {"k": 0}}}},
+        "config models.bad.params.k: 0 is less than the minimum of 1",
+    ),
+    (
+        {"models": {"bad": {"algorithm": "Magic"}}},
+        "config models.bad.algorithm: 'Magic' is not valid (fix: use one of BaselineOnly, SVD, KNNBasic, KNNWithMeans, ItemKNN, ALS, EASE)",
+    ),
+    (
+        {"models": {"bad": {"algorithm": "EASE", "params": {"reg": 0}}}},
+        "config models.bad.params.reg: 0 is less than or equal to the minimum of 0",
+    ),
+    (
+        {"models": {"bad": {"algorithm": "ALS", "engine": "native"}}},
+        "config models.bad.engine: does not apply to ALS (fix: remove the key: ALS is fitted by implicit)",
+    ),
+    ({"sampel": {"n_users": 10}}, "config sampel: is not a known key (fix: did you mean 'sample'?)"),
+    (
+        {"ranking": {"n": 10, "users": "all", "seed": 0, "referencs": []}},
+        "config ranking.referencs: is not a known key (fix: did you mean 'references'?)",
+    ),
+    ({"cv": {"n_folds": 1, "seed": 1}}, "config cv.n_folds: 1 is less than the minimum of 2"),
+    (
+        {"sample": {"n_users": 0, "n_artists": 10, "seed": 1}},
+        "config sample.n_users: 0 is less than the minimum of 1 (expected: Users drawn",
+    ),
+    ({"dataset": {"source": "lfm1b", "dir": None}}, "config dataset.dir: is empty but dataset.source is lfm1b"),
+    (
+        {"dataset": {"source": "lfm1b", "dir": "/data/does-not-exist"}},
+        "config dataset.dir /data/does-not-exist: does not exist or is not a folder",
+    ),
+]
+
+
+@pytest.mark.parametrize("override, message", BAD_CONFIGS)
+def test_bad_config_is_one_line_naming_the_key(override, message):
+    config = copy.deepcopy(BASE_CONFIG)
+    update_config(config, copy.deepcopy(override))  # Snakemake's merge of a --configfile
+    with pytest.raises(InputError) as err:
+        check_config(config, SCHEMA)
+    text = str(err.value)
+    assert message in text and "\n" not in text
+    assert "additionalProperties" not in text and "$schema" not in text  # no schema dump

@@ -43,33 +43,12 @@ def graph(mermaid: str) -> tuple[set, set]:
 @pytest.mark.parametrize(
     "override, message",
     [
-        (
-            {"models": {"bad": {"algorithm": "KNNBasic", "params": {"k": 0}}}},
-            "config models.bad.params.k: 0 is less than the minimum of 1",
-        ),
-        (
-            {"models": {"bad": {"algorithm": "Magic"}}},
-            "config models.bad.algorithm: 'Magic' is not valid (fix: use one of BaselineOnly, SVD, KNNBasic, KNNWithMeans, ItemKNN, ALS, EASE)",
-        ),
-        (
-            {"models": {"bad": {"algorithm": "EASE", "params": {"reg": 0}}}},
-            "config models.bad.params.reg: 0 is less than or equal to the minimum of 0",
-        ),
+        # one case per kind of error; every message is checked against check_config in test_config.py
+        ({"sampel": {"n_users": 10}}, "config sampel: is not a known key (fix: did you mean 'sample'?)"),
         (
             {"models": {"bad": {"algorithm": "ALS", "engine": "native"}}},
             "config models.bad.engine: does not apply to ALS (fix: remove the key: ALS is fitted by implicit)",
         ),
-        ({"sampel": {"n_users": 10}}, "config sampel: is not a known key (fix: did you mean 'sample'?)"),
-        (
-            {"ranking": {"n": 10, "users": "all", "seed": 0, "referencs": []}},
-            "config ranking.referencs: is not a known key (fix: did you mean 'references'?)",
-        ),
-        ({"cv": {"n_folds": 1, "seed": 1}}, "config cv.n_folds: 1 is less than the minimum of 2"),
-        (
-            {"sample": {"n_users": 0, "n_artists": 10, "seed": 1}},
-            "config sample.n_users: 0 is less than the minimum of 1 (expected: Users drawn",
-        ),
-        ({"dataset": {"source": "lfm1b", "dir": None}}, "config dataset.dir: is empty but dataset.source is lfm1b"),
         (
             {"dataset": {"source": "lfm1b", "dir": "/data/does-not-exist"}},
             "config dataset.dir /data/does-not-exist: does not exist or is not a folder",
