@@ -6,13 +6,11 @@ from math import log2
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 from scipy.spatial.distance import jensenshannon
 
 from lfmrec import cultural
 from lfmrec.countries.codes import country_setup
 from lfmrec.heldout import evaluate_fold
-from lfmrec.pairs import few_listeners
 from lfmrec.recommend import recommend_all
 from lfmrec.scoring import ScoringParams
 
@@ -169,14 +167,6 @@ def test_variants_plays_and_dropped_unknown_by_hand():
     assert de["us_share_history"] == pytest.approx(5 / 20) and de["local_share_history"] == pytest.approx(9 / 20)
 
 
-def test_code_counts_weighted_sums_the_values():
-    from lfmrec.pairs import code_counts
-
-    m = sp.csr_matrix(np.array([[2.0, 0, 3.0], [1.0, 4.0, 0]]))
-    assert code_counts(m, np.array([0, 1, 0]), 2).tolist() == [[2, 0], [1, 1]]
-    assert code_counts(m, np.array([0, 1, 0]), 2, weighted=True).tolist() == [[5, 0], [1, 4]]
-
-
 def test_small_countries_are_pooled_and_rows_carry_intervals():
     h = cultural.History.make(USERS, HISTORY, ARTISTS)
     per_user = cultural.user_measures(h, {"initial": INITIAL, "final": FINAL})
@@ -257,13 +247,6 @@ def test_min_listeners_in_the_phase_two_lists_by_hand():
         strict=True,
     ):
         pd.testing.assert_frame_equal(a, b)
-
-
-def test_few_listeners_counts_distinct_listeners():
-    played = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 0, 1, 0], [1, 0, 1, 0]], bool))
-    assert few_listeners(played, 1) is None
-    assert few_listeners(played, 2).tolist() == [False, True, False, True]
-    assert few_listeners(played, 3).tolist() == [False, True, True, True]
 
 
 def test_min_listeners_in_the_heldout_ranking_by_hand():

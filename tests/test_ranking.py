@@ -50,11 +50,6 @@ def test_ranking_block_user_without_test_items_is_nan():
     assert np.isnan(res["recall"][0]) and np.isnan(res["ndcg"][0])
 
 
-def test_lists_to_matrix_pads_short_lists():
-    out = ranking.lists_to_matrix(np.array([0, 0, 2]), np.array([5, 3, 1]), 3, 3)
-    assert out.tolist() == [[5, 3, -1], [-1, -1, -1], [1, -1, -1]]
-
-
 USERS = np.array([1, 2, 3])
 ITEMS = np.array([10, 20, 30, 40])
 SCORES = np.array(

@@ -24,15 +24,6 @@ def codes(values):
     return np.array([CODES[v] for v in values])
 
 
-def test_top_n_breaks_score_ties_by_artist_id():
-    s = np.array([[1.0, 3.0, 3.0, 2.0, 3.0], [-np.inf, 0.5, -np.inf, 0.5, -np.inf]])
-    rows, cols = top_n(s, 2)
-    assert rows.tolist() == [0, 0, 1, 1]
-    assert cols.tolist() == [1, 2, 1, 3]
-    rows, cols = top_n(s, 4)
-    assert cols[rows == 0].tolist() == [1, 2, 4, 3] and cols[rows == 1].tolist() == [1, 3]
-
-
 def test_deletions_and_refill_by_hand():
     scores = np.array(
         [

@@ -1,0 +1,34 @@
+"""lfmrec.pairs: pair matrices, counts by column code and candidate support, worked by hand."""
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from lfmrec.pairs import few_listeners
+
+
+def test_code_counts_weighted_sums_the_values():
+    from lfmrec.pairs import code_counts
+
+    m = sp.csr_matrix(np.array([[2.0, 0, 3.0], [1.0, 4.0, 0]]))
+    assert code_counts(m, np.array([0, 1, 0]), 2).tolist() == [[2, 0], [1, 1]]
+    assert code_counts(m, np.array([0, 1, 0]), 2, weighted=True).tolist() == [[5, 0], [1, 4]]
+
+
+def test_few_listeners_counts_distinct_listeners():
+    played = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 0, 1, 0], [1, 0, 1, 0]], bool))
+    assert few_listeners(played, 1) is None
+    assert few_listeners(played, 2).tolist() == [False, True, False, True]
+    assert few_listeners(played, 3).tolist() == [False, True, True, True]
+
+
+def test_pair_matrix_by_hand():
+
+    from lfmrec.pairs import pair_matrix
+
+    pairs = pd.DataFrame({"user_id": [7, 3, 7, 7, 9, 3], "artist_id": [20, 10, 10, 20, 30, 99]})
+    m = pair_matrix(pairs, np.array([3, 7]), np.array([10, 20]))
+    # user 9 and artist 99 are not asked for; the repeated pair (7, 20) is one entry
+    assert m.dtype == bool and m.shape == (2, 2) and m.has_sorted_indices
+    assert m.toarray().tolist() == [[True, False], [True, True]]
+    assert m.nnz == 3
