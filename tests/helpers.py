@@ -266,3 +266,29 @@ def report_sections(report: Path, screenshot: Path | None = None) -> dict[str, d
             page.screenshot(path=str(screenshot))
         browser.close()
     return out
+
+
+def random_triples(
+    rng: np.random.Generator,
+    n_users: int = 60,
+    n_items: int = 80,
+    n: int = 700,
+    user_offset: int = 1000,
+    item_offset: int = 5,
+    plays: str = "lognormal",
+) -> pd.DataFrame:
+    """The tests' shared triples factory: ``n`` distinct (user, artist) pairs drawn uniformly from
+    ``n_users`` x ``n_items`` (ids from the offsets), playcounts heavy tailed (``lognormal``:
+    floor(exp(N(1, 1.3))) + 1) or uniform in 1..119 (``uniform``), rating = log2(playcount);
+    sorted by user then artist. ``rng`` is used and left advanced, so a caller can go on drawing
+    from it (user countries, say)."""
+    keys = rng.choice(n_users * n_items, size=n, replace=False)
+    if plays == "lognormal":
+        counts = np.floor(np.exp(rng.normal(1.0, 1.3, size=n))).astype(np.int64) + 1
+    elif plays == "uniform":
+        counts = rng.integers(1, 120, size=n)
+    else:
+        raise ValueError(plays)
+    df = pd.DataFrame({"user_id": keys // n_items + user_offset, "artist_id": keys % n_items + item_offset, "playcount": counts})
+    df["rating"] = np.log2(df["playcount"].astype(float))
+    return df.sort_values(["user_id", "artist_id"], ignore_index=True)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import random_triples as shared_triples
 from surprise import SVD, BaselineOnly, Dataset, KNNBasic, KNNWithMeans, Reader, accuracy
 
 from lfmrec.config import load_schema
@@ -18,12 +19,7 @@ BASE_CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 
 
 def random_triples(n_users=60, n_items=80, n=700, seed=0):
-    rng = np.random.default_rng(seed)
-    keys = rng.choice(n_users * n_items, size=n, replace=False)
-    plays = np.floor(np.exp(rng.normal(1.0, 1.3, size=n))).astype(np.int64) + 1
-    df = pd.DataFrame({"user_id": keys // n_items + 1000, "artist_id": keys % n_items + 5, "playcount": plays})
-    df["rating"] = np.log2(df["playcount"].astype(float))
-    return df.sort_values(["user_id", "artist_id"], ignore_index=True)
+    return shared_triples(np.random.default_rng(seed), n_users, n_items, n)
 
 
 def test_folds_cover_every_triple_once_with_balanced_sizes():

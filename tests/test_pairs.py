@@ -32,3 +32,18 @@ def test_pair_matrix_by_hand():
     assert m.dtype == bool and m.shape == (2, 2) and m.has_sorted_indices
     assert m.toarray().tolist() == [[True, False], [True, True]]
     assert m.nnz == 3
+
+
+def test_pair_matrix_equals_a_dense_lookup(triples_factory):
+    from lfmrec.pairs import pair_matrix
+
+    t = triples_factory(seed=3, n_users=30, n_items=50, n=400)
+    users = np.sort(t["user_id"].unique())[::-1]  # any order of the rows and columns
+    items = np.sort(t["artist_id"].unique())
+    m = pair_matrix(t, users, items)
+    dense = np.zeros((users.size, items.size), dtype=bool)
+    row = {u: k for k, u in enumerate(users)}
+    col = {a: k for k, a in enumerate(items)}
+    for u, a in zip(t["user_id"], t["artist_id"], strict=True):
+        dense[row[u], col[a]] = True
+    assert np.array_equal(m.toarray(), dense) and m.nnz == len(t)

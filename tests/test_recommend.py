@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from helpers import random_triples
 
 from lfmrec.cv import build_trainset, rating_scale
 from lfmrec.errors import InputError
@@ -94,11 +95,7 @@ def test_one_pass_selection_equals_a_full_sort(seed, n):
 
 def small_sample(seed=0, n_users=40, n_items=60, n=400):
     rng = np.random.default_rng(seed)
-    keys = rng.choice(n_users * n_items, size=n, replace=False)
-    t = pd.DataFrame({"user_id": keys // n_items + 100, "artist_id": keys % n_items + 1})
-    t["playcount"] = rng.integers(1, 120, size=n)
-    t["rating"] = np.log2(t["playcount"].astype(float))
-    t = t.sort_values(["user_id", "artist_id"], ignore_index=True)
+    t = random_triples(rng, n_users, n_items, n, user_offset=100, item_offset=1, plays="uniform")
     uids = np.arange(100, 100 + n_users)
     users = pd.DataFrame({"user_id": uids, "country": pd.array(rng.choice(["US", "DE", "PL"], n_users), dtype="string")})
     aids = np.arange(1, n_items + 1)
