@@ -13,14 +13,18 @@ configfile: f"{workflow.basedir}/config/config.yaml"
 report: "workflow/report/workflow.rst"
 
 
+# the stages in order: data, artist countries, cross-validation (phase 1) and its tuning, held-out
+# ranking, the cross-cultural lists (phase 2), their evaluation, the paper comparison and
+# statistics, and the studies that rerun everything (replicates, sensitivity)
 include: "rules/common.smk"
 include: "rules/data.smk"
-include: "rules/cv.smk"
-include: "rules/recommend.smk"
-include: "rules/ranking.smk"
 include: "rules/countries.smk"
-include: "rules/evaluation.smk"
+include: "rules/cv.smk"
 include: "rules/tuning.smk"
+include: "rules/ranking.smk"
+include: "rules/recommend.smk"
+include: "rules/lists.smk"
+include: "rules/evaluation.smk"
 include: "rules/replicates.smk"
 include: "rules/sensitivity.smk"
 

@@ -273,30 +273,6 @@ def compile_kernels_in_background():
         )
 
 
-# Parameters and inputs shared by the held-out ranking jobs (rules/ranking.smk).
-def ranking_params():
-    return dict(
-        n=config["ranking"]["n"],
-        users=config["ranking"]["users"],
-        seed=config["ranking"]["seed"],
-        block_users=config["recommend"]["block_users"],
-        min_listeners=config["recommend"]["min_listeners"],
-        sweep=config["rerank"]["sweep"],
-        pool=config["rerank"]["pool"],
-    )
-
-
-# Each fold's artist countries and country similarity come from its training pairs only
-# (rule fold_countries), never from the phase-2 labels of all triples.
-RANKING_INPUTS = dict(
-    triples="results/data/triples.parquet",
-    folds="results/cv/folds.parquet",
-    users="results/data/users.parquet",
-    artists=fold_files("countries", "artists.parquet"),
-    similarity=fold_files("countries", "similarity.parquet"),
-)
-
-
 # Resources of the jobs (resources: mem_mb, runtime), from the resource model lfmrec.resources: the
 # functions here only find the sizes of a job's inputs and the config values it needs. Snakemake
 # evaluates them again right before it schedules a job, when its input exists; before that (dry

@@ -1,4 +1,5 @@
-# Beyond the paper: better artist-country estimates, country similarity, diversity of the lists.
+# Beyond the paper: better artist-country estimates (scored on synthetic data), the country
+# similarity, and each cross-validation fold's labels and similarity from its training pairs.
 
 
 rule country_estimation:
@@ -71,92 +72,3 @@ rule fold_countries:
         shrinkage=config["countries"]["shrinkage"],
     script:
         "../workflow/scripts/fold_countries.py"
-
-
-rule diversity:
-    input:
-        lists=expand(
-            "results/recommendations/{model}.parquet", model=LIST_MODELS + REFERENCES
-        ),
-        per_user=expand(
-            "results/recommendations/{model}.per_user.parquet",
-            model=LIST_MODELS + REFERENCES,
-        ),
-        triples="results/data/triples.parquet",
-        users="results/data/users.parquet",
-        artists="results/data/artists.parquet",
-        truth=truth_file(),
-    output:
-        csv="results/diversity.csv",
-        html=report(
-            "results/html/diversity.html",
-            caption="../workflow/report/diversity.rst",
-            category="4. Beyond the paper",
-        ),
-        png=report(
-            "results/plots/diversity.png",
-            caption="../workflow/report/diversity.rst",
-            category="4. Beyond the paper",
-        ),
-    log:
-        "results/logs/diversity.log",
-    resources:
-        mem_mb=triples_mem_mb("diversity"),
-        runtime=diversity_runtime,
-    params:
-        models=LIST_MODELS + REFERENCES,
-        method=config["rerank"]["method"],
-        n=config["recommend"]["n"],
-    script:
-        "../workflow/scripts/diversity.py"
-
-
-rule cultural:
-    input:
-        lists=expand(
-            "results/recommendations/{model}.parquet", model=LIST_MODELS + REFERENCES
-        ),
-        initial=expand(
-            "results/recommendations/{model}.initial.parquet",
-            model=LIST_MODELS + REFERENCES,
-        ),
-        triples="results/data/triples.parquet",
-        users="results/data/users.parquet",
-        artists="results/data/artists.parquet",
-        plays=f"results/data/country_plays/{config['countries']['source']}.parquet",
-        sampled_artists="results/data/sampled_artists.parquet",
-        truth=truth_file(),
-    output:
-        csv="results/cultural.csv",
-        variants="results/cultural_variants.csv",
-        html=report(
-            "results/html/cultural.html",
-            caption="../workflow/report/cultural.rst",
-            category="4. Beyond the paper",
-        ),
-        variants_html=report(
-            "results/html/cultural_variants.html",
-            caption="../workflow/report/cultural_variants.rst",
-            category="4. Beyond the paper",
-        ),
-        png=report(
-            "results/plots/cultural.png",
-            caption="../workflow/report/cultural_plot.rst",
-            category="4. Beyond the paper",
-        ),
-    log:
-        "results/logs/cultural.log",
-    resources:
-        mem_mb=triples_mem_mb("cultural"),
-        runtime=cultural_runtime,
-    params:
-        models=LIST_MODELS + REFERENCES,
-        n=config["recommend"]["n"],
-        sample_seed=config["ranking"]["seed"],
-        estimator=config["countries"]["estimator"],
-        labellings=config["cultural"]["labellings"],
-        min_users=config["stats"]["min_country_users"],
-        n_resamples=config["stats"]["n_resamples"],
-        seed=config["stats"]["seed"],
-    script:
-        "../workflow/scripts/cultural.py"

@@ -107,7 +107,10 @@ rule artist_countries:
     # a few seconds, and every ranking and list job waits for it
     priority: 10
     params:
-        **config["countries"],
+        estimator=config["countries"]["estimator"],
+        source=config["countries"]["source"],
+        min_support=config["countries"]["min_support"],
+        shrinkage=config["countries"]["shrinkage"],
         dataset=DATASET,
     script:
         "../workflow/scripts/artist_countries.py"

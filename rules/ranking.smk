@@ -4,7 +4,12 @@
 
 rule rank_model:
     input:
-        **RANKING_INPUTS,
+        triples="results/data/triples.parquet",
+        folds="results/cv/folds.parquet",
+        users="results/data/users.parquet",
+        # each fold's artist countries and country similarity, from its training pairs only
+        artists=fold_files("countries", "artists.parquet"),
+        similarity=fold_files("countries", "similarity.parquet"),
         params=fold_files("{model}", "params.pkl"),
     output:
         ranking=fold_files("{model}", "ranking.csv"),
@@ -18,14 +23,25 @@ rule rank_model:
         mem_mb=scoring_mem_mb("params", splits=True),
         runtime=scoring_runtime(ranking=True, folds=len(FOLDS)),
     params:
-        **ranking_params(),
+        n=config["ranking"]["n"],
+        users=config["ranking"]["users"],
+        seed=config["ranking"]["seed"],
+        block_users=config["recommend"]["block_users"],
+        min_listeners=config["recommend"]["min_listeners"],
+        sweep=config["rerank"]["sweep"],
+        pool=config["rerank"]["pool"],
     script:
         "../workflow/scripts/rank.py"
 
 
 rule rank_reference:
     input:
-        **RANKING_INPUTS,
+        triples="results/data/triples.parquet",
+        folds="results/cv/folds.parquet",
+        users="results/data/users.parquet",
+        # each fold's artist countries and country similarity, from its training pairs only
+        artists=fold_files("countries", "artists.parquet"),
+        similarity=fold_files("countries", "similarity.parquet"),
     output:
         ranking=fold_files("{reference}", "ranking.csv"),
         per_user=fold_files("{reference}", "per_user.parquet"),
@@ -41,7 +57,13 @@ rule rank_reference:
         mem_mb=scoring_mem_mb(splits=True),
         runtime=scoring_runtime(ranking=True, folds=len(FOLDS)),
     params:
-        **ranking_params(),
+        n=config["ranking"]["n"],
+        users=config["ranking"]["users"],
+        seed=config["ranking"]["seed"],
+        block_users=config["recommend"]["block_users"],
+        min_listeners=config["recommend"]["min_listeners"],
+        sweep=config["rerank"]["sweep"],
+        pool=config["rerank"]["pool"],
     script:
         "../workflow/scripts/rank.py"
 
