@@ -148,3 +148,14 @@ def test_process_config_errors(bad, message):
     config = {"dataset": {"source": "synthetic", "synthetic": {"process": {}}}, "sensitivity": [], **bad}
     with pytest.raises(InputError, match=message):
         check_process(config)
+
+
+def test_the_page_shows_the_verdict_first_and_a_cell_per_variant(tmp_path):
+    from helpers import load_script
+
+    page_table = load_script("sensitivity_table").page_table
+    t = sensitivity_table({"a": findings(variant_folder(tmp_path / "a")), "b": findings(variant_folder(tmp_path / "b", tau=0.5))})
+    page = page_table(t, ["a", "b"]).set_index(["finding", "model"])
+    assert list(page.columns) == ["claim", "verdict", "holds in", "a", "b"]
+    assert page.loc[("rmse_order", ""), "a"] == "1.000 yes" and page.loc[("rmse_order", ""), "b"] == "0.500 no"
+    assert page.loc[("rmse_order", ""), "holds in"] == "1 of 2"

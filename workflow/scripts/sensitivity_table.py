@@ -10,6 +10,18 @@ from lfmrec.report import table_page
 from lfmrec.sensitivity import findings, sensitivity_table
 
 
+def page_table(table, variants):
+    """The page's view: the verdict first, then one cell per variant with its value and whether the
+    claim holds there (yes / no)."""
+    out = table[["finding", "model", "claim", "verdict"]].copy()
+    out["holds in"] = [f"{h} of {n}" for h, n in zip(table["holds_in"], table["variants"], strict=True)]
+    for name in variants:
+        out[name] = [
+            "" if v != v else f"{v:.3f} {'yes' if h else 'no'}" for v, h in zip(table[name], table[f"{name}_holds"], strict=True)
+        ]
+    return out
+
+
 def main(snakemake):
     variants = snakemake.params.variants
     table = sensitivity_table({name: findings(Path(f"results/sensitivity/{name}")) for name in variants})
@@ -20,7 +32,9 @@ def main(snakemake):
         + "), the value of the finding there and whether its claim holds; holds_in counts the variants, "
         "verdict: robust (every variant), not supported (none) or depends on the generator."
     )
-    write_text(table_page("Which findings the generator builds in", table, note), snakemake.output.html)
+    write_text(
+        table_page("Which findings the generator builds in", page_table(table, list(variants)), note), snakemake.output.html
+    )
 
 
 if "snakemake" in globals():
