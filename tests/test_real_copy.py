@@ -19,7 +19,7 @@ from helpers import CHROMIUM, REAL_COUNTRY_USERS, REAL_SAMPLE, ROOT, real_copy, 
 pytestmark = pytest.mark.slow
 
 # The rules a real copy does not run, and what such a run gives instead (the README lists them).
-SYNTHETIC_ONLY_RULES = {"generate_synthetic", "country_estimation"}
+SYNTHETIC_ONLY_RULES = {"generate_synthetic", "country_estimation", "sensitivity_config", "sensitivity_run", "sensitivity_table"}
 
 
 def finished_rules(log: str) -> set[str]:
