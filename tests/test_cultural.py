@@ -313,3 +313,31 @@ def test_reference_params_score_listeners_and_seeded_noise():
     assert not np.array_equal(r0, r1) and len(np.unique(r0)) == 9
     with pytest.raises(ValueError, match="unknown reference"):
         reference_params("best", triples, 0)
+
+
+def test_joint_intervals_resample_the_users_once_for_every_model():
+    h = cultural.History.make(USERS, HISTORY, ARTISTS)
+    a = cultural.user_measures(h, {"initial": INITIAL, "final": FINAL})
+    b = a.copy()
+    b["us_share_initial"] = 1.0 - b["us_share_initial"]  # another model's values, the same users
+    ci = cultural.joint_intervals({"a": a, "b": b, "same": a.copy()}, 1, 199, 0, "key")
+    assert set(ci) == {"a", "b", "same"}
+    pd.testing.assert_frame_equal(ci["a"], ci["same"])  # the same users drawn: the same intervals
+    # the same resamples for every column: b's us_share_initial interval mirrors a's (1 - x)
+    row_a, row_b = ci["a"].loc["all"], ci["b"].loc["all"]
+    assert row_b["us_share_initial_ci_low"] == pytest.approx(1 - row_a["us_share_initial_ci_high"])
+    assert row_b["us_share_initial_ci_high"] == pytest.approx(1 - row_a["us_share_initial_ci_low"])
+    # the rows of by_country, with the intervals of the users with a value (104's final list is empty)
+    t = cultural.cultural_table(USERS, HISTORY, {"estimated": ARTISTS}, {"m": {"initial": INITIAL, "final": FINAL}}, 2, 199, 0)
+    assert {f"{c}_ci_{e}" for c in cultural.CI_COLUMNS for e in ("low", "high")} <= set(t.columns)
+    values = a["local_bias_final"].dropna()
+    row = t.iloc[0]
+    assert (
+        values.min()
+        <= row["local_bias_final_ci_low"]
+        <= row["local_bias_final"]
+        <= row["local_bias_final_ci_high"]
+        <= values.max()
+    )
+    with pytest.raises(ValueError, match="same users"):
+        cultural.joint_intervals({"a": a, "b": a.iloc[::-1].reset_index(drop=True)}, 1, 99, 0, "k")

@@ -264,12 +264,46 @@ def cultural_table(
     pairs = Pairs.make(history, users["user_id"].to_numpy(np.int64))  # once for every labelling
     for name, artist_country in labellings.items():
         h = History.make(users, pairs, artist_country)
+        measures = {model: user_measures(h, stages) for model, stages in lists.items()}
+        cis = joint_intervals(measures, min_users, n_resamples, seed, name) if n_resamples else {}
         for model, stages in lists.items():
-            t = by_country(user_measures(h, stages), list(stages), min_users, n_resamples, seed, f"{name}/{model}")
+            t = by_country(measures[model], list(stages), min_users)
+            if n_resamples:
+                ci = cis[model]
+                for col in ci.columns:
+                    t[col] = t["user_country"].map(ci[col]).astype(np.float64)
             t.insert(0, "countries", name)
             t.insert(0, "model", model)
             parts.append(t)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def joint_intervals(
+    measures: Mapping[str, pd.DataFrame], min_users: int, n_resamples: int, seed: int, key: str
+) -> dict[str, pd.DataFrame]:
+    """The 95% bootstrap intervals of :func:`by_country`'s rows for every model at once: per user
+    group, the users are resampled together for all models' measures of :data:`CI_COLUMNS` (one
+    bootstrap per pattern of missing values, :func:`_intervals`), instead of once per model. The
+    per-user tables of ``measures`` (model -> :func:`user_measures`) hold the same users in the same
+    order (one labelling). Returns model -> DataFrame indexed by user_country with the
+    ``<measure>_ci_low`` / ``_ci_high`` columns."""
+    if not measures:
+        return {}
+    first = next(iter(measures.values()))
+    for m in measures.values():
+        if not m["user_id"].equals(first["user_id"]):
+            raise ValueError("joint_intervals: the per-user tables must list the same users in the same order")
+    ci_cols = {model: [c for c in CI_COLUMNS if c in m.columns] for model, m in measures.items()}
+    wide = pd.concat([m[ci_cols[model]].add_prefix(f"{model}\t") for model, m in measures.items()], axis=1)
+    groups = country_groups(first["user_country"], min_users, us_groups=False)
+    rows: dict[str, dict] = {model: {} for model in measures}
+    for group, idx in groups.items():
+        ci = _intervals(wide.loc[idx], n_resamples, seed, f"{key}/{group}")
+        for model in measures:
+            rows[model][group] = {
+                f"{c}_ci_{end}": ci[f"{model}\t{c}_ci_{end}"] for c in ci_cols[model] for end in ("low", "high")
+            }
+    return {model: pd.DataFrame.from_dict(r, orient="index") for model, r in rows.items()}
 
 
 HISTORY_SAMPLE = "history_sample"  # the pseudo-model of the tables' floor rows
