@@ -251,3 +251,29 @@ def test_replicate_spread_by_hand():
     x = t.loc[("RMSE", "x")]  # a figure one replicate lacks
     assert np.isnan(x["rep_0"]) and x["mean"] == 5.0 and np.isnan(x["sd"])
     assert list(t.index) == [("RMSE", "m"), ("ndcg@n", "m"), ("RMSE", "x")]  # the replicates' order
+
+
+@pytest.mark.parametrize("shape, n_resamples", [((500, 7), 2000), ((40, 1), 999), ((3000, 45), 1200)])
+def test_mean_intervals_are_scipys_percentile_bootstrap(shape, n_resamples):
+    """The same resamples and interval as scipy.stats.bootstrap (percentile, the same batches),
+    up to the order of the floating-point sums; constant columns are the point itself."""
+    from scipy import stats as scipy_stats
+
+    values = np.random.default_rng(1).random(shape)
+    values[:, 0] = 0.5  # a constant column
+    low, high = stats.mean_intervals(values, n_resamples, np.random.default_rng(7))
+    varies = values[:, 1:]
+    if varies.shape[1]:
+        batch = max(1, stats.BATCH_ELEMENTS // (shape[0] * varies.shape[1]))
+        ref = scipy_stats.bootstrap(
+            (varies,),
+            np.mean,
+            axis=0,
+            n_resamples=n_resamples,
+            method="percentile",
+            batch=batch,
+            random_state=np.random.default_rng(7),
+        ).confidence_interval
+        np.testing.assert_allclose(low[1:], ref.low, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(high[1:], ref.high, rtol=0, atol=1e-13)
+    assert low[0] == high[0] == 0.5
