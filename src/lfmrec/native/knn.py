@@ -30,22 +30,25 @@ from .trainset import Trainset
 MSD_BLOCK = 64
 
 
-@njit(cache=True)
-def _msd_rows(
-    start, stop, by_item_ptr, by_item_items, by_item_ratings, ir_ptr, ir_users, ir_ratings, min_support, sq_diff, freq, sim
-):
-    """Rows start..stop-1 of Surprise's msd similarity, written into ``sim``.
+@njit(cache=True, nogil=True)
+def msd_rows(users, by_item_ptr, by_item_items, by_item_ratings, ir_ptr, ir_users, ir_ratings, min_support, freq, out):
+    """Rows ``users[r]`` of Surprise's msd similarity into ``out[r]`` (``out``: (>= len(users),
+    n_users) float64, used as the sum of squared differences first; ``freq``: the same shape,
+    int32, zero on entry and left zero). The dense route (:func:`msd_similarity`) and the
+    block-streamed one (:mod:`.knn_stream`) both use it.
 
     Surprise adds ``(r_xi - r_xj)**2`` to ``sq_diff[xi, xj]`` item by item (inner item id
     ascending) and, within an item, in ``ir`` order with xi in the outer loop; cell (x, y) of
     ``sim`` is computed from ``sq_diff[min, max]``. Row xi is rebuilt here from xi's items in
     ascending order; when xi rated an item more than once the two orders within the item differ,
     so the cells xj < xi (outer loop over xj) and xj > xi (outer loop over xi) are summed apart.
-    ``sq_diff`` / ``freq`` are (stop - start, n_users) zeroed scratch arrays, left zeroed.
+    Then ``1 / (sq_diff / freq + 1)``: the same bits.
     """
-    n_users = sim.shape[1]
-    for xi in range(start, stop):
-        row = xi - start
+    n_users = out.shape[1]
+    for row in range(users.size):
+        xi = users[row]
+        for xj in range(n_users):
+            out[row, xj] = 0.0
         a, end = by_item_ptr[xi], by_item_ptr[xi + 1]
         while a < end:
             y = by_item_items[a]
@@ -59,7 +62,7 @@ def _msd_rows(
                     xj = ir_users[t]
                     if xj != xi:
                         d = ri - ir_ratings[t]
-                        sq_diff[row, xj] += d * d
+                        out[row, xj] += d * d
                         freq[row, xj] += 1
             else:
                 for t in range(lo, hi):
@@ -67,24 +70,24 @@ def _msd_rows(
                     if xj < xi:
                         for s in range(a, b):
                             d = ir_ratings[t] - by_item_ratings[s]
-                            sq_diff[row, xj] += d * d
+                            out[row, xj] += d * d
                             freq[row, xj] += 1
                 for s in range(a, b):
                     for t in range(lo, hi):
                         xj = ir_users[t]
                         if xj > xi:
                             d = by_item_ratings[s] - ir_ratings[t]
-                            sq_diff[row, xj] += d * d
+                            out[row, xj] += d * d
                             freq[row, xj] += 1
             a = b
         for xj in range(n_users):
+            f = freq[row, xj]
             if xj == xi:
-                sim[xi, xj] = 1.0
-            elif freq[row, xj] < min_support:
-                sim[xi, xj] = 0.0
+                out[row, xj] = 1.0
+            elif f < min_support:
+                out[row, xj] = 0.0
             else:
-                sim[xi, xj] = 1.0 / (sq_diff[row, xj] / freq[row, xj] + 1.0)
-            sq_diff[row, xj] = 0.0
+                out[row, xj] = 1.0 / (out[row, xj] / f + 1.0)
             freq[row, xj] = 0
 
 
@@ -93,13 +96,12 @@ def msd_similarity(ts: Trainset, min_support: int) -> np.ndarray:
     n = ts.n_users
     sim = np.empty((n, n))
     block = min(MSD_BLOCK, max(n, 1))
-    sq_diff = np.zeros((block, n))
-    freq = np.zeros((block, n), dtype=np.int64)
+    freq = np.zeros((block, n), dtype=np.int32)
     for start in range(0, n, block):
+        stop = min(n, start + block)
         # ur_ptr: a user's ratings by item are as many as in ur
-        _msd_rows(
-            start,
-            min(n, start + block),
+        msd_rows(
+            np.arange(start, stop, dtype=np.int64),
             ts.ur_ptr,
             ts.ur_by_item_items,
             ts.ur_by_item_ratings,
@@ -107,9 +109,8 @@ def msd_similarity(ts: Trainset, min_support: int) -> np.ndarray:
             ts.ir_users,
             ts.ir_ratings,
             min_support,
-            sq_diff,
             freq,
-            sim,
+            sim[start:stop],
         )
     return sim
 

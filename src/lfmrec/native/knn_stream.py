@@ -38,7 +38,7 @@ import numpy as np
 
 from .._numba import njit
 from ..knn_estimate import _estimate, _kth_largest, _sort_descending_stable, ir_in_id_order
-from .knn import user_means
+from .knn import msd_rows, user_means
 from .trainset import Trainset
 
 DEFAULT_BLOCK_USERS = 64
@@ -48,64 +48,6 @@ _KINDS = {"basic": False, "knn_basic": False, "KNNBasic": False, "means": True, 
 
 # ----------------------------------------------------------------------------------------------
 # Similarity rows
-
-
-@njit(cache=True, nogil=True)
-def _msd_rows_of(users, by_item_ptr, by_item_items, by_item_ratings, ir_ptr, ir_users, ir_ratings, min_support, freq, out):
-    """Rows ``users[r]`` of Surprise's msd similarity into ``out[r]`` (``out``: (>= len(users),
-    n_users) float64, used as the sum of squared differences first; ``freq``: the same shape,
-    int32, zero on entry and left zero).
-
-    :func:`lfmrec.native.knn._msd_rows` for an arbitrary list of users (that kernel writes row xi
-    of a full-height array): the same additions in the same order (the user's items ascending;
-    within an item, the ir order, with the two loop orders Surprise uses for a user who rated the
-    item twice), then ``1 / (sq_diff / freq + 1)``: the same bits.
-    """
-    n_users = out.shape[1]
-    for row in range(users.size):
-        xi = users[row]
-        for xj in range(n_users):
-            out[row, xj] = 0.0
-        a, end = by_item_ptr[xi], by_item_ptr[xi + 1]
-        while a < end:
-            y = by_item_items[a]
-            b = a + 1
-            while b < end and by_item_items[b] == y:
-                b += 1
-            lo, hi = ir_ptr[y], ir_ptr[y + 1]
-            if b == a + 1:  # one rating of y by xi: both orders coincide
-                ri = by_item_ratings[a]
-                for t in range(lo, hi):
-                    xj = ir_users[t]
-                    if xj != xi:
-                        d = ri - ir_ratings[t]
-                        out[row, xj] += d * d
-                        freq[row, xj] += 1
-            else:
-                for t in range(lo, hi):
-                    xj = ir_users[t]
-                    if xj < xi:
-                        for s in range(a, b):
-                            d = ir_ratings[t] - by_item_ratings[s]
-                            out[row, xj] += d * d
-                            freq[row, xj] += 1
-                for s in range(a, b):
-                    for t in range(lo, hi):
-                        xj = ir_users[t]
-                        if xj > xi:
-                            d = by_item_ratings[s] - ir_ratings[t]
-                            out[row, xj] += d * d
-                            freq[row, xj] += 1
-            a = b
-        for xj in range(n_users):
-            f = freq[row, xj]
-            if xj == xi:
-                out[row, xj] = 1.0
-            elif f < min_support:
-                out[row, xj] = 0.0
-            else:
-                out[row, xj] = 1.0 / (out[row, xj] / f + 1.0)
-            freq[row, xj] = 0
 
 
 def _check_trainset(ts: Trainset) -> None:
@@ -136,7 +78,7 @@ def similarity_rows(
         raise ValueError(f"similarity_rows needs float64 / int32 scratch of at least ({users.size}, {n})")
     if users.size and (users.min() < 0 or users.max() >= n):
         raise ValueError("users must be inner user ids (0..n_users-1)")
-    _msd_rows_of(
+    msd_rows(
         users,
         ts.ur_ptr,
         ts.ur_by_item_items,
