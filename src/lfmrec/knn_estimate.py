@@ -132,6 +132,48 @@ def _sort_descending_stable(sims, pos, m):
         pos[h] = p
 
 
+@njit(cache=True, inline="always")
+def _neighbours(srow, ir_users, a, b, k, cand_sim, cand_pos, scratch, nb_sim, nb_pos):
+    """Surprise's neighbours of one (user, item) pair: ``heapq.nlargest(k, raters, key=sim)`` of
+    the item's raters ``ir_users[a:b]`` with sim > 0 (``srow``: the user's similarity row), into
+    ``nb_sim`` / ``nb_pos`` (their sims and ir positions, best first, ties in ir order); returns
+    how many. The raters with sim > 0 are gathered in ir order, the k-th largest found by
+    quickselect, those above it sorted stably, those equal to it added in ir order while slots
+    remain. ``cand_*`` / ``scratch``: scratch of the item's rater count."""
+    c = 0
+    if k > 0:
+        m = 0
+        for t in range(a, b):  # branch-free: the raters with sim > 0, in ir order
+            s = srow[ir_users[t]]
+            cand_sim[m] = s
+            cand_pos[m] = t
+            m += s > 0.0
+        if m > k:
+            for j in range(m):
+                scratch[j] = cand_sim[j]
+            cut = _kth_largest(scratch, m, k)  # T > 0
+            for j in range(m):  # branch-free: those above T (fewer than k), in ir order
+                s = cand_sim[j]
+                nb_sim[c] = s
+                nb_pos[c] = cand_pos[j]
+                c += s > cut
+            _sort_descending_stable(nb_sim, nb_pos, c)
+            for j in range(m):  # those equal to T, in ir order, while slots remain
+                if c == k:
+                    break
+                if cand_sim[j] == cut:
+                    nb_sim[c] = cut
+                    nb_pos[c] = cand_pos[j]
+                    c += 1
+        else:  # every positive rater is a neighbour
+            for j in range(m):
+                nb_sim[j] = cand_sim[j]
+                nb_pos[j] = cand_pos[j]
+            c = m
+            _sort_descending_stable(nb_sim, nb_pos, c)
+    return c
+
+
 @njit(cache=True)
 def knn_pairs(u, i, sim, ir_ptr, ir_users, ir_values, means, k, min_k, with_means, global_mean):
     """Estimates (not clipped) of the pairs (u[p], i[p]) of inner ids, -1 for an unknown id.
@@ -155,37 +197,7 @@ def knn_pairs(u, i, sim, ir_ptr, ir_users, ir_values, means, k, min_k, with_mean
             continue
         srow = sim[uu]
         a, b = ir_ptr[ii], ir_ptr[ii + 1]
-        c = 0  # neighbours, in nb_sim / nb_pos
-        if k > 0:
-            m = 0
-            for t in range(a, b):  # branch-free: the raters with sim > 0, in ir order
-                s = srow[ir_users[t]]
-                cand_sim[m] = s
-                cand_pos[m] = t
-                m += s > 0.0
-            if m > k:
-                for j in range(m):
-                    scratch[j] = cand_sim[j]
-                cut = _kth_largest(scratch, m, k)  # T > 0
-                for j in range(m):  # branch-free: those above T (fewer than k), in ir order
-                    s = cand_sim[j]
-                    nb_sim[c] = s
-                    nb_pos[c] = cand_pos[j]
-                    c += s > cut
-                _sort_descending_stable(nb_sim, nb_pos, c)
-                for j in range(m):  # those equal to T, in ir order, while slots remain
-                    if c == k:
-                        break
-                    if cand_sim[j] == cut:
-                        nb_sim[c] = cut
-                        nb_pos[c] = cand_pos[j]
-                        c += 1
-            else:  # every positive rater is a neighbour
-                for j in range(m):
-                    nb_sim[j] = cand_sim[j]
-                    nb_pos[j] = cand_pos[j]
-                c = m
-                _sort_descending_stable(nb_sim, nb_pos, c)
+        c = _neighbours(srow, ir_users, a, b, k, cand_sim, cand_pos, scratch, nb_sim, nb_pos)
         acc[0, _K] = acc[0, _SIM] = acc[0, _RATINGS] = 0.0
         for j in range(c):
             _add_neighbour(acc, 0, nb_sim[j], ir_values[nb_pos[j]])

@@ -37,7 +37,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from .._numba import njit
-from ..knn_estimate import _estimate, _kth_largest, _sort_descending_stable, ir_in_id_order
+from ..knn_estimate import _estimate, _neighbours, ir_in_id_order
 from .knn import msd_rows, user_means
 from .trainset import Trainset
 
@@ -158,9 +158,8 @@ def _predict_pairs(
     """Estimates of the pairs (user of ``srows[rows[p]]``, ``items[p]``) (known ids) for every
     config, into ``out[:, dest[p]]``.
 
-    Per pair, as :func:`lfmrec.knn_estimate.knn_pairs` with k = K (the largest k): the raters with
-    sim > 0 in ir order, the K-th largest by quickselect, those above it sorted stably, those equal
-    to it in ir order while slots remain; then one pass over the neighbours with Surprise's running
+    Per pair, as :func:`lfmrec.knn_estimate.knn_pairs` with k = K (the largest k): its neighbours
+    (:func:`lfmrec.knn_estimate._neighbours`); then one pass over the neighbours with Surprise's running
     sums, read at every k of ``levels`` (prefixes of the same order)."""
     n_lev = levels.size
     kmax = levels[n_lev - 1]
@@ -180,37 +179,7 @@ def _predict_pairs(
         srow = srows[rows[p]]
         ii = items[p]
         a, b = ir_ptr[ii], ir_ptr[ii + 1]
-        c = 0
-        if kmax > 0:
-            m = 0
-            for t in range(a, b):  # branch-free: the raters with sim > 0, in ir order
-                s = srow[ir_users[t]]
-                cand_sim[m] = s
-                cand_pos[m] = t
-                m += s > 0.0
-            if m > kmax:
-                for j in range(m):
-                    scratch[j] = cand_sim[j]
-                cut = _kth_largest(scratch, m, kmax)
-                for j in range(m):
-                    s = cand_sim[j]
-                    nb_sim[c] = s
-                    nb_pos[c] = cand_pos[j]
-                    c += s > cut
-                _sort_descending_stable(nb_sim, nb_pos, c)
-                for j in range(m):
-                    if c == kmax:
-                        break
-                    if cand_sim[j] == cut:
-                        nb_sim[c] = cut
-                        nb_pos[c] = cand_pos[j]
-                        c += 1
-            else:
-                for j in range(m):
-                    nb_sim[j] = cand_sim[j]
-                    nb_pos[j] = cand_pos[j]
-                c = m
-                _sort_descending_stable(nb_sim, nb_pos, c)
+        c = _neighbours(srow, ir_users, a, b, kmax, cand_sim, cand_pos, scratch, nb_sim, nb_pos)
         # Surprise's sums (sum_sim += s; sum_ratings += s * value), read after min(k, c) terms
         sum_sim = 0.0
         sum_basic = 0.0
