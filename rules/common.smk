@@ -61,16 +61,22 @@ REPLICATE_FILES = [
 ]
 
 
+def base_models():
+    """The model names of the workflow's own config file: a nested run (replicate, sensitivity
+    variant) reads that file first, so the models an override dropped must be dropped again.
+    """
+    import yaml
+
+    return yaml.safe_load(Path(workflow.basedir, "config/config.yaml").read_text())[
+        "models"
+    ]
+
+
 def replicate_config(rep):
     """The whole config of replicate ``rep`` (its seeds set, no replicates of its own)."""
     from lfmrec.replicates import replicate_config as make
 
-    import yaml
-
-    base = yaml.safe_load(Path(workflow.basedir, "config/config.yaml").read_text())[
-        "models"
-    ]
-    return make(config, REPLICATES[rep], base)
+    return make(config, REPLICATES[rep], base_models())
 
 
 # Generator variants of the sensitivity experiment (rules/sensitivity.smk); each is a nested run.
@@ -86,13 +92,8 @@ def sensitivity_config(variant):
     """The whole config of sensitivity variant ``variant`` (its generator process and seeds)."""
     from lfmrec.sensitivity import variant_config
 
-    import yaml
-
-    base = yaml.safe_load(Path(workflow.basedir, "config/config.yaml").read_text())[
-        "models"
-    ]
     return variant_config(
-        config, config["sensitivity"][SENSITIVITY.index(variant)], base
+        config, config["sensitivity"][SENSITIVITY.index(variant)], base_models()
     )
 
 

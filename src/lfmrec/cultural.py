@@ -221,27 +221,35 @@ def _intervals(values: pd.DataFrame, n_resamples: int, seed: int, key: str) -> d
 
 
 def by_country(
-    per_user: pd.DataFrame, stages, min_users: int = 1, n_resamples: int = 0, seed: int = 0, key: str = ""
+    per_user: pd.DataFrame,
+    stages,
+    min_users: int = 1,
+    n_resamples: int = 0,
+    seed: int = 0,
+    key: str = "",
+    intervals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Means of the per-user measures per user country, after an ``all`` row (all users): one row
     per country with user_country, users (with a history) and the columns of :func:`columns`;
     countries by users descending, ties by code. Countries with fewer than ``min_users`` users
     are pooled in one row, "other" (:func:`lfmrec.stats.country_groups`), last. With ``n_resamples``, every row also has a
     95% percentile bootstrap interval over its users (``<measure>_ci_low`` / ``_ci_high``) of the
-    measures of :data:`CI_COLUMNS` (``key`` and ``seed`` seed it)."""
+    measures of :data:`CI_COLUMNS` (``key`` and ``seed`` seed it; :func:`joint_intervals`), or the
+    given ``intervals`` (one model's part of a :func:`joint_intervals` of several)."""
     cols = columns(stages)
     ci_cols = [c for c in CI_COLUMNS if c in cols] if n_resamples else []
     ci_names = [f"{c}_ci_{end}" for c in ci_cols for end in ("low", "high")]
     if per_user.empty:
         return pd.DataFrame(columns=["user_country", "users", *cols, *ci_names])
+    if ci_cols and intervals is None:
+        intervals = joint_intervals({key: per_user}, min_users, n_resamples, seed, key)[key]
     groups = country_groups(per_user["user_country"], min_users, us_groups=False)
     rows = []
     for name, idx in groups.items():
         part = per_user.loc[idx]
         row = {"user_country": name, "users": len(part), **part[cols].mean().to_dict()}
         if ci_cols:
-            ci = _intervals(part[ci_cols], n_resamples, seed, f"{key}/{name}")
-            row |= {c: ci[c] for c in ci_names}
+            row |= {c: float(intervals.loc[name, c]) for c in ci_names}
         rows.append(row)
     return pd.DataFrame(rows, columns=["user_country", "users", *cols, *ci_names])
 
@@ -267,11 +275,7 @@ def cultural_table(
         measures = {model: user_measures(h, stages) for model, stages in lists.items()}
         cis = joint_intervals(measures, min_users, n_resamples, seed, name) if n_resamples else {}
         for model, stages in lists.items():
-            t = by_country(measures[model], list(stages), min_users)
-            if n_resamples:
-                ci = cis[model]
-                for col in ci.columns:
-                    t[col] = t["user_country"].map(ci[col]).astype(np.float64)
+            t = by_country(measures[model], list(stages), min_users, n_resamples, intervals=cis.get(model))
             t.insert(0, "countries", name)
             t.insert(0, "model", model)
             parts.append(t)
