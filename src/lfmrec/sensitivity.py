@@ -36,11 +36,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import heldout
+from .cultural import HISTORY_SAMPLE
 from .replicates import FILES as REPLICATE_FILES
 from .replicates import replicate_config
 
 FILES = (*REPLICATE_FILES, "results/paper_agreement.csv", "results/country_estimation.csv", "results/tradeoff.csv")
-REFERENCES = ("popular", "random", "history_sample")
+REFERENCES = (*heldout.REFERENCES, HISTORY_SAMPLE)  # rows that are not models
 CLAIMS = {
     "rmse_order": "the paper's RMSE order (Kendall's tau >= 0.9)",
     "estimator_gain": "an estimator beats the paper's argmax",
