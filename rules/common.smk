@@ -15,7 +15,7 @@ from lfmrec.config import (
 )
 from lfmrec.errors import InputError
 from lfmrec import resources
-from lfmrec.models import is_topn
+from lfmrec.models import is_topn, similarity_groups
 
 # The config is checked before any job runs; a problem is one line naming the key (no schema dump).
 try:
@@ -44,6 +44,9 @@ def model_spec(name):
 FOLDS = list(range(config["cv"]["n_folds"]))
 # Models with a hyperparameter grid (rules/tuning.smk); each of their folds uses its own choice.
 TUNED = [m for m in MODELS if m in (config["tuning"]["grids"] or {})]
+# kNN models that share one similarity per fold: one cross-validation job per group (rules/cv.smk)
+SIM_GROUPS = similarity_groups(config["models"], exclude=TUNED)
+GROUPED = [m for members in SIM_GROUPS.values() for m in members]
 _unknown_grids = sorted(set(config["tuning"]["grids"] or {}) - set(MODELS))
 if _unknown_grids:
     raise WorkflowError(
@@ -237,6 +240,7 @@ def remove_partial_files():
 # The jobs that run numba kernels (lfmrec.native, lfmrec.scoring, lfmrec.topn).
 KERNEL_RULES = {
     "cross_validate",
+    *(f"cross_validate_{group}" for group in SIM_GROUPS),
     "fit_full",
     "recommend",
     "recommend_reference",
@@ -316,6 +320,32 @@ def fit_mem_mb(wildcards, input, attempt=1):
         ),
         attempt,
     )
+
+
+def group_fit_mem_mb(members):
+    """Memory of rule cross_validate_<group> (the kNN models of ``members``)."""
+
+    def mem_mb(wildcards, input, attempt=1):
+        if not Path(input.triples).exists():
+            return resources.job_mb(0, attempt)
+        specs = [config["models"][m] for m in members]
+        need = resources.group_fit_job_mb(specs, *data_sizes(input.triples))
+        return resources.job_mb(need, attempt)
+
+    return mem_mb
+
+
+def group_fit_runtime(members, folds=1):
+    """Run time of rule cross_validate_<group>: ``folds`` times one fit of the group."""
+
+    def runtime(wildcards, input, attempt):
+        if not Path(input.triples).exists():
+            return resources.minutes(0, attempt)
+        specs = [config["models"][m] for m in members]
+        seconds = resources.group_fit_job_seconds(specs, *data_sizes(input.triples))
+        return resources.minutes(folds * seconds, attempt)
+
+    return runtime
 
 
 def scoring_mem_mb(model_input=None, splits=False, threads=1):

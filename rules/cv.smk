@@ -22,6 +22,9 @@ rule folds:
 
 
 rule cross_validate:
+    wildcard_constraints:
+        # the kNN models of a similarity group are cross-validated by their group's rule (below)
+        model="|".join(m for m in MODELS if m not in GROUPED) or "(?!)",
     input:
         triples="results/data/triples.parquet",
         folds="results/cv/folds.parquet",
@@ -40,11 +43,42 @@ rule cross_validate:
         mem_mb=fit_mem_mb,
         runtime=fit_runtime(folds=len(FOLDS)),
     params:
-        spec=lambda wc: model_spec(wc.model),
+        specs=lambda wc: {wc.model: model_spec(wc.model)},
         seed=config["model_seed"],
         max_memory_gb=config["resources"]["max_memory_gb"],
     script:
         "../workflow/scripts/cross_validate.py"
+
+
+# The native msd kNN models with the same sim_options (lfmrec.models.similarity_groups): one job
+# computes each fold's similarity once, a block of users at a time, and predicts every model and
+# every k from it; each model's outputs are those of rule cross_validate.
+for group, members in SIM_GROUPS.items():
+
+    rule:
+        name:
+            f"cross_validate_{group}"
+        input:
+            triples="results/data/triples.parquet",
+            folds="results/cv/folds.parquet",
+        output:
+            predictions=[f for m in members for f in fold_files(m, "parquet")],
+            metrics=[f for m in members for f in fold_files(m, "json")],
+            params=[f for m in members for f in fold_files(m, "params.pkl")],
+        log:
+            f"results/logs/cv/{group}.log",
+        benchmark:
+            f"results/benchmarks/cv/{group}.tsv"
+        priority: 5
+        resources:
+            mem_mb=group_fit_mem_mb(members),
+            runtime=group_fit_runtime(members, folds=len(FOLDS)),
+        params:
+            specs={m: model_spec(m) for m in members},
+            seed=config["model_seed"],
+            max_memory_gb=config["resources"]["max_memory_gb"],
+        script:
+            "../workflow/scripts/cross_validate.py"
 
 
 rule metrics:

@@ -10,6 +10,7 @@ from surprise import SVD, BaselineOnly, Dataset, KNNBasic, KNNWithMeans, Reader
 
 from lfmrec import native
 from lfmrec.errors import InputError
+from lfmrec.native import knn_stream
 from lfmrec.native.rng import normal_init
 from lfmrec.resources import native_memory_gb
 from lfmrec.scoring import ScoringParams
@@ -161,14 +162,19 @@ def assert_fit_equal(got, algo, exact: bool) -> None:
     if isinstance(algo, (KNNBasic, KNNWithMeans)):
         assert (got.k, got.min_k) == (algo.k, algo.min_k)
     fitted = surprise_arrays(algo)
+    rows = None
+    if isinstance(algo, (KNNBasic, KNNWithMeans)):  # the native fit keeps no dense similarity
+        assert got.sim is None and got.min_support == algo.sim_options.get("min_support", 1)
+        rows = knn_stream.similarity_rows(got.trainset, got.min_support, np.arange(got.n_users))
     for name, want in fitted.items():
-        have = getattr(got, name)
+        have = rows if name == "sim" else getattr(got, name)
         assert have is not None and have.shape == want.shape, name
         if exact:
             assert np.array_equal(have, want), name
         else:
             assert np.abs(have - want).max() <= RELAXED_BOUND, name
-    assert {name for name in ("bu", "bi", "pu", "qi", "sim", "means") if getattr(got, name) is not None} == set(fitted) - {
+    held = {name for name in ("bu", "bi", "pu", "qi", "sim", "means") if getattr(got, name) is not None}
+    assert held | ({"sim"} if rows is not None else set()) == set(fitted) - {
         "ir_indptr",
         "ir_users",
         "ir_ratings",

@@ -198,6 +198,61 @@ def run_fold(spec: dict, seed: int, train: pd.DataFrame, test: pd.DataFrame, sca
     return out, metrics, params
 
 
+def run_knn_fold(specs: dict, train: pd.DataFrame, test: pd.DataFrame, scale: tuple[float, float]) -> dict:
+    """:func:`run_fold` for several native msd kNN models that share one similarity (the same
+    ``min_support``; :func:`lfmrec.models.similarity_groups`): the similarity rows of each block of
+    users are computed once and serve every model and every k
+    (:func:`lfmrec.native.knn_stream.predict_streamed`); no users x users matrix is held. The same
+    predictions, bit for bit, as each model's own :func:`run_fold`. Returns ``{name: (predictions,
+    metrics, params)}``; each model's ``fit_seconds`` is the shared trainset's build and its
+    ``predict_seconds`` the shared prediction (``similarity_shared_by``: how many models)."""
+    from .ids import inner_ids
+    from .native import knn, knn_stream, trainset
+    from .native import warm_up as native_warm_up
+    from .scoring import ScoringParams
+
+    names = list(specs)
+    supports = {int(((specs[m].get("params") or {}).get("sim_options") or {}).get("min_support", 1)) for m in names}
+    if len(supports) != 1 or any(specs[m]["algorithm"] not in ("KNNBasic", "KNNWithMeans") for m in names):
+        raise ValueError(f"run_knn_fold needs msd kNN models with one min_support, got {names}")
+    native_warm_up(specs[names[0]])
+    t0 = time.perf_counter()
+    ts = trainset.build(train, with_items=True)
+    fitted = {m: knn.fit(ts, specs[m].get("params") or {}, specs[m]["algorithm"]) for m in names}
+    t1 = time.perf_counter()
+    u = inner_ids(test["user_id"].to_numpy(np.int64), ts.user_raw2inner)
+    i = inner_ids(test["artist_id"].to_numpy(np.int64), ts.item_raw2inner)
+    configs = [(fitted[m]["kind"], fitted[m]["k"], fitted[m]["min_k"]) for m in names]
+    est = knn_stream.predict_streamed(ts, supports.pop(), u, i, configs, knn_stream.DEFAULT_BLOCK_USERS)
+    np.minimum(est, scale[1], out=est)
+    np.maximum(est, scale[0], out=est)
+    t2 = time.perf_counter()
+    out = {}
+    for q, m in enumerate(names):
+        predictions = test.copy()
+        predictions["est"] = est[q]
+        rmse, mae = rmse_mae(predictions["rating"].to_numpy(), est[q])
+        metrics = {
+            "rmse": rmse,
+            "mae": mae,
+            "n_train": int(len(train)),
+            "n_test": int(len(test)),
+            "engine": "native",
+            "fit_seconds": round(t1 - t0, 3),
+            "predict_seconds": round(t2 - t1, 3),
+            "similarity_shared_by": len(names),
+        }
+        params = ScoringParams(
+            global_mean=ts.global_mean,
+            rating_scale=tuple(scale),
+            user_raw2inner=ts.user_raw2inner,
+            item_raw2inner=ts.item_raw2inner,
+            **fitted[m],
+        )
+        out[m] = (predictions, metrics, params)
+    return out
+
+
 def run_topn_fold(spec: dict, seed: int, train: pd.DataFrame, test: pd.DataFrame):
     """:func:`run_fold` of a top-n model: (test pairs with the model's ``score``; metrics with kind
     ``topn``, sizes and timings; the fitted ScoringParams)."""

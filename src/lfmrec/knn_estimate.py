@@ -367,9 +367,10 @@ def knn_block(
 
     ``by_user_*`` are :func:`user_ratings` of the trainset's ir arrays (values: r, or
     r - means[v] for KNNWithMeans), ``in_id_order`` :func:`ir_in_id_order` of them; ``means`` is
-    read only ``with_means``.
+    read only ``with_means``, as ``means[urows[r]]``. ``sim`` may be the whole similarity or just
+    the rows of some users (then ``urows`` index those rows and ``means`` is given per row).
     """
-    n_users = sim.shape[0]
+    n_users = sim.shape[1]
     n_items = 0
     for x in range(by_user_item.size):
         n_items = max(n_items, by_user_item[x] + 1)

@@ -139,3 +139,23 @@ def describe_params(spec: dict) -> str:
     if engine_of(spec) != "surprise":
         parts.append(f"engine={engine_of(spec)}")
     return f"{algorithm}: " + ", ".join(parts)
+
+
+def similarity_groups(models: dict, exclude: tuple | list | set = ()) -> dict[str, list[str]]:
+    """The models that share one similarity per fold: native user-based msd kNN models
+    (``KNNBasic``, ``KNNWithMeans``) with the same ``min_support``, two or more of them, by group
+    name (``knn_msd`` and the min_support when it is not 1). Their cross-validation is one job
+    (rule ``cross_validate_<group>``) that computes the similarity rows once per fold and serves
+    every model and every k of the group from them (:func:`lfmrec.cv.run_knn_fold`). ``exclude``:
+    models left to their own job (the tuned ones, whose settings differ per fold)."""
+    by_support: dict[int, list[str]] = {}
+    for name, spec in models.items():
+        if name in exclude or spec["algorithm"] not in ("KNNBasic", "KNNWithMeans") or engine_of(spec) != "native":
+            continue
+        support = int(((spec.get("params") or {}).get("sim_options") or {}).get("min_support", 1))
+        by_support.setdefault(support, []).append(name)
+    return {
+        "knn_msd" if support == 1 else f"knn_msd_support{support}": names
+        for support, names in sorted(by_support.items())
+        if len(names) > 1
+    }

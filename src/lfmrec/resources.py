@@ -32,12 +32,14 @@ MSD_BLOCK = 64
 #     bytes = 100 (n_users + n_items)                               raw -> inner dicts, id lookups
 #           + SVD:      32 n_ratings + 8 n_factors (n_users + n_items)
 #           + Baseline: 32 n_ratings (SGD) or 41 n_ratings (ALS) + 16 (n_users + n_items)
-#           + kNN:      49 n_ratings + 9 n_users**2 + 16 MSD_BLOCK n_users
+#           + kNN:      57 n_ratings + 12 MSD_BLOCK n_users
 #
 # Per rating: the ur arrays (int32 + float64), id codes and predict temporaries (32); ALS and kNN
-# add ir and the ratings by item (41); kNN adds ScoringParams' int64 copy of the raters (49). kNN's
-# ``n_users**2`` term is the dense similarity (float64) and ScoringParams' NaN check (bool), plus
-# the msd scratch rows. The constants come from peaks traced with tracemalloc (numpy and numba
+# add ir and the ratings by item (41); kNN adds ScoringParams' int64 copy of the raters and the
+# deviations from the raters' means (57). kNN holds no users x users similarity: the rows of
+# MSD_BLOCK users at a time (float64 + int32 counts; lfmrec.native.knn_stream). Before the
+# similarity was streamed, kNN held 9 n_users**2 more (the dense matrix and a NaN check).
+# The constants come from peaks traced with tracemalloc (numpy and numba
 # allocations; the interpreter and the input DataFrame excluded) of fit + predict_pairs of a test
 # part of n_ratings / 4 pairs: default data fold (2,249 users, 7,033 items, 40,948 ratings): ALS
 # 2.7 MB, SVD k100 9.6 MB, KNNWithMeans 48.0 MB; synthetic 55,000 users x 295,580 items x 2.4 M
@@ -45,9 +47,8 @@ MSD_BLOCK = 64
 # items x 0.8 M ratings: KNNWithMeans 612 MB. The estimates are 0-40 % above these (never below).
 _BYTES_PER_RATING = 32  # ur arrays (int32 + float64), id codes, predict temporaries
 _BYTES_PER_RATING_ITEMS = 41  # + ir and ur-by-item arrays (ALS, kNN)
-_BYTES_PER_RATING_KNN = 49  # + ScoringParams' int64 copy of the raters
+_BYTES_PER_RATING_KNN = 57  # + ScoringParams' int64 copy of the raters, the deviations
 _BYTES_PER_ID = 100  # raw -> inner dicts (Python ints) and id lookups, per user and per item
-_BYTES_PER_USER_PAIR = 9  # kNN: sim (float64) + ScoringParams' NaN check (bool)
 
 
 def native_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
@@ -62,7 +63,7 @@ def native_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> 
         sgd = (params.get("bsl_options") or {}).get("method") == "sgd"
         total += (_BYTES_PER_RATING if sgd else _BYTES_PER_RATING_ITEMS) * n_ratings + 16 * ids
     else:
-        total += _BYTES_PER_RATING_KNN * n_ratings + _BYTES_PER_USER_PAIR * n_users * n_users + 16 * MSD_BLOCK * n_users
+        total += _BYTES_PER_RATING_KNN * n_ratings + 12 * MSD_BLOCK * n_users
     return total / 1e9
 
 
@@ -153,6 +154,15 @@ def fit_job_mb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> int:
     return int(1000 * gb) + 1
 
 
+def group_fit_job_mb(specs: list[dict], n_users: int, n_items: int, n_ratings: int) -> int:
+    """Memory (MB) of a job that cross-validates a group of kNN models sharing one similarity
+    (rule cross_validate_<group>): the largest member's fit, plus every further member's
+    estimates of a test fold (a fifth of the ratings at 5 folds, 8 bytes each) and fitted
+    parameters (means, 8 bytes per user)."""
+    one = max(fit_job_mb(spec, n_users, n_items, n_ratings) for spec in specs)
+    return one + int((len(specs) - 1) * (8 * n_ratings / 4 + 8 * n_users) / 1e6) + 1
+
+
 def scoring_job_mb(
     spec: dict | None, model_bytes: int, n_items: int, n_ratings: int, block_users: int, splits: bool = False
 ) -> int:
@@ -221,6 +231,13 @@ def fit_job_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> f
     else:
         per_epoch = 0.7e-6
     return seconds + _epochs(spec) * per_epoch * n_ratings
+
+
+def group_fit_job_seconds(specs: list[dict], n_users: int, n_items: int, n_ratings: int) -> float:
+    """Seconds of rule cross_validate_<group>: one member's fit (the similarity, computed once),
+    plus the other members' share of the neighbour sums (~2 us per rating each)."""
+    one = max(fit_job_seconds(spec, n_users, n_items, n_ratings) for spec in specs)
+    return one + (len(specs) - 1) * 2e-6 * n_ratings
 
 
 def _topn_fit_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:

@@ -72,7 +72,10 @@ class ScoringParams:
     - ``svd``: ``bu``, ``bi``, ``pu`` (n_users, f), ``qi`` (n_items, f)
     - ``mf``: ``pu``, ``qi``
     - ``knn_basic``: ``sim`` (n_users, n_users), ``k``, ``min_k`` (>= 1), ``ir_indptr``,
-      ``ir_users``, ``ir_ratings``
+      ``ir_users``, ``ir_ratings``; instead of ``sim``, the native engine's msd kNN gives its
+      ``trainset`` (:class:`lfmrec.native.trainset.Trainset` built with items) and ``min_support``:
+      the similarity rows of each block of users are computed when the block is scored
+      (:func:`lfmrec.native.knn_stream.similarity_rows`, the same bits), never the whole matrix
     - ``knn_means``: as ``knn_basic`` plus ``means`` (n_users,); any ``min_k``
     - ``factors``: ``pu``, ``qi`` (scores ``pu @ qi.T``, unknown ids 0, no clipping)
     - ``item_knn``: ``interactions`` (n_users, n_items) CSR and ``item_item`` (n_items, n_items)
@@ -101,6 +104,8 @@ class ScoringParams:
     ir_indptr: np.ndarray | None = None
     ir_users: np.ndarray | None = None
     ir_ratings: np.ndarray | None = None
+    trainset: Any = None  # knn (native msd): the Trainset the similarity rows are computed from
+    min_support: int | None = None  # knn (native msd): sim_options' min_support
     interactions: Any = None  # scipy.sparse CSR (n_users, n_items): item_knn, ease
     item_item: Any = None  # item_knn: CSR (n_items, n_items); ease: ndarray (n_items, n_items)
     n_users: int = field(init=False)  # len(user_raw2inner)
@@ -119,8 +124,8 @@ class ScoringParams:
             "baseline": ("bu", "bi"),
             "svd": ("bu", "bi", "pu", "qi"),
             "mf": ("pu", "qi"),
-            "knn_basic": ("sim", "k", "min_k", "ir_indptr", "ir_users", "ir_ratings"),
-            "knn_means": ("sim", "means", "k", "min_k", "ir_indptr", "ir_users", "ir_ratings"),
+            "knn_basic": ("k", "min_k", "ir_indptr", "ir_users", "ir_ratings"),
+            "knn_means": ("means", "k", "min_k", "ir_indptr", "ir_users", "ir_ratings"),
             "factors": ("pu", "qi"),
             "item_knn": ("interactions", "item_item"),
             "ease": ("interactions", "item_item"),
@@ -149,12 +154,8 @@ class ScoringParams:
                 or self.pu.shape[1] != self.qi.shape[1]
             ):
                 raise ValueError(f"ScoringParams.pu/qi have shapes {self.pu.shape}/{self.qi.shape}, expected ({nu}, f)/({ni}, f)")
-        if "sim" in need:
-            self.sim = np.asarray(self.sim, dtype=np.float64)
-            if self.sim.shape != (nu, nu):
-                raise ValueError(f"ScoringParams.sim has shape {self.sim.shape}, expected ({nu}, {nu})")
-            if np.isnan(self.sim).any():
-                raise ValueError("ScoringParams.sim holds NaN: Surprise's neighbour order is undefined then")
+        if self.kind in ("knn_basic", "knn_means"):
+            self._check_similarity(nu)
             self.k, self.min_k = int(self.k), int(self.min_k)
             if self.kind == "knn_basic" and self.min_k < 1:
                 raise ValueError(
@@ -182,6 +183,21 @@ class ScoringParams:
                 raise ValueError("ScoringParams.ir_users holds ids outside 0..n_users-1")
         if "interactions" in need:
             self._check_item_item(nu, ni)
+
+    def _check_similarity(self, nu: int) -> None:
+        if self.sim is None:
+            ts = self.trainset
+            if ts is None or self.min_support is None:
+                raise ValueError(f"ScoringParams(kind={self.kind!r}) needs sim, or trainset and min_support")
+            if ts.n_users != nu or ts.ir_ptr is None:
+                raise ValueError(f"ScoringParams.trainset must hold {nu} users and its item arrays (with_items=True)")
+            self.min_support = int(self.min_support)
+            return
+        self.sim = np.asarray(self.sim, dtype=np.float64)
+        if self.sim.shape != (nu, nu):
+            raise ValueError(f"ScoringParams.sim has shape {self.sim.shape}, expected ({nu}, {nu})")
+        if np.isnan(self.sim).any():
+            raise ValueError("ScoringParams.sim holds NaN: Surprise's neighbour order is undefined then")
 
     def _check_item_item(self, nu: int, ni: int) -> None:
         import scipy.sparse as sp
@@ -483,18 +499,14 @@ def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, buffer: 
     est = out if rows.size == uinner.size else np.empty((rows.size, n_cols))
     if rows.size:
         with_means = p.kind == "knn_means"
-        knn_block(
-            p.sim,
-            uinner[rows],
-            plan.inner,
-            *plan.by_user,
-            p.k,
-            p.min_k,
-            with_means,
-            p.means if with_means else np.zeros(0),
-            mu,
-            est,
-        )
+        users = uinner[rows]
+        sim, means = p.sim, p.means if with_means else np.zeros(0)
+        if sim is None:  # the native msd kNN: this block's similarity rows only
+            from .native.knn_stream import similarity_rows
+
+            sim = similarity_rows(p.trainset, p.min_support, users)
+            users, means = np.arange(users.size), means[users] if with_means else means
+        knn_block(sim, users, plan.inner, *plan.by_user, p.k, p.min_k, with_means, means, mu, est)
     if est is not out:
         out[:] = mu  # unknown users: the global mean
         out[rows] = est

@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import InputError
 from ..ids import inner_ids
 from ..scoring import ScoringParams
-from . import baseline, knn, svd, trainset
+from . import baseline, knn, knn_stream, svd, trainset
 
 ALGORITHMS = ("BaselineOnly", "SVD", "KNNBasic", "KNNWithMeans")
 
@@ -108,6 +108,10 @@ def predict_pairs(params: ScoringParams, user_raw: Iterable[Any], item_raw: Iter
     elif p.kind in ("svd", "mf"):
         biased = p.kind == "svd"
         est = svd.estimate(p.global_mean, p.bu if biased else None, p.bi if biased else None, p.pu, p.qi, u, i)
+    elif p.sim is None:  # native msd kNN: the similarity rows of a block of users at a time
+        est = knn_stream.predict_streamed(
+            p.trainset, p.min_support, u, i, [(p.kind, p.k, p.min_k)], knn_stream.DEFAULT_BLOCK_USERS
+        )[0]
     else:
         est = knn.estimate(
             p.global_mean,

@@ -123,11 +123,14 @@ def user_means(ts: Trainset) -> np.ndarray:
 
 def fit(ts: Trainset, params: dict, algorithm: str) -> dict:
     """The ScoringParams fields of a fitted KNNBasic / KNNWithMeans (defaults k 40, min_k 1,
-    min_support 1): ``sim``, ``k``, ``min_k``, the raters of each item (``ir``) and ``means``."""
+    min_support 1): ``k``, ``min_k``, the raters of each item (``ir``), ``means``, and instead of
+    the dense similarity the ``trainset`` and ``min_support`` its rows are computed from, a block
+    of users at a time, when they are needed (:mod:`.knn_stream`)."""
     sim_options = params.get("sim_options") or {}
     out = dict(
         kind="knn_basic" if algorithm == "KNNBasic" else "knn_means",
-        sim=msd_similarity(ts, int(sim_options.get("min_support", 1))),
+        trainset=ts,
+        min_support=int(sim_options.get("min_support", 1)),
         k=int(params.get("k", 40)),
         min_k=int(params.get("min_k", 1)),
         ir_indptr=ts.ir_ptr,
