@@ -22,9 +22,6 @@ rule folds:
 
 
 rule cross_validate:
-    wildcard_constraints:
-        # the kNN models of a similarity group are cross-validated by their group's rule (below)
-        model="|".join(m for m in MODELS if m not in GROUPED) or "(?!)",
     input:
         triples="results/data/triples.parquet",
         folds="results/cv/folds.parquet",
@@ -37,6 +34,9 @@ rule cross_validate:
         "results/logs/cv/{model}.log",
     benchmark:
         "results/benchmarks/cv/{model}.tsv"
+    wildcard_constraints:
+        # the kNN models of a similarity group are cross-validated by their group's rule (below)
+        model="|".join(m for m in MODELS if m not in GROUPED) or "(?!)",
     # the longest chain of the DAG (cross-validation, then the held-out ranking of every fold) first
     priority: 5
     resources:
