@@ -37,6 +37,7 @@ from .countries.codes import Countries
 from .errors import InputError
 from .ids import positions
 from .pairs import few_listeners
+from .scoring import Depth
 from .tables import fold_columns
 
 REFERENCES = ("popular", "random")
@@ -139,10 +140,37 @@ def listers(
     def make(method: str, lam: float) -> ranking.Lister:
         return rerank.make_reranker(method, lam, n, c.user_country, c.item_country, c.similarity, target, pool=pool, shared=True)
 
-    out = {("none", 0.0): make("none", 0.0), ("hard", 0.0): make("hard", 0.0)}
+    return {(method, lam): make(method, lam) for method, lam in listers_of(sweep)}
+
+
+def excluded_items(history: sp.spmatrix, min_listeners: int = 1) -> np.ndarray:
+    """The columns of ``history`` (a fold's users x items training pairs) that are not candidates:
+    no training pair (no model knows the artist), or fewer than ``min_listeners`` listeners."""
+    history = sp.csr_matrix(history)
+    exclude = np.bincount(history.indices, minlength=history.shape[1]) == 0
+    few = few_listeners(history, min_listeners)
+    if few is not None:
+        exclude |= few
+    return exclude
+
+
+def score_depth(
+    sweep: dict[str, Iterable[float]], n: int, pool: int, c: Countries, rows: np.ndarray, exclude: np.ndarray
+) -> Depth:
+    """How deep :func:`evaluate_fold`'s listers look into the scores of the users ``rows`` (a
+    :class:`lfmrec.scoring.Depth` for :func:`lfmrec.scoring.iter_score_blocks`): the plain and hard
+    top-n and every re-ranking variant of ``sweep``."""
+    variants = [(m, float(lam)) for m, lam in listers_of(sweep)]
+    overall, foreign, margin = rerank.list_depth(variants, n, pool, c.similarity)
+    return Depth(overall, foreign, c.user_country[rows], c.item_country, margin, exclude)
+
+
+def listers_of(sweep: dict[str, Iterable[float]]) -> list[tuple[str, float]]:
+    """The (method, lambda) variants of a fold's evaluation: ``none`` and ``hard``, then ``soft`` and
+    ``calibrated`` at each lambda of ``sweep``."""
+    out = [("none", 0.0), ("hard", 0.0)]
     for method in ("soft", "calibrated"):
-        for lam in sweep.get(method, ()):
-            out[(method, float(lam))] = make(method, float(lam))
+        out += [(method, float(lam)) for lam in sweep.get(method, ())]
     return out
 
 
@@ -179,10 +207,7 @@ def evaluate_fold(
     # the target needs the global mix of all users (fallback), then the evaluated users' rows
     target = rerank.history_target(history, c.user_country, c.item_country, c.similarity.shape[0])[rows]
     named = {f"{m} {lam!r}": (m, lam, fn) for (m, lam), fn in listers(sweep, n, sub, target, pool).items()}
-    exclude = np.bincount(history.indices, minlength=len(item_ids)) == 0  # no training pair: no model knows it
-    few = few_listeners(history, min_listeners)
-    if few is not None:
-        exclude |= few
+    exclude = excluded_items(history, min_listeners)
     result = ranking.evaluate(
         blocks,
         user_ids,

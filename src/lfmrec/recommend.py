@@ -27,7 +27,7 @@ from .countries.codes import country_setup
 from .harness import Progress
 from .ids import sorted_unique
 from .pairs import few_listeners, pair_matrix
-from .scoring import Finish, block_scorer, bounded_scorer, plan_items
+from .scoring import Depth, Finish, block_scorer, bounded_scorer, plan_items, prunable
 from .topn import padded_to_lists, padded_values, select_lists
 
 
@@ -187,8 +187,12 @@ def recommend_all(
     # the paper's hard rule over all candidates: the linear kinds' scores are made inside the list
     # pass (one pass over a block instead of three: bias and clip, count, selection)
     fused = method == "hard" and excluded is None
-    plan = plan_items(params, item_ids)  # the item side, for both scorers
-    n_users, score_rows = block_scorer(params, user_ids, item_ids, defer=fused, plan=plan)
+    depth = None
+    if prunable(params):  # native kNN: exact only as deep as the lists look (lfmrec.native.knn_topn)
+        overall, n_foreign_needed, margin = rerank.list_depth([(method, lam)], n, pool, c.similarity)
+        depth = Depth(overall, n_foreign_needed, user_country, item_country, margin, excluded)
+    plan = plan_items(params, item_ids, pruned=depth is not None)  # the item side, for both scorers
+    n_users, score_rows = block_scorer(params, user_ids, item_ids, defer=fused, plan=plan, depth=depth)
     # svd and mf under the hard rule: the product in float32, the candidates it leaves scored exactly
     if bounded is None:
         bounded = item_ids.size >= BOUNDED_MIN_ITEMS

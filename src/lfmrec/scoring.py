@@ -314,6 +314,23 @@ def params_from_surprise(algo: Any) -> ScoringParams:
 # Item-side preparation (once per call), then one block of users at a time.
 
 
+@dataclass(frozen=True)
+class Depth:
+    """What must be exact in each user's scores (see the module doc): the ``overall`` best
+    candidates, the ``foreign`` best candidates whose country code differs from the user's, and
+    everything within ``margin`` of the lower of the two. ``user_country`` (per scored user, in the
+    order of the users asked for), ``item_country`` (per candidate column; -1 unknown, never equal
+    to a user's country), ``skip`` (per column: not a candidate, e.g. too few listeners; None:
+    every column is one)."""
+
+    overall: int
+    foreign: int
+    user_country: np.ndarray
+    item_country: np.ndarray
+    margin: float = 0.0
+    skip: np.ndarray | None = None
+
+
 @dataclass
 class _ItemPlan:
     cols_known: np.ndarray  # bool (n_req_items,)
@@ -329,12 +346,21 @@ class _ItemPlan:
     # requested items are all items in inner-id order); the matrix is never copied
     known_cols: np.ndarray | None = None
     take: np.ndarray | None = None
+    # native msd kNN scored to a depth (lfmrec.native.knn_topn.PrunedKnn) instead of by_user
+    pruned: Any = None
 
 
-def plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
+def prunable(p: ScoringParams) -> bool:
+    """Whether ``p`` can be scored to a depth (:class:`lfmrec.native.knn_topn.Depth`): the native
+    engine's msd kNN, which holds its trainset instead of a dense similarity."""
+    return p.kind in ("knn_basic", "knn_means") and p.sim is None
+
+
+def plan_items(p: ScoringParams, item_raw_ids: Iterable[Any], pruned: bool = False) -> _ItemPlan:
     """The item side of scoring ``item_raw_ids`` with ``p``, once per call of the scorers; a caller
     with two scorers of the same items (phase 2: :func:`block_scorer` and :func:`bounded_scorer`)
-    makes it once and passes it to both as ``plan``."""
+    makes it once and passes it to both as ``plan``. ``pruned`` (a :func:`prunable` model): the
+    plan of scoring to a depth."""
     inner = inner_ids(item_raw_ids, p.item_raw2inner)
     known = inner >= 0
     plan = _ItemPlan(cols_known=known, inner=inner)
@@ -354,6 +380,11 @@ def plan_items(p: ScoringParams, item_raw_ids: Iterable[Any]) -> _ItemPlan:
             plan.take = cols
         return plan
     if p.kind not in ("knn_basic", "knn_means"):
+        return plan
+    if pruned and prunable(p):
+        from .native.knn_topn import PrunedKnn
+
+        plan.pruned = PrunedKnn(p, inner)
         return plan
     # Surprise's r - means[v], computed once per rating instead of once per neighbour: same bits
     values = p.ir_ratings if p.kind == "knn_basic" else p.ir_ratings - p.means[p.ir_users]
@@ -458,6 +489,24 @@ def _finish(out, ub, bi, add_biases, add_product, lo, hi):
             out[r, c] = max(lo, min(hi, v))
 
 
+def _score_pruned(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, depth, ucc: np.ndarray, buffer=None):
+    """A block of users scored to ``depth`` (:class:`lfmrec.native.knn_topn.Depth`; ``ucc`` the
+    block's user country codes): exact wherever a list of that depth can look, a filler below
+    every estimate elsewhere. An unknown user's row is the global mean (clipped), as in full."""
+    out = np.empty((uinner.size, plan.inner.size)) if buffer is None else buffer[: uinner.size]
+    rows = np.flatnonzero(uinner >= 0)
+    if rows.size < uinner.size:
+        lo, hi = p.rating_scale
+        out[uinner < 0] = max(lo, min(hi, p.global_mean))
+    if rows.size == uinner.size:
+        plan.pruned.score_rows(uinner, depth, ucc, out)
+    elif rows.size:
+        part = np.empty((rows.size, plan.inner.size))
+        plan.pruned.score_rows(uinner[rows], depth, ucc[rows], part)
+        out[rows] = part
+    return out
+
+
 def _score_block(p: ScoringParams, plan: _ItemPlan, uinner: np.ndarray, buffer: np.ndarray | None = None, defer: bool = False):
     """The scores of the users ``uinner`` (inner ids, -1 unknown) over the plan's items, written into
     ``buffer[:len(uinner)]`` when given (a C-contiguous float64 array of at least that many rows,
@@ -543,6 +592,7 @@ def iter_score_blocks(
     item_raw_ids: Iterable[Any],
     block_users: int = DEFAULT_BLOCK_USERS,
     reuse: bool = False,
+    depth=None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(start, scores)`` with ``scores[r, c] == predict(users[start + r], items[c]).est``
     (for the top-n kinds: the model's ranking score of the pair, see the module doc).
@@ -550,12 +600,12 @@ def iter_score_blocks(
     ``scores`` is a fresh float64 array of shape (<= block_users, len(items)); memory stays
     bounded by a few block_users x max(n_items, n_users) arrays. With ``reuse`` every block is
     written into one buffer (item_knn and ease aside): a block is valid only until the next one
-    is asked for, and the caller may overwrite it.
+    is asked for, and the caller may overwrite it. ``depth``: see :func:`block_scorer`.
     """
     if block_users < 1:
         raise ValueError(f"block_users must be >= 1, got {block_users}")
     items = item_raw_ids if hasattr(item_raw_ids, "__len__") else list(item_raw_ids)
-    n_users, score_rows = block_scorer(params, user_raw_ids, items)
+    n_users, score_rows = block_scorer(params, user_raw_ids, items, depth=depth)
     buffer = None
     for start in range(0, n_users, block_users):
         stop = min(start + block_users, n_users)
@@ -570,6 +620,7 @@ def block_scorer(
     item_raw_ids: Iterable[Any],
     defer: bool = False,
     plan: _ItemPlan | None = None,
+    depth=None,
 ) -> tuple[int, Callable[..., Any]]:
     """(number of users, ``score_rows(start, stop, buffer=None)``): the scores of users
     ``start:stop`` over all items, the blocks of :func:`iter_score_blocks`, as a fresh array or in
@@ -578,8 +629,22 @@ def block_scorer(
 
     With ``defer`` ``score_rows`` returns ``(block, finish)``: the linear kinds' raw block and the
     :class:`Finish` a list pass applies on the fly (one pass over the block instead of three).
-    ``plan``: :func:`plan_items` of ``item_raw_ids``, when the caller has it."""
+    ``plan``: :func:`plan_items` of ``item_raw_ids``, when the caller has it.
+
+    ``depth`` (:class:`lfmrec.native.knn_topn.Depth`, its ``user_country`` per user of
+    ``user_raw_ids``): a :func:`prunable` model's blocks are exact only where lists of that depth
+    can look (a filler below every estimate elsewhere; see :mod:`lfmrec.native.knn_topn`), at a
+    fraction of the cost at LFM-1b scale; other models ignore it."""
     uinner = inner_ids(user_raw_ids, params.user_raw2inner)
+    if depth is not None and prunable(params):
+        plan = plan_items(params, item_raw_ids, pruned=True) if plan is None or plan.pruned is None else plan
+        ucc = np.asarray(depth.user_country, np.int64)
+
+        def score_rows(start, stop, buffer=None):
+            out = _score_pruned(params, plan, uinner[start:stop], depth, ucc[start:stop], buffer)
+            return (out, None) if defer else out
+
+        return uinner.size, score_rows
     plan = plan_items(params, item_raw_ids) if plan is None else plan
     return uinner.size, lambda start, stop, buffer=None: _score_block(params, plan, uinner[start:stop], buffer, defer)
 

@@ -20,7 +20,15 @@ import pandas as pd
 
 from lfmrec.countries.codes import country_setup
 from lfmrec.harness import run_script
-from lfmrec.heldout import FoldPairs, candidate_order, evaluate_fold, evaluated_users, reference_blocks
+from lfmrec.heldout import (
+    FoldPairs,
+    candidate_order,
+    evaluate_fold,
+    evaluated_users,
+    excluded_items,
+    reference_blocks,
+    score_depth,
+)
 from lfmrec.ids import sorted_unique
 from lfmrec.io import atomic_path, write_csv, write_parquet
 from lfmrec.scoring import iter_score_blocks
@@ -69,7 +77,10 @@ def main(snakemake):
         user_ids = users["user_id"].to_numpy(np.int64)[rows]
         if params_path is not None:
             with open(params_path, "rb") as fh:
-                blocks = iter_score_blocks(pickle.load(fh), user_ids, fold_items, p.block_users, reuse=True)
+                model = pickle.load(fh)
+            # a native kNN model is scored only as deep as the fold's lists look (lfmrec.native.knn_topn)
+            depth = score_depth(p.sweep, p.n, p.pool, countries, rows, excluded_items(train, p.min_listeners))
+            blocks = iter_score_blocks(model, user_ids, fold_items, p.block_users, reuse=True, depth=depth)
         else:
             blocks = reference_blocks(name, train, user_ids, fold_items, p.seed, p.block_users)
         table, per_user = evaluate_fold(
