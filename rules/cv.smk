@@ -70,6 +70,8 @@ for group, members in SIM_GROUPS.items():
         benchmark:
             f"results/benchmarks/cv/{group}.tsv"
         priority: 5
+        # the users in two parts, each in a thread with its own similarity block (fewer if --cores 1)
+        threads: 2
         resources:
             mem_mb=group_fit_mem_mb(members),
             runtime=group_fit_runtime(members, folds=len(FOLDS)),

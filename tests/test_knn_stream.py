@@ -109,15 +109,16 @@ def test_predict_streamed_equals_dense(data, min_support):
 
 
 def test_block_size_changes_nothing(data):
-    """(b) blocks of 1, 7, 64 and all users give the same bits, for pairs and for top-n."""
+    """(b) blocks of 1, 7, 64 and all users, in one or several threads, give the same bits, for
+    pairs and for top-n."""
     _, ts = data
     u, i = all_pairs(ts)
     u, i = u[::3], i[::3]
     configs = CONFIGS[::3]
     cand = np.array([3, 0, -1, 7, 3, ts.n_items - 1] + list(range(10, 40)))
     ref_pairs = ref_topn = None
-    for b in (1, 7, 64, ts.n_users):
-        pairs = knn_stream.predict_streamed(ts, 1, u, i, configs, block_users=b)
+    for b, threads in ((1, 1), (7, 1), (7, 3), (64, 2), (ts.n_users, 2)):
+        pairs = knn_stream.predict_streamed(ts, 1, u, i, configs, block_users=b, threads=threads)
         top = knn_stream.topn_streamed_all(ts, 1, configs, cand, block_users=b)
         if ref_pairs is None:
             ref_pairs, ref_topn = pairs, top

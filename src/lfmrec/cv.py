@@ -198,13 +198,13 @@ def run_fold(spec: dict, seed: int, train: pd.DataFrame, test: pd.DataFrame, sca
     return out, metrics, params
 
 
-def run_knn_fold(specs: dict, train: pd.DataFrame, test: pd.DataFrame, scale: tuple[float, float]) -> dict:
+def run_knn_fold(specs: dict, train: pd.DataFrame, test: pd.DataFrame, scale: tuple[float, float], threads: int = 1) -> dict:
     """:func:`run_fold` for several native msd kNN models that share one similarity (the same
     ``min_support``; :func:`lfmrec.models.similarity_groups`): the similarity rows of each block of
     users are computed once and serve every model and every k
     (:func:`lfmrec.native.knn_stream.predict_streamed`); no users x users matrix is held. The same
     predictions, bit for bit, as each model's own :func:`run_fold`. Returns ``{name: (predictions,
-    metrics, params)}``; each model's ``fit_seconds`` is the shared trainset's build and its
+    metrics, params)}`` (``threads``: see ``predict_streamed``); each model's ``fit_seconds`` is the shared trainset's build and its
     ``predict_seconds`` the shared prediction (``similarity_shared_by``: how many models)."""
     from .ids import inner_ids
     from .native import knn, knn_stream, trainset
@@ -223,7 +223,7 @@ def run_knn_fold(specs: dict, train: pd.DataFrame, test: pd.DataFrame, scale: tu
     u = inner_ids(test["user_id"].to_numpy(np.int64), ts.user_raw2inner)
     i = inner_ids(test["artist_id"].to_numpy(np.int64), ts.item_raw2inner)
     configs = [(fitted[m]["kind"], fitted[m]["k"], fitted[m]["min_k"]) for m in names]
-    est = knn_stream.predict_streamed(ts, supports.pop(), u, i, configs, knn_stream.DEFAULT_BLOCK_USERS)
+    est = knn_stream.predict_streamed(ts, supports.pop(), u, i, configs, knn_stream.DEFAULT_BLOCK_USERS, threads)
     np.minimum(est, scale[1], out=est)
     np.maximum(est, scale[0], out=est)
     t2 = time.perf_counter()

@@ -41,7 +41,7 @@ def main(snakemake):
             for m in models:
                 check_memory(specs[m], train, snakemake.params.max_memory_gb, f"models.{m}")
         if len(models) > 1:
-            results = run_knn_fold(specs, train, test, scale)
+            results = run_knn_fold(specs, train, test, scale, snakemake.threads)
         else:
             results = {models[0]: run_fold(specs[models[0]], snakemake.params.seed, train, test, scale)}
         for q, m in enumerate(models):

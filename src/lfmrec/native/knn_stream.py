@@ -220,6 +220,7 @@ def predict_streamed(
     pairs_i: np.ndarray,
     configs: Sequence[tuple],
     block_users: int = DEFAULT_BLOCK_USERS,
+    threads: int = 1,
 ) -> np.ndarray:
     """Estimates (not clipped) of the pairs ``(pairs_u[p], pairs_i[p])`` of inner ids (-1: unknown)
     for each config ``(kind, k, min_k)`` (kind ``"basic"`` or ``"means"``, also ``"knn_basic"`` /
@@ -230,7 +231,9 @@ def predict_streamed(
     The pairs are grouped by user; the similarity rows of ``block_users`` users at a time are
     computed once and serve every pair and every config of those users. Memory: see
     :func:`stream_memory_bytes`. Cost per pair O(n_i + K**2) (n_i raters of the item, K the
-    largest k), once for all configs."""
+    largest k), once for all configs. ``threads`` > 1: the users split into that many parts, each
+    scored in a thread of its own (the kernels release the GIL), with a similarity block each;
+    the same result."""
     _check_trainset(ts)
     if block_users < 1:
         raise ValueError(f"block_users must be >= 1, got {block_users}")
@@ -252,33 +255,47 @@ def predict_streamed(
     bounds = np.append(first, order.size)
     n_max = max(int(np.diff(ts.ir_ptr).max(initial=1)), 1)
     b = min(block_users, users.size)
-    srows = np.empty((b, nu))
-    freq = np.zeros((b, nu), np.int32)
-    for start in range(0, users.size, b):
-        stop = min(start + b, users.size)
-        block = users[start:stop]
-        similarity_rows(ts, min_support, block, srows, freq)
-        sel = order[bounds[start] : bounds[stop]]
-        rows = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(bounds[start : stop + 1]))
-        mean_u = means[u[sel]] if means.size else np.zeros(sel.size)
-        _predict_pairs(
-            rows,
-            i[sel],
-            sel,
-            mean_u,
-            srows,
-            ts.ir_ptr,
-            ts.ir_users,
-            ts.ir_ratings,
-            dev,
-            levels,
-            cfg_level,
-            cfg_means,
-            cfg_min_k,
-            float(ts.global_mean),
-            n_max,
-            out,
-        )
+
+    def part(first: int, last: int) -> None:  # users[first:last], a block at a time
+        srows = np.empty((b, nu))
+        freq = np.zeros((b, nu), np.int32)
+        for start in range(first, last, b):
+            stop = min(start + b, last)
+            similarity_rows(ts, min_support, users[start:stop], srows, freq)
+            sel = order[bounds[start] : bounds[stop]]
+            rows = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(bounds[start : stop + 1]))
+            mean_u = means[u[sel]] if means.size else np.zeros(sel.size)
+            _predict_pairs(
+                rows,
+                i[sel],
+                sel,
+                mean_u,
+                srows,
+                ts.ir_ptr,
+                ts.ir_users,
+                ts.ir_ratings,
+                dev,
+                levels,
+                cfg_level,
+                cfg_means,
+                cfg_min_k,
+                float(ts.global_mean),
+                n_max,
+                out,
+            )
+
+    threads = max(1, min(int(threads), -(-users.size // b)))
+    if threads == 1:
+        part(0, users.size)
+        return out
+    from concurrent.futures import ThreadPoolExecutor
+
+    # parts of about equal work: the pairs, plus a similarity row per user (costs alike in n_users)
+    work = np.cumsum(np.diff(bounds) + 1)
+    cuts = [0, *np.searchsorted(work, work[-1] * np.arange(1, threads) / threads).tolist(), users.size]
+    with ThreadPoolExecutor(threads) as pool:
+        for f in [pool.submit(part, a, z) for a, z in zip(cuts[:-1], cuts[1:], strict=True) if z > a]:
+            f.result()
     return out
 
 

@@ -1,0 +1,119 @@
+"""User-based kNN at full LFM-1b scale: the cost of the pruned phase-2 lists (lfmrec.native.knn_topn)
+and of the fully scored route, per user, on a seeded sample of users of a workflow's triples.
+
+    python benchmarks/knn_scale.py --results /path/to/results [--users 200] [--algorithm KNNWithMeans]
+
+Reads <results>/data/triples.parquet, users.parquet and artists.parquet (a run's data step, e.g.
+`snakemake results/data/triples.parquet results/data/artists.parquet --configfile
+config/full_scale.yaml`), fits the model natively on all triples (phase 2), and scores the sampled
+users over every artist, blocks of --block users: pruned to the paper's hard rule (top 10 foreign
+and the initial top 10), and fully (every estimate, the dense route's kernel on the same
+similarity rows), for the first --full users. Prints seconds per user for both, the operations per
+user of the pruned route (users walked, heavy ratings read, light items estimated and their raters)
+and whether both give the same lists. Run it on a quiet machine (it prints the load average).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+
+import numpy as np
+import pandas as pd
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--results", default="results")
+    ap.add_argument("--users", type=int, default=200)
+    ap.add_argument("--full", type=int, default=8, help="users also scored fully (slow at full scale)")
+    ap.add_argument("--block", type=int, default=64)
+    ap.add_argument("--k", type=int, default=40)
+    ap.add_argument("--n", type=int, default=10)
+    ap.add_argument("--heavy", type=int, default=None, help="heavy_raters (default: PrunedKnn's)")
+    ap.add_argument("--algorithm", default="KNNWithMeans", choices=["KNNWithMeans", "KNNBasic"])
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+
+    from lfmrec.countries.codes import country_setup
+    from lfmrec.ids import inner_ids, sorted_unique
+    from lfmrec.native import fit
+    from lfmrec.native.knn_stream import similarity_rows
+    from lfmrec.native.knn_topn import PrunedKnn
+    from lfmrec.pairs import pair_matrix
+    from lfmrec.scoring import Depth, block_scorer, plan_items
+    from lfmrec.topn import select_lists
+
+    print(f"load average before: {os.getloadavg()}")
+    triples = pd.read_parquet(f"{a.results}/data/triples.parquet", columns=["user_id", "artist_id", "rating"])
+    users = pd.read_parquet(f"{a.results}/data/users.parquet")
+    artists = pd.read_parquet(f"{a.results}/data/artists.parquet")
+    spec = {
+        "algorithm": a.algorithm,
+        "engine": "native",
+        "params": {"k": a.k, "sim_options": {"name": "msd", "user_based": True}},
+    }
+    t0 = time.perf_counter()
+    p = fit(spec, 0, triples, (float(triples["rating"].min()), float(triples["rating"].max())))
+    t_fit = time.perf_counter() - t0
+    item_ids = sorted_unique(triples["artist_id"].to_numpy())
+    c = country_setup(users, item_ids, artists, None)
+    user_ids = users["user_id"].to_numpy(np.int64)
+    rng = np.random.default_rng(a.seed)
+    rows = np.sort(rng.choice(user_ids.size, min(a.users, user_ids.size), replace=False))
+    t0 = time.perf_counter()
+    plan = plan_items(p, item_ids, pruned=True)
+    pk = plan.pruned if a.heavy is None else PrunedKnn(p, plan.inner, a.heavy)
+    t_plan = time.perf_counter() - t0
+    n_i = np.diff(p.trainset.ir_ptr)
+    print(
+        f"{p.n_users} users, {p.n_items} artists, {n_i.sum()} ratings; fit {t_fit:.1f} s, plan {t_plan:.1f} s; "
+        f"heavy items (>= {pk.heavy_raters} raters): {pk.heavy.size}, their ratings {n_i[pk.heavy].sum()}"
+    )
+    uin = inner_ids(user_ids[rows], p.user_raw2inner)
+    ucc = c.user_country[rows]
+    depth = Depth(a.n, a.n, ucc, c.item_country, 0.0, None)
+    out = np.empty((a.block, item_ids.size))
+    stats = []
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    for s in range(0, rows.size, a.block):
+        stats.append(pk.score_rows(uin[s : s + a.block], depth, ucc[s : s + a.block], out[: min(a.block, rows.size - s)]))
+    t_pruned = (time.perf_counter() - t0) / rows.size
+    stats = np.concatenate(stats)
+    t0 = time.perf_counter()
+    similarity_rows(p.trainset, p.min_support, uin[: a.block])
+    t_rows = (time.perf_counter() - t0) / min(a.block, uin.size)
+    print(
+        f"pruned: {t_pruned * 1e3:.1f} ms per user (similarity row {t_rows * 1e3:.1f} ms of it), peak RSS growth "
+        f"{(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024:.0f} MB; per user (mean / median / max): "
+        + "; ".join(
+            f"{name} {stats[:, j].mean():.0f} / {np.median(stats[:, j]):.0f} / {stats[:, j].max()}"
+            for j, name in enumerate(["users walked", "heavy ratings read", "light items estimated", "their raters"])
+        )
+    )
+    f = min(a.full, rows.size)
+    if f:
+        played = pair_matrix(triples, user_ids[rows[:f]], item_ids)
+        dense_like = block_scorer(p, user_ids[rows[:f]], item_ids)[1]  # every estimate, same kernel as the dense route
+        t0 = time.perf_counter()
+        full = dense_like(0, f)
+        t_full = (time.perf_counter() - t0) / f
+        pruned = np.empty((f, item_ids.size))
+        pk.score_rows(uin[:f], Depth(a.n, a.n, ucc[:f], c.item_country, 0.0, None), ucc[:f], pruned)
+        same = all(
+            np.array_equal(x, y)
+            for x, y in zip(
+                select_lists(full, a.n, played, ucc[:f], c.item_country, True, True, want_count=True),
+                select_lists(pruned, a.n, played, ucc[:f], c.item_country, True, True, want_count=True),
+                strict=True,
+            )
+        )
+        print(f"full: {t_full * 1e3:.0f} ms per user ({f} users); speed-up {t_full / t_pruned:.0f}x; same lists: {same}")
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""kNN scored only as deep as the lists look (lfmrec.native.knn_topn): exact wherever a list of the
+depth can look, below the lists' threshold elsewhere, and the same lists, deletions, re-ranked lists
+and ranking metrics as the fully scored blocks of the dense route."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from lfmrec import heldout, native, rerank
+from lfmrec.countries.codes import country_setup
+from lfmrec.ids import inner_ids
+from lfmrec.native import knn
+from lfmrec.native.knn_topn import PrunedKnn
+from lfmrec.recommend import recommend_all
+from lfmrec.scoring import Depth, block_scorer, iter_score_blocks
+
+COUNTRIES = np.array(["US", "DE", "PL", "UK", "BR"])
+
+
+def heavy_tailed(seed: int, n_users: int = 160, n_items: int = 900, per_user: int = 30, shuffle: bool = True) -> pd.DataFrame:
+    """Heavy-tailed users and artists, ratings floor(log2 playcount): many equal ratings, hence
+    many equal similarities (ties). ``shuffle``: rows in random order (ir not in id order, as in
+    a CV fold); else sorted by user (phase 2)."""
+    rng = np.random.default_rng(seed)
+    act = rng.pareto(1.2, n_users) + 1
+    cnt = np.minimum(np.maximum((act / act.mean() * per_user).astype(int), 1), n_items // 2)
+    pop = 1 / (np.arange(n_items) + 10.0) ** 0.9
+    u = np.repeat(np.arange(n_users), cnt) + 1000
+    i = rng.choice(n_items, u.size, p=pop / pop.sum()) + 1
+    df = pd.DataFrame({"user_id": u, "artist_id": i}).drop_duplicates()
+    df["playcount"] = np.minimum(rng.zipf(1.7, len(df)), 5000)
+    df["rating"] = np.floor(np.log2(df["playcount"])).astype(float)
+    if shuffle:
+        return df.sample(frac=1, random_state=seed).reset_index(drop=True)
+    return df.sort_values(["user_id", "artist_id"], ignore_index=True)
+
+
+def fitted(df: pd.DataFrame, algorithm: str, k: int, min_k: int = 1):
+    spec = {"algorithm": algorithm, "engine": "native", "params": {"k": k, "min_k": min_k}}
+    return native.fit(spec, 0, df, (float(df["rating"].min()), float(df["rating"].max())))
+
+
+def dense(params):
+    """The same model with the dense similarity (the full route: every estimate computed)."""
+    sim = knn.msd_similarity(params.trainset, params.min_support)
+    return dataclasses.replace(params, sim=sim, trainset=None, min_support=None)
+
+
+def threshold(full: np.ndarray, playable: np.ndarray, foreign: np.ndarray, overall: int, n_foreign: int, margin: float):
+    """Per row, T = min(overall-th best candidate, n_foreign-th best foreign candidate) - margin
+    (-inf where there are fewer), from the fully scored block."""
+    out = np.full(full.shape[0], -np.inf)
+    for r in range(full.shape[0]):
+        cand = np.sort(full[r][playable[r]])[::-1]
+        fo = np.sort(full[r][playable[r] & foreign[r]])[::-1]
+        if cand.size >= overall and (n_foreign == 0 or fo.size >= n_foreign):
+            t = cand[overall - 1]
+            if n_foreign:
+                t = min(t, fo[n_foreign - 1])
+            out[r] = t - margin
+    return out
+
+
+@pytest.mark.parametrize("algorithm", ["KNNBasic", "KNNWithMeans"])
+@pytest.mark.parametrize("heavy_raters", [10, 40, 10**9])  # a walk for many items, for some, for none
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize(("overall", "n_foreign", "margin"), [(10, 10, 0.0), (40, 5, 0.0), (5, 5, 1.5), (3, 0, 0.0)])
+def test_pruned_scores_are_exact_down_to_the_threshold(algorithm, heavy_raters, shuffle, overall, n_foreign, margin):
+    df = heavy_tailed(3, shuffle=shuffle)
+    p = fitted(df, algorithm, k=7, min_k=2)
+    users = np.sort(df["user_id"].unique())
+    items = np.sort(df["artist_id"].unique())
+    rng = np.random.default_rng(0)
+    ucc = rng.integers(0, 5, users.size)
+    icc = rng.integers(-1, 5, items.size)  # -1: unknown, foreign to everyone
+    skip = rng.random(items.size) < 0.05
+    full = block_scorer(dense(p), users, items)[1](0, users.size)
+    uin = inner_ids(users, p.user_raw2inner)
+    pk = PrunedKnn(p, inner_ids(items, p.item_raw2inner), heavy_raters=heavy_raters)
+    out = np.empty_like(full)
+    stats = pk.score_rows(uin, Depth(overall, n_foreign, ucc, icc, margin, skip), ucc, out)
+    played = (
+        sp.csr_matrix(
+            (np.ones(len(df)), (np.searchsorted(users, df["user_id"]), np.searchsorted(items, df["artist_id"]))), shape=full.shape
+        ).toarray()
+        > 0
+    )
+    playable = ~played & ~skip[None, :]
+    foreign = (icc[None, :] != ucc[:, None]) | (icc[None, :] < 0)
+    t = threshold(full, playable, foreign, overall, n_foreign, margin)
+    filled = out != pk.filler
+    assert np.array_equal(out[filled], full[filled])  # exact wherever computed
+    must = playable & (full >= t[:, None])
+    assert filled[must].all()  # every candidate at or above the threshold computed
+    assert (full[playable & ~filled] < np.repeat(t, (playable & ~filled).sum(1))).all()
+    assert pk.filler < full.min()
+    if heavy_raters == 10**9:
+        assert pk.heavy.size == 0 and (stats[:, 0] == 0).all()
+    # pruning prunes: far fewer estimates than candidates at the small depths
+    if overall <= 10 and margin == 0:
+        assert filled.sum() < 0.5 * playable.sum()
+
+
+def _country_tables(df: pd.DataFrame, seed: int):
+    rng = np.random.default_rng(seed)
+    uids = np.sort(df["user_id"].unique())
+    aids = np.sort(df["artist_id"].unique())
+    users = pd.DataFrame({"user_id": uids, "country": pd.array(rng.choice(COUNTRIES[:4], uids.size), dtype="string")})
+    country = rng.choice(np.append(COUNTRIES, None), aids.size)
+    artists = pd.DataFrame({"artist_id": aids, "country": pd.array(country, dtype="string")})
+    artists["name"] = pd.array([f"Artist {a}" for a in aids], dtype="string")
+    c = sorted(COUNTRIES)
+    sim = np.random.default_rng(seed + 1).random((len(c), len(c)))
+    sim = (sim + sim.T) / 2
+    np.fill_diagonal(sim, 1.0)
+    similarity = pd.DataFrame(sim, index=pd.Index(c, name="country"), columns=c).reset_index()
+    return users, artists, similarity
+
+
+@pytest.mark.parametrize("algorithm", ["KNNBasic", "KNNWithMeans"])
+@pytest.mark.parametrize(
+    ("method", "lam", "min_listeners"),
+    [("hard", 0.0, 1), ("hard", 0.0, 3), ("soft", 0.7, 1), ("calibrated", 0.5, 1), ("none", 0.0, 1)],
+)
+def test_recommend_all_lists_equal_the_fully_scored_route(algorithm, method, lam, min_listeners):
+    df = heavy_tailed(5, shuffle=False)
+    p = fitted(df, algorithm, k=9)
+    users, artists, similarity = _country_tables(df, 5)
+    kw = dict(
+        n=6, block_users=37, method=method, lam=lam, pool=25, similarity=similarity, min_listeners=min_listeners, initial=True
+    )
+    got = recommend_all(p, users, df, artists, **kw)
+    want = recommend_all(dense(p), users, df, artists, **kw)
+    for a, b in zip(got, want, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    assert got[1]["deletions"].sum() > 0
+
+
+@pytest.mark.parametrize("algorithm", ["KNNBasic", "KNNWithMeans"])
+def test_heldout_ranking_equals_the_fully_scored_route(algorithm):
+    """A fold's ranking metrics and lists (every re-ranking variant of the sweep) from blocks scored
+    to heldout.score_depth equal those from fully scored blocks."""
+    df = heavy_tailed(11, shuffle=True)
+    users, artists, similarity = _country_tables(df, 11)
+    test_rows = np.random.default_rng(1).random(len(df)) < 0.2
+    train, test = df[~test_rows], df[test_rows]
+    p = fitted(train, algorithm, k=8)
+    item_ids = np.sort(df["artist_id"].unique())
+    c = country_setup(users, item_ids, artists, similarity)
+    user_ids = users["user_id"].to_numpy(np.int64)
+    history = sp.csr_matrix(
+        (np.ones(len(train)), (np.searchsorted(user_ids, train["user_id"]), np.searchsorted(item_ids, train["artist_id"]))),
+        shape=(user_ids.size, item_ids.size),
+    )
+    rows = np.arange(user_ids.size)
+    sweep = {"soft": [0.5, 2.0], "calibrated": [0.5, 0.9]}
+    depth = heldout.score_depth(sweep, 5, 30, c, rows, heldout.excluded_items(history, 2))
+    assert (depth.overall, depth.foreign) == (30, 5) and depth.margin > 1.0
+    args = (users, rows, item_ids, train, test, c, 5, sweep, 30, 2)
+    got = heldout.evaluate_fold(iter_score_blocks(p, user_ids, item_ids, 23, depth=depth), *args, lists_of=[("soft", 2.0)])
+    want = heldout.evaluate_fold(iter_score_blocks(dense(p), user_ids, item_ids, 23), *args, lists_of=[("soft", 2.0)])
+    pd.testing.assert_frame_equal(got, want)
+    for key in want.attrs["lists"]:
+        pd.testing.assert_frame_equal(got.attrs["lists"][key], want.attrs["lists"][key])
+
+
+def test_list_depth_of_each_method():
+    sim = np.array([[1.0, 0.2], [0.2, 1.0]])
+    assert rerank.list_depth([("hard", 0.0)], 10) == (10, 10, 0.0)
+    assert rerank.list_depth([("none", 0.0), ("calibrated", 0.3)], 10, pool=100) == (100, 0, 0.0)
+    assert rerank.list_depth([("soft", 2.0), ("soft", 0.5)], 10, similarity=sim) == (10, 0, 2.0)
+    assert rerank.list_depth([("soft", 1.0)], 10, similarity=-sim) == (10, 0, 1.0)  # spread with 0
+    with pytest.raises(ValueError, match="unknown re-ranking method"):
+        rerank.list_depth([("sideways", 1.0)], 10)
