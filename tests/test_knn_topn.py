@@ -65,10 +65,17 @@ def threshold(full: np.ndarray, playable: np.ndarray, foreign: np.ndarray, overa
 
 
 @pytest.mark.parametrize("algorithm", ["KNNBasic", "KNNWithMeans"])
-@pytest.mark.parametrize("heavy_raters", [10, 40, 10**9])  # a walk for many items, for some, for none
+@pytest.mark.parametrize(
+    ("heavy_raters", "chunk", "check"),
+    [(10, 2048, 128), (10, 8, 4), (40, 5, 1), (10**9, 8, 4)],  # a walk for many items, for some, for none
+)
 @pytest.mark.parametrize("shuffle", [True, False])
 @pytest.mark.parametrize(("overall", "n_foreign", "margin"), [(10, 10, 0.0), (40, 5, 0.0), (5, 5, 1.5), (3, 0, 0.0)])
-def test_pruned_scores_are_exact_down_to_the_threshold(algorithm, heavy_raters, shuffle, overall, n_foreign, margin):
+def test_pruned_scores_are_exact_down_to_the_threshold(
+    algorithm, heavy_raters, chunk, check, shuffle, overall, n_foreign, margin
+):
+    """Small chunks and checks: the users sorted a few at a time, open items dropped by their
+    partial bound at every few users walked."""
     df = heavy_tailed(3, shuffle=shuffle)
     p = fitted(df, algorithm, k=7, min_k=2)
     users = np.sort(df["user_id"].unique())
@@ -79,7 +86,7 @@ def test_pruned_scores_are_exact_down_to_the_threshold(algorithm, heavy_raters, 
     skip = rng.random(items.size) < 0.05
     full = block_scorer(dense(p), users, items)[1](0, users.size)
     uin = inner_ids(users, p.user_raw2inner)
-    pk = PrunedKnn(p, inner_ids(items, p.item_raw2inner), heavy_raters=heavy_raters)
+    pk = PrunedKnn(p, inner_ids(items, p.item_raw2inner), heavy_raters, chunk_users=chunk, check_users=check)
     out = np.empty_like(full)
     stats = pk.score_rows(uin, Depth(overall, n_foreign, ucc, icc, margin, skip), ucc, out)
     played = (

@@ -39,10 +39,23 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba import njit
-from ..knn_estimate import _K, _RATINGS, _SIM, _add_group, _add_user, _estimate, _neighbours, ir_in_id_order, user_ratings
+from ..knn_estimate import (
+    _K,
+    _RATINGS,
+    _SIM,
+    _add_group,
+    _add_user,
+    _estimate,
+    _kth_largest,
+    _neighbours,
+    ir_in_id_order,
+    user_ratings,
+)
 
 # Users walked between two checks whether every heavy candidate has its k neighbours.
-_CHECK = 32
+_CHECK = 128
+# Users sorted by similarity at first (then twice as many each time the walk needs more).
+_CHUNK = 2048
 # Relative slack of the light items' bound: a weighted average of values at most x rounds to at
 # most x (1 + k eps); 1e-9 is far above that for any k of practical size.
 _SLACK = 1e-9
@@ -75,6 +88,30 @@ def _threshold(top_o, co, n_over, top_f, cf, n_for, margin):
     return t - margin
 
 
+@njit(cache=True, inline="always")
+def _bound(mu, b, with_means, gm, lo, hi):
+    """The clipped upper bound of an estimate whose neighbour values are at most ``b``: a weighted
+    average of values <= b is <= b (KNNWithMeans adds the user's mean; too few neighbours give
+    the mean, or for KNNBasic the global mean), plus the rounding slack."""
+    ub = mu + max(b, 0.0) if with_means else max(b, gm)
+    return max(lo, min(hi, ub + _SLACK * (1.0 + abs(ub))))
+
+
+@njit(cache=True, inline="always")
+def _partial_bound(sum_sim, sum_r, w, b, mu, with_means, gm, lo, hi):
+    """The bound of an item's estimate from its neighbour sums so far and at most ``w`` more
+    similarity weight of values <= ``b``: (sum_r + y b) / (sum_sim + y) is monotone in y, so its
+    largest value over [0, w] is at an end."""
+    best = -np.inf
+    if sum_sim > 0.0:
+        best = sum_r / sum_sim
+    if w > 0.0:
+        best = max(best, (sum_r + w * b) / (sum_sim + w))
+    if best == -np.inf:
+        best = 0.0 if with_means else gm
+    return _bound(mu, best, with_means, gm, lo, hi)
+
+
 @njit(cache=True, nogil=True)
 def _pruned_rows(
     srows,
@@ -98,6 +135,7 @@ def _pruned_rows(
     h_value,
     in_id_order,
     heavy,
+    heavy_bound,
     light,
     light_bound,
     col_of_item,
@@ -108,6 +146,8 @@ def _pruned_rows(
     n_for,
     margin,
     filler,
+    chunk_users,
+    check_users,
     out,
     stats,
 ):
@@ -116,15 +156,20 @@ def _pruned_rows(
     light items estimated, their raters read."""
     n_users = srows.shape[1]
     n_items = ir_ptr.size - 1
-    acc = np.zeros((n_items, 3))
-    full = np.zeros(n_items, np.bool_)
-    saved = np.zeros((n_items, 3))
-    book = np.full((n_items, 2), -1, np.int64)
-    redo = np.empty(n_items, np.int64)
+    n_heavy = heavy.size  # the walk's arrays are over the heavy items only (h_item: their index)
+    acc = np.zeros((max(n_heavy, 1), 3))
+    full = np.zeros(max(n_heavy, 1), np.bool_)
+    saved = np.zeros((max(n_heavy, 1), 3))
+    book = np.full((max(n_heavy, 1), 2), -1, np.int64)
+    redo = np.empty(max(n_heavy, 1), np.int64)
     seg = np.empty(max(h_item.size, 1), np.int64)
     positive = np.empty(n_users, np.int64)
+    desc = np.empty(n_users, np.int64)
+    chunk = np.empty(n_users, np.int64)
+    pos_sim = np.empty(n_users)
     played = np.zeros(n_items, np.bool_)
-    need = np.zeros(n_items, np.bool_)
+    need = np.zeros(max(n_heavy, 1), np.bool_)
+    open_q = np.empty(max(heavy.size, 1), np.int64)
     n_max = 1
     for t in range(light.size):
         it = light[t]
@@ -155,69 +200,11 @@ def _pruned_rows(
             co = _insert(top_o, co, n_over, v)
             if cand_cc[c] != uc or cand_cc[c] < 0:
                 cf = _insert(top_f, cf, n_for, v)
-        # heavy items: walk the users by similarity until every heavy candidate has k neighbours
-        n_open = 0
-        for q in range(heavy.size):
-            it = heavy[q]
-            c = col_of_item[it]
-            need[it] = c >= 0 and not skip[c] and not played[it]
-            n_open += need[it]
-        walked = 0
-        read = 0
-        if n_open > 0 and k > 0:
-            m = 0
-            for v in range(n_users):  # branch-free: the users with sim > 0, ascending id
-                positive[m] = v
-                m += srow[v] > 0.0
-            order = positive[:m][np.argsort(srow[positive[:m]], kind="mergesort")]
-            j = m - 1
-            check = _CHECK
-            while j >= 0:
-                s = srow[order[j]]
-                j0 = j
-                while j0 > 0 and srow[order[j0 - 1]] == s:
-                    j0 -= 1
-                if j0 == j or in_id_order:
-                    for jj in range(j0, j + 1):
-                        _add_user(order[jj], s, k, h_ptr, h_item, h_value, acc, full)
-                else:
-                    gid += 1
-                    _add_group(order, j0, j, s, gid, k, h_ptr, h_item, h_pos, h_value, acc, full, saved, book, redo, seg)
-                for jj in range(j0, j + 1):
-                    read += h_ptr[order[jj] + 1] - h_ptr[order[jj]]
-                walked += j - j0 + 1
-                j = j0 - 1
-                if walked >= check:
-                    check = walked + _CHECK
-                    done = True
-                    for q in range(heavy.size):
-                        if need[heavy[q]] and not full[heavy[q]]:
-                            done = False
-                            break
-                    if done:
-                        break
-        for q in range(heavy.size):
-            it = heavy[q]
-            if need[it]:
-                c = col_of_item[it]
-                v = _estimate(acc[it, _K], acc[it, _SIM], acc[it, _RATINGS], min_k, with_means, mu, gm)
-                v = max(lo, min(hi, v))
-                row[c] = v
-                co = _insert(top_o, co, n_over, v)
-                if cand_cc[c] != uc or cand_cc[c] < 0:
-                    cf = _insert(top_f, cf, n_for, v)
-            acc[it, _K] = 0.0
-            acc[it, _SIM] = 0.0
-            acc[it, _RATINGS] = 0.0
-            full[it] = False
         # light items: exact estimates in descending order of their bound, while it reaches T
         evaluated = 0
         raters = 0
         for t in range(light.size):
-            b = light_bound[t]
-            ub = mu + max(b, 0.0) if with_means else max(b, gm)
-            ub = max(lo, min(hi, ub + _SLACK * (1.0 + abs(ub))))
-            if ub < _threshold(top_o, co, n_over, top_f, cf, n_for, margin):
+            if _bound(mu, light_bound[t], with_means, gm, lo, hi) < _threshold(top_o, co, n_over, top_f, cf, n_for, margin):
                 break
             it = light[t]
             c = col_of_item[it]
@@ -239,6 +226,112 @@ def _pruned_rows(
                 cf = _insert(top_f, cf, n_for, v)
             evaluated += 1
             raters += e - a
+        # heavy items whose bound reaches T: walk the users by similarity until each has k
+        # neighbours, or its bound from the sums so far falls below T
+        T = _threshold(top_o, co, n_over, top_f, cf, n_for, margin)
+        n_open = 0  # open_q[:n_open]: the heavy items (indices into heavy) still needed
+        for q in range(heavy.size):
+            it = heavy[q]
+            c = col_of_item[it]
+            need[q] = c >= 0 and not skip[c] and not played[it] and _bound(mu, heavy_bound[q], with_means, gm, lo, hi) >= T
+            open_q[n_open] = q
+            n_open += need[q]
+        walked = 0
+        read = 0
+        if n_open > 0 and k > 0:
+            m = 0
+            for v in range(n_users):  # branch-free: the users with sim > 0, ascending id
+                positive[m] = v
+                m += srow[v] > 0.0
+            # desc[:n_desc]: the users in descending similarity, equal ones by ascending id, sorted
+            # a chunk at a time (the walk rarely needs them all): users with cut <= sim < upper
+            n_desc = 0
+            upper = np.inf
+            want = chunk_users
+            j = 0
+            check = check_users
+            while True:
+                if j == n_desc:
+                    if n_desc == m:
+                        break
+                    cnt = 0
+                    for x in range(m):
+                        sv = srow[positive[x]]
+                        if sv < upper:
+                            pos_sim[cnt] = sv
+                            cnt += 1
+                    cut = -np.inf if cnt <= want else _kth_largest(pos_sim, cnt, want)
+                    cnt = 0
+                    for x in range(m):  # ascending id
+                        v = positive[x]
+                        sv = srow[v]
+                        if sv >= cut and sv < upper:
+                            chunk[cnt] = v
+                            cnt += 1
+                    o = np.argsort(-srow[chunk[:cnt]], kind="mergesort")
+                    for x in range(cnt):
+                        desc[n_desc + x] = chunk[o[x]]
+                    n_desc += cnt
+                    upper = cut
+                    want *= 2
+                s = srow[desc[j]]
+                j1 = j
+                while j1 + 1 < n_desc and srow[desc[j1 + 1]] == s:
+                    j1 += 1
+                if j1 == j or in_id_order:
+                    for jj in range(j, j1 + 1):
+                        _add_user(desc[jj], s, k, h_ptr, h_item, h_value, acc, full)
+                else:
+                    gid += 1
+                    _add_group(desc, j, j1, s, gid, k, h_ptr, h_item, h_pos, h_value, acc, full, saved, book, redo, seg)
+                for jj in range(j, j1 + 1):
+                    read += h_ptr[desc[jj] + 1] - h_ptr[desc[jj]]
+                walked += j1 - j + 1
+                j = j1 + 1
+                if walked >= check and j < m:
+                    check = walked + check_users
+                    # the next users have sim <= s_next: an open item's estimate is bounded by its
+                    # sums so far and at most k - count more neighbours of weight <= s_next
+                    s_next = srow[desc[j]] if j < n_desc else upper
+                    T = _threshold(top_o, co, n_over, top_f, cf, n_for, margin)
+                    still = 0
+                    for h in range(n_open):
+                        q = open_q[h]
+                        it = heavy[q]
+                        if full[q]:
+                            v = _estimate(acc[q, _K], acc[q, _SIM], acc[q, _RATINGS], min_k, with_means, mu, gm)
+                            v = max(lo, min(hi, v))
+                            c = col_of_item[it]
+                            row[c] = v
+                            co = _insert(top_o, co, n_over, v)
+                            if cand_cc[c] != uc or cand_cc[c] < 0:
+                                cf = _insert(top_f, cf, n_for, v)
+                            need[q] = False
+                            continue
+                        w = (k - acc[q, _K]) * s_next
+                        if _partial_bound(acc[q, _SIM], acc[q, _RATINGS], w, heavy_bound[q], mu, with_means, gm, lo, hi) < T:
+                            need[q] = False
+                            continue
+                        open_q[still] = q
+                        still += 1
+                    n_open = still
+                    if n_open == 0:
+                        break
+        for q in range(heavy.size):
+            it = heavy[q]
+            if need[q]:
+                c = col_of_item[it]
+                v = _estimate(acc[q, _K], acc[q, _SIM], acc[q, _RATINGS], min_k, with_means, mu, gm)
+                v = max(lo, min(hi, v))
+                row[c] = v
+                co = _insert(top_o, co, n_over, v)
+                if cand_cc[c] != uc or cand_cc[c] < 0:
+                    cf = _insert(top_f, cf, n_for, v)
+                need[q] = False
+            acc[q, _K] = 0.0
+            acc[q, _SIM] = 0.0
+            acc[q, _RATINGS] = 0.0
+            full[q] = False
         for x in range(ur_ptr[u], ur_ptr[u + 1]):
             played[ur_items[x]] = False
         stats[r, 0] = walked
@@ -251,12 +344,15 @@ class PrunedKnn:
     """The pruned scorer of one fitted native msd kNN model (ScoringParams with ``trainset``) over
     the candidate items ``inner`` (inner ids per column, -1 unknown): :meth:`score_rows`."""
 
-    def __init__(self, params, inner: np.ndarray, heavy_raters: int | None = None):
+    def __init__(
+        self, params, inner: np.ndarray, heavy_raters: int | None = None, chunk_users: int = _CHUNK, check_users: int = _CHECK
+    ):
         p = params
         ts = p.trainset
         if ts is None or p.kind not in ("knn_basic", "knn_means"):
             raise ValueError("PrunedKnn needs a native msd kNN model (ScoringParams with a trainset)")
         self.p = p
+        self.chunk_users, self.check_users = max(int(chunk_users), 1), max(int(check_users), 1)
         self.with_means = p.kind == "knn_means"
         ir_ptr = np.asarray(ts.ir_ptr, np.int64)
         ir_users = np.asarray(ts.ir_users, np.int64)
@@ -264,7 +360,7 @@ class PrunedKnn:
         if self.with_means:  # Surprise's r - means[v]: the bits knn.estimate uses
             values = values - p.means[ir_users]
         n_i = np.diff(ir_ptr)
-        self.heavy_raters = int(heavy_raters if heavy_raters is not None else max(8 * p.k, 64))
+        self.heavy_raters = int(heavy_raters if heavy_raters is not None else max(4 * p.k, 16))
         is_heavy = n_i >= self.heavy_raters
         # the bound of each item: the largest value among its raters (every known item has one)
         bound = np.maximum.reduceat(values, ir_ptr[:-1]) if values.size else np.zeros(n_i.size)
@@ -273,11 +369,14 @@ class PrunedKnn:
         self.light = light[order].astype(np.int64)
         self.light_bound = bound[self.light]
         self.heavy = np.flatnonzero(is_heavy).astype(np.int64)
+        self.heavy_bound = bound[self.heavy]
         # the heavy items' ratings by user (knn_block's layout), ir order kept within each item
         keep = np.repeat(is_heavy, n_i)
         h_ptr_items = np.zeros(n_i.size + 1, np.int64)
         np.cumsum(np.where(is_heavy, n_i, 0), out=h_ptr_items[1:])
         h_users = ir_users[keep]
+        # over the heavy items alone (index q of heavy: the walk's arrays fit in a core's cache)
+        h_ptr_items = np.append(h_ptr_items[:-1][is_heavy], h_ptr_items[-1])
         self.by_user = user_ratings(h_ptr_items, h_users, values[keep], ts.n_users) + (ir_in_id_order(h_ptr_items, h_users),)
         self.ir = (ir_ptr, ir_users, values)
         self.ur = (np.asarray(ts.ur_ptr, np.int64), np.asarray(ts.ur_items, np.int64))
@@ -319,6 +418,7 @@ class PrunedKnn:
             *self.ir,
             *self.by_user,
             self.heavy,
+            self.heavy_bound,
             self.light,
             self.light_bound,
             self.col_of_item,
@@ -329,6 +429,8 @@ class PrunedKnn:
             int(depth.foreign),
             float(depth.margin),
             self.filler,
+            self.chunk_users,
+            self.check_users,
             out,
             stats,
         )
