@@ -299,9 +299,11 @@ def test_estimate_memory_follows_the_model():
     svd = MODELS["svd"][0]
     small = native_memory_gb(svd, 100, 100, 1000)
     assert 0 < small < native_memory_gb(svd, 100, 100, 10**6)
-    # kNN: at least the dense n_users x n_users float64 similarity
+    # kNN: no dense n_users x n_users similarity (20 GB at 50,000 users), a block of its rows
+    # (64 x n_users, float64) and the ratings
     knn = native_memory_gb(MODELS["knn_basic"][0], 50_000, 1000, 10**6)
-    assert knn > 8 * 50_000**2 / 1e9
+    assert 8 * 64 * 50_000 / 1e9 < knn < 0.2
+    assert native_memory_gb(MODELS["knn_basic"][0], 50_000, 1000, 2 * 10**6) > knn
 
 
 @pytest.mark.parametrize("biased", [True, False])

@@ -26,7 +26,7 @@ applies the fallbacks. So the estimate is ``predict().est``'s bits, clipping asi
 only in how they find the order, each suited to its caller:
 
 - :func:`knn_pairs` (the native engine's ``predict_pairs``): per pair, from the item's raters --
-  the k-th largest positive similarity T by quickselect, the raters above T put in order by a
+  the k-th largest positive similarity T by a min-heap of the k largest, the raters above T put in order by a
   stable (insertion) sort, then those equal to T in ir order while fewer than k are taken:
   O(n + k**2) per pair for an item with n raters.
 - :func:`knn_block` (phase 2, ``lfmrec.scoring``): all items of a user at once. The users are
@@ -133,25 +133,61 @@ def _sort_descending_stable(sims, pos, m):
 
 
 @njit(cache=True, inline="always")
+def _heap_push(h, n, v):
+    """Push ``v`` onto the min-heap ``h[:n]`` (room for one more); returns n + 1."""
+    i = n
+    while i > 0:
+        parent = (i - 1) >> 1
+        if h[parent] <= v:
+            break
+        h[i] = h[parent]
+        i = parent
+    h[i] = v
+    return n + 1
+
+
+@njit(cache=True, inline="always")
+def _heap_replace_top(h, n, v):
+    """Replace the smallest of the min-heap ``h[:n]`` by ``v`` (>= it) and restore the heap."""
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and h[c + 1] < h[c]:
+            c += 1
+        if h[c] >= v:
+            break
+        h[i] = h[c]
+        i = c
+    h[i] = v
+
+
+@njit(cache=True, inline="always")
 def _neighbours(srow, ir_users, a, b, k, cand_sim, cand_pos, scratch, nb_sim, nb_pos):
     """Surprise's neighbours of one (user, item) pair: ``heapq.nlargest(k, raters, key=sim)`` of
     the item's raters ``ir_users[a:b]`` with sim > 0 (``srow``: the user's similarity row), into
     ``nb_sim`` / ``nb_pos`` (their sims and ir positions, best first, ties in ir order); returns
     how many. The raters with sim > 0 are gathered in ir order, the k-th largest found by
-    quickselect, those above it sorted stably, those equal to it added in ir order while slots
-    remain. ``cand_*`` / ``scratch``: scratch of the item's rater count."""
+    a min-heap of the k largest, those above it sorted stably, those equal to it added in ir order
+    while slots remain. ``cand_*`` / ``scratch``: scratch of the item's rater count (``scratch``:
+    at least k)."""
     c = 0
     if k > 0:
         m = 0
-        for t in range(a, b):  # branch-free: the raters with sim > 0, in ir order
+        n_heap = 0  # scratch[:n_heap]: a min-heap of the k largest similarities so far
+        for t in range(a, b):  # the raters with sim > 0, in ir order
             s = srow[ir_users[t]]
             cand_sim[m] = s
             cand_pos[m] = t
-            m += s > 0.0
+            if s > 0.0:
+                m += 1
+                if n_heap < k:
+                    n_heap = _heap_push(scratch, n_heap, s)
+                elif s > scratch[0]:
+                    _heap_replace_top(scratch, n_heap, s)
         if m > k:
-            for j in range(m):
-                scratch[j] = cand_sim[j]
-            cut = _kth_largest(scratch, m, k)  # T > 0
+            cut = scratch[0]  # the k-th largest (T > 0)
             for j in range(m):  # branch-free: those above T (fewer than k), in ir order
                 s = cand_sim[j]
                 nb_sim[c] = s

@@ -32,12 +32,12 @@ MSD_BLOCK = 64
 #     bytes = 100 (n_users + n_items)                               raw -> inner dicts, id lookups
 #           + SVD:      32 n_ratings + 8 n_factors (n_users + n_items)
 #           + Baseline: 32 n_ratings (SGD) or 41 n_ratings (ALS) + 16 (n_users + n_items)
-#           + kNN:      57 n_ratings + 12 MSD_BLOCK n_users
+#           + kNN:      57 n_ratings + (8 MSD_BLOCK + 16) n_users
 #
 # Per rating: the ur arrays (int32 + float64), id codes and predict temporaries (32); ALS and kNN
 # add ir and the ratings by item (41); kNN adds ScoringParams' int64 copy of the raters and the
 # deviations from the raters' means (57). kNN holds no users x users similarity: the rows of
-# MSD_BLOCK users at a time (float64 + int32 counts; lfmrec.native.knn_stream). Before the
+# MSD_BLOCK users at a time (float64) and one row of sums and counts (lfmrec.native.knn_stream). Before the
 # similarity was streamed, kNN held 9 n_users**2 more (the dense matrix and a NaN check).
 # The constants come from peaks traced with tracemalloc (numpy and numba
 # allocations; the interpreter and the input DataFrame excluded) of fit + predict_pairs of a test
@@ -63,7 +63,7 @@ def native_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> 
         sgd = (params.get("bsl_options") or {}).get("method") == "sgd"
         total += (_BYTES_PER_RATING if sgd else _BYTES_PER_RATING_ITEMS) * n_ratings + 16 * ids
     else:
-        total += _BYTES_PER_RATING_KNN * n_ratings + 12 * MSD_BLOCK * n_users
+        total += _BYTES_PER_RATING_KNN * n_ratings + 8 * MSD_BLOCK * n_users + 16 * n_users
     return total / 1e9
 
 

@@ -31,24 +31,23 @@ MSD_BLOCK = 64
 
 
 @njit(cache=True, nogil=True)
-def msd_rows(users, by_item_ptr, by_item_items, by_item_ratings, ir_ptr, ir_users, ir_ratings, min_support, freq, out):
+def msd_rows(users, by_item_ptr, by_item_items, by_item_ratings, ir_ptr, ir_users, ir_ratings, min_support, out):
     """Rows ``users[r]`` of Surprise's msd similarity into ``out[r]`` (``out``: (>= len(users),
-    n_users) float64, used as the sum of squared differences first; ``freq``: the same shape,
-    int32, zero on entry and left zero). The dense route (:func:`msd_similarity`) and the
-    block-streamed one (:mod:`.knn_stream`) both use it.
+    n_users) float64). The dense route (:func:`msd_similarity`) and the block-streamed one
+    (:mod:`.knn_stream`) both use it.
 
     Surprise adds ``(r_xi - r_xj)**2`` to ``sq_diff[xi, xj]`` item by item (inner item id
     ascending) and, within an item, in ``ir`` order with xi in the outer loop; cell (x, y) of
     ``sim`` is computed from ``sq_diff[min, max]``. Row xi is rebuilt here from xi's items in
     ascending order; when xi rated an item more than once the two orders within the item differ,
     so the cells xj < xi (outer loop over xj) and xj > xi (outer loop over xi) are summed apart.
-    Then ``1 / (sq_diff / freq + 1)``: the same bits.
+    Then ``1 / (sq_diff / freq + 1)``: the same bits. The sum and the count of a cell sit side by
+    side in one scratch row (one cache line per addition; the count, a float64, is exact).
     """
     n_users = out.shape[1]
+    acc = np.zeros((n_users, 2))  # per xj: sq_diff, freq
     for row in range(users.size):
         xi = users[row]
-        for xj in range(n_users):
-            out[row, xj] = 0.0
         a, end = by_item_ptr[xi], by_item_ptr[xi + 1]
         while a < end:
             y = by_item_items[a]
@@ -62,33 +61,34 @@ def msd_rows(users, by_item_ptr, by_item_items, by_item_ratings, ir_ptr, ir_user
                     xj = ir_users[t]
                     if xj != xi:
                         d = ri - ir_ratings[t]
-                        out[row, xj] += d * d
-                        freq[row, xj] += 1
+                        acc[xj, 0] += d * d
+                        acc[xj, 1] += 1.0
             else:
                 for t in range(lo, hi):
                     xj = ir_users[t]
                     if xj < xi:
                         for s in range(a, b):
                             d = ir_ratings[t] - by_item_ratings[s]
-                            out[row, xj] += d * d
-                            freq[row, xj] += 1
+                            acc[xj, 0] += d * d
+                            acc[xj, 1] += 1.0
                 for s in range(a, b):
                     for t in range(lo, hi):
                         xj = ir_users[t]
                         if xj > xi:
                             d = by_item_ratings[s] - ir_ratings[t]
-                            out[row, xj] += d * d
-                            freq[row, xj] += 1
+                            acc[xj, 0] += d * d
+                            acc[xj, 1] += 1.0
             a = b
         for xj in range(n_users):
-            f = freq[row, xj]
+            f = acc[xj, 1]
             if xj == xi:
                 out[row, xj] = 1.0
             elif f < min_support:
                 out[row, xj] = 0.0
             else:
-                out[row, xj] = 1.0 / (out[row, xj] / f + 1.0)
-            freq[row, xj] = 0
+                out[row, xj] = 1.0 / (acc[xj, 0] / f + 1.0)
+            acc[xj, 0] = 0.0
+            acc[xj, 1] = 0.0
 
 
 def msd_similarity(ts: Trainset, min_support: int) -> np.ndarray:
@@ -96,7 +96,6 @@ def msd_similarity(ts: Trainset, min_support: int) -> np.ndarray:
     n = ts.n_users
     sim = np.empty((n, n))
     block = min(MSD_BLOCK, max(n, 1))
-    freq = np.zeros((block, n), dtype=np.int32)
     for start in range(0, n, block):
         stop = min(n, start + block)
         # ur_ptr: a user's ratings by item are as many as in ur
@@ -109,7 +108,6 @@ def msd_similarity(ts: Trainset, min_support: int) -> np.ndarray:
             ts.ir_users,
             ts.ir_ratings,
             min_support,
-            freq,
             sim[start:stop],
         )
     return sim

@@ -55,27 +55,17 @@ def _check_trainset(ts: Trainset) -> None:
         raise ValueError("the trainset needs its item arrays: build it with with_items=True")
 
 
-def similarity_rows(
-    ts: Trainset, min_support: int, users: np.ndarray, out: np.ndarray | None = None, freq: np.ndarray | None = None
-) -> np.ndarray:
+def similarity_rows(ts: Trainset, min_support: int, users: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``msd_similarity(ts, min_support)[users]`` without the full matrix: (len(users), n_users)
-    float64, bit for bit. ``out`` / ``freq``: optional scratch of at least that many rows (float64
-    / int32, ``freq`` zero), reused across calls."""
+    float64, bit for bit. ``out``: optional float64 scratch of at least that many rows, reused
+    across calls."""
     _check_trainset(ts)
     users = np.ascontiguousarray(users, dtype=np.int64)
     n = ts.n_users
     if out is None:
         out = np.empty((users.size, n))
-    if freq is None:
-        freq = np.zeros((users.size, n), np.int32)
-    if (
-        out.dtype != np.float64
-        or freq.dtype != np.int32
-        or out.shape[1] != n
-        or freq.shape[1] != n
-        or min(out.shape[0], freq.shape[0]) < users.size
-    ):
-        raise ValueError(f"similarity_rows needs float64 / int32 scratch of at least ({users.size}, {n})")
+    if out.dtype != np.float64 or out.shape[1] != n or out.shape[0] < users.size:
+        raise ValueError(f"similarity_rows needs a float64 scratch of at least ({users.size}, {n})")
     if users.size and (users.min() < 0 or users.max() >= n):
         raise ValueError("users must be inner user ids (0..n_users-1)")
     msd_rows(
@@ -87,7 +77,6 @@ def similarity_rows(
         ts.ir_users,
         ts.ir_ratings,
         int(min_support),
-        freq,
         out,
     )
     return out[: users.size]
@@ -258,10 +247,9 @@ def predict_streamed(
 
     def part(first: int, last: int) -> None:  # users[first:last], a block at a time
         srows = np.empty((b, nu))
-        freq = np.zeros((b, nu), np.int32)
         for start in range(first, last, b):
             stop = min(start + b, last)
-            similarity_rows(ts, min_support, users[start:stop], srows, freq)
+            similarity_rows(ts, min_support, users[start:stop], srows)
             sel = order[bounds[start] : bounds[stop]]
             rows = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(bounds[start : stop + 1]))
             mean_u = means[u[sel]] if means.size else np.zeros(sel.size)
@@ -575,7 +563,6 @@ def topn_streamed(
     xbuf, tbuf = np.empty(1024, np.int64), np.empty(1024, np.int64)
     b = max(1, min(block_users, users.size))
     srows = np.empty((b, nu))
-    freq = np.zeros((b, nu), np.int32)
     buffer = None
     gm = float(ts.global_mean)
     for start in range(0, users.size, b):
@@ -589,7 +576,7 @@ def topn_streamed(
         known = block >= 0
         srow_of = np.cumsum(known) - 1  # the row of a known user (unknown users: not read)
         if known.any():
-            similarity_rows(ts, min_support, block[known], srows, freq)
+            similarity_rows(ts, min_support, block[known], srows)
         xbuf, tbuf = _topn_rows(
             srows,
             srow_of,
@@ -656,7 +643,7 @@ def stream_memory_bytes(
 
         trainset (if ``trainset``): 36 nnz + 8 (n_users + n_items)   ur, ir, ur_by_item arrays
         means configs (``means``):  8 nnz + 8 n_users                 r - means[v], means
-        similarity block:           12 block_users n_users            rows (float64) + freq (int32)
+        similarity block:           8 block_users n_users + 16 n_users rows (float64), sums and counts
         predict (n_pairs):          (40 + 8 n_configs) n_pairs         ids, grouping, output
                                     + 24 n_max_raters <= 24 n_users    selection scratch
         topn (n_candidates):        8 nnz                              ir position per rating
@@ -677,7 +664,7 @@ def stream_memory_bytes(
         total += 36 * nnz + 8 * (n_users + n_items)
     if means:
         total += 8 * nnz + 8 * n_users
-    total += 12 * block_users * n_users
+    total += 8 * block_users * n_users + 16 * n_users
     if n_pairs:
         total += (40 + 8 * n_configs) * n_pairs + 24 * n_users
     if n_candidates:
