@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=40)
     ap.add_argument("--n", type=int, default=10)
     ap.add_argument("--overall", type=int, default=None, help="Depth.overall (default: n)")
-    ap.add_argument("--margin", type=float, default=0.0, help="Depth.margin")
+    ap.add_argument("--soft", type=float, nargs="*", default=[], help="soft re-rankers' lambdas (a ranking job's sweep)")
     ap.add_argument("--heavy", type=int, default=None, help="heavy_raters (default: PrunedKnn's)")
     ap.add_argument("--algorithm", default="KNNWithMeans", choices=["KNNWithMeans", "KNNBasic"])
     ap.add_argument("--seed", type=int, default=0)
@@ -61,7 +61,8 @@ def main() -> None:
     p = fit(spec, 0, triples, (float(triples["rating"].min()), float(triples["rating"].max())))
     t_fit = time.perf_counter() - t0
     item_ids = sorted_unique(triples["artist_id"].to_numpy())
-    c = country_setup(users, item_ids, artists, None)
+    sim_path = f"{a.results}/data/country_similarity.parquet"
+    c = country_setup(users, item_ids, artists, pd.read_parquet(sim_path) if os.path.exists(sim_path) else None)
     user_ids = users["user_id"].to_numpy(np.int64)
     rng = np.random.default_rng(a.seed)
     rows = np.sort(rng.choice(user_ids.size, min(a.users, user_ids.size), replace=False))
@@ -76,7 +77,7 @@ def main() -> None:
     )
     uin = inner_ids(user_ids[rows], p.user_raw2inner)
     ucc = c.user_country[rows]
-    depth = Depth(a.overall or a.n, a.n, ucc, c.item_country, a.margin, None)
+    depth = Depth(a.overall or a.n, a.n, ucc, c.item_country, tuple(a.soft), a.n, c.similarity)
     out = np.empty((a.block, item_ids.size))
     pk.score_rows(uin[:1], depth, ucc[:1], out[:1])  # load (or compile) the kernel outside the timing
     stats = []
@@ -106,7 +107,7 @@ def main() -> None:
         full = dense_like(0, f)
         t_full = (time.perf_counter() - t0) / f
         pruned = np.empty((f, item_ids.size))
-        pk.score_rows(uin[:f], Depth(a.n, a.n, ucc[:f], c.item_country, 0.0, None), ucc[:f], pruned)
+        pk.score_rows(uin[:f], Depth(a.n, a.n, ucc[:f], c.item_country), ucc[:f], pruned)
         same = all(
             np.array_equal(x, y)
             for x, y in zip(

@@ -49,18 +49,21 @@ def dense(params):
     return dataclasses.replace(params, sim=sim, trainset=None, min_support=None)
 
 
-def threshold(full: np.ndarray, playable: np.ndarray, foreign: np.ndarray, overall: int, n_foreign: int, margin: float):
-    """Per row, T = min(overall-th best candidate, n_foreign-th best foreign candidate) - margin
-    (-inf where there are fewer), from the fully scored block."""
-    out = np.full(full.shape[0], -np.inf)
-    for r in range(full.shape[0]):
-        cand = np.sort(full[r][playable[r]])[::-1]
-        fo = np.sort(full[r][playable[r] & foreign[r]])[::-1]
-        if cand.size >= overall and (n_foreign == 0 or fo.size >= n_foreign):
-            t = cand[overall - 1]
-            if n_foreign:
-                t = min(t, fo[n_foreign - 1])
-            out[r] = t - margin
+def relevant(full, playable, foreign, overall, n_foreign, soft_n, offsets):
+    """The candidates some list can hold, from the fully scored block: at or above the overall-th
+    best, the n_foreign-th best foreign one, or the soft_n-th best penalised score of a soft list
+    (``offsets``: per soft list, the (b, m) penalties)."""
+
+    def at_or_above(values, mask, cap):
+        v = np.where(mask, values, -np.inf)
+        kth = -np.sort(-v, axis=1)[:, cap - 1 : cap]
+        return mask & (v >= kth)
+
+    out = at_or_above(full, playable, overall)
+    if n_foreign:
+        out |= at_or_above(full, playable & foreign, n_foreign)
+    for off in offsets:
+        out |= at_or_above(full - off, playable, soft_n)
     return out
 
 
@@ -70,10 +73,8 @@ def threshold(full: np.ndarray, playable: np.ndarray, foreign: np.ndarray, overa
     [(10, 2048, 128), (10, 8, 4), (40, 5, 1), (10**9, 8, 4)],  # a walk for many items, for some, for none
 )
 @pytest.mark.parametrize("shuffle", [True, False])
-@pytest.mark.parametrize(("overall", "n_foreign", "margin"), [(10, 10, 0.0), (40, 5, 0.0), (5, 5, 1.5), (3, 0, 0.0)])
-def test_pruned_scores_are_exact_down_to_the_threshold(
-    algorithm, heavy_raters, chunk, check, shuffle, overall, n_foreign, margin
-):
+@pytest.mark.parametrize(("overall", "n_foreign", "soft"), [(10, 10, ()), (40, 5, ()), (5, 5, (0.5, 3.0)), (3, 0, ())])
+def test_pruned_scores_are_exact_where_a_list_can_look(algorithm, heavy_raters, chunk, check, shuffle, overall, n_foreign, soft):
     """Small chunks and checks: the users sorted a few at a time, open items dropped by their
     partial bound at every few users walked."""
     df = heavy_tailed(3, shuffle=shuffle)
@@ -81,14 +82,17 @@ def test_pruned_scores_are_exact_down_to_the_threshold(
     users = np.sort(df["user_id"].unique())
     items = np.sort(df["artist_id"].unique())
     rng = np.random.default_rng(0)
-    ucc = rng.integers(0, 5, users.size)
-    icc = rng.integers(-1, 5, items.size)  # -1: unknown, foreign to everyone
+    ucc = rng.integers(-1, 5, users.size)  # -1: a user of unknown country
+    icc = rng.integers(-1, 5, items.size)  # -1: unknown, foreign to everyone, no soft penalty
     skip = rng.random(items.size) < 0.05
+    sim = rng.random((5, 5))
     full = block_scorer(dense(p), users, items)[1](0, users.size)
     uin = inner_ids(users, p.user_raw2inner)
     pk = PrunedKnn(p, inner_ids(items, p.item_raw2inner), heavy_raters, chunk_users=chunk, check_users=check)
     out = np.empty_like(full)
-    stats = pk.score_rows(uin, Depth(overall, n_foreign, ucc, icc, margin, skip), ucc, out)
+    soft_n = n_foreign or overall
+    depth = Depth(overall, n_foreign, ucc, icc, soft, soft_n, sim, skip)
+    stats = pk.score_rows(uin, depth, ucc, out)
     played = (
         sp.csr_matrix(
             (np.ones(len(df)), (np.searchsorted(users, df["user_id"]), np.searchsorted(items, df["artist_id"]))), shape=full.shape
@@ -97,17 +101,16 @@ def test_pruned_scores_are_exact_down_to_the_threshold(
     )
     playable = ~played & ~skip[None, :]
     foreign = (icc[None, :] != ucc[:, None]) | (icc[None, :] < 0)
-    t = threshold(full, playable, foreign, overall, n_foreign, margin)
-    filled = out != pk.filler
+    known = (ucc[:, None] >= 0) & (icc[None, :] >= 0)
+    offsets = [np.where(known, sim[np.maximum(ucc, 0)][:, np.maximum(icc, 0)] * lam, 0.0) for lam in soft]
+    filler = pk.filler(depth)
+    filled = out != filler
     assert np.array_equal(out[filled], full[filled])  # exact wherever computed
-    must = playable & (full >= t[:, None])
-    assert filled[must].all()  # every candidate at or above the threshold computed
-    assert (full[playable & ~filled] < np.repeat(t, (playable & ~filled).sum(1))).all()
-    assert pk.filler < full.min()
+    assert filled[relevant(full, playable, foreign, overall, n_foreign, soft_n, offsets)].all()
+    assert filler < min([full.min()] + [(full - o).min() for o in offsets])
     if heavy_raters == 10**9:
         assert pk.heavy.size == 0 and (stats[:, 0] == 0).all()
-    # pruning prunes: far fewer estimates than candidates at the small depths
-    if overall <= 10 and margin == 0:
+    if overall <= 10 and not soft:  # pruning prunes: far fewer estimates than candidates
         assert filled.sum() < 0.5 * playable.sum()
 
 
@@ -165,7 +168,7 @@ def test_heldout_ranking_equals_the_fully_scored_route(algorithm):
     rows = np.arange(user_ids.size)
     sweep = {"soft": [0.5, 2.0], "calibrated": [0.5, 0.9]}
     depth = heldout.score_depth(sweep, 5, 30, c, rows, heldout.excluded_items(history, 2))
-    assert (depth.overall, depth.foreign) == (30, 5) and depth.margin > 1.0
+    assert (depth.overall, depth.foreign, depth.soft, depth.soft_n) == (30, 5, (0.5, 2.0), 5)
     args = (users, rows, item_ids, train, test, c, 5, sweep, 30, 2)
     got = heldout.evaluate_fold(iter_score_blocks(p, user_ids, item_ids, 23, depth=depth), *args, lists_of=[("soft", 2.0)])
     want = heldout.evaluate_fold(iter_score_blocks(dense(p), user_ids, item_ids, 23), *args, lists_of=[("soft", 2.0)])
@@ -175,10 +178,8 @@ def test_heldout_ranking_equals_the_fully_scored_route(algorithm):
 
 
 def test_list_depth_of_each_method():
-    sim = np.array([[1.0, 0.2], [0.2, 1.0]])
-    assert rerank.list_depth([("hard", 0.0)], 10) == (10, 10, 0.0)
-    assert rerank.list_depth([("none", 0.0), ("calibrated", 0.3)], 10, pool=100) == (100, 0, 0.0)
-    assert rerank.list_depth([("soft", 2.0), ("soft", 0.5)], 10, similarity=sim) == (10, 0, 2.0)
-    assert rerank.list_depth([("soft", 1.0)], 10, similarity=-sim) == (10, 0, 1.0)  # spread with 0
+    assert rerank.list_depth([("hard", 0.0)], 10) == (10, 10, ())
+    assert rerank.list_depth([("none", 0.0), ("calibrated", 0.3)], 10, pool=100) == (100, 0, ())
+    assert rerank.list_depth([("soft", 2.0), ("soft", 0.5), ("soft", 2.0)], 10) == (10, 0, (2.0, 0.5))
     with pytest.raises(ValueError, match="unknown re-ranking method"):
         rerank.list_depth([("sideways", 1.0)], 10)

@@ -161,8 +161,8 @@ def score_depth(
     :class:`lfmrec.scoring.Depth` for :func:`lfmrec.scoring.iter_score_blocks`): the plain and hard
     top-n and every re-ranking variant of ``sweep``."""
     variants = [(m, float(lam)) for m, lam in listers_of(sweep)]
-    overall, foreign, margin = rerank.list_depth(variants, n, pool, c.similarity)
-    return Depth(overall, foreign, c.user_country[rows], c.item_country, margin, exclude)
+    overall, foreign, soft = rerank.list_depth(variants, n, pool)
+    return Depth(overall, foreign, c.user_country[rows], c.item_country, soft, n, c.similarity, exclude)
 
 
 def listers_of(sweep: dict[str, Iterable[float]]) -> list[tuple[str, float]]:

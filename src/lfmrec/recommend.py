@@ -189,8 +189,8 @@ def recommend_all(
     fused = method == "hard" and excluded is None
     depth = None
     if prunable(params):  # native kNN: exact only as deep as the lists look (lfmrec.native.knn_topn)
-        overall, n_foreign_needed, margin = rerank.list_depth([(method, lam)], n, pool, c.similarity)
-        depth = Depth(overall, n_foreign_needed, user_country, item_country, margin, excluded)
+        overall, n_abroad, soft = rerank.list_depth([(method, lam)], n, pool)
+        depth = Depth(overall, n_abroad, user_country, item_country, soft, n, c.similarity, excluded)
     plan = plan_items(params, item_ids, pruned=depth is not None)  # the item side, for both scorers
     n_users, score_rows = block_scorer(params, user_ids, item_ids, defer=fused, plan=plan, depth=depth)
     # svd and mf under the hard rule: the product in float32, the candidates it leaves scored exactly

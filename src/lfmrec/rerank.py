@@ -308,26 +308,23 @@ def rerank(
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
-def list_depth(variants, n: int, pool: int = DEFAULT_POOL, similarity: np.ndarray | None = None) -> tuple[int, int, float]:
+def list_depth(variants, n: int, pool: int = DEFAULT_POOL) -> tuple[int, int, tuple]:
     """How deep lists of the ``variants`` ((method, lam) pairs) look into a user's scores:
-    (overall, foreign, margin) of :class:`lfmrec.native.knn_topn.Depth`. Every method needs the
+    (overall, foreign, soft lambdas) of :class:`lfmrec.scoring.Depth`. Every method needs the
     ``n`` best candidates (the initial top-n and its deletions); ``hard`` the ``n`` best of another
-    country; ``calibrated`` its pool; ``soft`` everything within ``|lam|`` times the spread of the
-    similarities (with 0, an unknown country's) of the ``n``-th best, since it moves a score by
-    ``lam * similarity``."""
-    overall, foreign, margin = n, 0, 0.0
+    country; ``calibrated`` its pool; ``soft`` its ``n`` best penalised scores."""
+    overall, foreign, soft = n, 0, []
     for method, lam in variants:
         if method == "hard":
             foreign = n
         elif method == "calibrated":
             overall = max(overall, int(pool), n)
         elif method == "soft":
-            sim = np.zeros(1) if similarity is None or np.size(similarity) == 0 else np.asarray(similarity, np.float64)
-            spread = max(float(sim.max()), 0.0) - min(float(sim.min()), 0.0)
-            margin = max(margin, abs(float(lam)) * spread)
+            if float(lam) not in soft:
+                soft.append(float(lam))
         elif method != "none":
             raise ValueError(f"unknown re-ranking method {method!r}")
-    return overall, foreign, margin
+    return overall, foreign, tuple(soft)
 
 
 def make_reranker(

@@ -316,18 +316,21 @@ def params_from_surprise(algo: Any) -> ScoringParams:
 
 @dataclass(frozen=True)
 class Depth:
-    """What must be exact in each user's scores (see the module doc): the ``overall`` best
-    candidates, the ``foreign`` best candidates whose country code differs from the user's, and
-    everything within ``margin`` of the lower of the two. ``user_country`` (per scored user, in the
-    order of the users asked for), ``item_country`` (per candidate column; -1 unknown, never equal
-    to a user's country), ``skip`` (per column: not a candidate, e.g. too few listeners; None:
-    every column is one)."""
+    """How deep lists look into each user's scores (:mod:`lfmrec.native.knn_topn`): the ``overall``
+    best candidates, the ``foreign`` best whose country code differs from the user's, and for each
+    lambda of ``soft`` the ``soft_n`` best of ``score - lam * similarity[user country, item
+    country]`` (no penalty for an unknown country, -1). ``user_country`` per scored user (in the
+    order of the users asked for), ``item_country`` per candidate column, ``skip`` per column: not
+    a candidate (e.g. too few listeners; None: every column is one). See
+    :func:`lfmrec.rerank.list_depth`."""
 
     overall: int
     foreign: int
     user_country: np.ndarray
     item_country: np.ndarray
-    margin: float = 0.0
+    soft: tuple = ()
+    soft_n: int = 0
+    similarity: np.ndarray | None = None
     skip: np.ndarray | None = None
 
 

@@ -3,14 +3,14 @@
 A list needs the best few candidates of a user, not the estimates of all 581,417 artists. This
 module computes, for a block of users, exact estimates (Surprise's bits, clipped) of every
 candidate that can reach the lists a consumer makes, and a *filler* (below every possible estimate)
-for the others. What "can reach the lists" means is a :class:`lfmrec.scoring.Depth`: the ``overall`` best
-candidates (the initial top-n, or a re-ranker's pool), the ``foreign`` best candidates from another
-country than the user's (the paper's final list), and a ``margin`` in score units (a soft
-re-ranker that moves an artist down by at most ``margin``). Every candidate whose estimate is at
-least ``T = min(overall-th best, foreign-th best) - margin`` is exact; every other one is below
-``T``. So any list built from the block by score (ties by column), by score minus at most
-``margin``, or from the ``overall`` best, is the list of the fully scored block
-(``tests/test_knn_topn.py`` checks the hard rule, the initial lists, the soft and calibrated
+for the others. What "can reach the lists" means is a :class:`lfmrec.scoring.Depth`: the
+``overall`` best candidates (the initial top-n, or a re-ranker's pool), the ``foreign`` best
+candidates from another country than the user's (the paper's final list), and for each soft
+re-ranker (``soft``: its lambdas) the ``soft_n`` best of ``score - lam * similarity[user country,
+artist country]``. A candidate is estimated exactly unless an upper bound of its estimate shows it
+is below the last entry of every list it could enter; so any list built from the block by score
+(ties by column), by a soft penalty, or from the ``overall`` best, is the list of the fully scored
+block (``tests/test_knn_topn.py`` checks the hard rule, the initial lists, the soft and calibrated
 re-rankers and the ranking metrics against the dense route).
 
 How, per user u (the item's raters split at ``heavy_raters``):
@@ -78,14 +78,45 @@ def _insert(top, count, cap, v):
     return count + 1
 
 
+# The lists a block's scores must serve, per user: row 0 of ``tops`` the ``overall`` best values,
+# row 1 the ``foreign`` best (another country than the user's), rows 2.. each soft re-ranker's
+# ``soft_n`` best of ``score - offs[li, country]`` (``offs``: lam * similarity[user country, .],
+# 0 for an unknown country), each descending; ``counts`` / ``caps`` their lengths and sizes.
+
+
 @njit(cache=True, inline="always")
-def _threshold(top_o, co, n_over, top_f, cf, n_for, margin):
-    if co < n_over or cf < n_for:
-        return -np.inf
-    t = top_o[n_over - 1]
-    if n_for > 0 and top_f[n_for - 1] < t:
-        t = top_f[n_for - 1]
-    return t - margin
+def _offset(offs, li, cc, uc):
+    if uc < 0 or cc < 0 or cc >= offs.shape[1]:
+        return 0.0
+    return offs[li, cc]
+
+
+@njit(cache=True, inline="always")
+def _add(tops, counts, caps, offs, v, cc, uc):
+    """Enter the exact estimate ``v`` of an item of country code ``cc`` into every list."""
+    counts[0] = _insert(tops[0], counts[0], caps[0], v)
+    if cc != uc or cc < 0:
+        counts[1] = _insert(tops[1], counts[1], caps[1], v)
+    for li in range(offs.shape[0]):
+        counts[2 + li] = _insert(tops[2 + li], counts[2 + li], caps[2 + li], v - _offset(offs, li, cc, uc))
+
+
+@njit(cache=True, inline="always")
+def _relevant(ub, cc, uc, tops, counts, caps, offs, any_country, min_off):
+    """Whether an item whose estimate is at most ``ub`` can enter a list: of country ``cc``, or of
+    any country (``any_country``: the best case, ``min_off`` the smallest penalty per soft list)."""
+    if caps[0] > 0 and (counts[0] < caps[0] or ub >= tops[0, caps[0] - 1]):
+        return True
+    if caps[1] > 0 and (any_country or cc != uc or cc < 0) and (counts[1] < caps[1] or ub >= tops[1, caps[1] - 1]):
+        return True
+    for li in range(offs.shape[0]):
+        r = 2 + li
+        if counts[r] < caps[r]:
+            return True
+        off = min_off[li] if any_country else _offset(offs, li, cc, uc)
+        if ub - off >= tops[r, caps[r] - 1]:
+            return True
+    return False
 
 
 @njit(cache=True, inline="always")
@@ -142,9 +173,9 @@ def _pruned_rows(
     cand_cc,
     skip,
     unknown_cols,
-    n_over,
-    n_for,
-    margin,
+    caps,
+    lams,
+    sim,
     filler,
     chunk_users,
     check_users,
@@ -177,8 +208,11 @@ def _pruned_rows(
     kk = max(k, 1)
     cand_sim, cand_pos, scratch = np.empty(n_max), np.empty(n_max, np.int64), np.empty(n_max)
     nb_sim, nb_pos = np.empty(kk), np.empty(kk, np.int64)
-    top_o = np.empty(max(n_over, 1))
-    top_f = np.empty(max(n_for, 1))
+    n_soft = lams.size
+    tops = np.empty((2 + n_soft, max(caps.max(), 1)))
+    counts = np.zeros(2 + n_soft, np.int64)
+    offs = np.zeros((n_soft, sim.shape[1]))
+    min_off = np.zeros(max(n_soft, 1))
     gid = 0
     for r in range(users.size):
         u = users[r]
@@ -189,26 +223,29 @@ def _pruned_rows(
         row[:] = filler
         for x in range(ur_ptr[u], ur_ptr[u + 1]):
             played[ur_items[x]] = True
-        co = 0
-        cf = 0
+        counts[:] = 0
+        for li in range(n_soft):  # soft's penalties, as it computes them: sim[u, c] * lam
+            min_off[li] = 0.0  # an unknown country's
+            for c in range(sim.shape[1]):
+                offs[li, c] = sim[uc, c] * lams[li] if uc >= 0 and uc < sim.shape[0] else 0.0
+                min_off[li] = min(min_off[li], offs[li, c])
         for q in range(unknown_cols.size):  # unknown items: the impossible prediction
             c = unknown_cols[q]
             if skip[c]:
                 continue
             v = max(lo, min(hi, gm))
             row[c] = v
-            co = _insert(top_o, co, n_over, v)
-            if cand_cc[c] != uc or cand_cc[c] < 0:
-                cf = _insert(top_f, cf, n_for, v)
+            _add(tops, counts, caps, offs, v, cand_cc[c], uc)
         # light items: exact estimates in descending order of their bound, while it reaches T
         evaluated = 0
         raters = 0
         for t in range(light.size):
-            if _bound(mu, light_bound[t], with_means, gm, lo, hi) < _threshold(top_o, co, n_over, top_f, cf, n_for, margin):
+            ub = _bound(mu, light_bound[t], with_means, gm, lo, hi)
+            if not _relevant(ub, -1, uc, tops, counts, caps, offs, True, min_off):
                 break
             it = light[t]
             c = col_of_item[it]
-            if c < 0 or skip[c] or played[it]:
+            if c < 0 or skip[c] or played[it] or not _relevant(ub, cand_cc[c], uc, tops, counts, caps, offs, False, min_off):
                 continue
             a, e = ir_ptr[it], ir_ptr[it + 1]
             cnt = _neighbours(srow, ir_users, a, e, k, cand_sim, cand_pos, scratch, nb_sim, nb_pos)
@@ -221,19 +258,23 @@ def _pruned_rows(
                 sum_r += nb_sim[h] * values[nb_pos[h]]
             v = max(lo, min(hi, _estimate(sum_k, sum_sim, sum_r, min_k, with_means, mu, gm)))
             row[c] = v
-            co = _insert(top_o, co, n_over, v)
-            if cand_cc[c] != uc or cand_cc[c] < 0:
-                cf = _insert(top_f, cf, n_for, v)
+            _add(tops, counts, caps, offs, v, cand_cc[c], uc)
             evaluated += 1
             raters += e - a
         # heavy items whose bound reaches T: walk the users by similarity until each has k
         # neighbours, or its bound from the sums so far falls below T
-        T = _threshold(top_o, co, n_over, top_f, cf, n_for, margin)
         n_open = 0  # open_q[:n_open]: the heavy items (indices into heavy) still needed
         for q in range(heavy.size):
             it = heavy[q]
             c = col_of_item[it]
-            need[q] = c >= 0 and not skip[c] and not played[it] and _bound(mu, heavy_bound[q], with_means, gm, lo, hi) >= T
+            need[q] = (
+                c >= 0
+                and not skip[c]
+                and not played[it]
+                and _relevant(
+                    _bound(mu, heavy_bound[q], with_means, gm, lo, hi), cand_cc[c], uc, tops, counts, caps, offs, False, min_off
+                )
+            )
             open_q[n_open] = q
             n_open += need[q]
         walked = 0
@@ -293,7 +334,6 @@ def _pruned_rows(
                     # the next users have sim <= s_next: an open item's estimate is bounded by its
                     # sums so far and at most k - count more neighbours of weight <= s_next
                     s_next = srow[desc[j]] if j < n_desc else upper
-                    T = _threshold(top_o, co, n_over, top_f, cf, n_for, margin)
                     still = 0
                     for h in range(n_open):
                         q = open_q[h]
@@ -303,13 +343,12 @@ def _pruned_rows(
                             v = max(lo, min(hi, v))
                             c = col_of_item[it]
                             row[c] = v
-                            co = _insert(top_o, co, n_over, v)
-                            if cand_cc[c] != uc or cand_cc[c] < 0:
-                                cf = _insert(top_f, cf, n_for, v)
+                            _add(tops, counts, caps, offs, v, cand_cc[c], uc)
                             need[q] = False
                             continue
                         w = (k - acc[q, _K]) * s_next
-                        if _partial_bound(acc[q, _SIM], acc[q, _RATINGS], w, heavy_bound[q], mu, with_means, gm, lo, hi) < T:
+                        pb = _partial_bound(acc[q, _SIM], acc[q, _RATINGS], w, heavy_bound[q], mu, with_means, gm, lo, hi)
+                        if not _relevant(pb, cand_cc[col_of_item[it]], uc, tops, counts, caps, offs, False, min_off):
                             need[q] = False
                             continue
                         open_q[still] = q
@@ -324,9 +363,7 @@ def _pruned_rows(
                 v = _estimate(acc[q, _K], acc[q, _SIM], acc[q, _RATINGS], min_k, with_means, mu, gm)
                 v = max(lo, min(hi, v))
                 row[c] = v
-                co = _insert(top_o, co, n_over, v)
-                if cand_cc[c] != uc or cand_cc[c] < 0:
-                    cf = _insert(top_f, cf, n_for, v)
+                _add(tops, counts, caps, offs, v, cand_cc[c], uc)
                 need[q] = False
             acc[q, _K] = 0.0
             acc[q, _SIM] = 0.0
@@ -386,8 +423,13 @@ class PrunedKnn:
         known = np.flatnonzero(inner >= 0)
         self.col_of_item[inner[known]] = known
         self.unknown_cols = np.flatnonzero(inner < 0).astype(np.int64)
-        lo, _ = p.rating_scale
-        self.filler = float(lo) - 1.0  # below every clipped estimate
+
+    def filler(self, depth) -> float:
+        """The value of the entries no list of ``depth`` can reach: below every clipped estimate,
+        also after any soft re-ranker's penalty."""
+        lo, _ = self.p.rating_scale
+        sim = 0.0 if depth.similarity is None or np.size(depth.similarity) == 0 else float(np.abs(depth.similarity).max())
+        return float(lo) - 1.0 - sum(abs(float(lam)) for lam in depth.soft) * sim
 
     def score_rows(self, uinner: np.ndarray, depth, ucc: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Pruned scores of the known users ``uinner`` (inner ids) into ``out`` (len, n_columns), to
@@ -403,6 +445,9 @@ class PrunedKnn:
         skip = depth.skip if depth.skip is not None else np.zeros(self.n_columns, np.bool_)
         stats = np.zeros((uinner.size, 4), np.int64)
         lo, hi = p.rating_scale
+        lams = np.asarray(depth.soft, np.float64)
+        sim = np.zeros((1, 1)) if depth.similarity is None else np.ascontiguousarray(depth.similarity, np.float64)
+        caps = np.array([depth.overall, depth.foreign] + [depth.soft_n] * lams.size, np.int64)
         _pruned_rows(
             srows,
             uinner,
@@ -425,10 +470,10 @@ class PrunedKnn:
             np.asarray(depth.item_country, np.int64),
             np.asarray(skip, np.bool_),
             self.unknown_cols,
-            int(depth.overall),
-            int(depth.foreign),
-            float(depth.margin),
-            self.filler,
+            caps,
+            lams,
+            sim,
+            self.filler(depth),
             self.chunk_users,
             self.check_users,
             out,
