@@ -354,7 +354,7 @@ def scoring_mem_mb(model_input=None, splits=False, threads=1):
     def mem_mb(wildcards, input, attempt=1):
         if not Path(input.triples).exists():
             return resources.job_mb(0, attempt)
-        _, artists, triples = data_sizes(input.triples)
+        users, artists, triples = data_sizes(input.triples)
         # the model file, or the largest of the fold models a ranking job scores one after the other
         models = (
             [
@@ -381,6 +381,7 @@ def scoring_mem_mb(model_input=None, splits=False, threads=1):
             triples,
             threads * config["recommend"]["block_users"],
             splits,
+            users,
         )
         return resources.job_mb(need, attempt)
 

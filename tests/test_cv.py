@@ -10,8 +10,9 @@ from helpers import random_triples as shared_triples
 from surprise import SVD, BaselineOnly, Dataset, KNNBasic, KNNWithMeans, Reader, accuracy
 
 from lfmrec.config import load_schema
-from lfmrec.cv import assign_folds, metrics_markdown, metrics_table, rating_scale, run_fold, split
+from lfmrec.cv import assign_folds, metrics_markdown, metrics_table, rating_scale, run_fold, run_knn_fold, split
 from lfmrec.errors import InputError
+from lfmrec.models import similarity_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = load_schema(ROOT / "config/schema.yaml")
@@ -130,6 +131,58 @@ def test_fold_metrics_equal_surprise_accuracy(spec, surprise_algo, engine):
     assert metrics["n_train"] == len(train) and metrics["n_test"] == len(test)
     assert preds["est"].between(*scale).all()
     assert metrics["rmse"] >= metrics["mae"] > 0
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_knn_group_fold_equals_surprise_model_by_model(threads):
+    """One shared similarity for a k sweep of KNNBasic / KNNWithMeans (lfmrec.cv.run_knn_fold):
+    each model's predictions, RMSE/MAE and pickled parameters as Surprise's own fit of that model
+    alone (written here), bit for bit, in one thread or two."""
+    t = random_triples()
+    f = assign_folds(t, 5, seed=4)
+    train, test = split(t, f, 1)
+    scale = rating_scale(t)
+    msd = {"name": "msd", "user_based": True}
+    specs = {
+        "basic_k5": {"algorithm": "KNNBasic", "engine": "native", "params": {"k": 5, "sim_options": msd}},
+        "means_k3": {"algorithm": "KNNWithMeans", "engine": "native", "params": {"k": 3, "sim_options": msd}},
+        "means_k8": {"algorithm": "KNNWithMeans", "engine": "native", "params": {"k": 8, "min_k": 2, "sim_options": msd}},
+    }
+    theirs = {
+        "basic_k5": KNNBasic(k=5, sim_options=msd, verbose=False),
+        "means_k3": KNNWithMeans(k=3, sim_options=msd, verbose=False),
+        "means_k8": KNNWithMeans(k=8, min_k=2, sim_options=msd, verbose=False),
+    }
+    got = run_knn_fold(specs, train, test, scale, threads=threads)
+    trainset = Dataset.load_from_df(train[["user_id", "artist_id", "rating"]], Reader(rating_scale=scale)).build_full_trainset()
+    pairs = list(zip(test["user_id"].tolist(), test["artist_id"].tolist(), test["rating"].tolist(), strict=True))
+    for name, algo in theirs.items():
+        preds, metrics, params = got[name]
+        predictions = algo.fit(trainset).test(pairs)
+        assert np.array_equal(preds["est"].to_numpy(), [p.est for p in predictions]), name
+        assert metrics["rmse"] == accuracy.rmse(predictions, verbose=False)
+        assert metrics["mae"] == accuracy.mae(predictions, verbose=False)
+        assert metrics["similarity_shared_by"] == 3
+        assert (params.k, params.min_k, params.sim) == (algo.k, algo.min_k, None)  # no dense similarity kept
+        alone, _, _ = run_fold(specs[name], 7, train, test, scale)
+        pd.testing.assert_frame_equal(alone, preds)
+    with pytest.raises(ValueError, match="one min_support"):
+        run_knn_fold({**specs, "x": {"algorithm": "KNNBasic", "params": {"sim_options": {"min_support": 2}}}}, train, test, scale)
+
+
+def test_similarity_groups():
+    msd = {"name": "msd", "user_based": True}
+    models = {
+        "a": {"algorithm": "KNNBasic", "engine": "native", "params": {"k": 40, "sim_options": msd}},
+        "b": {"algorithm": "KNNWithMeans", "engine": "native", "params": {"k": 20}},
+        "c": {"algorithm": "KNNWithMeans", "engine": "native", "params": {"sim_options": {**msd, "min_support": 2}}},
+        "d": {"algorithm": "KNNWithMeans", "engine": "surprise", "params": {"k": 20}},
+        "e": {"algorithm": "SVD", "engine": "native"},
+        "f": {"algorithm": "KNNWithMeans", "engine": "native", "params": {"sim_options": {"min_support": 2}}},
+        "g": {"algorithm": "KNNWithMeans", "engine": "native", "params": {"sim_options": {"min_support": 3}}},
+    }
+    assert similarity_groups(models) == {"knn_msd": ["a", "b"], "knn_msd_support2": ["c", "f"]}
+    assert similarity_groups(models, exclude={"b"}) == {"knn_msd_support2": ["c", "f"]}
 
 
 def test_metrics_table_layout():

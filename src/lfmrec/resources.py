@@ -142,6 +142,8 @@ _BLOCK_TEMPORARIES = {"knn": 6, "ease": 4, "other": 2}
 
 def _temporaries(spec: dict | None) -> int:
     algorithm = spec["algorithm"] if spec is not None else None
+    if algorithm in ("KNNBasic", "KNNWithMeans") and engine_of(spec) == "native":
+        return _BLOCK_TEMPORARIES["other"]  # scored to the lists' depth: the block and its rows
     if algorithm in ("KNNBasic", "KNNWithMeans", "ItemKNN"):
         return _BLOCK_TEMPORARIES["knn"]
     return _BLOCK_TEMPORARIES["ease" if algorithm == "EASE" else "other"]
@@ -164,12 +166,16 @@ def group_fit_job_mb(specs: list[dict], n_users: int, n_items: int, n_ratings: i
 
 
 def scoring_job_mb(
-    spec: dict | None, model_bytes: int, n_items: int, n_ratings: int, block_users: int, splits: bool = False
+    spec: dict | None, model_bytes: int, n_items: int, n_ratings: int, block_users: int, splits: bool = False, n_users: int = 0
 ) -> int:
     """Memory (MB) of a job that loads a fitted model of ``model_bytes`` (its pickle's size) and
     scores blocks of ``block_users`` x ``n_items`` (recommend; rank jobs also split a fold:
-    ``splits``; ``spec`` None for the reference models)."""
+    ``splits``; ``spec`` None for the reference models) of ``n_users`` users."""
     temporaries = _temporaries(spec) * 8 * block_users * n_items
+    if spec is not None and spec["algorithm"] in ("KNNBasic", "KNNWithMeans") and engine_of(spec) == "native":
+        # lfmrec.native.knn_topn: the popular items' ratings by user and the deviations (at most
+        # 36 bytes per rating), and a block's similarity rows (8 bytes per pair of users)
+        temporaries += 36 * n_ratings + 8 * block_users * n_users
     data = (_SPLIT_BYTES if splits else _KEPT_BYTES) * n_ratings
     gb = _JOB_BASE_GB + (data + model_bytes + temporaries) / 1e9
     return int(1000 * gb) + 1
@@ -184,7 +190,8 @@ def scoring_job_mb(
 # per rating and epoch and predicts ~5 us per test rating (10x: 53-56 s per SVD fold); user-based
 # kNN is dominated by the users x users similarity (native, 38,949 users: a 5.3 min job).
 # Scoring (recommend, rank_*) costs per (user, artist) pair: 6 ns + 0.12 ns per factor
-# (full scale: 3.4-10.4 min per factor model), 200 ns for kNN (the compiled kernel at 10x), plus
+# (full scale: 3.4-10.4 min per factor model), 200 ns for Surprise's kNN (the compiled kernel at
+# 10x; the native kNN: per user, see _KNN_S_PER_USER_RATING), plus
 # for the ranking jobs 40 ns per pair and ~1 ms per user and re-ranking variant.
 # The top-n models (measured on the default data and on a random 20,000 x 99,205 matrix with 1.9 M
 # pairs, on a loaded machine, so rather high): implicit's item kNN visits, for every item, every
@@ -255,9 +262,13 @@ def scoring_job_seconds(spec: dict | None, n_users: int, n_items: int, n_ratings
     a reference model) and builds the lists (recommend); a ranking job (rank_model / rank_reference,
     rank_reference) also splits a fold and re-ranks every user's list ``ranking_variants`` times."""
     per_pair = 6e-9
+    per_user = 0.0
     algorithm = spec["algorithm"] if spec is not None else None
     if algorithm in ("KNNBasic", "KNNWithMeans"):
-        per_pair = 200e-9
+        if engine_of(spec) == "native":  # scored to the lists' depth (lfmrec.native.knn_topn)
+            per_user = _KNN_S_PER_USER_RATING * n_ratings * (_KNN_RANKING_DEPTH if ranking_variants else 1)
+        else:
+            per_pair = 200e-9
     elif algorithm == "SVD":
         per_pair += 0.12e-9 * (spec.get("params") or {}).get("n_factors", 100)
     elif algorithm == "ALS":
@@ -270,7 +281,14 @@ def scoring_job_seconds(spec: dict | None, n_users: int, n_items: int, n_ratings
     if ranking_variants:
         seconds += _READ_S_PER_RATING * n_ratings + n_users * ranking_variants * 1e-3
         per_pair += 40e-9
-    return seconds + per_pair * n_users * n_items
+    return seconds + per_pair * n_users * n_items + per_user * n_users
+
+
+# Native kNN lists scored to their depth: about 2 ns per user and training rating (full scale,
+# 55,318 users x 28.3 M ratings: 53-56 ms per user for the hard rule's lists,
+# benchmarks/knn_scale.py); a ranking job's depth (a calibrated pool of 100) costs about 3x that.
+_KNN_S_PER_USER_RATING = 2e-9
+_KNN_RANKING_DEPTH = 3
 
 
 def check_memory(spec: dict, train, max_memory_gb: float, key: str) -> None:
