@@ -10,7 +10,9 @@ users over every artist, blocks of --block users: pruned to the paper's hard rul
 and the initial top 10), and fully (every estimate, the dense route's kernel on the same
 similarity rows), for the first --full users. Prints seconds per user for both, the operations per
 user of the pruned route (users walked, heavy ratings read, light items estimated and their raters)
-and whether both give the same lists. Run it on a quiet machine (it prints the load average).
+and whether both give the same lists; with --cv-users, also the cross-validation of the six kNN
+models on fold 1 (one similarity, test pairs of that many users, extrapolated to all users). Run it
+on a quiet machine (it prints the load average).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def main() -> None:
     ap.add_argument("--heavy", type=int, default=None, help="heavy_raters (default: PrunedKnn's)")
     ap.add_argument("--algorithm", default="KNNWithMeans", choices=["KNNWithMeans", "KNNBasic"])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cv-users", type=int, default=0, help="also time a CV fold of the six kNN models for this many users")
     a = ap.parse_args()
 
     from lfmrec.countries.codes import country_setup
@@ -117,7 +120,39 @@ def main() -> None:
             )
         )
         print(f"full: {t_full * 1e3:.0f} ms per user ({f} users); speed-up {t_full / t_pruned:.0f}x; same lists: {same}")
+    if a.cv_users:
+        cv_fold(a, triples)
     print(f"load average after: {os.getloadavg()}")
+
+
+def cv_fold(a, triples: pd.DataFrame) -> None:
+    """Fold 1 of the run's folds: the kNN group's predictions (basic k40, means k20..k60 from one
+    similarity) for the test pairs of --cv-users seeded users, and the extrapolation to all."""
+    from lfmrec.cv import fold_splitter
+    from lfmrec.ids import inner_ids
+    from lfmrec.native import knn_stream, trainset
+
+    folds = pd.read_parquet(f"{a.results}/cv/folds.parquet")
+    train, test = fold_splitter(triples, folds)(0)
+    ts = trainset.build(train, with_items=True)
+    u = inner_ids(test["user_id"].to_numpy(np.int64), ts.user_raw2inner)
+    i = inner_ids(test["artist_id"].to_numpy(np.int64), ts.item_raw2inner)
+    pick = np.random.default_rng(a.seed).choice(ts.n_users, min(a.cv_users, ts.n_users), replace=False)
+    sel = np.isin(u, pick)
+    configs = [("basic", 40, 1)] + [("means", k, 1) for k in (20, 30, 40, 50, 60)]
+    knn_stream.predict_streamed(ts, 1, u[sel][:10], i[sel][:10], configs, 64)  # load the kernels
+    t0 = time.perf_counter()
+    knn_stream.predict_streamed(ts, 1, u[sel], i[sel], configs, 64)
+    dt = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    knn_stream.similarity_rows(ts, 1, pick[:64])
+    rows = (time.perf_counter() - t0) / min(64, pick.size)
+    n_i = np.diff(ts.ir_ptr)
+    print(
+        f"CV fold 1, six kNN models from one similarity: {pick.size} users, {int(sel.sum())} test pairs in {dt:.1f} s "
+        f"(similarity row {rows * 1e3:.1f} ms per user; raters over the pairs {n_i[i[sel]].sum():.3g}); "
+        f"all {ts.n_users} users ({u.size} pairs): {dt * ts.n_users / pick.size / 60:.1f} min on one thread"
+    )
 
 
 if __name__ == "__main__":

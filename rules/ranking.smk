@@ -23,6 +23,8 @@ rule rank_model:
         mem_mb=scoring_mem_mb("params", splits=True),
         runtime=scoring_runtime(ranking=True, folds=len(FOLDS)),
     params:
+        spec=lambda wc: model_spec(wc.model),
+        max_memory_gb=config["resources"]["max_memory_gb"],
         n=config["ranking"]["n"],
         users=config["ranking"]["users"],
         seed=config["ranking"]["seed"],
@@ -57,6 +59,8 @@ rule rank_reference:
         mem_mb=scoring_mem_mb(splits=True),
         runtime=scoring_runtime(ranking=True, folds=len(FOLDS)),
     params:
+        spec=None,
+        max_memory_gb=config["resources"]["max_memory_gb"],
         n=config["ranking"]["n"],
         users=config["ranking"]["users"],
         seed=config["ranking"]["seed"],

@@ -42,6 +42,8 @@ rule recommend:
         mem_mb=scoring_mem_mb("model", threads=config["recommend"]["threads"]),
         runtime=scoring_runtime(),
     params:
+        spec=lambda wc: model_spec(wc.model) if "model" in wc.keys() else None,
+        max_memory_gb=config["resources"]["max_memory_gb"],
         n=config["recommend"]["n"],
         block_users=config["recommend"]["block_users"],
         min_listeners=config["recommend"]["min_listeners"],

@@ -1,6 +1,7 @@
 """The resource model (lfmrec.resources): model and job memory, job run times, and the requests
 the rules make from them (rules/common.smk only passes sizes and config values)."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,27 @@ def test_memory_refusal_for_dense_knn():
     with pytest.raises(InputError, match=r"config models.knn: needs about 21.8 GB for 30000 users"):
         check_memory(knn, train, 16, "models.knn")
     check_memory({"algorithm": "BaselineOnly"}, train, 16, "models.b")  # small: no error
+
+
+def test_native_knn_needs_no_dense_similarity_and_scoring_refuses_a_block_too_large():
+    """At the full sample's 55,110 users the native kNN fit needs a few GB (the dense route: 29.8);
+    a scoring block that does not fit in resources.max_memory_gb is refused up front, with the
+    largest block that fits -- which fits, one more user does not."""
+    knn = {"algorithm": "KNNWithMeans", "engine": "native", "params": {"k": 40}}
+    assert resources.fit_job_mb(knn, 55_110, 581_417, 22_700_000) / 1000 < 6
+    args = (knn, 1_500_000_000, 55_110, 581_417, 28_400_000)
+    resources.check_scoring_memory(*args, 128, 2, 16, "knn_means_k40")  # the full-scale config: fits
+    with pytest.raises(
+        InputError, match=r"config recommend.block_users: is 4096: .* set recommend.block_users to at most (\d+)"
+    ) as e:
+        resources.check_scoring_memory(*args, 4096, 2, 16, "knn_means_k40")
+    fits = int(re.search(r"at most (\d+)", str(e.value)).group(1))
+    assert 128 < fits < 4096
+    resources.check_scoring_memory(*args, fits, 2, 16, "knn_means_k40")
+    with pytest.raises(InputError):
+        resources.check_scoring_memory(*args, fits + 1, 2, 16, "knn_means_k40")
+    with pytest.raises(InputError, match="no block size fits"):
+        resources.check_scoring_memory(*args, 64, 2, 1, "knn_means_k40")
 
 
 def test_the_slurm_profile_reads_job_states_with_squeue():

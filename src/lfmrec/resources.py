@@ -311,6 +311,41 @@ def check_memory(spec: dict, train, max_memory_gb: float, key: str) -> None:
         )
 
 
+def check_scoring_memory(
+    spec: dict | None,
+    model_bytes: int,
+    n_users: int,
+    n_items: int,
+    n_ratings: int,
+    block_users: int,
+    threads: int,
+    max_memory_gb: float,
+    key: str,
+    splits: bool = False,
+) -> None:
+    """Refuse, before scoring, a job whose blocks (``threads`` blocks of ``block_users`` users x
+    ``n_items``, :func:`scoring_job_mb`) need more than ``max_memory_gb``, naming the largest
+    ``recommend.block_users`` that fits (or that none does)."""
+
+    def need(block: int) -> float:
+        return scoring_job_mb(spec, model_bytes, n_items, n_ratings, max(threads, 1) * block, splits, n_users) / 1000
+
+    if need(block_users) <= max_memory_gb:
+        return
+    lo, hi = 0, block_users  # the largest block that fits, by bisection (need grows with it)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if need(mid) <= max_memory_gb else (lo, mid - 1)
+    hint = f"set recommend.block_users to at most {lo}" if lo else "no block size fits: raise resources.max_memory_gb"
+    raise InputError(
+        "config recommend.block_users",
+        f"is {block_users}: scoring {key} in blocks of {block_users} users x {n_items} artists "
+        f"({max(threads, 1)} at a time) needs about {need(block_users):.1f} GB, more than "
+        f"resources.max_memory_gb = {max_memory_gb}",
+        hint,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Jobs: memory in MB (resources: mem_mb) and a cluster's run time in minutes (resources: runtime)
 

@@ -13,6 +13,7 @@ file (``run``: ``user_id Q0 artist_id rank score name``, which trec_eval, ranx a
 """
 
 import logging
+import os
 import pickle
 
 import numpy as np
@@ -31,6 +32,7 @@ from lfmrec.heldout import (
 )
 from lfmrec.ids import sorted_unique
 from lfmrec.io import atomic_path, write_csv, write_parquet
+from lfmrec.resources import check_scoring_memory
 from lfmrec.scoring import iter_score_blocks
 
 log = logging.getLogger("rank")
@@ -66,6 +68,18 @@ def main(snakemake):
     # Namedlist: `in` looks at the values, keys() at the names
     params = snakemake.input.params if "params" in snakemake.input.keys() else [None] * len(out.ranking)  # noqa: SIM118
     for k, params_path in enumerate(params):
+        check_scoring_memory(
+            p.spec,
+            os.path.getsize(params_path) if params_path else 0,
+            len(users),
+            item_ids.size,
+            pairs.rows.size,  # every pair of the folds
+            p.block_users,
+            1,
+            p.max_memory_gb,
+            name,
+            splits=True,
+        )
         train, test = pairs.split(k)
         order, n_candidates = candidate_order(train, p.seed, k)
         fold_items = item_ids[order]

@@ -2,6 +2,7 @@
 (and the initial top-n before the country rule)."""
 
 import logging
+import os
 import pickle
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pandas as pd
 from lfmrec.harness import run_script
 from lfmrec.io import write_parquet
 from lfmrec.recommend import deletion_summary, recommend_all
+from lfmrec.resources import check_scoring_memory
 
 log = logging.getLogger("recommend")
 
@@ -20,6 +22,18 @@ def main(snakemake):
     users = pd.read_parquet(snakemake.input.users)
     artists = pd.read_parquet(snakemake.input.artists)
     p = snakemake.params
+    name = snakemake.wildcards.get("model") or snakemake.wildcards.get("reference")
+    check_scoring_memory(
+        p.spec,
+        os.path.getsize(snakemake.input.model),
+        len(users),
+        int(triples["artist_id"].nunique()),
+        len(triples),
+        p.block_users,
+        snakemake.threads,
+        p.max_memory_gb,
+        name,
+    )
     lists, per_user, initial = recommend_all(
         params,
         users,
@@ -35,7 +49,6 @@ def main(snakemake):
         initial=True,
         threads=snakemake.threads,
     )
-    name = snakemake.wildcards.get("model") or snakemake.wildcards.get("reference")
     log.info("%s", deletion_summary(name, per_user, snakemake.params.n))
     write_parquet(lists, snakemake.output.lists)
     write_parquet(per_user, snakemake.output.per_user)
