@@ -11,6 +11,7 @@ import pytest
 from surprise import Dataset, KNNBasic, KNNWithMeans, Reader
 
 from lfmrec.ids import inner_ids
+from lfmrec.knn_estimate import ir_in_id_order
 from lfmrec.native import knn, knn_stream, trainset
 
 KS = (1, 3, 20, 40, 60)
@@ -49,7 +50,7 @@ def make_ratings(seed: int = 0, order: str = "shuffled") -> pd.DataFrame:
 def data(request):
     df = make_ratings(0, request.param)
     ts = trainset.build(df, with_items=True)
-    assert knn_stream.ir_in_id_order(ts.ir_ptr, ts.ir_users) == (request.param == "by_user")
+    assert ir_in_id_order(ts.ir_ptr, ts.ir_users) == (request.param == "by_user")
     return df, ts
 
 
@@ -109,21 +110,17 @@ def test_predict_streamed_equals_dense(data, min_support):
 
 
 def test_block_size_changes_nothing(data):
-    """(b) blocks of 1, 7, 64 and all users, in one or several threads, give the same bits, for
-    pairs and for top-n."""
+    """(b) blocks of 1, 7, 64 and all users, in one or several threads, give the same bits."""
     _, ts = data
     u, i = all_pairs(ts)
     u, i = u[::3], i[::3]
     configs = CONFIGS[::3]
-    cand = np.array([3, 0, -1, 7, 3, ts.n_items - 1] + list(range(10, 40)))
-    ref_pairs = ref_topn = None
+    ref = None
     for b, threads in ((1, 1), (7, 1), (7, 3), (64, 2), (ts.n_users, 2)):
         pairs = knn_stream.predict_streamed(ts, 1, u, i, configs, block_users=b, threads=threads)
-        top = knn_stream.topn_streamed_all(ts, 1, configs, cand, block_users=b)
-        if ref_pairs is None:
-            ref_pairs, ref_topn = pairs, top
-        assert np.array_equal(pairs, ref_pairs), b
-        assert np.array_equal(top, ref_topn), b
+        if ref is None:
+            ref = pairs
+        assert np.array_equal(pairs, ref), b
 
 
 @pytest.mark.parametrize("order", ["shuffled", "by_user"])
@@ -170,16 +167,13 @@ def test_nlargest_prefix_property():
 
 def test_k_sweep_equals_single_configs(data):
     """(d) the sweep (one selection with the largest k, smaller k read as prefixes) gives the
-    bits of each config computed alone, for pairs and for top-n."""
+    bits of each config computed alone."""
     _, ts = data
     u, i = all_pairs(ts)
     u, i = u[::2], i[::2]
-    cand = np.arange(ts.n_items)
     together = knn_stream.predict_streamed(ts, 1, u, i, CONFIGS)
-    top = knn_stream.topn_streamed_all(ts, 1, CONFIGS, cand, block_users=32)
     for q, cfg in enumerate(CONFIGS):
         assert np.array_equal(together[q], knn_stream.predict_streamed(ts, 1, u, i, [cfg])[0])
-        assert np.array_equal(top[q], knn_stream.topn_streamed_all(ts, 1, [cfg], cand)[0])
 
 
 def test_ties_decide_neighbourhoods(data):
@@ -202,36 +196,6 @@ def test_ties_decide_neighbourhoods(data):
     assert decisive > 200, decisive
 
 
-@pytest.mark.parametrize("min_support", [1, 2])
-def test_topn_equals_dense_pairwise(data, min_support):
-    """(e) the top-n blocks equal knn.estimate of every (user, candidate) pair, unknown users and
-    items, repeated candidates and the users' own items included."""
-    _, ts = data
-    cand = np.array([-1] + list(range(ts.n_items))[::-1] + [4, 4])
-    users = np.array([5, -1, 0] + list(range(ts.n_users)))
-    blocks = list(knn_stream.topn_streamed(ts, min_support, CONFIGS, cand, block_users=16, users=users))
-    assert np.array_equal(np.concatenate([b for b, _ in blocks]), users)
-    got = np.concatenate([s for _, s in blocks], axis=1)
-    assert got.shape == (len(CONFIGS), users.size, cand.size) and got.dtype == np.float64
-    pu, pi = np.repeat(users, cand.size), np.tile(cand, users.size)
-    ref = dense(ts, min_support, CONFIGS, pu, pi).reshape(len(CONFIGS), users.size, cand.size)
-    assert np.array_equal(got, ref)
-    for q in (1, 6, 12, 19):  # one config alone: the kernel's single-level loop
-        one = knn_stream.topn_streamed_all(ts, min_support, [CONFIGS[q]], cand, 16, users)
-        assert np.array_equal(one[0], ref[q]), CONFIGS[q]
-
-
-def test_topn_reuse_buffer_and_subset_of_items(data):
-    _, ts = data
-    cand = np.array([2, 9, 1])
-    configs = [("means", 3, 1), ("basic", 20, 3)]
-    fresh = knn_stream.topn_streamed_all(ts, 1, configs, cand, block_users=10)
-    got = [s.copy() for _, s in knn_stream.topn_streamed(ts, 1, configs, cand, block_users=10, reuse=True)]
-    assert np.array_equal(np.concatenate(got, axis=1), fresh)
-    pu, pi = np.repeat(np.arange(ts.n_users), 3), np.tile(cand, ts.n_users)
-    assert np.array_equal(fresh.reshape(2, -1), dense(ts, 1, configs, pu, pi))
-
-
 def test_k_zero_and_config_validation(data):
     _, ts = data
     u, i = all_pairs(ts)
@@ -239,10 +203,6 @@ def test_k_zero_and_config_validation(data):
     configs = [("means", 0, 0), ("basic", 0, 1), ("KNNWithMeans", 2, 0)]
     got = knn_stream.predict_streamed(ts, 1, u, i, configs)
     assert np.array_equal(got, dense(ts, 1, configs, u, i))
-    cand = np.arange(ts.n_items)
-    top = knn_stream.topn_streamed_all(ts, 1, configs, cand, block_users=50)
-    pu, pi = np.repeat(np.arange(ts.n_users), ts.n_items), np.tile(cand, ts.n_users)
-    assert np.array_equal(top.reshape(3, -1), dense(ts, 1, configs, pu, pi))
     with pytest.raises(ValueError, match="min_k >= 1"):
         knn_stream.predict_streamed(ts, 1, u, i, [("basic", 5, 0)])
     with pytest.raises(ValueError, match="kind"):
@@ -254,13 +214,12 @@ def test_k_zero_and_config_validation(data):
 
 def test_memory_model():
     n_users, n_items, nnz = 55_110, 581_417, 30_000_000
-    kw = {"n_candidates": n_items, "n_configs": 1}
-    b = knn_stream.block_for_memory(n_users, n_items, nnz, 8e9, **kw)
+    kw = {"n_pairs": 6_000_000, "n_configs": 6}
+    b = knn_stream.block_for_memory(n_users, n_items, nnz, 3e9, **kw)
     assert b >= 1
-    assert knn_stream.stream_memory_bytes(n_users, n_items, nnz, b, **kw) <= 8e9
-    assert knn_stream.stream_memory_bytes(n_users, n_items, nnz, b + 1, **kw) > 8e9
+    assert knn_stream.stream_memory_bytes(n_users, n_items, nnz, b, **kw) <= 3e9
+    assert knn_stream.stream_memory_bytes(n_users, n_items, nnz, b + 1, **kw) > 3e9
     assert knn_stream.block_for_memory(n_users, n_items, nnz, 1e9, **kw) == 0  # refuse
     assert knn_stream.block_for_memory(100, 50, 1000, 1e12) == 100  # capped at n_users
     # far below the dense similarity alone (8 n_users**2 = 24.3 GB)
-    pairs = knn_stream.stream_memory_bytes(n_users, n_items, nnz, 64, n_pairs=6_000_000, n_configs=10)
-    assert pairs < 8 * n_users**2 / 8
+    assert knn_stream.stream_memory_bytes(n_users, n_items, nnz, 64, **kw) < 8 * n_users**2 / 8

@@ -23,7 +23,6 @@ Public functions:
 - :func:`similarity_rows`: rows of Surprise's msd similarity for a list of users.
 - :func:`predict_streamed`: estimates (before clipping) of (user, item) pairs for several configs.
   Cost per pair: O(n_i + K**2) for an item with n_i raters (the selection of ``knn_pairs``).
-- :func:`topn_streamed`: phase 2, the estimates of every user x the candidate items, per block.
 - :func:`stream_memory_bytes`, :func:`block_for_memory`: the memory model of both.
 
 Cost of the similarity rows, per user u: ``sum over u's items i of n_i`` additions + O(n_users) for
@@ -32,12 +31,12 @@ the row; over all users ``sum_i n_i**2`` (what Surprise's own fit costs).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from .._numba import njit
-from ..knn_estimate import _estimate, _neighbours, ir_in_id_order
+from ..knn_estimate import _estimate, _neighbours
 from .knn import msd_rows, user_means
 from .trainset import Trainset
 
@@ -288,341 +287,6 @@ def predict_streamed(
 
 
 # ----------------------------------------------------------------------------------------------
-# Phase 2: every user x the candidate items
-
-
-@njit(cache=True)
-def _rating_positions(ir_ptr, ir_users, by_item_ptr):
-    """The ir position of every rating in the ``ur_by_item`` order (each user's ratings by item
-    ascending, a repeated item in ir order): ascending positions per user, int64."""
-    pos = np.empty(ir_users.size, np.int64)
-    fill = by_item_ptr[:-1].copy()
-    for it in range(ir_ptr.size - 1):
-        for t in range(ir_ptr[it], ir_ptr[it + 1]):
-            v = ir_users[t]
-            pos[fill[v]] = t
-            fill[v] += 1
-    return pos
-
-
-@njit(cache=True, inline="always")
-def _push(acc, closed, it, s, vb, vm, levels, kmax, want_basic, want_means, w, mcol):
-    """Neighbour (s, value ``vb`` = r for KNNBasic, ``vm`` = r - means[v] for KNNWithMeans) as the
-    next one of item ``it`` (not closed): Surprise's ``sum_sim += s``, ``sum_ratings += s * value``
-    for every k it is within (its count is below k; the largest k always), then the count.
-
-    ``acc[it]``: the count (a float64, exact), then per level ``w`` columns: sum_sim, the
-    KNNBasic sum_ratings (``want_basic``) and the KNNWithMeans one (``want_means``, at offset
-    ``mcol``): one row per item, so an addition touches one cache line."""
-    c = acc[it, 0]
-    lv = levels.size - 1
-    while True:
-        col = 1 + w * lv
-        acc[it, col] += s
-        if want_basic:
-            acc[it, col + 1] += s * vb
-        if want_means:
-            acc[it, col + mcol] += s * vm
-        lv -= 1
-        if lv < 0 or levels[lv] <= c:
-            break
-    c += 1.0
-    acc[it, 0] = c
-    closed[it] = c >= kmax
-
-
-@njit(cache=True, nogil=True)
-def _topn_rows(
-    srows,
-    srow_of,
-    urows,
-    cand,
-    by_user_ptr,
-    by_user_item,
-    by_user_pos,
-    val_basic,
-    val_means,
-    means,
-    in_id_order,
-    levels,
-    cfg_level,
-    cfg_means,
-    cfg_min_k,
-    global_mean,
-    acc,
-    closed,
-    base_closed,
-    positive,
-    xbuf,
-    tbuf,
-    out,
-):
-    """Estimates of the users ``urows`` (inner ids, -1 unknown; similarity row
-    ``srows[srow_of[r]]``) x the items ``cand`` (inner ids, -1 unknown) for every config, into
-    ``out`` (n_configs, len(urows), len(cand)). Ratings are indexed by x, their place in the
-    ``ur_by_item`` order (``by_user_*``; ``val_basic[x]`` the rating, ``val_means[x]`` the rating
-    minus its rater's mean, ``by_user_pos[x]`` its ir position, read only without
-    ``in_id_order``). ``acc`` (zero) and ``closed`` (``== base_closed``: the items that are not
-    candidates) are restored after every user. Returns ``(xbuf, tbuf)``, grown when a tie group
-    needed more room.
-
-    Per user u, a push from the similarity row (as :func:`lfmrec.knn_estimate.knn_block`): the
-    users v with sim > 0 sorted by similarity descending (a stable sort: equal similarities by
-    ascending id), walked from the most similar down, each giving its ratings to the candidate
-    items with fewer than K neighbours (K the largest k); the sums of each k stop at its k-th
-    neighbour. Users of equal similarity must give an item their ratings in ir order: they do,
-    taken in ascending id, when ir lists every item's raters by id (``in_id_order``); otherwise
-    the group's ratings of open items are sorted by ir position (distinct keys) and added in
-    that order."""
-    n_users = srows.shape[1]
-    kmax = levels[levels.size - 1]
-    want_basic = False
-    want_means = False
-    for q in range(cfg_means.size):
-        if cfg_means[q]:
-            want_means = True
-        else:
-            want_basic = True
-    w = (acc.shape[1] - 1) // levels.size  # 1 + want_basic + want_means
-    mcol = 1 + want_basic
-    # one level and one kind (phase 2's usual call): the push below without the generality,
-    # the same operations (about 1.3x faster)
-    single = levels.size == 1 and not (want_basic and want_means)
-    vals = val_means if want_means else val_basic
-    for r in range(urows.size):
-        u = urows[r]
-        if u < 0:
-            for q in range(cfg_level.size):
-                for c in range(cand.size):
-                    out[q, r, c] = global_mean
-            continue
-        srow = srows[srow_of[r]]
-        m = 0
-        for v in range(n_users):  # branch-free: the users with sim > 0, ascending id
-            positive[m] = v
-            m += srow[v] > 0.0
-        order = positive[:m][np.argsort(srow[positive[:m]], kind="mergesort")]
-        j = m - 1 if kmax > 0 else -1
-        while j >= 0:  # similarity descending, one group of equal similarities at a time
-            s = srow[order[j]]
-            j0 = j
-            while j0 > 0 and srow[order[j0 - 1]] == s:
-                j0 -= 1
-            if single and (j0 == j or in_id_order):  # one k, one kind: knn_block's loop
-                for jj in range(j0, j + 1):
-                    v = order[jj]
-                    for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
-                        it = by_user_item[x]
-                        if not closed[it]:
-                            acc[it, 0] += 1.0
-                            acc[it, 1] += s
-                            acc[it, 2] += s * vals[x]
-                            closed[it] = acc[it, 0] >= kmax
-            elif j0 == j or in_id_order:
-                for jj in range(j0, j + 1):
-                    v = order[jj]
-                    for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
-                        it = by_user_item[x]
-                        if not closed[it]:
-                            _push(
-                                acc,
-                                closed,
-                                it,
-                                s,
-                                val_basic[x] if want_basic else 0.0,
-                                val_means[x] if want_means else 0.0,
-                                levels,
-                                kmax,
-                                want_basic,
-                                want_means,
-                                w,
-                                mcol,
-                            )
-            else:
-                size = 0
-                for jj in range(j0, j + 1):
-                    v = order[jj]
-                    size += by_user_ptr[v + 1] - by_user_ptr[v]
-                if size > xbuf.size:
-                    xbuf = np.empty(max(size, 2 * xbuf.size), np.int64)
-                    tbuf = np.empty(xbuf.size, np.int64)
-                g = 0
-                for jj in range(j0, j + 1):
-                    v = order[jj]
-                    for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
-                        if not closed[by_user_item[x]]:
-                            xbuf[g] = x
-                            tbuf[g] = by_user_pos[x]
-                            g += 1
-                by_pos = np.argsort(tbuf[:g])  # distinct keys: any sort gives this order
-                for e in range(g):
-                    x = xbuf[by_pos[e]]
-                    it = by_user_item[x]
-                    if not closed[it]:
-                        _push(
-                            acc,
-                            closed,
-                            it,
-                            s,
-                            val_basic[x] if want_basic else 0.0,
-                            val_means[x] if want_means else 0.0,
-                            levels,
-                            kmax,
-                            want_basic,
-                            want_means,
-                            w,
-                            mcol,
-                        )
-            j = j0 - 1
-        mean_u = means[u] if want_means else 0.0
-        for c in range(cand.size):
-            it = cand[c]
-            if it < 0:
-                for q in range(cfg_level.size):
-                    out[q, r, c] = global_mean
-                continue
-            n = acc[it, 0]
-            for q in range(cfg_level.size):
-                lv = cfg_level[q]
-                ak = min(n, levels[lv])
-                col = 1 + w * lv
-                if cfg_means[q]:
-                    out[q, r, c] = _estimate(ak, acc[it, col], acc[it, col + mcol], cfg_min_k[q], True, mean_u, global_mean)
-                else:
-                    out[q, r, c] = _estimate(ak, acc[it, col], acc[it, col + 1], cfg_min_k[q], False, 0.0, global_mean)
-        acc[:] = 0.0
-        closed[:] = base_closed
-    return xbuf, tbuf
-
-
-def topn_streamed(
-    ts: Trainset,
-    min_support: int,
-    configs: Sequence[tuple],
-    candidates: np.ndarray,
-    block_users: int = DEFAULT_BLOCK_USERS,
-    users: np.ndarray | None = None,
-    reuse: bool = False,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(block, scores)`` per block of users: ``block`` the users' inner ids (a slice of
-    ``users``, default every user ``0..n_users-1``; -1 for an unknown user), ``scores`` float64
-    (len(configs), len(block), len(candidates)) with ``scores[q, r, c]`` bit for bit
-    ``knn.estimate`` of config q for the pair (block[r], candidates[c]) (inner item ids, -1
-    unknown): Surprise's ``predict(clip=False).est``. Not clipped, and the users' own training
-    items are scored like any other (u is then its own neighbour, sim 1): the caller clips and
-    masks. With ``reuse`` every block is written into one buffer, valid until the next block.
-
-    Algorithm (exact: the push of :func:`lfmrec.knn_estimate.knn_block`, from one similarity row
-    instead of the matrix, for several k at once), per user u with m users of sim(u, v) > 0:
-
-    - its similarity row: ``sum over u's items i of n_i`` additions + O(n_users);
-    - the m positive users sorted by similarity: O(m log m);
-    - the push: every rating of the m users is read once (``nnz_m``, the ratings of those users,
-      at most nnz), and each (item, neighbour) pair within the largest k is added to the sums of
-      the k levels it is within: ``sum over candidate items of min(K, positive raters)`` x
-      (1 .. n_levels) additions. A tie group in a trainset whose ir is not in inner-id order
-      (a shuffled fold) adds a sort of the group's ratings of open items;
-    - the scores: O(n_candidates x n_configs), and a reset of the per-item sums, O(n_items x
-      (1 + 3 n_levels)).
-
-    So ``O(sum_{i in I_u} n_i + n_users log n_users + nnz_m + n_items (1 + 3 L) + n_cand C)``
-    per user; with min_support 1 nearly every user shares an item with u at LFM-1b scale, so
-    nnz_m ~ nnz and the whole pass is ~ ``n_users x nnz`` reads. The pull alternative (scanning
-    the raters of every candidate item per user, the loop of ``knn_pairs``) reads the same
-    ``sum over candidates of n_i`` (= nnz for all items) plus a selection per item, with random
-    reads of the similarity row; the push reads each neighbour's ratings sequentially and sorts
-    once per user. Measured in ``docs/knn_stream.md``.
-    """
-    _check_trainset(ts)
-    if block_users < 1:
-        raise ValueError(f"block_users must be >= 1, got {block_users}")
-    levels, cfg_level, cfg_means, cfg_min_k = _configs(configs)
-    nu, ni = ts.n_users, ts.n_items
-    cand = np.ascontiguousarray(candidates, dtype=np.int64).ravel()
-    if cand.size and (cand.max() >= ni or cand.min() < -1):
-        raise ValueError("candidates must be inner item ids (0..n_items-1) or -1 for unknown")
-    users = np.arange(nu, dtype=np.int64) if users is None else np.ascontiguousarray(users, dtype=np.int64).ravel()
-    if users.size and (users.max() >= nu or users.min() < -1):
-        raise ValueError("users must be inner user ids (0..n_users-1) or -1 for unknown")
-    in_order = ir_in_id_order(ts.ir_ptr, ts.ir_users)
-    # ratings in the ur_by_item order (read user by user); r - means[v] as Surprise computes it
-    val_basic = ts.ur_by_item_ratings
-    val_means = np.zeros(0)
-    means = np.zeros(0)
-    if cfg_means.any():
-        means = user_means(ts)
-        val_means = np.repeat(means, np.diff(ts.ur_ptr))
-        np.subtract(val_basic, val_means, out=val_means)
-    pos = np.zeros(0, np.int64) if in_order else _rating_positions(ts.ir_ptr, ts.ir_users, ts.ur_ptr)
-    base_closed = np.ones(ni, np.bool_)  # items that take no neighbour: not candidates
-    base_closed[cand[cand >= 0]] = False
-    closed = base_closed.copy()
-    width = 1 + int((~cfg_means).any()) + int(cfg_means.any())  # sum_sim, sum_ratings per kind
-    acc = np.zeros((ni, 1 + width * levels.size))
-    positive = np.empty(nu, np.int64)
-    xbuf, tbuf = np.empty(1024, np.int64), np.empty(1024, np.int64)
-    b = max(1, min(block_users, users.size))
-    srows = np.empty((b, nu))
-    buffer = None
-    gm = float(ts.global_mean)
-    for start in range(0, users.size, b):
-        block = users[start : start + b]
-        if reuse:
-            if buffer is None:
-                buffer = np.empty((cfg_level.size, b, cand.size))
-            out = buffer[:, : block.size]
-        else:
-            out = np.empty((cfg_level.size, block.size, cand.size))
-        known = block >= 0
-        srow_of = np.cumsum(known) - 1  # the row of a known user (unknown users: not read)
-        if known.any():
-            similarity_rows(ts, min_support, block[known], srows)
-        xbuf, tbuf = _topn_rows(
-            srows,
-            srow_of,
-            block,
-            cand,
-            ts.ur_ptr,
-            ts.ur_by_item_items,
-            pos,
-            val_basic,
-            val_means,
-            means,
-            in_order,
-            levels,
-            cfg_level,
-            cfg_means,
-            cfg_min_k,
-            gm,
-            acc,
-            closed,
-            base_closed,
-            positive,
-            xbuf,
-            tbuf,
-            out,
-        )
-        yield block, out
-
-
-def topn_streamed_all(
-    ts: Trainset,
-    min_support: int,
-    configs: Sequence[tuple],
-    candidates: np.ndarray,
-    block_users: int = DEFAULT_BLOCK_USERS,
-    users: np.ndarray | None = None,
-) -> np.ndarray:
-    """:func:`topn_streamed` gathered into one (len(configs), n_users, n_candidates) array (for
-    tests and small data only)."""
-    blocks = [s for _, s in topn_streamed(ts, min_support, configs, candidates, block_users, users)]
-    if not blocks:
-        n = 0 if users is None else len(users)
-        return np.empty((len(configs), n, len(candidates)))
-    return np.concatenate(blocks, axis=1)
-
-
-# ----------------------------------------------------------------------------------------------
 # Memory
 
 
@@ -631,34 +295,22 @@ def stream_memory_bytes(
     n_items: int,
     nnz: int,
     block_users: int,
-    n_candidates: int = 0,
     n_configs: int = 1,
-    n_levels: int | None = None,
     n_pairs: int = 0,
     means: bool = True,
     trainset: bool = True,
 ) -> int:
-    """Peak bytes of :func:`predict_streamed` (``n_pairs`` > 0) or :func:`topn_streamed`
-    (``n_candidates`` > 0) on a trainset of ``nnz`` ratings, as the sum of the arrays they hold::
+    """Peak bytes of :func:`predict_streamed` on a trainset of ``nnz`` ratings, as the sum of the
+    arrays it holds::
 
         trainset (if ``trainset``): 36 nnz + 8 (n_users + n_items)   ur, ir, ur_by_item arrays
         means configs (``means``):  8 nnz + 8 n_users                 r - means[v], means
-        similarity block:           8 block_users n_users + 16 n_users rows (float64), sums and counts
-        predict (n_pairs):          (40 + 8 n_configs) n_pairs         ids, grouping, output
+        similarity block:           8 block_users n_users + 16 n_users   rows; one row of sums, counts
+        pairs:                      (40 + 8 n_configs) n_pairs         ids, grouping, output
                                     + 24 n_max_raters <= 24 n_users    selection scratch
-        topn (n_candidates):        8 nnz                              ir position per rating
-                                                                       (only if ir is not in id
-                                                                       order; counted always)
-                                    + (10 + 24 n_levels) n_items       per-item sums and flags
-                                    + 40 n_users                       sort of a row
-                                    + 16 n_candidates                  candidate ids
-                                    + 8 n_configs block_users n_candidates   the score block
 
-    A trainset whose ir is not in inner-id order adds, while a tie group is sorted, 16 bytes per
-    rating of the group's users (not counted: the largest group of equal similarities).
-    (``n_levels``: the distinct k of the configs, default ``n_configs``). The dense route holds
-    ``8 n_users**2`` for the similarity alone."""
-    lev = n_configs if n_levels is None else n_levels
+    (per thread of ``predict_streamed``: the similarity block and the selection scratch). The
+    dense route holds ``8 n_users**2`` for the similarity alone."""
     total = 0
     if trainset:
         total += 36 * nnz + 8 * (n_users + n_items)
@@ -667,10 +319,6 @@ def stream_memory_bytes(
     total += 8 * block_users * n_users + 16 * n_users
     if n_pairs:
         total += (40 + 8 * n_configs) * n_pairs + 24 * n_users
-    if n_candidates:
-        total += (
-            8 * nnz + (10 + 24 * lev) * n_items + 40 * n_users + 16 * n_candidates + 8 * n_configs * block_users * n_candidates
-        )
     return int(total)
 
 
@@ -679,23 +327,14 @@ def block_for_memory(
     n_items: int,
     nnz: int,
     max_bytes: float,
-    n_candidates: int = 0,
     n_configs: int = 1,
-    n_levels: int | None = None,
     n_pairs: int = 0,
     means: bool = True,
     trainset: bool = True,
 ) -> int:
     """The largest ``block_users`` (at most ``n_users``) for which :func:`stream_memory_bytes`
     stays within ``max_bytes``; 0 when not even one user fits (the caller refuses up front)."""
-    kw = {
-        "n_candidates": n_candidates,
-        "n_configs": n_configs,
-        "n_levels": n_levels,
-        "n_pairs": n_pairs,
-        "means": means,
-        "trainset": trainset,
-    }
+    kw = {"n_configs": n_configs, "n_pairs": n_pairs, "means": means, "trainset": trainset}
     fixed = stream_memory_bytes(n_users, n_items, nnz, 0, **kw)
     per_block = stream_memory_bytes(n_users, n_items, nnz, 1, **kw) - fixed
     if max_bytes < fixed + per_block:
