@@ -64,7 +64,14 @@ for group, members in SIM_GROUPS.items():
         output:
             predictions=[f for m in members for f in fold_files(m, "parquet")],
             metrics=[f for m in members for f in fold_files(m, "json")],
-            params=[f for m in members for f in fold_files(m, "params.pkl")],
+            # the fitted parameters of the models that go on to the lists (rank_model reads them;
+            # a kNN model's hold its trainset, 1.2 GB per fold at full scale)
+            params=[
+                f
+                for m in members
+                if m in LIST_MODELS
+                for f in fold_files(m, "params.pkl")
+            ],
         log:
             f"results/logs/cv/{group}.log",
         benchmark:
@@ -77,6 +84,7 @@ for group, members in SIM_GROUPS.items():
             runtime=group_fit_runtime(members, folds=len(FOLDS)),
         params:
             specs={m: model_spec(m) for m in members},
+            lists=[m for m in members if m in LIST_MODELS],
             seed=config["model_seed"],
             max_memory_gb=config["resources"]["max_memory_gb"],
         script:

@@ -5,7 +5,7 @@ One job per model, not per (model, fold): at the default scale a fold's fit take
 second, less than a job's start-up. A group (rule cross_validate_<group>, see
 lfmrec.models.similarity_groups) computes each fold's similarity rows once for all its models.
 Per model and fold it writes the predictions, RMSE/MAE (JSON) and the fitted ScoringParams, which
-the model's ranking job (rule rank_model) scores.
+the model's ranking job (rule rank_model) scores (a group: only for its models with lists).
 """
 
 import json
@@ -32,7 +32,9 @@ def main(snakemake):
     chosen = json.loads(open(tuned[0]).read()) if tuned else None
     scale = rating_scale(triples)
     out = snakemake.output
-    n_folds = len(out.params) // len(models)
+    n_folds = len(out.metrics) // len(models)
+    # a group's models without lists have no parameters file (nothing reads them)
+    kept = [m for m in models if m in snakemake.params.get("lists", models)]
     split = fold_splitter(triples, folds)
     for k in range(n_folds):
         train, test = split(k)
@@ -51,8 +53,9 @@ def main(snakemake):
             log.info("%s fold %d of %d: %s", m, k + 1, n_folds, metrics)
             at = q * n_folds + k  # outputs are model by model, each fold by fold
             write_parquet(predictions, out.predictions[at])
-            with atomic_path(out.params[at]) as tmp, open(tmp, "wb") as fh:
-                pickle.dump(params, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            if m in kept:
+                with atomic_path(out.params[kept.index(m) * n_folds + k]) as tmp, open(tmp, "wb") as fh:
+                    pickle.dump(params, fh, protocol=pickle.HIGHEST_PROTOCOL)
             write_json(metrics, out.metrics[at])
         del results, predictions, params
 
