@@ -336,7 +336,7 @@ def group_fit_mem_mb(members):
 
 
 def group_fit_runtime(members, folds=1):
-    """Run time of rule cross_validate_<group>: ``folds`` times one fit of the group."""
+    """Run time of a cross_validate_<group> job: ``folds`` times one fit of the group."""
 
     def runtime(wildcards, input, attempt):
         if not Path(input.triples).exists():

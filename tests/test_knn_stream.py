@@ -87,11 +87,22 @@ def dense(ts, min_support, configs, u, i) -> np.ndarray:
 
 @pytest.mark.parametrize("min_support", [1, 2])
 def test_similarity_rows_equal_dense(data, min_support):
-    _, ts = data
-    sim = knn.msd_similarity(ts, min_support)
+    """Rows equal Surprise's own msd similarity, bit for bit, built in one pass over a row or in
+    passes over ranges of 7 / 40 users: from the trainset's ir (in id order: the "by_user" data;
+    else one pass) or from its raters sorted by id (raters_by_id, a shuffled ir sorted)."""
+    df, ts = data
+    scale = (float(df["rating"].min()), float(df["rating"].max()))
+    trainset = Dataset.load_from_df(df[["user_id", "artist_id", "rating"]], Reader(rating_scale=scale)).build_full_trainset()
+    theirs = KNNBasic(sim_options={"name": "msd", "user_based": True, "min_support": min_support}, verbose=False)
+    sim = theirs.fit(trainset).sim
+    assert np.array_equal(knn.msd_similarity(ts, min_support), sim)
     users = np.random.default_rng(2).permutation(ts.n_users)[:25]
-    got = knn_stream.similarity_rows(ts, min_support, users)
-    assert np.array_equal(got, sim[users])
+    raters = knn_stream.raters_by_id(ts)
+    for pass_users in (7, 40, 10**6):
+        got = knn_stream.similarity_rows(ts, min_support, users, pass_users=pass_users)
+        assert np.array_equal(got, sim[users]), pass_users
+        got = knn_stream.similarity_rows(ts, min_support, users, raters=raters, pass_users=pass_users)
+        assert np.array_equal(got, sim[users]), pass_users
     # the data hold ties and zeros (users without a common item)
     assert (sim == 0).any() and np.unique(sim).size < sim.size / 5
 

@@ -36,8 +36,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._numba import njit
-from ..knn_estimate import _estimate, _neighbours
-from .knn import msd_rows, user_means
+from ..knn_estimate import _estimate, _neighbours, ir_in_id_order
+from .knn import MSD_PASS_USERS, msd_rows, user_means
 from .trainset import Trainset
 
 DEFAULT_BLOCK_USERS = 64
@@ -54,10 +54,47 @@ def _check_trainset(ts: Trainset) -> None:
         raise ValueError("the trainset needs its item arrays: build it with with_items=True")
 
 
-def similarity_rows(ts: Trainset, min_support: int, users: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def raters_by_id(ts: Trainset) -> tuple[np.ndarray, np.ndarray]:
+    """``(ir_users, ir_ratings)`` of ``ts`` with each item's raters in ascending id (a stable sort:
+    a user's repeated ratings of an item keep their order). Each cell of the msd similarity gets
+    the same additions in the same order from them as from ``ts``'s ir (only the order between
+    different raters of an item changes), and :func:`lfmrec.native.knn.msd_rows` builds rows from
+    them in cache-sized passes. ``ts``'s own arrays when they are in that order already."""
+    _check_trainset(ts)
+    if ir_in_id_order(ts.ir_ptr, ts.ir_users):
+        return ts.ir_users, ts.ir_ratings
+    users = np.empty_like(ts.ir_users)
+    ratings = np.empty_like(ts.ir_ratings)
+    _fill_by_user(ts.ir_ptr, ts.ur_ptr, ts.ur_items, ts.ur_ratings, users, ratings)
+    return users, ratings
+
+
+@njit(cache=True)
+def _fill_by_user(ir_ptr, ur_ptr, ur_items, ur_ratings, users, ratings):
+    """A counting sort: the users in ascending id, each one's ratings in row order (ur), into
+    their items' slots."""
+    fill = ir_ptr[:-1].copy()
+    for u in range(ur_ptr.size - 1):
+        for x in range(ur_ptr[u], ur_ptr[u + 1]):
+            it = ur_items[x]
+            users[fill[it]] = u
+            ratings[fill[it]] = ur_ratings[x]
+            fill[it] += 1
+
+
+def similarity_rows(
+    ts: Trainset,
+    min_support: int,
+    users: np.ndarray,
+    out: np.ndarray | None = None,
+    raters: tuple[np.ndarray, np.ndarray] | None = None,
+    pass_users: int = MSD_PASS_USERS,
+) -> np.ndarray:
     """``msd_similarity(ts, min_support)[users]`` without the full matrix: (len(users), n_users)
     float64, bit for bit. ``out``: optional float64 scratch of at least that many rows, reused
-    across calls."""
+    across calls; ``raters``: :func:`raters_by_id` of ``ts`` when the caller has it (else the rows
+    are built from ``ts``'s ir in one pass each); ``pass_users``: see
+    :func:`lfmrec.native.knn.msd_rows` (the same bits whatever it is)."""
     _check_trainset(ts)
     users = np.ascontiguousarray(users, dtype=np.int64)
     n = ts.n_users
@@ -67,15 +104,18 @@ def similarity_rows(ts: Trainset, min_support: int, users: np.ndarray, out: np.n
         raise ValueError(f"similarity_rows needs a float64 scratch of at least ({users.size}, {n})")
     if users.size and (users.min() < 0 or users.max() >= n):
         raise ValueError("users must be inner user ids (0..n_users-1)")
+    ir_users, ir_ratings = (ts.ir_users, ts.ir_ratings) if raters is None else raters
     msd_rows(
         users,
         ts.ur_ptr,
         ts.ur_by_item_items,
         ts.ur_by_item_ratings,
         ts.ir_ptr,
-        ts.ir_users,
-        ts.ir_ratings,
+        ir_users,
+        ir_ratings,
         int(min_support),
+        raters is not None or bool(ir_in_id_order(ts.ir_ptr, ts.ir_users)),
+        int(pass_users),
         out,
     )
     return out[: users.size]
@@ -243,12 +283,13 @@ def predict_streamed(
     bounds = np.append(first, order.size)
     n_max = max(int(np.diff(ts.ir_ptr).max(initial=1)), 1)
     b = min(block_users, users.size)
+    raters = raters_by_id(ts)
 
     def part(first: int, last: int) -> None:  # users[first:last], a block at a time
         srows = np.empty((b, nu))
         for start in range(first, last, b):
             stop = min(start + b, last)
-            similarity_rows(ts, min_support, users[start:stop], srows)
+            similarity_rows(ts, min_support, users[start:stop], srows, raters)
             sel = order[bounds[start] : bounds[stop]]
             rows = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(bounds[start : stop + 1]))
             mean_u = means[u[sel]] if means.size else np.zeros(sel.size)

@@ -51,6 +51,7 @@ from ..knn_estimate import (
     ir_in_id_order,
     user_ratings,
 )
+from .knn_stream import raters_by_id, similarity_rows
 
 # Users walked between two checks whether every heavy candidate has its k neighbours.
 _CHECK = 128
@@ -416,6 +417,7 @@ class PrunedKnn:
         h_ptr_items = np.append(h_ptr_items[:-1][is_heavy], h_ptr_items[-1])
         self.by_user = user_ratings(h_ptr_items, h_users, values[keep], ts.n_users) + (ir_in_id_order(h_ptr_items, h_users),)
         self.ir = (ir_ptr, ir_users, values)
+        self.raters = raters_by_id(ts)  # for the similarity rows (lfmrec.native.knn_stream)
         self.ur = (np.asarray(ts.ur_ptr, np.int64), np.asarray(ts.ur_items, np.int64))
         inner = np.asarray(inner, np.int64)
         self.n_columns = inner.size
@@ -436,11 +438,10 @@ class PrunedKnn:
         ``depth`` (:class:`lfmrec.scoring.Depth`);
         ``ucc``: their country codes. Returns the per-user stats (walked users, heavy ratings read,
         light items estimated, their raters)."""
-        from .knn_stream import similarity_rows
 
         p = self.p
         uinner = np.asarray(uinner, np.int64)
-        srows = similarity_rows(p.trainset, p.min_support, uinner)
+        srows = similarity_rows(p.trainset, p.min_support, uinner, raters=self.raters)
         mean_u = p.means[uinner] if self.with_means else np.zeros(uinner.size)
         skip = depth.skip if depth.skip is not None else np.zeros(self.n_columns, np.bool_)
         stats = np.zeros((uinner.size, 4), np.int64)
