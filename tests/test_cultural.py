@@ -301,18 +301,18 @@ def test_history_sample_draws_n_distinct_artists_of_each_users_history():
 
 
 def test_reference_params_score_listeners_and_seeded_noise():
-    from lfmrec.ranking_models import reference_params
+    from lfmrec.families.references import Reference
     from lfmrec.scoring import iter_score_blocks
 
     triples = pd.DataFrame({"user_id": [1, 1, 2, 3, 3, 3], "artist_id": [5, 6, 6, 5, 6, 7], "rating": 1.0})
-    pop = reference_params("popular", triples, 0)
+    pop = Reference.make("popular", triples, 0)
     scores = next(iter_score_blocks(pop, [1, 2, 3, 99], [5, 6, 7, 8]))[1]
     assert scores.tolist() == [[2, 3, 1, 0]] * 3 + [[0, 0, 0, 0]]  # listeners; unknown users and artists 0
-    r0, r1 = (next(iter_score_blocks(reference_params("random", triples, s), [1, 2, 3], [5, 6, 7]))[1] for s in (0, 1))
-    assert np.array_equal(r0, next(iter_score_blocks(reference_params("random", triples, 0), [1, 2, 3], [5, 6, 7]))[1])
+    r0, r1 = (next(iter_score_blocks(Reference.make("random", triples, s), [1, 2, 3], [5, 6, 7]))[1] for s in (0, 1))
+    assert np.array_equal(r0, next(iter_score_blocks(Reference.make("random", triples, 0), [1, 2, 3], [5, 6, 7]))[1])
     assert not np.array_equal(r0, r1) and len(np.unique(r0)) == 9
     with pytest.raises(ValueError, match="unknown reference"):
-        reference_params("best", triples, 0)
+        Reference.make("best", triples, 0)
 
 
 def test_joint_intervals_resample_the_users_once_for_every_model():

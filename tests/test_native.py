@@ -173,7 +173,7 @@ def assert_fit_equal(got, algo, exact: bool) -> None:
             assert np.array_equal(have, want), name
         else:
             assert np.abs(have - want).max() <= RELAXED_BOUND, name
-    held = {name for name in ("bu", "bi", "pu", "qi", "sim", "means") if getattr(got, name) is not None}
+    held = {name for name in ("bu", "bi", "pu", "qi", "sim", "means") if getattr(got, name, None) is not None}
     assert held | ({"sim"} if rows is not None else set()) == set(fitted) - {
         "ir_indptr",
         "ir_users",

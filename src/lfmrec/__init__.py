@@ -11,11 +11,13 @@ Layers, each importing only those below it (tests/test_imports.py checks):
   melt, Tables 1-2), ``countries.plays`` (play tables, user-country imputation),
   ``countries.estimate`` (argmax = the paper; lift, mixture, top3), ``countries.accuracy``,
   ``countries.similarity``, ``countries.folds`` (each CV fold's labels from its training pairs)
-- models (section 4): ``scoring`` (ScoringParams, block scores equal to predict()), ``native``
-  (one module per algorithm: trainset, rng, baseline, svd, knn, knn_stream, engine), ``models``
-  (config -> Surprise), ``resources`` (memory and run-time of models and jobs), ``ranking_models``
-  (the implicit-feedback top-n models ItemKNN, ALS, EASE), ``config`` (checks, schema defaults,
-  dataset identity), ``config_reference`` (docs/configuration.md from the schema)
+- models (section 4): ``families`` (one class per model family, registered by the config's
+  algorithm name: its fit, block scores, optional routes, memory and run time; docs/models.md),
+  ``scoring`` (drives any family: block scores equal to predict()), ``native`` (the native
+  engine's kernels: trainset, rng, baseline, svd, knn, knn_stream, knn_topn, engine),
+  ``ranking_models`` (the fits of the top-n models ItemKNN, ALS, EASE), ``models`` (config
+  entries -> families, Surprise), ``resources`` (memory and run-time of jobs), ``config``
+  (checks, schema defaults, dataset identity), ``config_reference`` (docs/configuration.md)
 - evaluation and lists (section 5 and beyond): ``cv`` (phase 1), ``rerank``, ``recommend``
   (phase 2), ``ranking``, ``heldout`` (the leak-free held-out protocol), ``tuning`` (nested
   hyperparameter search), ``stats`` (intervals and paired tests), ``diversity``, ``cultural``,

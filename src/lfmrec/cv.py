@@ -134,7 +134,7 @@ def fit(spec: dict, seed: int, train: pd.DataFrame, scale: tuple[float, float]):
 
     ``surprise`` predicts with ``algo.test()`` (the reference); ``native`` with
     :func:`lfmrec.native.predict_pairs`. Either way the ScoringParams score all pairs in phase 2.
-    A top-n model (:mod:`lfmrec.ranking_models`) ignores ``scale``; its ``predict`` returns its
+    A top-n model (:mod:`lfmrec.families`) ignores ``scale``; its ``predict`` returns its
     ranking scores of the pairs (:func:`lfmrec.scoring.score_pairs`), not ratings.
     """
     # Imported here, not at the top: the small jobs that only build tables from this module
@@ -142,10 +142,10 @@ def fit(spec: dict, seed: int, train: pd.DataFrame, scale: tuple[float, float]):
     from .scoring import params_from_surprise
 
     if is_topn(spec):
-        from . import ranking_models
+        from .families import fit_topn
         from .scoring import score_pairs
 
-        params = ranking_models.fit(spec, seed, train)
+        params = fit_topn(spec, seed, train)
         return params, lambda users, items: score_pairs(params, users, items)
     if engine_of(spec) == "native":
         from . import native

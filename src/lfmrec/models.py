@@ -15,30 +15,33 @@ RMSE/MAE (``is_topn``); everything else treats them as any model.
 from __future__ import annotations
 
 from .errors import InputError
+from .families import algorithms, for_algorithm
 
 ENGINES = ("surprise", "native")
 
-# The top-n models, their parameters' defaults and what fits them. ItemKNN's and ALS's names and
-# defaults are implicit 0.7's keyword arguments; ``feedback`` is what a played artist puts in the
-# users x artists matrix (binary: 1; log_plays: 1 + log2 playcount); EASE's ``reg`` is its lambda.
-TOPN_DEFAULTS = {
-    "ItemKNN": {"K": 20, "feedback": "binary"},
-    "ALS": {"factors": 100, "regularization": 0.01, "alpha": 1.0, "iterations": 15, "feedback": "binary"},
-    "EASE": {"reg": 100.0, "feedback": "binary"},
-}
-TOPN_FITTED_BY = {"ItemKNN": "implicit", "ALS": "implicit", "EASE": "numpy"}
+# The top-n models, their parameters' defaults and what fits them (each family's ``defaults`` and
+# ``fitted_by``). ItemKNN's and ALS's names and defaults are implicit 0.7's keyword arguments;
+# ``feedback`` is what a played artist puts in the users x artists matrix (binary: 1; log_plays:
+# 1 + log2 playcount); EASE's ``reg`` is its lambda.
+TOPN_DEFAULTS = {a: for_algorithm(a).defaults for a in algorithms() if for_algorithm(a).topn}
+TOPN_FITTED_BY = {a: for_algorithm(a).fitted_by for a in TOPN_DEFAULTS}
+
+
+def family_of(spec: dict):
+    """The family class (:mod:`lfmrec.families`) of a config entry."""
+    return for_algorithm(spec["algorithm"])
 
 
 def is_topn(spec: dict) -> bool:
     """Whether the entry is an implicit-feedback top-n model (no rating predictions, no RMSE)."""
-    return spec["algorithm"] in TOPN_DEFAULTS
+    return family_of(spec).topn
 
 
 def engine_of(spec: dict) -> str:
     """The engine that fits a model: ``surprise`` unless the entry says ``engine: native``; for a
     top-n model the library that fits it (``implicit`` or ``numpy``)."""
     if is_topn(spec):
-        return TOPN_FITTED_BY[spec["algorithm"]]
+        return family_of(spec).fitted_by
     return spec.get("engine") or "surprise"
 
 
@@ -78,67 +81,18 @@ def validate_models(models: dict) -> None:
 
 def build_algorithm(spec: dict, seed: int):
     """Instantiate the Surprise algorithm of a (validated) config entry, seeded with ``seed``."""
-    import surprise
-
-    params = dict(spec.get("params") or {})
-    algorithm = spec["algorithm"]
-    if algorithm in ("SVD", "BaselineOnly"):
-        params.setdefault("verbose", False)
-    if algorithm == "SVD":
-        params["random_state"] = seed
-    if algorithm == "BaselineOnly":
-        # Surprise's SGD baseline visits ratings in trainset order; no randomness is involved.
-        params.setdefault("bsl_options", {})
-    if algorithm in ("KNNBasic", "KNNWithMeans"):
-        params.setdefault("verbose", False)
-        params.setdefault("sim_options", {"name": "msd", "user_based": True})
-    return getattr(surprise, algorithm)(**params)
+    return family_of(spec).surprise_algorithm(spec, seed)
 
 
 def describe_params(spec: dict) -> str:
     """Short text of a model's algorithm and parameters for the metrics table, e.g. 'SVD: biased,
-    k=100, lr=0.005, reg=0.02, epochs=20'. Every parameter the entry sets is in it (the usual ones always, with
-    Surprise's defaults), and ``engine=native`` when set, so two entries with the same text are the
-    same model."""
-    p = dict(spec.get("params") or {})
-    p.pop("verbose", None)
-    algorithm = spec["algorithm"]
-    if is_topn(spec):  # every parameter, defaults included, in the defaults' order
-        defaults = TOPN_DEFAULTS[algorithm]
-        full = {**defaults, **p}
-        return f"{algorithm}: " + ", ".join(f"{k}={full[k]}" for k in [*defaults, *sorted(set(p) - set(defaults))])
-    if algorithm == "SVD":
-        parts = [
-            "biased" if p.pop("biased", True) else "unbiased",
-            f"k={p.pop('n_factors', 100)}",
-            f"lr={p.pop('lr_all', 0.005)}",
-            f"reg={p.pop('reg_all', 0.02)}",
-            f"epochs={p.pop('n_epochs', 20)}",
-        ]
-    elif algorithm in ("KNNBasic", "KNNWithMeans"):
-        sim = dict(p.pop("sim_options", None) or {})
-        sim.pop("user_based", None)
-        parts = [f"k={p.pop('k', 40)}", f"sim={sim.pop('name', 'msd')}"]
-        if p.get("min_k", 1) == 1:
-            p.pop("min_k", None)
-        parts += [f"{k}={v}" for k, v in sorted(sim.items())]
-    else:
-        bsl = dict(p.pop("bsl_options", None) or {})
-        method = bsl.pop("method", "als")
-        if method == "als":
-            parts = ["als", f"epochs={bsl.pop('n_epochs', 10)}", f"reg_u={bsl.pop('reg_u', 15)}", f"reg_i={bsl.pop('reg_i', 10)}"]
-        else:
-            parts = [
-                "sgd",
-                f"epochs={bsl.pop('n_epochs', 20)}",
-                f"lr={bsl.pop('learning_rate', 0.005)}",
-                f"reg={bsl.pop('reg', 0.02)}",
-            ]
-        parts += [f"{k}={v}" for k, v in sorted(bsl.items())]
-    parts += [f"{k}={v}" for k, v in sorted(p.items())]
-    if engine_of(spec) != "surprise":
-        parts.append(f"engine={engine_of(spec)}")
-    return f"{algorithm}: " + ", ".join(parts)
+    k=100, lr=0.005, reg=0.02, epochs=20'. Every parameter the entry sets is in it (the usual ones
+    always, with Surprise's defaults; a top-n model's defaults included), and ``engine=native``
+    when set, so two entries with the same text are the same model."""
+    text = f"{spec['algorithm']}: {family_of(spec).describe(spec)}"
+    if not is_topn(spec) and engine_of(spec) != "surprise":
+        text += f", engine={engine_of(spec)}"
+    return text
 
 
 def similarity_groups(models: dict, exclude: tuple | list | set = ()) -> dict[str, list[str]]:

@@ -1,10 +1,11 @@
-"""Implicit-feedback top-n models beside the paper's rating models (issue 16): ItemKNN, ALS, EASE.
+"""The fits of the implicit-feedback top-n models beside the paper's rating models: ItemKNN, ALS,
+EASE (their families: :mod:`lfmrec.families.item_knn`, :mod:`~lfmrec.families.als`,
+:mod:`~lfmrec.families.ease`).
 
 The paper's models predict a log2 playcount and rank by it; these models learn from *which*
 artists a user played and rank artists directly. They predict no rating (no RMSE/MAE); their
-fitted parameters are :class:`lfmrec.scoring.ScoringParams` of the top-n kinds, scored by the same
-``iter_score_blocks`` as every model, so they go through the same held-out ranking, cross-cultural
-lists, deletions and diversity.
+fitted parameters are scored by the same ``iter_score_blocks`` as every model, so they go through
+the same held-out ranking, cross-cultural lists, deletions and diversity.
 
 - ``ItemKNN``: item-based kNN with cosine similarity, ``implicit.nearest_neighbours.
   CosineRecommender`` (implicit 0.7). Its similarity keeps, for each item ``j``, the ``K`` items
@@ -36,13 +37,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .models import TOPN_DEFAULTS
-from .scoring import ScoringParams, raw2inner_from_ids
-
-
-def params_of(spec: dict) -> dict[str, Any]:
-    """The entry's parameters with the defaults of its algorithm filled in."""
-    return {**TOPN_DEFAULTS[spec["algorithm"]], **(spec.get("params") or {})}
+from .families.base import raw2inner_from_ids
 
 
 def interaction_matrix(train: pd.DataFrame, feedback: str) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
@@ -150,58 +145,12 @@ def _symmetrize_upper(P: np.ndarray, block: int = 1024) -> None:
         tile[lower] = tile.T[lower]
 
 
-def fit(spec: dict, seed: int, train: pd.DataFrame) -> ScoringParams:
-    """Fit a top-n model entry (ItemKNN, ALS, EASE) on the training triples; its ScoringParams."""
-    algorithm = spec["algorithm"]
-    p = params_of(spec)
-    X, users, items = interaction_matrix(train, p["feedback"])
-    common = dict(
+def topn_common(train: pd.DataFrame, users: np.ndarray, items: np.ndarray) -> dict[str, Any]:
+    """The fields every top-n model's ScoringParams share: ids in ascending raw-id order (those of
+    :func:`interaction_matrix`), a global mean of 0 (unused) and the ratings' scale."""
+    return dict(
         global_mean=0.0,  # unused by the top-n kinds
         rating_scale=(float(train["rating"].min()), float(train["rating"].max())) if len(train) else (0.0, 0.0),
         user_raw2inner=raw2inner_from_ids(users.tolist()),
         item_raw2inner=raw2inner_from_ids(items.tolist()),
     )
-    if algorithm == "ItemKNN":
-        return ScoringParams(kind="item_knn", interactions=X, item_item=fit_item_knn(X, p["K"]), **common)
-    if algorithm == "ALS":
-        pu, qi = fit_als(X, p["factors"], p["regularization"], p["alpha"], p["iterations"], seed)
-        # float32 -> float64 is exact: the scores are the dot products of implicit's factors
-        return ScoringParams(kind="factors", pu=pu.astype(np.float64), qi=qi.astype(np.float64), **common)
-    if algorithm == "EASE":
-        return ScoringParams(kind="ease", interactions=X, item_item=ease_weights(X, p["reg"]), **common)
-    raise ValueError(f"{algorithm!r} is not a top-n model: use one of {', '.join(TOPN_DEFAULTS)}")
-
-
-RANDOM_REFERENCE_FACTORS = 32
-
-
-def reference_params(name: str, triples: pd.DataFrame, seed: int) -> ScoringParams:
-    """The phase-2 lists of a reference model (``popular``, ``random``) as a rank-k factor model,
-    so that its lists go through the same selection, country rule and counts as every model's:
-
-    - ``popular``: one factor, 1 for every user and the artist's number of distinct listeners in
-      ``triples`` for every artist (the score is the listener count; ties by artist id, as every
-      model's phase-2 lists);
-    - ``random``: 32 seeded standard-normal factors per user and artist: a ranking that knows
-      nothing of the data (each user's list is the top of a random projection; every artist is
-      equally likely in expectation over seeds).
-    """
-    X, users, items = interaction_matrix(triples, "binary")
-    common = dict(
-        global_mean=0.0,
-        rating_scale=(float(triples["rating"].min()), float(triples["rating"].max())),
-        user_raw2inner=raw2inner_from_ids(users.tolist()),
-        item_raw2inner=raw2inner_from_ids(items.tolist()),
-    )
-    if name == "popular":
-        listeners = np.bincount(X.indices, minlength=items.size).astype(np.float64)
-        return ScoringParams(kind="factors", pu=np.ones((users.size, 1)), qi=listeners[:, None], **common)
-    if name == "random":
-        rng = np.random.default_rng([int(seed) % 2**64, 0xAB5E])
-        return ScoringParams(
-            kind="factors",
-            pu=rng.standard_normal((users.size, RANDOM_REFERENCE_FACTORS)),
-            qi=rng.standard_normal((items.size, RANDOM_REFERENCE_FACTORS)),
-            **common,
-        )
-    raise ValueError(f"unknown reference {name!r}: use popular or random")

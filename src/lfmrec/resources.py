@@ -5,8 +5,8 @@ Snakemake's scheduler reads it through the rules' ``resources: mem_mb, runtime``
 check it before they start (:func:`check_memory`, ``resources.max_memory_gb``). Every constant is a
 calibration against measured peaks and times; where each comes from is said beside it.
 
-- model memory: :func:`estimate_memory_gb` (per engine: Surprise, :func:`native_memory_gb`,
-  :func:`topn_memory_gb`);
+- model memory: :func:`estimate_memory_gb` (each family's ``model_bytes``, :mod:`lfmrec.families`,
+  per engine; :func:`native_memory_gb`, :func:`topn_memory_gb`);
 - job memory: :func:`fit_job_mb`, :func:`scoring_job_mb`, :func:`les_job_mb` (the jobs that hold the
   whole listening matrix), :func:`file_job_mb`, :func:`triples_job_mb`;
 - job time: :func:`fit_job_seconds`, :func:`scoring_job_seconds`, :func:`les_job_seconds` and the
@@ -18,16 +18,14 @@ from __future__ import annotations
 import math
 
 from .errors import InputError
-from .models import TOPN_DEFAULTS, engine_of, is_topn
-
-# Users per block of the native msd similarity: its scratch arrays are MSD_BLOCK x n_users (the
-# kernel's lfmrec.native.knn.MSD_BLOCK; not imported from there, which would load numba here).
-MSD_BLOCK = 64
+from .families import base as _base
+from .families import user_knn as _user_knn
+from .families.references import Reference
+from .models import engine_of, family_of
 
 # ---------------------------------------------------------------------------------------------
-# Model memory
-
-# Native engine: peak memory of a fit + ``predict_pairs``, a linear model fitted to measurements.
+# Model memory: each family's own estimate (lfmrec.families: ``model_bytes``), calibrated against
+# measured peaks. The native engine's, a linear model fitted to measurements:
 #
 #     bytes = 100 (n_users + n_items)                               raw -> inner dicts, id lookups
 #           + SVD:      32 n_ratings + 8 n_factors (n_users + n_items)
@@ -37,93 +35,42 @@ MSD_BLOCK = 64
 # Per rating: the ur arrays (int32 + float64), id codes and predict temporaries (32); ALS and kNN
 # add ir and the ratings by item (41); kNN adds ScoringParams' int64 copy of the raters and the
 # deviations from the raters' means (57). kNN holds no users x users similarity: the rows of
-# MSD_BLOCK users at a time (float64) and one row of sums and counts (lfmrec.native.knn_stream). Before the
-# similarity was streamed, kNN held 9 n_users**2 more (the dense matrix and a NaN check).
-# The constants come from peaks traced with tracemalloc (numpy and numba
-# allocations; the interpreter and the input DataFrame excluded) of fit + predict_pairs of a test
-# part of n_ratings / 4 pairs: default data fold (2,249 users, 7,033 items, 40,948 ratings): ALS
-# 2.7 MB, SVD k100 9.6 MB, KNNWithMeans 48.0 MB; synthetic 55,000 users x 295,580 items x 2.4 M
-# ratings: SGD baseline 84 MB, ALS 135 MB, MF k20 134 MB, SVD k100 359 MB; 8,000 users x 50,000
-# items x 0.8 M ratings: KNNWithMeans 612 MB. The estimates are 0-40 % above these (never below).
-_BYTES_PER_RATING = 32  # ur arrays (int32 + float64), id codes, predict temporaries
-_BYTES_PER_RATING_ITEMS = 41  # + ir and ur-by-item arrays (ALS, kNN)
-_BYTES_PER_RATING_KNN = 57  # + ScoringParams' int64 copy of the raters, the deviations
-_BYTES_PER_ID = 100  # raw -> inner dicts (Python ints) and id lookups, per user and per item
+# MSD_BLOCK users at a time (float64) and one row of sums and counts (lfmrec.native.knn_stream).
+# Before the similarity was streamed, kNN held 9 n_users**2 more (the dense matrix and a NaN
+# check). The constants come from peaks traced with tracemalloc (numpy and numba allocations; the
+# interpreter and the input DataFrame excluded) of fit + predict_pairs of a test part of
+# n_ratings / 4 pairs: default data fold (2,249 users, 7,033 items, 40,948 ratings): ALS 2.7 MB,
+# SVD k100 9.6 MB, KNNWithMeans 48.0 MB; synthetic 55,000 users x 295,580 items x 2.4 M ratings:
+# SGD baseline 84 MB, ALS 135 MB, MF k20 134 MB, SVD k100 359 MB; 8,000 users x 50,000 items x
+# 0.8 M ratings: KNNWithMeans 612 MB. The estimates are 0-40 % above these (never below).
+# Surprise's: its Python trainset (450 bytes per rating) and, for kNN, three dense n_users x
+# n_users arrays while it computes the similarity. The top-n models' fits were measured with
+# getrusage (lfmrec.families.item_knn, .als, .ease).
+MSD_BLOCK = _user_knn.MSD_BLOCK
+TRAINSET_BYTES_PER_RATING = _base.TRAINSET_BYTES_PER_RATING
+
+
+def _family(spec: dict | None):
+    """The family of a config entry; a reference model's (``spec`` None)."""
+    return Reference if spec is None else family_of(spec)
 
 
 def native_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
     """Peak memory of a native fit and predict_pairs of ``spec`` (a config model entry), in GB."""
-    algorithm = spec["algorithm"]
-    params = spec.get("params") or {}
-    ids = n_users + n_items
-    total = _BYTES_PER_ID * ids
-    if algorithm == "SVD":
-        total += _BYTES_PER_RATING * n_ratings + 8 * params.get("n_factors", 100) * ids
-    elif algorithm == "BaselineOnly":
-        sgd = (params.get("bsl_options") or {}).get("method") == "sgd"
-        total += (_BYTES_PER_RATING if sgd else _BYTES_PER_RATING_ITEMS) * n_ratings + 16 * ids
-    else:
-        total += _BYTES_PER_RATING_KNN * n_ratings + 8 * MSD_BLOCK * n_users + 16 * n_users
-    return total / 1e9
-
-
-# Bytes per rating of Surprise's Trainset (tuples in per-user and per-item lists, dicts of raw
-# ids): tracemalloc on the default data's 51,186 triples gave 309 retained and 445 at the peak of
-# building it; rounded up.
-TRAINSET_BYTES_PER_RATING = 450
-
-
-def estimate_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
-    """Rough peak memory of fitting and scoring one model with its engine, in GB.
-
-    Surprise: kNN (user-based) holds three dense n_users x n_users arrays while computing the
-    similarity; the factor models hold n x n_factors arrays; all hold the Python trainset. The
-    native engine's estimate is :func:`native_memory_gb`; the top-n models'
-    :func:`topn_memory_gb`.
-    """
-    if is_topn(spec):
-        return topn_memory_gb(spec, n_users, n_items, n_ratings)
-    if engine_of(spec) == "native":
-        return native_memory_gb(spec, n_users, n_items, n_ratings)
-    algorithm = spec["algorithm"]
-    p = spec.get("params") or {}
-    total = TRAINSET_BYTES_PER_RATING * n_ratings
-    if algorithm in ("KNNBasic", "KNNWithMeans"):
-        total += 3 * 8 * n_users * n_users
-    elif algorithm == "SVD":
-        total += 8 * (n_users + n_items) * p.get("n_factors", 100) * 2
-    else:
-        total += 8 * (n_users + n_items) * 2
-    return total / 1e9
-
-
-# The top-n models' fits, beyond the triples (peaks measured with getrusage, see topn_memory_gb):
-# implicit's item kNN holds 24 bytes per (item, neighbour) slot while it collects the neighbours,
-# then the similarity as CSR (12 bytes per kept pair) and a float64 copy of its values: 29 bytes
-# per slot measured at 99,205 items x K=200; the interaction matrix and its transposed, normalized
-# copies ~40 bytes per rating. ALS: float32 copies of the matrix (CSR, its transpose, alpha x it)
-# and the factors in float32 (implicit) and float64 (ScoringParams). EASE: the dense items x items
-# Gram matrix inverted in place (Cholesky) into B, plus block temporaries: 1.35 x 8 bytes x
-# items^2 measured at 7,976 items.
-_ITEMKNN_BYTES_PER_SLOT = 32
-_TOPN_BYTES_PER_RATING = 40
-_ALS_BYTES_PER_RATING = 40
-_ALS_BYTES_PER_FACTOR = 4 + 8 + 4  # float32 and float64 factors, implicit's float32 scratch
-_EASE_MATRICES = 1.5
+    return _family(spec).model_bytes(spec, "native", n_users, n_items, n_ratings) / 1e9
 
 
 def topn_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
     """Rough peak memory (GB) of fitting a top-n model (ItemKNN, ALS, EASE) beyond the triples.
     EASE's dense items x items matrix is what makes it impossible at LFM-1b's 581,000 artists."""
-    p = {**TOPN_DEFAULTS[spec["algorithm"]], **(spec.get("params") or {})}
-    total = _TOPN_BYTES_PER_RATING * n_ratings
-    if spec["algorithm"] == "ItemKNN":
-        total += _ITEMKNN_BYTES_PER_SLOT * n_items * min(p["K"], n_items)
-    elif spec["algorithm"] == "ALS":
-        total += _ALS_BYTES_PER_RATING * n_ratings + _ALS_BYTES_PER_FACTOR * (n_users + n_items) * p["factors"]
-    else:
-        total += _EASE_MATRICES * 8 * n_items * n_items
-    return total / 1e9
+    return _family(spec).model_bytes(spec, engine_of(spec), n_users, n_items, n_ratings) / 1e9
+
+
+def estimate_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
+    """Rough peak memory of fitting and scoring one model with its engine, in GB (the family's
+    ``model_bytes``: Surprise's kNN holds three dense n_users x n_users arrays while computing
+    the similarity; the factor models hold n x n_factors arrays; all hold the Python trainset)."""
+    return _family(spec).model_bytes(spec, engine_of(spec), n_users, n_items, n_ratings) / 1e9
 
 
 # Memory of a whole job (the check before fitting, and ``resources: mem_mb`` for Snakemake's
@@ -137,16 +84,10 @@ def topn_memory_gb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> fl
 _JOB_BASE_GB = 0.2
 _SPLIT_BYTES = 170
 _KEPT_BYTES = 45
-_BLOCK_TEMPORARIES = {"knn": 6, "ease": 4, "other": 2}
 
 
-def _temporaries(spec: dict | None) -> int:
-    algorithm = spec["algorithm"] if spec is not None else None
-    if algorithm in ("KNNBasic", "KNNWithMeans") and engine_of(spec) == "native":
-        return _BLOCK_TEMPORARIES["other"]  # scored to the lists' depth: the block and its rows
-    if algorithm in ("KNNBasic", "KNNWithMeans", "ItemKNN"):
-        return _BLOCK_TEMPORARIES["knn"]
-    return _BLOCK_TEMPORARIES["ease" if algorithm == "EASE" else "other"]
+def _engine(spec: dict | None) -> str:
+    return "native" if spec is None else engine_of(spec)
 
 
 def fit_job_mb(spec: dict, n_users: int, n_items: int, n_ratings: int) -> int:
@@ -171,11 +112,9 @@ def scoring_job_mb(
     """Memory (MB) of a job that loads a fitted model of ``model_bytes`` (its pickle's size) and
     scores blocks of ``block_users`` x ``n_items`` (recommend; rank jobs also split a fold:
     ``splits``; ``spec`` None for the reference models) of ``n_users`` users."""
-    temporaries = _temporaries(spec) * 8 * block_users * n_items
-    if spec is not None and spec["algorithm"] in ("KNNBasic", "KNNWithMeans") and engine_of(spec) == "native":
-        # lfmrec.native.knn_topn: the popular items' ratings by user and the deviations (at most
-        # 36 bytes per rating), and a block's similarity rows (8 bytes per pair of users)
-        temporaries += 36 * n_ratings + 8 * block_users * n_users
+    family, engine = _family(spec), _engine(spec)
+    temporaries = family.block_temporaries(spec, engine) * 8 * block_users * n_items
+    temporaries += family.scoring_extra_bytes(spec, engine, n_users, n_ratings, block_users)
     data = (_SPLIT_BYTES if splits else _KEPT_BYTES) * n_ratings
     gb = _JOB_BASE_GB + (data + model_bytes + temporaries) / 1e9
     return int(1000 * gb) + 1
@@ -184,60 +123,20 @@ def scoring_job_mb(
 # Run time of the same jobs on the reference machine (2 cores, one per job), in seconds: the base
 # for ``resources: runtime`` of cluster jobs (:func:`minutes` adds a safety factor and a floor).
 # Calibrated on the job times measured in docs/scale.md (paper, 10x and full scale, the kNN limit
-# runs): reading and splitting the triples ~0.5 us each; per rating and epoch, native ALS 25 ns,
-# native SGD/SVD 50 ns + 2.5 ns per factor (full scale, 22.7 M training ratings: baseline 5.5 s,
-# mf_k20 45 s, mf_k100 102 s); Surprise builds a Python trainset (~3 us per rating), runs 0.7-0.9 us
-# per rating and epoch and predicts ~5 us per test rating (10x: 53-56 s per SVD fold); user-based
-# kNN is dominated by the users x users similarity (native, 38,949 users: a 5.3 min job).
-# Scoring (recommend, rank_*) costs per (user, artist) pair: 6 ns + 0.12 ns per factor
-# (full scale: 3.4-10.4 min per factor model), 200 ns for Surprise's kNN (the compiled kernel at
-# 10x; the native kNN: per user, see _KNN_S_PER_USER_RATING), plus
-# for the ranking jobs 40 ns per pair and ~1 ms per user and re-ranking variant.
-# The top-n models (measured on the default data and on a random 20,000 x 99,205 matrix with 1.9 M
-# pairs, on a loaded machine, so rather high): implicit's item kNN visits, for every item, every
-# item of every listener, sum over users of degree^2 ~ 1.75 n_ratings^2 / n_users (log-normal
-# user degrees, sigma 0.75), at ~55 ns each (cache misses at 10^5 items); ALS ~10 ns per rating,
-# factor and iteration; EASE's Cholesky inverse ~n_items^3 flops at ~15 GFlop/s (16 s of CPU per
-# fold at 7,033 items). Scoring: ALS as SVD; ItemKNN ~60 ns per pair (a sparse product made
-# dense); EASE ~2.5 ns per pair and rating of the user (each rating reads a row of B).
+# runs): a job's start and reading (and splitting) the triples ~0.5 us each, here; each family's
+# fit and its scoring per (user, artist) pair and per user in its module (lfmrec.families:
+# ``fit_seconds``, ``scoring_cost``, e.g. 6 ns per pair + 0.12 ns per factor for SVD); the ranking
+# jobs add 40 ns per pair and ~1 ms per user and re-ranking variant.
 _START_S = 5.0
 _READ_S_PER_RATING = 0.5e-6
 
 
-def _epochs(spec: dict) -> int:
-    p = spec.get("params") or {}
-    if spec["algorithm"] == "BaselineOnly":
-        bsl = p.get("bsl_options") or {}
-        return bsl.get("n_epochs", 20 if bsl.get("method") == "sgd" else 10)
-    return p.get("n_epochs", 20)
-
-
 def fit_job_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
     """Seconds of a job that fits ``spec`` on ``n_ratings`` triples and predicts a held-out fold
-    (rule cross_validate; fit_full, which predicts nothing, is given the same)."""
-    algorithm = spec["algorithm"]
-    p = spec.get("params") or {}
+    (rule cross_validate; fit_full, which predicts nothing, is given the same): reading the
+    triples and the family's ``fit_seconds``."""
     seconds = _START_S + _READ_S_PER_RATING * n_ratings
-    knn = algorithm.startswith("KNN")
-    if is_topn(spec):
-        return seconds + _topn_fit_seconds(spec, n_users, n_items, n_ratings)
-    if engine_of(spec) == "native":
-        if knn:
-            return seconds + 250e-9 * n_users * n_users + 2e-6 * n_ratings
-        if algorithm == "SVD":
-            per_epoch = 50e-9 + 2.5e-9 * p.get("n_factors", 100)
-        else:
-            sgd = (p.get("bsl_options") or {}).get("method") == "sgd"
-            per_epoch = 50e-9 if sgd else 25e-9
-        return seconds + _epochs(spec) * per_epoch * n_ratings
-    seconds += 3e-6 * n_ratings + 1e-6 * n_ratings  # the Python trainset; predicting a fifth of it
-    if knn:
-        return seconds + 250e-9 * n_users * n_users + 10e-6 * n_ratings
-    if algorithm == "SVD":
-        per_epoch = 0.8e-6 + 5e-9 * p.get("n_factors", 100)
-    else:
-        per_epoch = 0.7e-6
-    return seconds + _epochs(spec) * per_epoch * n_ratings
+    return seconds + _family(spec).fit_seconds(spec, engine_of(spec), n_users, n_items, n_ratings)
 
 
 def group_fit_job_seconds(specs: list[dict], n_users: int, n_items: int, n_ratings: int) -> float:
@@ -247,48 +146,17 @@ def group_fit_job_seconds(specs: list[dict], n_users: int, n_items: int, n_ratin
     return one + (len(specs) - 1) * 2e-6 * n_ratings
 
 
-def _topn_fit_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> float:
-    p = {**TOPN_DEFAULTS[spec["algorithm"]], **(spec.get("params") or {})}
-    seconds = 2e-6 * n_ratings  # the interaction matrix; scoring the held-out pairs
-    if spec["algorithm"] == "ItemKNN":
-        return seconds + 60e-9 * 1.75 * n_ratings**2 / max(n_users, 1)
-    if spec["algorithm"] == "ALS":
-        return seconds + 10e-9 * n_ratings * p["factors"] * p["iterations"]
-    return seconds + n_items**3 / 15e9 + 1e-9 * n_ratings * n_items  # Cholesky inverse; X^T X
-
-
 def scoring_job_seconds(spec: dict | None, n_users: int, n_items: int, n_ratings: int, ranking_variants: int = 0) -> float:
     """Seconds of a job that scores ``n_users`` x ``n_items`` pairs with a fitted ``spec`` (None:
-    a reference model) and builds the lists (recommend); a ranking job (rank_model / rank_reference,
-    rank_reference) also splits a fold and re-ranks every user's list ``ranking_variants`` times."""
-    per_pair = 6e-9
-    per_user = 0.0
-    algorithm = spec["algorithm"] if spec is not None else None
-    if algorithm in ("KNNBasic", "KNNWithMeans"):
-        if engine_of(spec) == "native":  # scored to the lists' depth (lfmrec.native.knn_topn)
-            per_user = _KNN_S_PER_USER_RATING * n_ratings * (_KNN_RANKING_DEPTH if ranking_variants else 1)
-        else:
-            per_pair = 200e-9
-    elif algorithm == "SVD":
-        per_pair += 0.12e-9 * (spec.get("params") or {}).get("n_factors", 100)
-    elif algorithm == "ALS":
-        per_pair += 0.12e-9 * {**TOPN_DEFAULTS["ALS"], **(spec.get("params") or {})}["factors"]
-    elif algorithm == "ItemKNN":
-        per_pair = 60e-9
-    elif algorithm == "EASE":
-        per_pair = 2.5e-9 * n_ratings / max(n_users, 1)
+    a reference model) and builds the lists (recommend): the family's ``scoring_cost`` per pair
+    and per user; a ranking job (rank_model, rank_reference) also splits a fold and re-ranks
+    every user's list ``ranking_variants`` times."""
+    per_pair, per_user = _family(spec).scoring_cost(spec, _engine(spec), n_users, n_ratings, bool(ranking_variants))
     seconds = _START_S + _READ_S_PER_RATING * n_ratings
     if ranking_variants:
         seconds += _READ_S_PER_RATING * n_ratings + n_users * ranking_variants * 1e-3
         per_pair += 40e-9
     return seconds + per_pair * n_users * n_items + per_user * n_users
-
-
-# Native kNN lists scored to their depth: about 2 ns per user and training rating (full scale,
-# 55,318 users x 28.3 M ratings: 53-56 ms per user for the hard rule's lists,
-# benchmarks/knn_scale.py); a ranking job's depth (a calibrated pool of 100) costs about 3x that.
-_KNN_S_PER_USER_RATING = 2e-9
-_KNN_RANKING_DEPTH = 3
 
 
 def check_memory(spec: dict, train, max_memory_gb: float, key: str) -> None:
@@ -297,12 +165,7 @@ def check_memory(spec: dict, train, max_memory_gb: float, key: str) -> None:
     n_items = int(train["artist_id"].nunique())
     need = fit_job_mb(spec, n_users, n_items, len(train)) / 1000  # the whole job: model and data
     if need > max_memory_gb:
-        if spec["algorithm"].startswith("KNN"):
-            hint = "sample fewer users (sample.n_users) or drop the kNN models"
-        elif spec["algorithm"] == "EASE":
-            hint = "drop EASE at this scale (a dense artists x artists matrix) or sample fewer artists"
-        else:
-            hint = "sample fewer users or artists"
+        hint = _family(spec).memory_hint(spec)
         raise InputError(
             f"config {key}",
             f"needs about {need:.1f} GB for {n_users} users x {n_items} artists ({len(train)} ratings), "

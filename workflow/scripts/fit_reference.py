@@ -1,4 +1,4 @@
-"""A reference model's phase-2 "fit" (lfmrec.ranking_models.reference_params): popular (listener
+"""A reference model's phase-2 "fit" (lfmrec.families.references.Reference.make): popular (listener
 counts) or random (seeded random factors), as ScoringParams that rule recommend_reference lists
 exactly as rule recommend lists a fitted model."""
 
@@ -6,14 +6,14 @@ import pickle
 
 import pandas as pd
 
+from lfmrec.families.references import Reference
 from lfmrec.harness import run_script
 from lfmrec.io import atomic_path
-from lfmrec.ranking_models import reference_params
 
 
 def main(snakemake):
     triples = pd.read_parquet(snakemake.input.triples, columns=["user_id", "artist_id", "rating"])
-    params = reference_params(snakemake.wildcards.reference, triples, snakemake.params.seed)
+    params = Reference.make(snakemake.wildcards.reference, triples, snakemake.params.seed)
     with atomic_path(snakemake.output.model) as tmp, open(tmp, "wb") as fh:
         pickle.dump(params, fh, protocol=pickle.HIGHEST_PROTOCOL)
 

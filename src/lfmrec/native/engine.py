@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..families import algorithms, for_algorithm
+from ..families.base import ScoringParams
 from ..ids import inner_ids
-from ..scoring import ScoringParams
-from . import baseline, knn, knn_stream, svd, trainset
 
-ALGORITHMS = ("BaselineOnly", "SVD", "KNNBasic", "KNNWithMeans")
+ALGORITHMS = tuple(a for a in algorithms() if for_algorithm(a).native)
 
 
 def validate_native(spec: dict, key: str) -> None:
@@ -34,32 +34,7 @@ def validate_native(spec: dict, key: str) -> None:
             f"{algorithm!r} has no native implementation",
             f"use one of {', '.join(ALGORITHMS)} or engine: surprise",
         )
-    params = spec.get("params") or {}
-    if algorithm == "BaselineOnly":
-        method = (params.get("bsl_options") or {}).get("method", "als")
-        if method not in ("als", "sgd"):
-            raise InputError(f"config {key}.params.bsl_options.method", f"is {method!r}", "use als or sgd")
-    if not algorithm.startswith("KNN"):
-        return
-    sim = params.get("sim_options") or {}
-    where = f"config {key}.params.sim_options"
-    name = str(sim.get("name", "msd")).lower()
-    if name != "msd":
-        raise InputError(
-            f"{where}.name",
-            f"is {name!r}: the native engine computes msd only",
-            "use name: msd, or engine: surprise for other similarities",
-        )
-    if sim.get("user_based", True) is not True:
-        raise InputError(
-            f"{where}.user_based", "is false: the native engine is user-based only", "use user_based: true, or engine: surprise"
-        )
-    if sim.get("min_support", 1) < 1:
-        raise InputError(
-            f"{where}.min_support",
-            "is 0: Surprise's msd divides by zero for two users without a common item (ZeroDivisionError)",
-            "use min_support >= 1 (1 is the default)",
-        )
+    for_algorithm(algorithm).validate_native(spec, key)
 
 
 def fit(spec: dict, seed: int, train: pd.DataFrame, scale: tuple[float, float], exact: bool = False) -> ScoringParams:
@@ -72,23 +47,7 @@ def fit(spec: dict, seed: int, train: pd.DataFrame, scale: tuple[float, float], 
     last bits (~1e-15 on the default data) and which is about 2.2x faster (see :mod:`.svd`).
     """
     validate_native(spec, "model")
-    algorithm = spec["algorithm"]
-    params = spec.get("params") or {}
-    with_items = algorithm.startswith("KNN") or (algorithm == "BaselineOnly" and baseline.needs_items(params))
-    ts = trainset.build(train, with_items=with_items)
-    if algorithm == "BaselineOnly":
-        fitted = baseline.fit(ts, params)
-    elif algorithm == "SVD":
-        fitted = svd.fit(ts, params, seed, exact)
-    else:
-        fitted = knn.fit(ts, params, algorithm)
-    return ScoringParams(
-        global_mean=ts.global_mean,
-        rating_scale=tuple(scale),
-        user_raw2inner=ts.user_raw2inner,
-        item_raw2inner=ts.item_raw2inner,
-        **fitted,
-    )
+    return for_algorithm(spec["algorithm"]).fit(spec, seed, train, scale, exact)
 
 
 def predict_pairs(params: ScoringParams, user_raw: Iterable[Any], item_raw: Iterable[Any]) -> np.ndarray:
@@ -102,30 +61,8 @@ def predict_pairs(params: ScoringParams, user_raw: Iterable[Any], item_raw: Iter
     i = inner_ids(item_raw, params.item_raw2inner)
     if u.size != i.size:
         raise ValueError(f"predict_pairs got {u.size} users but {i.size} items")
-    p = params
-    if p.kind == "baseline":
-        est = baseline.estimate(p.global_mean, p.bu, p.bi, u, i)
-    elif p.kind in ("svd", "mf"):
-        biased = p.kind == "svd"
-        est = svd.estimate(p.global_mean, p.bu if biased else None, p.bi if biased else None, p.pu, p.qi, u, i)
-    elif p.sim is None:  # native msd kNN: the similarity rows of a block of users at a time
-        est = knn_stream.predict_streamed(
-            p.trainset, p.min_support, u, i, [(p.kind, p.k, p.min_k)], knn_stream.DEFAULT_BLOCK_USERS
-        )[0]
-    else:
-        est = knn.estimate(
-            p.global_mean,
-            p.sim,
-            p.ir_indptr,
-            p.ir_users,
-            p.ir_ratings,
-            p.means if p.kind == "knn_means" else None,
-            p.k,
-            p.min_k,
-            u,
-            i,
-        )
-    lo, hi = p.rating_scale
+    est = params.predict_pairs(u, i)
+    lo, hi = params.rating_scale
     np.minimum(est, hi, out=est)
     np.maximum(est, lo, out=est)
     return est
