@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .families import for_kind, kinds
+from .families import algorithms, for_algorithm, for_kind, kinds
 from .families._linear import MODES as FINISH_MODES
 from .families.base import Bounded, Depth, Finish, ItemPlan, ScoringParams, make_plan, raw2inner_from_ids
 from .ids import inner_ids
@@ -72,10 +72,9 @@ def params_from_surprise(algo: Any) -> ScoringParams:
     user-based ``KNNBasic`` and ``KNNWithMeans`` (any similarity, k, min_k). Arrays are shared
     with ``algo``, not copied. Raises ValueError for anything else.
     """
-    from surprise import SVD, BaselineOnly, KNNBasic, KNNWithMeans
-
     cls = type(algo)
-    if cls not in (BaselineOnly, SVD, KNNBasic, KNNWithMeans):
+    family = for_algorithm(cls.__name__) if cls.__name__ in algorithms() else None
+    if family is None or not cls.__module__.startswith("surprise") or not family.reads_surprise:
         raise ValueError(
             f"cannot score {cls.__name__}: supported algorithms are BaselineOnly, SVD (biased or "
             "not), and user-based KNNBasic / KNNWithMeans"
@@ -92,33 +91,7 @@ def params_from_surprise(algo: Any) -> ScoringParams:
         user_raw2inner=u2i,
         item_raw2inner=i2i,
     )
-    if cls is BaselineOnly:
-        if getattr(algo, "bu", None) is None:
-            raise ValueError("BaselineOnly is not fitted (no baselines)")
-        return ScoringParams(kind="baseline", bu=algo.bu, bi=algo.bi, **common)
-    if cls is SVD:
-        if getattr(algo, "pu", None) is None:
-            raise ValueError("SVD is not fitted (no factors)")
-        if algo.biased:
-            return ScoringParams(kind="svd", bu=algo.bu, bi=algo.bi, pu=algo.pu, qi=algo.qi, **common)
-        return ScoringParams(kind="mf", pu=algo.pu, qi=algo.qi, **common)
-    # kNN
-    if not algo.sim_options.get("user_based", True):
-        raise ValueError(
-            f"item-based {cls.__name__} (sim_options user_based=False) is not supported; only user-based kNN can be scored"
-        )
-    if getattr(algo, "sim", None) is None:
-        raise ValueError(f"{cls.__name__} is not fitted (no similarity matrix)")
-    counts = np.fromiter((len(ts.ir[i]) for i in range(ts.n_items)), np.int64, ts.n_items)
-    indptr = np.zeros(ts.n_items + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    n = int(indptr[-1])
-    users = np.fromiter((v for i in range(ts.n_items) for (v, _) in ts.ir[i]), np.int64, n)
-    ratings = np.fromiter((r for i in range(ts.n_items) for (_, r) in ts.ir[i]), np.float64, n)
-    kw = dict(sim=algo.sim, k=algo.k, min_k=algo.min_k, ir_indptr=indptr, ir_users=users, ir_ratings=ratings)
-    if cls is KNNBasic:
-        return ScoringParams(kind="knn_basic", **kw, **common)
-    return ScoringParams(kind="knn_means", means=algo.means, **kw, **common)
+    return family.from_surprise(algo, common)
 
 
 def prunable(p: ScoringParams) -> bool:

@@ -142,6 +142,7 @@ class ScoringParams:
     defaults: ClassVar[dict[str, Any]] = {}  # a top-n family's parameters and their defaults
     fitted_by: ClassVar[str] = "surprise"  # a top-n family's library; else the config's engine
     native: ClassVar[bool] = False  # whether the native engine fits it (validate_native)
+    reads_surprise: ClassVar[bool] = False  # whether from_surprise reads Surprise's fitted algorithm
 
     def __new__(cls, *args, **kwargs):
         if cls is ScoringParams:  # ScoringParams(kind=...): the class registered for the kind
@@ -219,6 +220,12 @@ class ScoringParams:
     def surprise_algorithm(cls, spec: dict, seed: int):
         """Surprise's algorithm of the entry, seeded with ``seed``."""
         raise ValueError(f"{spec['algorithm']} has no Surprise algorithm")
+
+    @classmethod
+    def from_surprise(cls, algo, common: dict) -> ScoringParams:
+        """The fitted parameters of Surprise's fitted ``algo`` (``reads_surprise``), ``common``:
+        the trainset's ids, global mean and scale; arrays shared with ``algo``, not copied."""
+        raise NotImplementedError
 
     @classmethod
     def fit(cls, spec: dict, seed: int, train, scale: tuple[float, float], exact: bool = False) -> ScoringParams:

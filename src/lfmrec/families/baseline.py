@@ -49,6 +49,7 @@ class Baseline(ScoringParams):
     kinds = ("baseline",)
     needs = {"baseline": ("bu", "bi")}
     native = True
+    reads_surprise = True
 
     def check(self) -> None:
         self._vector("bu", self.n_users)
@@ -85,6 +86,12 @@ class Baseline(ScoringParams):
         method = _bsl(spec).get("method", "als")
         if method not in ("als", "sgd"):
             raise InputError(f"config {key}.params.bsl_options.method", f"is {method!r}", "use als or sgd")
+
+    @classmethod
+    def from_surprise(cls, algo, common):
+        if getattr(algo, "bu", None) is None:
+            raise ValueError("BaselineOnly is not fitted (no baselines)")
+        return cls(kind="baseline", bu=algo.bu, bi=algo.bi, **common)
 
     @classmethod
     def surprise_algorithm(cls, spec: dict, seed: int):

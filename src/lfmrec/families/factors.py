@@ -62,6 +62,7 @@ class SVD(ScoringParams):
     kinds = ("svd", "mf")
     needs = {"svd": ("bu", "bi", "pu", "qi"), "mf": ("pu", "qi")}
     native = True
+    reads_surprise = True
 
     def check(self) -> None:
         if self.kind == "svd":
@@ -131,6 +132,14 @@ class SVD(ScoringParams):
             f"epochs={p.pop('n_epochs', 20)}",
         ]
         return ", ".join(parts + [f"{k}={v}" for k, v in sorted(p.items())])
+
+    @classmethod
+    def from_surprise(cls, algo, common):
+        if getattr(algo, "pu", None) is None:
+            raise ValueError("SVD is not fitted (no factors)")
+        if algo.biased:
+            return cls(kind="svd", bu=algo.bu, bi=algo.bi, pu=algo.pu, qi=algo.qi, **common)
+        return cls(kind="mf", pu=algo.pu, qi=algo.qi, **common)
 
     @classmethod
     def surprise_algorithm(cls, spec: dict, seed: int):

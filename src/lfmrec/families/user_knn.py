@@ -82,6 +82,7 @@ class UserKnn(ScoringParams):
         "knn_means": ("means", "k", "min_k", "ir_indptr", "ir_users", "ir_ratings"),
     }
     native = True
+    reads_surprise = True
 
     def check(self) -> None:
         nu, ni = self.n_users, self.n_items
@@ -216,6 +217,27 @@ class UserKnn(ScoringParams):
                 "is 0: Surprise's msd divides by zero for two users without a common item (ZeroDivisionError)",
                 "use min_support >= 1 (1 is the default)",
             )
+
+    @classmethod
+    def from_surprise(cls, algo, common):
+        name = type(algo).__name__
+        if not algo.sim_options.get("user_based", True):
+            raise ValueError(
+                f"item-based {name} (sim_options user_based=False) is not supported; only user-based kNN can be scored"
+            )
+        if getattr(algo, "sim", None) is None:
+            raise ValueError(f"{name} is not fitted (no similarity matrix)")
+        ts = algo.trainset
+        counts = np.fromiter((len(ts.ir[i]) for i in range(ts.n_items)), np.int64, ts.n_items)
+        indptr = np.zeros(ts.n_items + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        n = int(indptr[-1])
+        users = np.fromiter((v for i in range(ts.n_items) for (v, _) in ts.ir[i]), np.int64, n)
+        ratings = np.fromiter((r for i in range(ts.n_items) for (_, r) in ts.ir[i]), np.float64, n)
+        kw = dict(sim=algo.sim, k=algo.k, min_k=algo.min_k, ir_indptr=indptr, ir_users=users, ir_ratings=ratings)
+        if name == "KNNBasic":
+            return cls(kind="knn_basic", **kw, **common)
+        return cls(kind="knn_means", means=algo.means, **kw, **common)
 
     @classmethod
     def surprise_algorithm(cls, spec: dict, seed: int):
