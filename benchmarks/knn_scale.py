@@ -1,7 +1,7 @@
 """User-based kNN at full LFM-1b scale: the cost of the pruned phase-2 lists (lfmrec.native.knn_topn)
 and of the fully scored route, per user, on a seeded sample of users of a workflow's triples.
 
-    python benchmarks/knn_scale.py --results /path/to/results [--users 200] [--algorithm KNNWithMeans]
+    python benchmarks/knn_scale.py --results /path/to/results [--users 200] [--algorithm KNNWithMeans] [--joint]
 
 Reads <results>/data/triples.parquet, users.parquet and artists.parquet (a run's data step, e.g.
 `snakemake results/data/triples.parquet results/data/artists.parquet --configfile
@@ -11,8 +11,9 @@ and the initial top 10), and fully (every estimate, the dense route's kernel on 
 similarity rows), for the first --full users. Prints seconds per user for both, the operations per
 user of the pruned route (users walked, heavy ratings read, light items estimated and their raters)
 and whether both give the same lists; with --cv-users, also the cross-validation of the six kNN
-models on fold 1 (one similarity, test pairs of that many users, extrapolated to all users). Run it
-on a quiet machine (it prints the load average).
+models on fold 1 (one similarity, test pairs of that many users, extrapolated to all users); with
+--joint, KNNBasic and KNNWithMeans scored together by one walk against one at a time. Run it on a
+quiet machine (it prints the load average).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main() -> None:
     ap.add_argument("--algorithm", default="KNNWithMeans", choices=["KNNWithMeans", "KNNBasic"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cv-users", type=int, default=0, help="also time a CV fold of the six kNN models for this many users")
+    ap.add_argument("--joint", action="store_true", help="also score KNNBasic and KNNWithMeans together (one walk)")
     a = ap.parse_args()
 
     from lfmrec.countries.codes import country_setup
@@ -91,7 +93,7 @@ def main() -> None:
     t_pruned = (time.perf_counter() - t0) / rows.size
     stats = np.concatenate(stats)
     t0 = time.perf_counter()
-    similarity_rows(p.trainset, p.min_support, uin[: a.block])
+    similarity_rows(p.trainset, p.min_support, uin[: a.block], raters=pk.raters)
     t_rows = (time.perf_counter() - t0) / min(a.block, uin.size)
     print(
         f"pruned: {t_pruned * 1e3:.1f} ms per user (similarity row {t_rows * 1e3:.1f} ms of it), peak RSS growth "
@@ -101,6 +103,8 @@ def main() -> None:
             for j, name in enumerate(["users walked", "heavy ratings read", "light items estimated", "their raters"])
         )
     )
+    if a.joint:
+        joint(a, p, triples, item_ids, plan.inner, uin, depth, ucc, t_pruned)
     f = min(a.full, rows.size)
     if f:
         played = pair_matrix(triples, user_ids[rows[:f]], item_ids)
@@ -123,6 +127,35 @@ def main() -> None:
     if a.cv_users:
         cv_fold(a, triples)
     print(f"load average after: {os.getloadavg()}")
+
+
+def joint(a, p, triples, item_ids, inner, uin, depth, ucc, t_pruned) -> None:
+    """KNNBasic and KNNWithMeans (k = --k) of one trainset scored together by one PrunedKnn (one
+    similarity row, one walk, shared neighbours) against each scored alone, on the same users."""
+    from lfmrec.native import knn
+    from lfmrec.native.knn_topn import PrunedKnn
+
+    other = "KNNBasic" if a.algorithm == "KNNWithMeans" else "KNNWithMeans"
+    q = type(p).from_trainset(p.trainset, p.rating_scale, knn.fit(p.trainset, {"k": a.k}, other))
+    alone = PrunedKnn(q, inner, a.heavy)
+    out = np.empty((a.block, item_ids.size))
+    alone.score_rows(uin[:1], depth, ucc[:1], out[:1])
+    t0 = time.perf_counter()
+    for s in range(0, uin.size, a.block):
+        alone.score_rows(uin[s : s + a.block], depth, ucc[s : s + a.block], out[: min(a.block, uin.size - s)])
+    t_other = (time.perf_counter() - t0) / uin.size
+    both = PrunedKnn([p, q], inner, a.heavy)
+    out2 = np.empty((2, a.block, item_ids.size))
+    both.score_rows(uin[:1], depth, ucc[:1], out2[:, :1])
+    t0 = time.perf_counter()
+    for s in range(0, uin.size, a.block):
+        b = min(a.block, uin.size - s)
+        both.score_rows(uin[s : s + a.block], depth, ucc[s : s + a.block], out2[:, :b])
+    t_both = (time.perf_counter() - t0) / uin.size
+    print(
+        f"together ({a.algorithm} + {other}): {t_both * 1e3:.1f} ms per user, against {t_pruned * 1e3:.1f} + "
+        f"{t_other * 1e3:.1f} = {(t_pruned + t_other) * 1e3:.1f} ms scored one at a time"
+    )
 
 
 def cv_fold(a, triples: pd.DataFrame) -> None:

@@ -15,7 +15,7 @@ from lfmrec.config import (
 )
 from lfmrec.errors import InputError
 from lfmrec import resources
-from lfmrec.models import is_topn, similarity_groups
+from lfmrec.models import is_topn, list_groups, similarity_groups
 
 # The config is checked before any job runs; a problem is one line naming the key (no schema dump).
 try:
@@ -47,6 +47,9 @@ TUNED = [m for m in MODELS if m in (config["tuning"]["grids"] or {})]
 # kNN models that share one similarity per fold: one cross-validation job per group (rules/cv.smk)
 SIM_GROUPS = similarity_groups(config["models"], exclude=TUNED)
 GROUPED = [m for members in SIM_GROUPS.values() for m in members]
+# list models of a group with one k: their phase-2 lists are one job (rules/recommend.smk)
+LIST_GROUPS = list_groups(config["models"], SIM_GROUPS, LIST_MODELS)
+LIST_GROUPED = [m for members in LIST_GROUPS.values() for m in members]
 _unknown_grids = sorted(set(config["tuning"]["grids"] or {}) - set(MODELS))
 if _unknown_grids:
     raise WorkflowError(
@@ -243,6 +246,7 @@ KERNEL_RULES = {
     *(f"cross_validate_{group}" for group in SIM_GROUPS),
     "fit_full",
     "recommend",
+    *(f"recommend_{group}" for group in LIST_GROUPS),
     "recommend_reference",
     "rank_model",
     "rank_reference",
@@ -386,6 +390,41 @@ def scoring_mem_mb(model_input=None, splits=False, threads=1):
         return resources.job_mb(need, attempt)
 
     return mem_mb
+
+
+def group_scoring_mem_mb(members, threads=1):
+    """Memory of rule recommend_<group>: its models' files and one block of each per thread."""
+
+    def mem_mb(wildcards, input, attempt=1):
+        if not Path(input.triples).exists():
+            return resources.job_mb(0, attempt)
+        users, artists, triples = data_sizes(input.triples)
+        need = resources.group_scoring_job_mb(
+            [config["models"][m] for m in members],
+            sum(_size_mb(f) * 1e6 for f in input.models),
+            artists,
+            triples,
+            threads * config["recommend"]["block_users"],
+            users,
+        )
+        return resources.job_mb(need, attempt)
+
+    return mem_mb
+
+
+def group_scoring_runtime(members):
+    """Run time of rule recommend_<group>: its models' lists from one walk."""
+
+    def runtime(wildcards, input, attempt):
+        if not Path(input.triples).exists():
+            return resources.minutes(0, attempt)
+        specs = [config["models"][m] for m in members]
+        return resources.minutes(
+            resources.group_scoring_job_seconds(specs, *data_sizes(input.triples)),
+            attempt,
+        )
+
+    return runtime
 
 
 def fit_runtime(folds=1):

@@ -37,6 +37,9 @@ rule recommend:
         "results/logs/recommend/{model}.log",
     benchmark:
         "results/benchmarks/recommend/{model}.tsv"
+    wildcard_constraints:
+        # the kNN models of a list group are listed by their group's rule (below)
+        model="|".join(m for m in MODELS if m not in LIST_GROUPED) or "(?!)",
     threads: config["recommend"]["threads"]
     resources:
         mem_mb=scoring_mem_mb("model", threads=config["recommend"]["threads"]),
@@ -52,6 +55,46 @@ rule recommend:
         pool=config["rerank"]["pool"],
     script:
         "../workflow/scripts/recommend.py"
+
+
+# The native msd kNN list models of one similarity and k (lfmrec.models.list_groups): one job
+# scores them together, one similarity row and one walk per user, and writes each model's outputs
+# of rule recommend (the lists each gets alone).
+for group, members in LIST_GROUPS.items():
+
+    rule:
+        name:
+            f"recommend_{group}"
+        input:
+            models=[f"results/models/{m}.pkl" for m in members],
+            triples="results/data/triples.parquet",
+            users="results/data/users.parquet",
+            artists="results/data/artists.parquet",
+            similarity="results/data/country_similarity.parquet",
+        output:
+            lists=[f"results/recommendations/{m}.parquet" for m in members],
+            per_user=[f"results/recommendations/{m}.per_user.parquet" for m in members],
+            initial=[f"results/recommendations/{m}.initial.parquet" for m in members],
+        log:
+            f"results/logs/recommend/{group}.log",
+        benchmark:
+            f"results/benchmarks/recommend/{group}.tsv"
+        threads: config["recommend"]["threads"]
+        resources:
+            mem_mb=group_scoring_mem_mb(members, threads=config["recommend"]["threads"]),
+            runtime=group_scoring_runtime(members),
+        params:
+            names=members,
+            specs=[model_spec(m) for m in members],
+            max_memory_gb=config["resources"]["max_memory_gb"],
+            n=config["recommend"]["n"],
+            block_users=config["recommend"]["block_users"],
+            min_listeners=config["recommend"]["min_listeners"],
+            method=config["rerank"]["method"],
+            lam=config["rerank"]["lambda"],
+            pool=config["rerank"]["pool"],
+        script:
+            "../workflow/scripts/recommend.py"
 
 
 # The reference models' lists (popular, random) through the same selection and country rule, so

@@ -11,9 +11,10 @@ import scipy.sparse as sp
 
 from lfmrec import heldout, native, rerank
 from lfmrec.countries.codes import country_setup
+from lfmrec.families import for_algorithm
 from lfmrec.ids import inner_ids
-from lfmrec.native import knn
-from lfmrec.native.knn_topn import PrunedKnn
+from lfmrec.native import knn, trainset
+from lfmrec.native.knn_topn import PrunedKnn, share_trainset
 from lfmrec.recommend import recommend_all
 from lfmrec.scoring import Depth, block_scorer, iter_score_blocks
 
@@ -114,6 +115,41 @@ def test_pruned_scores_are_exact_where_a_list_can_look(algorithm, heavy_raters, 
         assert filled.sum() < 0.5 * playable.sum()
 
 
+@pytest.mark.parametrize(("heavy_raters", "chunk", "check"), [(10, 8, 4), (40, 5, 1), (10**9, 8, 4)])
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize(("overall", "n_foreign", "soft"), [(10, 10, ()), (5, 5, (0.5, 3.0))])
+def test_models_scored_together_get_their_own_scores(heavy_raters, chunk, check, shuffle, overall, n_foreign, soft):
+    """KNNBasic and KNNWithMeans (two min_k) of one trainset and k, scored by one PrunedKnn (one
+    walk, shared neighbours of the light items): each model's block is the one it gets alone, bit
+    for bit, filler included; a model of another trainset or k is refused."""
+    df = heavy_tailed(5, shuffle=shuffle)
+    ts = trainset.build(df, with_items=True)
+    scale = (float(df["rating"].min()), float(df["rating"].max()))
+    models = [
+        for_algorithm(algorithm).from_trainset(ts, scale, knn.fit(ts, {"k": 7, "min_k": min_k}, algorithm))
+        for algorithm, min_k in (("KNNBasic", 1), ("KNNWithMeans", 1), ("KNNWithMeans", 3))
+    ]
+    users = np.sort(df["user_id"].unique())
+    items = np.sort(df["artist_id"].unique())
+    rng = np.random.default_rng(1)
+    ucc, icc = rng.integers(-1, 5, users.size), rng.integers(-1, 5, items.size)
+    depth = Depth(overall, n_foreign, ucc, icc, soft, n_foreign or overall, rng.random((5, 5)), rng.random(items.size) < 0.05)
+    uin = inner_ids(users, models[0].user_raw2inner)
+    inner = inner_ids(items, models[0].item_raw2inner)
+    kw = dict(heavy_raters=heavy_raters, chunk_users=chunk, check_users=check)
+    together = np.empty((len(models), users.size, items.size))
+    stats = PrunedKnn(models, inner, **kw).score_rows(uin, depth, ucc, together)
+    walked = 0
+    for m, p in enumerate(models):
+        alone = np.empty((users.size, items.size))
+        walked = np.maximum(walked, PrunedKnn(p, inner, **kw).score_rows(uin, depth, ucc, alone)[:, 0])
+        assert np.array_equal(together[m], alone), p.kind
+    assert np.array_equal(stats[:, 0], walked)  # the walk goes as far as the farthest model's
+    other = fitted(df, "KNNBasic", k=7)
+    with pytest.raises(ValueError, match="one trainset, k and min_support"):
+        PrunedKnn([models[0], other], inner)
+
+
 def _country_tables(df: pd.DataFrame, seed: int):
     rng = np.random.default_rng(seed)
     uids = np.sort(df["user_id"].unique())
@@ -147,6 +183,45 @@ def test_recommend_all_lists_equal_the_fully_scored_route(algorithm, method, lam
     for a, b in zip(got, want, strict=True):
         pd.testing.assert_frame_equal(a, b)
     assert got[1]["deletions"].sum() > 0
+
+
+@pytest.mark.parametrize(
+    ("method", "lam", "min_listeners", "threads"), [("hard", 0.0, 1, 1), ("hard", 0.0, 3, 2), ("soft", 0.7, 1, 2)]
+)
+def test_recommend_all_of_models_together_equals_each_alone(method, lam, min_listeners, threads):
+    """Phase 2 of KNNBasic and KNNWithMeans of one trainset (one job, one walk): each model's lists,
+    counts and initial lists are those recommend_all gives it alone."""
+    df = heavy_tailed(7, shuffle=False)
+    ts = trainset.build(df, with_items=True)
+    scale = (float(df["rating"].min()), float(df["rating"].max()))
+    models = [for_algorithm(a).from_trainset(ts, scale, knn.fit(ts, {"k": 9}, a)) for a in ("KNNBasic", "KNNWithMeans")]
+    users, artists, similarity = _country_tables(df, 7)
+    kw = dict(n=6, block_users=23, method=method, lam=lam, pool=25, similarity=similarity, min_listeners=min_listeners)
+    together = recommend_all(models, users, df, artists, initial=True, threads=threads, **kw)
+    assert len(together) == 2
+    for got, p in zip(together, models, strict=True):
+        for a, b in zip(got, recommend_all(p, users, df, artists, initial=True, **kw), strict=True):
+            pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ValueError, match="only for native msd kNN models"):
+        recommend_all([models[0], dense(models[1])], users, df, artists, **kw)
+
+
+def test_models_fit_apart_on_the_same_triples_share_one_trainset():
+    """Pickled one by one (rule fit_full), each model holds its own trainset: share_trainset makes
+    them hold one (then PrunedKnn takes them together), and refuses models of other triples."""
+    import pickle
+
+    df = heavy_tailed(9, shuffle=False)
+    basic, means = (pickle.loads(pickle.dumps(fitted(df, a, k=5))) for a in ("KNNBasic", "KNNWithMeans"))
+    assert basic.trainset is not means.trainset
+    with pytest.raises(ValueError, match="one trainset"):
+        PrunedKnn([basic, means], np.arange(basic.n_items))
+    share_trainset([basic, means])
+    assert basic.trainset is means.trainset
+    PrunedKnn([basic, means], np.arange(basic.n_items))
+    other = fitted(df.iloc[1:], "KNNWithMeans", k=5)
+    with pytest.raises(ValueError, match="not fit on the same triples"):
+        share_trainset([basic, other])
 
 
 @pytest.mark.parametrize("algorithm", ["KNNBasic", "KNNWithMeans"])

@@ -8,7 +8,7 @@ from surprise import SVD, BaselineOnly, KNNBasic, KNNWithMeans
 
 from lfmrec.config import check_config, load_schema
 from lfmrec.errors import InputError
-from lfmrec.models import build_algorithm, describe_params
+from lfmrec.models import build_algorithm, describe_params, list_groups, similarity_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = load_schema(ROOT / "config/schema.yaml")
@@ -97,3 +97,21 @@ def test_registry_rejects_bad_config(models, message):
     with pytest.raises(InputError) as err:
         check_config({**BASE_CONFIG, "models": models}, SCHEMA)
     assert str(err.value).startswith(message), str(err.value)
+
+
+def test_list_groups_join_the_list_models_of_one_similarity_and_k():
+    msd = {"name": "msd", "user_based": True}
+    models = {
+        "basic40": {"algorithm": "KNNBasic", "engine": "native", "params": {"k": 40, "sim_options": msd}},
+        "means40": {"algorithm": "KNNWithMeans", "engine": "native", "params": {"k": 40}},
+        "means_default": {"algorithm": "KNNWithMeans", "engine": "native"},  # k 40 by default
+        "means20": {"algorithm": "KNNWithMeans", "engine": "native", "params": {"k": 20}},
+        "means30": {"algorithm": "KNNWithMeans", "engine": "native", "params": {"k": 30}},
+        "means30b": {"algorithm": "KNNWithMeans", "engine": "native", "params": {"k": 30}},
+        "svd": {"algorithm": "SVD", "engine": "native"},
+    }
+    groups = similarity_groups(models)
+    listed = ["basic40", "means40", "means_default", "means20", "means30", "svd"]  # means30b: lists false
+    assert list_groups(models, groups, listed) == {"knn_msd_k40": ["basic40", "means40", "means_default"]}
+    assert list_groups(models, groups, ["basic40", "means20"]) == {}
+    assert list_groups(models, groups, [*listed, "means30b"])["knn_msd_k30"] == ["means30", "means30b"]

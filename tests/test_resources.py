@@ -48,6 +48,24 @@ def test_native_knn_needs_no_dense_similarity_and_scoring_refuses_a_block_too_la
         resources.check_scoring_memory(*args, 64, 2, 1, "knn_means_k40")
 
 
+def test_a_list_group_is_one_job_with_a_block_of_each_model():
+    """Rule recommend_<group>: both models' files and a block of each; refused, as one model is,
+    above resources.max_memory_gb, with a block half as large as one model's."""
+    specs = [{"algorithm": a, "engine": "native", "params": {"k": 40}} for a in ("KNNBasic", "KNNWithMeans")]
+    one = resources.scoring_job_mb(specs[0], 1_500_000_000, 581_417, 28_400_000, 128, False, 55_110)
+    both = resources.group_scoring_job_mb(specs, 3_000_000_000, 581_417, 28_400_000, 128, 55_110)
+    assert both > one + 1_500
+    seconds = resources.scoring_job_seconds(specs[1], 55_110, 581_417, 28_400_000)
+    assert resources.group_scoring_job_seconds(specs, 55_110, 581_417, 28_400_000) == pytest.approx(1.3 * seconds)
+    args = (specs[0], 3_000_000_000, 55_110, 581_417, 28_400_000)
+    with pytest.raises(InputError, match=r"at most (\d+)") as e:
+        resources.check_scoring_memory(*args, 4096, 2, 16, "knn_basic_k40, knn_means_k40", models=2)
+    fits = int(re.search(r"at most (\d+)", str(e.value)).group(1))
+    with pytest.raises(InputError, match=r"at most (\d+)") as single:
+        resources.check_scoring_memory(*args, 4096, 2, 16, "knn_basic_k40")
+    assert fits < int(re.search(r"at most (\d+)", str(single.value)).group(1))
+
+
 def test_the_slurm_profile_reads_job_states_with_squeue():
     """Without an accounting database sacct fails and the plugin would poll it forever: the profile
     must name squeue (the runs above end by themselves within RUN_TIMEOUT)."""

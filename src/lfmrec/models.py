@@ -113,3 +113,18 @@ def similarity_groups(models: dict, exclude: tuple | list | set = ()) -> dict[st
         for support, names in sorted(by_support.items())
         if len(names) > 1
     }
+
+
+def list_groups(models: dict, groups: dict[str, list[str]], listed: list[str]) -> dict[str, list[str]]:
+    """The list models of each similarity group (:func:`similarity_groups`) with the same k, two or
+    more of them, by group name (``<group>_k<k>``): their phase-2 lists are one job (rule
+    ``recommend_<group>``) that scores them together by one walk
+    (:func:`lfmrec.scoring.joint_block_scorer`), each model's lists those it gets alone."""
+    out: dict[str, list[str]] = {}
+    for group, members in groups.items():
+        by_k: dict[int, list[str]] = {}
+        for name in members:
+            if name in listed:
+                by_k.setdefault(int((models[name].get("params") or {}).get("k", 40)), []).append(name)
+        out.update({f"{group}_k{k}": names for k, names in sorted(by_k.items()) if len(names) > 1})
+    return out

@@ -27,7 +27,7 @@ from .countries.codes import country_setup
 from .harness import Progress
 from .ids import sorted_unique
 from .pairs import few_listeners, pair_matrix
-from .scoring import Depth, Finish, block_scorer, bounded_scorer, plan_items, prunable
+from .scoring import Depth, Finish, block_scorer, bounded_scorer, joint_block_scorer, plan_items, prunable
 from .topn import padded_to_lists, padded_values, select_lists
 
 
@@ -155,7 +155,10 @@ def recommend_all(
     numba kernels release the GIL; BLAS itself then runs one thread per block); the result is the
     same as with one thread, block for block.
 
-    ``params`` is a :class:`lfmrec.scoring.ScoringParams` of a model fit on ``triples``. The final
+    ``params`` is a :class:`lfmrec.scoring.ScoringParams` of a model fit on ``triples``, or a list
+    of native msd kNN models of one trainset, k and min_support, scored together by one walk
+    (:func:`lfmrec.scoring.joint_block_scorer`): then a list of the results, one per model, each
+    the one it gets alone. The final
     lists come from re-ranking ``method`` (``hard``: the paper's rule; ``soft``, ``calibrated``
     with ``lam`` and ``similarity``, see :mod:`lfmrec.rerank`; ``none``). Artists with fewer than
     ``min_listeners`` distinct listeners in ``triples`` are not candidates (1: every artist is).
@@ -170,6 +173,8 @@ def recommend_all(
     candidate artists on (below, the product is a small part of the job and the kernel's
     compilation, once per environment, would cost more than it saves).
     """
+    joint = isinstance(params, (list, tuple))
+    models = list(params) if joint else [params]
     item_ids = sorted_unique(triples["artist_id"].to_numpy())  # candidates: artists rated in the sample
     c = country_setup(users, item_ids, artists, similarity)
     item_country, user_country = c.item_country, c.user_country
@@ -182,21 +187,25 @@ def recommend_all(
         target = rerank.history_target(played, user_country, item_country, c.similarity.shape[0])
     lister = rerank.make_reranker(method, lam, n, user_country, item_country, c.similarity, target, pool=pool)
 
-    parts, deletions, foreign = [], np.zeros(user_ids.size, np.int64), np.zeros(user_ids.size, np.int64)
-    first = []
     # the paper's hard rule over all candidates: the linear kinds' scores are made inside the list
     # pass (one pass over a block instead of three: bias and clip, count, selection)
-    fused = method == "hard" and excluded is None
+    fused = method == "hard" and excluded is None and not joint
     depth = None
-    if prunable(params):  # native kNN: exact only as deep as the lists look (lfmrec.native.knn_topn)
+    if all(prunable(q) for q in models):  # native kNN: exact only as deep as the lists look (lfmrec.native.knn_topn)
         overall, n_abroad, soft = rerank.list_depth([(method, lam)], n, pool)
         depth = Depth(overall, n_abroad, user_country, item_country, soft, n, c.similarity, excluded)
-    plan = plan_items(params, item_ids, pruned=depth is not None)  # the item side, for both scorers
-    n_users, score_rows = block_scorer(params, user_ids, item_ids, defer=fused, plan=plan, depth=depth)
-    # svd and mf under the hard rule: the product in float32, the candidates it leaves scored exactly
-    if bounded is None:
-        bounded = item_ids.size >= BOUNDED_MIN_ITEMS
-    rows32 = bounded_scorer(params, user_ids, item_ids, plan=plan) if fused and bounded else None
+    elif joint:
+        raise ValueError("recommend_all lists several models together only for native msd kNN models of one trainset")
+    rows32 = None
+    if joint:  # one walk for all of them (lfmrec.scoring.joint_block_scorer)
+        n_users, joint_rows = joint_block_scorer(models, user_ids, item_ids, depth)
+    else:
+        plan = plan_items(params, item_ids, pruned=depth is not None)  # the item side, for both scorers
+        n_users, score_rows = block_scorer(params, user_ids, item_ids, defer=fused, plan=plan, depth=depth)
+        # svd and mf under the hard rule: the product in float32, the candidates it leaves scored exactly
+        if bounded is None:
+            bounded = item_ids.size >= BOUNDED_MIN_ITEMS
+        rows32 = bounded_scorer(params, user_ids, item_ids, plan=plan) if fused and bounded else None
     block_users = max(int(block_users), 1)
     # a float32 block holds twice the users of a float64 block in the same memory; the product of
     # 256 users at a time runs 17% faster per user than of 128 at full LFM-1b scale
@@ -204,30 +213,38 @@ def recommend_all(
     buffers = threading.local()  # one block buffer per thread, reused: no page faults per block
 
     def exact_lists(start: int, stop: int):
-        """The lists of users start:stop (at most block_users) from the float64 scores."""
+        """Per model, the lists of users start:stop (at most block_users) from the float64 scores."""
         if getattr(buffers, "block", None) is None:
-            buffers.block = np.empty((min(block_users, n_users), item_ids.size))
-        block, finish = score_rows(start, stop, buffers.block) if fused else (score_rows(start, stop, buffers.block), None)
-        if excluded is not None:
-            block[:, excluded] = -np.inf
-        final = None if method == "hard" else (lambda s: lister(s, np.arange(start, stop)))
-        rows, cols, dels, n_foreign, *before = recommend_block(
-            block,
-            played[start:stop],
-            user_country[start:stop],
-            item_country,
-            n,
-            final,
-            copy=False,
-            initial=initial,
-            finish=finish,
-        )
-        return (
-            dels,
-            n_foreign,
-            _block_lists(rows, cols, start, block[rows, cols]),
-            _block_lists(*before, start, block[before[0], before[1]]) if initial else None,
-        )
+            buffers.block = np.empty(((len(models),) if joint else ()) + (min(block_users, n_users), item_ids.size))
+        if joint:
+            scored = [(block, None) for block in joint_rows(start, stop, buffers.block)]
+        else:
+            scored = [score_rows(start, stop, buffers.block) if fused else (score_rows(start, stop, buffers.block), None)]
+        out = []
+        for block, finish in scored:
+            if excluded is not None:
+                block[:, excluded] = -np.inf
+            final = None if method == "hard" else (lambda s: lister(s, np.arange(start, stop)))
+            rows, cols, dels, n_foreign, *before = recommend_block(
+                block,
+                played[start:stop],
+                user_country[start:stop],
+                item_country,
+                n,
+                final,
+                copy=False,
+                initial=initial,
+                finish=finish,
+            )
+            out.append(
+                (
+                    dels,
+                    n_foreign,
+                    _block_lists(rows, cols, start, block[rows, cols]),
+                    _block_lists(*before, start, block[before[0], before[1]]) if initial else None,
+                )
+            )
+        return out
 
     def lists_of_block(start: int):
         stop = min(start + step, n_users)
@@ -236,42 +253,56 @@ def recommend_all(
                 buffers.block32 = np.empty((min(step, n_users), item_ids.size), np.float32)
             got = rows32(start, stop, buffers.block32)
             if got is not None:
-                return _bounded_lists(start, stop, *got, played[start:stop], user_country[start:stop], item_country, n, initial)
+                return (
+                    start,
+                    stop,
+                    [_bounded_lists(start, *got, played[start:stop], user_country[start:stop], item_country, n, initial)],
+                )
         done = [exact_lists(a, min(a + block_users, stop)) for a in range(start, stop, block_users)]
-        dels, n_foreign, lists, before = zip(*done, strict=True)
-        return (
-            start,
-            stop,
-            np.concatenate(dels),
-            np.concatenate(n_foreign),
-            pd.concat(lists, ignore_index=True),
-            pd.concat(before, ignore_index=True) if initial else None,
-        )
+        per_model = []
+        for m in range(len(models)):
+            dels, n_foreign, lists, before = zip(*(d[m] for d in done), strict=True)
+            per_model.append(
+                (
+                    np.concatenate(dels),
+                    np.concatenate(n_foreign),
+                    pd.concat(lists, ignore_index=True),
+                    pd.concat(before, ignore_index=True) if initial else None,
+                )
+            )
+        return start, stop, per_model
 
+    deletions = np.zeros((len(models), user_ids.size), np.int64)
+    foreign = np.zeros((len(models), user_ids.size), np.int64)
+    parts: list[list] = [[] for _ in models]
+    first: list[list] = [[] for _ in models]
     progress = Progress("scoring and lists", -(-n_users // step), logger=logging.getLogger("recommend"))
-    for done, (start, stop, dels, n_foreign, lists, before) in enumerate(
-        in_threads(lists_of_block, range(0, n_users, step), threads), start=1
-    ):
+    for done, (start, stop, per_model) in enumerate(in_threads(lists_of_block, range(0, n_users, step), threads), start=1):
         progress.update(done - 1)
-        deletions[start:stop] = dels
-        foreign[start:stop] = n_foreign
-        parts.append(lists)
-        if initial:
-            first.append(before)
-    out = _lists_frame(parts, user_ids, users, item_ids, c.item_labels)
-    per_user = pd.DataFrame(
-        {
-            "user_id": user_ids,
-            "user_country": pd.array(users["country"].to_numpy(), dtype="string"),
-            "deletions": deletions,
-            "foreign_candidates": foreign,
-            "list_length": np.bincount(out["row"].to_numpy(np.int64), minlength=user_ids.size),
-        }
-    )
-    out = out.drop(columns="row")
-    if not initial:
-        return out, per_user
-    return out, per_user, _lists_frame(first, user_ids, users, item_ids, c.item_labels).drop(columns="row")
+        for m, (dels, n_foreign, lists, before) in enumerate(per_model):
+            deletions[m, start:stop] = dels
+            foreign[m, start:stop] = n_foreign
+            parts[m].append(lists)
+            if initial:
+                first[m].append(before)
+    results = []
+    for m in range(len(models)):
+        out = _lists_frame(parts[m], user_ids, users, item_ids, c.item_labels)
+        per_user = pd.DataFrame(
+            {
+                "user_id": user_ids,
+                "user_country": pd.array(users["country"].to_numpy(), dtype="string"),
+                "deletions": deletions[m],
+                "foreign_candidates": foreign[m],
+                "list_length": np.bincount(out["row"].to_numpy(np.int64), minlength=user_ids.size),
+            }
+        )
+        out = out.drop(columns="row")
+        if not initial:
+            results.append((out, per_user))
+        else:
+            results.append((out, per_user, _lists_frame(first[m], user_ids, users, item_ids, c.item_labels).drop(columns="row")))
+    return results if joint else results[0]
 
 
 def _block_lists(rows: np.ndarray, cols: np.ndarray, start: int, scores: np.ndarray) -> pd.DataFrame:
@@ -282,7 +313,7 @@ def _block_lists(rows: np.ndarray, cols: np.ndarray, start: int, scores: np.ndar
     return pd.DataFrame({"row": rows + start, "rank": rank, "col": cols, "score": scores})
 
 
-def _bounded_lists(start, stop, raw32, finish, bounded, played, user_country, item_country, n, initial):
+def _bounded_lists(start, raw32, finish, bounded, played, user_country, item_country, n, initial):
     """:func:`recommend_all`'s result for one block listed from its float32 raw block (the hard rule,
     see :func:`lfmrec.topn.select_lists` with ``bounded``)."""
     all_cols, all_len, f_cols, f_len, dels, n_foreign, all_vals, f_vals = select_lists(
@@ -290,7 +321,7 @@ def _bounded_lists(start, stop, raw32, finish, bounded, played, user_country, it
     )
     lists = _block_lists(*padded_to_lists(f_cols, f_len), start, padded_values(f_vals, f_len))
     before = _block_lists(*padded_to_lists(all_cols, all_len), start, padded_values(all_vals, all_len)) if initial else None
-    return start, stop, dels, n_foreign, lists, before
+    return dels, n_foreign, lists, before
 
 
 def _lists_frame(

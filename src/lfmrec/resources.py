@@ -139,6 +139,25 @@ def fit_job_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> f
     return seconds + _family(spec).fit_seconds(spec, engine_of(spec), n_users, n_items, n_ratings)
 
 
+def group_scoring_job_mb(
+    specs: list[dict], model_bytes: float, n_items: int, n_ratings: int, block_users: int, n_users: int
+) -> int:
+    """Memory (MB) of rule recommend_<group>: its models' files (``model_bytes``, together) and a
+    block of each model (:func:`scoring_job_mb` with as many blocks)."""
+    return scoring_job_mb(specs[0], int(model_bytes), n_items, n_ratings, len(specs) * block_users, False, n_users)
+
+
+# The native kNN models of a list group scored together (rule recommend_<group>, one walk): each
+# model after the first adds this share of one model's scoring (benchmarks/knn_scale.py --joint).
+_JOINT_SHARE = 0.3
+
+
+def group_scoring_job_seconds(specs: list[dict], n_users: int, n_items: int, n_ratings: int) -> float:
+    """Seconds of rule recommend_<group>: one model's lists and a share for each further one."""
+    one = max(scoring_job_seconds(spec, n_users, n_items, n_ratings) for spec in specs)
+    return one * (1 + _JOINT_SHARE * (len(specs) - 1))
+
+
 def group_fit_job_seconds(specs: list[dict], n_users: int, n_items: int, n_ratings: int) -> float:
     """Seconds of rule cross_validate_<group>: one member's fit (the similarity, computed once),
     plus the other members' share of the neighbour sums (~2 us per rating each)."""
@@ -185,13 +204,15 @@ def check_scoring_memory(
     max_memory_gb: float,
     key: str,
     splits: bool = False,
+    models: int = 1,
 ) -> None:
     """Refuse, before scoring, a job whose blocks (``threads`` blocks of ``block_users`` users x
-    ``n_items``, :func:`scoring_job_mb`) need more than ``max_memory_gb``, naming the largest
-    ``recommend.block_users`` that fits (or that none does)."""
+    ``n_items``, :func:`scoring_job_mb`; ``models`` such blocks each, rule recommend_<group>)
+    need more than ``max_memory_gb``, naming the largest ``recommend.block_users`` that fits (or
+    that none does)."""
 
     def need(block: int) -> float:
-        return scoring_job_mb(spec, model_bytes, n_items, n_ratings, max(threads, 1) * block, splits, n_users) / 1000
+        return scoring_job_mb(spec, model_bytes, n_items, n_ratings, max(threads, 1) * models * block, splits, n_users) / 1000
 
     if need(block_users) <= max_memory_gb:
         return

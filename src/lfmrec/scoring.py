@@ -120,19 +120,43 @@ def bounded_scorer(params: ScoringParams, user_raw_ids: Iterable[Any], item_raw_
 def _score_pruned(p: ScoringParams, plan: ItemPlan, uinner: np.ndarray, depth, ucc: np.ndarray, buffer=None):
     """A block of users scored to ``depth`` (:class:`lfmrec.native.knn_topn.Depth`; ``ucc`` the
     block's user country codes): exact wherever a list of that depth can look, a filler below
-    every estimate elsewhere. An unknown user's row is the global mean (clipped), as in full."""
-    out = np.empty((uinner.size, plan.inner.size)) if buffer is None else buffer[: uinner.size]
+    every estimate elsewhere. An unknown user's row is the global mean (clipped), as in full. For
+    a plan of several models (:func:`joint_block_scorer`) the block is (n_models, users, items)."""
+    lead = () if plan.pruned.single else (len(plan.pruned.models),)
+    out = np.empty((*lead, uinner.size, plan.inner.size)) if buffer is None else buffer[..., : uinner.size, :]
     rows = np.flatnonzero(uinner >= 0)
     if rows.size < uinner.size:
         lo, hi = p.rating_scale
-        out[uinner < 0] = max(lo, min(hi, p.global_mean))
+        out[..., uinner < 0, :] = max(lo, min(hi, p.global_mean))
     if rows.size == uinner.size:
         plan.pruned.score_rows(uinner, depth, ucc, out)
     elif rows.size:
-        part = np.empty((rows.size, plan.inner.size))
+        part = np.empty((*lead, rows.size, plan.inner.size))
         plan.pruned.score_rows(uinner[rows], depth, ucc[rows], part)
-        out[rows] = part
+        out[..., rows, :] = part
     return out
+
+
+def joint_block_scorer(models, user_raw_ids: Iterable[Any], item_raw_ids: Iterable[Any], depth) -> tuple[int, Callable[..., Any]]:
+    """:func:`block_scorer` with ``depth`` for several native msd kNN models of one trainset, k and
+    min_support (e.g. KNNBasic and KNNWithMeans at k = 40), scored by one walk
+    (:class:`lfmrec.native.knn_topn.PrunedKnn` of all of them): ``score_rows(start, stop,
+    buffer=None)`` returns their blocks as one (n_models, users, items) array, ``[m]`` equal to
+    model m's block from :func:`block_scorer`, bit for bit."""
+    from .native.knn_topn import PrunedKnn
+
+    models = list(models)
+    p = models[0]
+    if not all(q.prunable() for q in models):
+        raise ValueError("joint_block_scorer scores native msd kNN models only")
+    uinner = inner_ids(user_raw_ids, p.user_raw2inner)
+    plan = ItemPlan(cols_known=np.zeros(0, bool), inner=inner_ids(item_raw_ids, p.item_raw2inner))
+    plan.cols_known = plan.inner >= 0
+    plan.pruned = PrunedKnn(models, plan.inner)
+    ucc = np.asarray(depth.user_country, np.int64)
+    return uinner.size, lambda start, stop, buffer=None: _score_pruned(
+        p, plan, uinner[start:stop], depth, ucc[start:stop], buffer
+    )
 
 
 def iter_score_blocks(

@@ -1,5 +1,6 @@
 """Score every (user, candidate artist) pair of one fitted model and build the cross-cultural top-n
-(and the initial top-n before the country rule)."""
+(and the initial top-n before the country rule); rule recommend_<group>: several native kNN models
+of one trainset and k, scored together by one walk, each model's outputs as it gets them alone."""
 
 import logging
 import os
@@ -9,6 +10,7 @@ import pandas as pd
 
 from lfmrec.harness import run_script
 from lfmrec.io import write_parquet
+from lfmrec.native.knn_topn import share_trainset
 from lfmrec.recommend import deletion_summary, recommend_all
 from lfmrec.resources import check_scoring_memory
 
@@ -16,26 +18,27 @@ log = logging.getLogger("recommend")
 
 
 def main(snakemake):
-    with open(snakemake.input.model, "rb") as fh:
-        params = pickle.load(fh)  # lfmrec.scoring.ScoringParams (fit_full)
+    group = "models" in snakemake.input.keys()  # noqa: SIM118 (Namedlist: keys() are the names)
+    paths = list(snakemake.input.models) if group else [snakemake.input.model]
+    models = []
+    for path in paths:
+        with open(path, "rb") as fh:
+            models.append(pickle.load(fh))  # lfmrec.scoring.ScoringParams (fit_full)
     triples = pd.read_parquet(snakemake.input.triples, columns=["user_id", "artist_id"])
     users = pd.read_parquet(snakemake.input.users)
     artists = pd.read_parquet(snakemake.input.artists)
     p = snakemake.params
-    name = snakemake.wildcards.get("model") or snakemake.wildcards.get("reference")
+    names = list(p.names) if group else [snakemake.wildcards.get("model") or snakemake.wildcards.get("reference")]
+    sizes = (len(users), int(triples["artist_id"].nunique()), len(triples))
+    spec = p.specs[0] if group else p.spec
+    model_bytes = sum(map(os.path.getsize, paths))
     check_scoring_memory(
-        p.spec,
-        os.path.getsize(snakemake.input.model),
-        len(users),
-        int(triples["artist_id"].nunique()),
-        len(triples),
-        p.block_users,
-        snakemake.threads,
-        p.max_memory_gb,
-        name,
+        spec, model_bytes, *sizes, p.block_users, snakemake.threads, p.max_memory_gb, ", ".join(names), models=len(models)
     )
-    lists, per_user, initial = recommend_all(
-        params,
+    if group:
+        share_trainset(models)  # one trainset in memory for the group (fit on the same triples)
+    results = recommend_all(
+        models if group else models[0],
         users,
         triples,
         artists,
@@ -49,10 +52,12 @@ def main(snakemake):
         initial=True,
         threads=snakemake.threads,
     )
-    log.info("%s", deletion_summary(name, per_user, snakemake.params.n))
-    write_parquet(lists, snakemake.output.lists)
-    write_parquet(per_user, snakemake.output.per_user)
-    write_parquet(initial, snakemake.output.initial)
+    out = snakemake.output
+    targets = zip(out.lists, out.per_user, out.initial, strict=True) if group else [(out.lists, out.per_user, out.initial)]
+    for name, (lists, per_user, initial), paths_out in zip(names, results if group else [results], targets, strict=True):
+        log.info("%s", deletion_summary(name, per_user, p.n))
+        for frame, path in zip((lists, per_user, initial), paths_out, strict=True):
+            write_parquet(frame, path)
 
 
 if "snakemake" in globals():

@@ -73,17 +73,15 @@ def msd_rows(
                 if ir_sorted and p0 > 0:
                     lo += np.searchsorted(ir_users[lo:hi], p0)
                 if b == a + 1:  # one rating of y by xi: both orders coincide
+                    # the pass's raters of y are ir[lo:e] (all of them without passes); xi's own
+                    # cell gets additions too, which its row ignores (sim[xi, xi] = 1)
                     ri = by_item_ratings[a]
-                    for t in range(lo, hi):
+                    e = lo + np.searchsorted(ir_users[lo:hi], p1) if ir_sorted and p1 < n_users else hi
+                    for t in range(lo, e):
                         xj = ir_users[t]
-                        if xj >= p1:
-                            if ir_sorted:
-                                break
-                            continue
-                        if xj != xi and xj >= p0:
-                            d = ri - ir_ratings[t]
-                            acc[xj, 0] += d * d
-                            acc[xj, 1] += 1.0
+                        d = ri - ir_ratings[t]
+                        acc[xj, 0] += d * d
+                        acc[xj, 1] += 1.0
                 else:
                     for t in range(lo, hi):
                         xj = ir_users[t]

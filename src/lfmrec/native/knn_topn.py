@@ -184,34 +184,47 @@ def _pruned_rows(
     stats,
 ):
     """The pruned scores of the users ``users`` (inner ids; similarity rows ``srows``) into
-    ``out`` (b, n_columns), filler where not needed; ``stats[r]``: users walked, heavy ratings read,
-    light items estimated, their raters read."""
+    ``out[m]`` (b, n_columns) for each model m of one trainset and one k (the leading axis of
+    ``mean_u``, ``with_means``, ``min_k``, ``values``, ``h_value``, ``heavy_bound``, ``light``,
+    ``light_bound`` and ``out``), filler where not needed; ``stats[r]``: users walked, heavy
+    ratings read, light items estimated, their raters read. The models share the similarity rows,
+    the walk (its order, and its length: until no model needs a heavy item) and each light item's
+    neighbours; each keeps its own sums and lists, so each model's scores are those it gets alone."""
+    n_models = out.shape[0]
     n_users = srows.shape[1]
     n_items = ir_ptr.size - 1
     n_heavy = heavy.size  # the walk's arrays are over the heavy items only (h_item: their index)
-    acc = np.zeros((max(n_heavy, 1), 3))
-    full = np.zeros(max(n_heavy, 1), np.bool_)
-    saved = np.zeros((max(n_heavy, 1), 3))
-    book = np.full((max(n_heavy, 1), 2), -1, np.int64)
-    redo = np.empty(max(n_heavy, 1), np.int64)
+    nh = max(n_heavy, 1)
+    acc = np.zeros((n_models, nh, 3))
+    full = np.zeros((n_models, nh), np.bool_)
+    saved = np.zeros((n_models, nh, 3))
+    book = np.full((n_models, nh, 2), -1, np.int64)
+    redo = np.empty(nh, np.int64)
     seg = np.empty(max(h_item.size, 1), np.int64)
     positive = np.empty(n_users, np.int64)
     desc = np.empty(n_users, np.int64)
     chunk = np.empty(n_users, np.int64)
     pos_sim = np.empty(n_users)
     played = np.zeros(n_items, np.bool_)
-    need = np.zeros(max(n_heavy, 1), np.bool_)
-    open_q = np.empty(max(heavy.size, 1), np.int64)
+    need = np.zeros((n_models, nh), np.bool_)
+    open_q = np.empty(nh, np.int64)
     n_max = 1
-    for t in range(light.size):
-        it = light[t]
+    for t in range(light.shape[1]):
+        it = light[0, t]
         n_max = max(n_max, ir_ptr[it + 1] - ir_ptr[it])
     kk = max(k, 1)
     cand_sim, cand_pos, scratch = np.empty(n_max), np.empty(n_max, np.int64), np.empty(n_max)
     nb_sim, nb_pos = np.empty(kk), np.empty(kk, np.int64)
+    # each light item's neighbours, once per user for all models: slot of the item (-1: not yet)
+    shared = n_models > 1
+    slot_of = np.full(n_items if shared else 1, -1, np.int64)
+    slot_items = np.empty(light.shape[1] if shared else 1, np.int64)
+    slot_cnt = np.empty(light.shape[1] if shared else 1, np.int64)
+    slot_sim = np.empty((light.shape[1] if shared else 1, kk))
+    slot_pos = np.empty((light.shape[1] if shared else 1, kk), np.int64)
     n_soft = lams.size
-    tops = np.empty((2 + n_soft, max(caps.max(), 1)))
-    counts = np.zeros(2 + n_soft, np.int64)
+    tops = np.empty((n_models, 2 + n_soft, max(caps.max(), 1)))
+    counts = np.zeros((n_models, 2 + n_soft), np.int64)
     offs = np.zeros((n_soft, sim.shape[1]))
     min_off = np.zeros(max(n_soft, 1))
     gid = 0
@@ -219,12 +232,11 @@ def _pruned_rows(
         u = users[r]
         srow = srows[r]
         uc = ucc[r]
-        mu = mean_u[r]
-        row = out[r]
-        row[:] = filler
+        for m in range(n_models):
+            out[m, r, :] = filler
         for x in range(ur_ptr[u], ur_ptr[u + 1]):
             played[ur_items[x]] = True
-        counts[:] = 0
+        counts[:, :] = 0
         for li in range(n_soft):  # soft's penalties, as it computes them: sim[u, c] * lam
             min_off[li] = 0.0  # an unknown country's
             for c in range(sim.shape[1]):
@@ -235,56 +247,95 @@ def _pruned_rows(
             if skip[c]:
                 continue
             v = max(lo, min(hi, gm))
-            row[c] = v
-            _add(tops, counts, caps, offs, v, cand_cc[c], uc)
+            for m in range(n_models):
+                out[m, r, c] = v
+                _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
         # light items: exact estimates in descending order of their bound, while it reaches T
         evaluated = 0
         raters = 0
-        for t in range(light.size):
-            ub = _bound(mu, light_bound[t], with_means, gm, lo, hi)
-            if not _relevant(ub, -1, uc, tops, counts, caps, offs, True, min_off):
-                break
-            it = light[t]
-            c = col_of_item[it]
-            if c < 0 or skip[c] or played[it] or not _relevant(ub, cand_cc[c], uc, tops, counts, caps, offs, False, min_off):
-                continue
-            a, e = ir_ptr[it], ir_ptr[it + 1]
-            cnt = _neighbours(srow, ir_users, a, e, k, cand_sim, cand_pos, scratch, nb_sim, nb_pos)
-            sum_k = 0.0
-            sum_sim = 0.0
-            sum_r = 0.0
-            for h in range(cnt):  # Surprise's sums, in neighbour order
-                sum_k += 1.0
-                sum_sim += nb_sim[h]
-                sum_r += nb_sim[h] * values[nb_pos[h]]
-            v = max(lo, min(hi, _estimate(sum_k, sum_sim, sum_r, min_k, with_means, mu, gm)))
-            row[c] = v
-            _add(tops, counts, caps, offs, v, cand_cc[c], uc)
-            evaluated += 1
-            raters += e - a
+        n_slots = 0
+        for m in range(n_models):
+            mu = mean_u[m, r]
+            for t in range(light.shape[1]):
+                ub = _bound(mu, light_bound[m, t], with_means[m], gm, lo, hi)
+                if not _relevant(ub, -1, uc, tops[m], counts[m], caps, offs, True, min_off):
+                    break
+                it = light[m, t]
+                c = col_of_item[it]
+                if (
+                    c < 0
+                    or skip[c]
+                    or played[it]
+                    or not _relevant(ub, cand_cc[c], uc, tops[m], counts[m], caps, offs, False, min_off)
+                ):
+                    continue
+                a, e = ir_ptr[it], ir_ptr[it + 1]
+                if not shared:
+                    cnt = _neighbours(srow, ir_users, a, e, k, cand_sim, cand_pos, scratch, nb_sim, nb_pos)
+                    evaluated += 1
+                    raters += e - a
+                else:
+                    sl = slot_of[it]
+                    if sl < 0:
+                        sl = n_slots
+                        n_slots += 1
+                        slot_of[it] = sl
+                        slot_items[sl] = it
+                        slot_cnt[sl] = _neighbours(
+                            srow, ir_users, a, e, k, cand_sim, cand_pos, scratch, slot_sim[sl], slot_pos[sl]
+                        )
+                        evaluated += 1
+                        raters += e - a
+                    cnt = slot_cnt[sl]
+                    for h in range(cnt):
+                        nb_sim[h] = slot_sim[sl, h]
+                        nb_pos[h] = slot_pos[sl, h]
+                sum_k = 0.0
+                sum_sim = 0.0
+                sum_r = 0.0
+                for h in range(cnt):  # Surprise's sums, in neighbour order
+                    sum_k += 1.0
+                    sum_sim += nb_sim[h]
+                    sum_r += nb_sim[h] * values[m, nb_pos[h]]
+                v = max(lo, min(hi, _estimate(sum_k, sum_sim, sum_r, min_k[m], with_means[m], mu, gm)))
+                out[m, r, c] = v
+                _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
+        for sl in range(n_slots):
+            slot_of[slot_items[sl]] = -1
         # heavy items whose bound reaches T: walk the users by similarity until each has k
-        # neighbours, or its bound from the sums so far falls below T
-        n_open = 0  # open_q[:n_open]: the heavy items (indices into heavy) still needed
+        # neighbours, or its bound from the sums so far falls below T (for every model)
+        n_open = 0  # open_q[:n_open]: the heavy items (indices into heavy) some model still needs
         for q in range(heavy.size):
             it = heavy[q]
             c = col_of_item[it]
-            need[q] = (
-                c >= 0
-                and not skip[c]
-                and not played[it]
-                and _relevant(
-                    _bound(mu, heavy_bound[q], with_means, gm, lo, hi), cand_cc[c], uc, tops, counts, caps, offs, False, min_off
+            any_need = False
+            for m in range(n_models):
+                need[m, q] = (
+                    c >= 0
+                    and not skip[c]
+                    and not played[it]
+                    and _relevant(
+                        _bound(mean_u[m, r], heavy_bound[m, q], with_means[m], gm, lo, hi),
+                        cand_cc[c],
+                        uc,
+                        tops[m],
+                        counts[m],
+                        caps,
+                        offs,
+                        False,
+                        min_off,
+                    )
                 )
-            )
+                any_need = any_need or need[m, q]
             open_q[n_open] = q
-            n_open += need[q]
+            n_open += any_need
         walked = 0
         read = 0
         if n_open > 0 and k > 0:
-            m = 0
+            m_pos = 0
             for v in range(n_users):  # branch-free: the users with sim > 0, ascending id
-                positive[m] = v
-                m += srow[v] > 0.0
+                positive[m_pos] = v
+                m_pos += srow[v] > 0.0
             # desc[:n_desc]: the users in descending similarity, equal ones by ascending id, sorted
             # a chunk at a time (the walk rarely needs them all): users with cut <= sim < upper
             n_desc = 0
@@ -294,17 +345,17 @@ def _pruned_rows(
             check = check_users
             while True:
                 if j == n_desc:
-                    if n_desc == m:
+                    if n_desc == m_pos:
                         break
                     cnt = 0
-                    for x in range(m):
+                    for x in range(m_pos):
                         sv = srow[positive[x]]
                         if sv < upper:
                             pos_sim[cnt] = sv
                             cnt += 1
                     cut = -np.inf if cnt <= want else _kth_largest(pos_sim, cnt, want)
                     cnt = 0
-                    for x in range(m):  # ascending id
+                    for x in range(m_pos):  # ascending id
                         v = positive[x]
                         sv = srow[v]
                         if sv >= cut and sv < upper:
@@ -320,17 +371,35 @@ def _pruned_rows(
                 j1 = j
                 while j1 + 1 < n_desc and srow[desc[j1 + 1]] == s:
                     j1 += 1
-                if j1 == j or in_id_order:
-                    for jj in range(j, j1 + 1):
-                        _add_user(desc[jj], s, k, h_ptr, h_item, h_value, acc, full)
-                else:
-                    gid += 1
-                    _add_group(desc, j, j1, s, gid, k, h_ptr, h_item, h_pos, h_value, acc, full, saved, book, redo, seg)
+                for m in range(n_models):  # each model's sums, as alone (the same neighbours)
+                    if j1 == j or in_id_order:
+                        for jj in range(j, j1 + 1):
+                            _add_user(desc[jj], s, k, h_ptr, h_item, h_value[m], acc[m], full[m])
+                    else:
+                        gid += 1
+                        _add_group(
+                            desc,
+                            j,
+                            j1,
+                            s,
+                            gid,
+                            k,
+                            h_ptr,
+                            h_item,
+                            h_pos,
+                            h_value[m],
+                            acc[m],
+                            full[m],
+                            saved[m],
+                            book[m],
+                            redo,
+                            seg,
+                        )
                 for jj in range(j, j1 + 1):
                     read += h_ptr[desc[jj] + 1] - h_ptr[desc[jj]]
                 walked += j1 - j + 1
                 j = j1 + 1
-                if walked >= check and j < m:
+                if walked >= check and j < m_pos:
                     check = walked + check_users
                     # the next users have sim <= s_next: an open item's estimate is bounded by its
                     # sums so far and at most k - count more neighbours of weight <= s_next
@@ -339,37 +408,49 @@ def _pruned_rows(
                     for h in range(n_open):
                         q = open_q[h]
                         it = heavy[q]
-                        if full[q]:
-                            v = _estimate(acc[q, _K], acc[q, _SIM], acc[q, _RATINGS], min_k, with_means, mu, gm)
-                            v = max(lo, min(hi, v))
-                            c = col_of_item[it]
-                            row[c] = v
-                            _add(tops, counts, caps, offs, v, cand_cc[c], uc)
-                            need[q] = False
-                            continue
-                        w = (k - acc[q, _K]) * s_next
-                        pb = _partial_bound(acc[q, _SIM], acc[q, _RATINGS], w, heavy_bound[q], mu, with_means, gm, lo, hi)
-                        if not _relevant(pb, cand_cc[col_of_item[it]], uc, tops, counts, caps, offs, False, min_off):
-                            need[q] = False
-                            continue
-                        open_q[still] = q
-                        still += 1
+                        c = col_of_item[it]
+                        keep = False
+                        for m in range(n_models):
+                            if not need[m, q]:
+                                continue
+                            mu = mean_u[m, r]
+                            if full[m, q]:
+                                v = _estimate(
+                                    acc[m, q, _K], acc[m, q, _SIM], acc[m, q, _RATINGS], min_k[m], with_means[m], mu, gm
+                                )
+                                v = max(lo, min(hi, v))
+                                out[m, r, c] = v
+                                _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
+                                need[m, q] = False
+                                continue
+                            w = (k - acc[m, q, _K]) * s_next
+                            pb = _partial_bound(
+                                acc[m, q, _SIM], acc[m, q, _RATINGS], w, heavy_bound[m, q], mu, with_means[m], gm, lo, hi
+                            )
+                            if not _relevant(pb, cand_cc[c], uc, tops[m], counts[m], caps, offs, False, min_off):
+                                need[m, q] = False
+                                continue
+                            keep = True
+                        if keep:
+                            open_q[still] = q
+                            still += 1
                     n_open = still
                     if n_open == 0:
                         break
         for q in range(heavy.size):
             it = heavy[q]
-            if need[q]:
-                c = col_of_item[it]
-                v = _estimate(acc[q, _K], acc[q, _SIM], acc[q, _RATINGS], min_k, with_means, mu, gm)
-                v = max(lo, min(hi, v))
-                row[c] = v
-                _add(tops, counts, caps, offs, v, cand_cc[c], uc)
-                need[q] = False
-            acc[q, _K] = 0.0
-            acc[q, _SIM] = 0.0
-            acc[q, _RATINGS] = 0.0
-            full[q] = False
+            for m in range(n_models):
+                if need[m, q]:
+                    c = col_of_item[it]
+                    v = _estimate(acc[m, q, _K], acc[m, q, _SIM], acc[m, q, _RATINGS], min_k[m], with_means[m], mean_u[m, r], gm)
+                    v = max(lo, min(hi, v))
+                    out[m, r, c] = v
+                    _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
+                    need[m, q] = False
+                acc[m, q, _K] = 0.0
+                acc[m, q, _SIM] = 0.0
+                acc[m, q, _RATINGS] = 0.0
+                full[m, q] = False
         for x in range(ur_ptr[u], ur_ptr[u + 1]):
             played[ur_items[x]] = False
         stats[r, 0] = walked
@@ -379,35 +460,41 @@ def _pruned_rows(
 
 
 class PrunedKnn:
-    """The pruned scorer of one fitted native msd kNN model (ScoringParams with ``trainset``) over
-    the candidate items ``inner`` (inner ids per column, -1 unknown): :meth:`score_rows`."""
+    """The pruned scorer of fitted native msd kNN models (ScoringParams with ``trainset``) over the
+    candidate items ``inner`` (inner ids per column, -1 unknown): :meth:`score_rows`. ``params``:
+    one model, or several of one trainset, k and min_support (e.g. KNNBasic and KNNWithMeans at
+    k = 40), which share the similarity rows, the walk and the light items' neighbours."""
 
     def __init__(
         self, params, inner: np.ndarray, heavy_raters: int | None = None, chunk_users: int = _CHUNK, check_users: int = _CHECK
     ):
-        p = params
+        self.single = not isinstance(params, (list, tuple))
+        models = [params] if self.single else list(params)
+        p = models[0]
         ts = p.trainset
-        if ts is None or p.kind not in ("knn_basic", "knn_means"):
-            raise ValueError("PrunedKnn needs a native msd kNN model (ScoringParams with a trainset)")
-        self.p = p
+        for q in models:
+            if q.trainset is None or q.kind not in ("knn_basic", "knn_means"):
+                raise ValueError("PrunedKnn needs native msd kNN models (ScoringParams with a trainset)")
+            if q.trainset is not ts or (q.k, q.min_support, q.rating_scale) != (p.k, p.min_support, p.rating_scale):
+                raise ValueError("PrunedKnn scores several models together only with one trainset, k and min_support")
+        self.p, self.models = p, models
         self.chunk_users, self.check_users = max(int(chunk_users), 1), max(int(check_users), 1)
-        self.with_means = p.kind == "knn_means"
+        self.with_means = np.array([q.kind == "knn_means" for q in models])
         ir_ptr = np.asarray(ts.ir_ptr, np.int64)
         ir_users = np.asarray(ts.ir_users, np.int64)
-        values = np.asarray(ts.ir_ratings, np.float64)
-        if self.with_means:  # Surprise's r - means[v]: the bits knn.estimate uses
-            values = values - p.means[ir_users]
+        ratings = np.asarray(ts.ir_ratings, np.float64)
+        # Surprise's r - means[v] for KNNWithMeans: the bits knn.estimate uses
+        values = np.stack([ratings - q.means[ir_users] if q.kind == "knn_means" else ratings for q in models])
         n_i = np.diff(ir_ptr)
         self.heavy_raters = int(heavy_raters if heavy_raters is not None else max(4 * p.k, 16))
         is_heavy = n_i >= self.heavy_raters
-        # the bound of each item: the largest value among its raters (every known item has one)
-        bound = np.maximum.reduceat(values, ir_ptr[:-1]) if values.size else np.zeros(n_i.size)
+        # each model's bound of each item: the largest value among its raters (every known item has one)
+        bound = np.maximum.reduceat(values, ir_ptr[:-1], axis=1) if values.shape[1] else np.zeros((len(models), n_i.size))
         light = np.flatnonzero(~is_heavy)
-        order = np.argsort(-bound[light], kind="stable")
-        self.light = light[order].astype(np.int64)
-        self.light_bound = bound[self.light]
+        self.light = np.stack([light[np.argsort(-b[light], kind="stable")] for b in bound]).astype(np.int64)
+        self.light_bound = np.take_along_axis(bound, self.light, axis=1)
         self.heavy = np.flatnonzero(is_heavy).astype(np.int64)
-        self.heavy_bound = bound[self.heavy]
+        self.heavy_bound = np.ascontiguousarray(bound[:, self.heavy])
         # the heavy items' ratings by user (knn_block's layout), ir order kept within each item
         keep = np.repeat(is_heavy, n_i)
         h_ptr_items = np.zeros(n_i.size + 1, np.int64)
@@ -415,7 +502,11 @@ class PrunedKnn:
         h_users = ir_users[keep]
         # over the heavy items alone (index q of heavy: the walk's arrays fit in a core's cache)
         h_ptr_items = np.append(h_ptr_items[:-1][is_heavy], h_ptr_items[-1])
-        self.by_user = user_ratings(h_ptr_items, h_users, values[keep], ts.n_users) + (ir_in_id_order(h_ptr_items, h_users),)
+        h_ptr, h_item, h_pos, _ = user_ratings(h_ptr_items, h_users, values[0][keep], ts.n_users)
+        # each model's values in the same layout: the value of ir position t, read at h_pos
+        # (positions into the heavy ratings, ir order within each item)
+        h_value = np.ascontiguousarray(values[:, keep][:, h_pos])
+        self.by_user = (h_ptr, h_item, h_pos, h_value, ir_in_id_order(h_ptr_items, h_users))
         self.ir = (ir_ptr, ir_users, values)
         self.raters = raters_by_id(ts)  # for the similarity rows (lfmrec.native.knn_stream)
         self.ur = (np.asarray(ts.ur_ptr, np.int64), np.asarray(ts.ur_items, np.int64))
@@ -434,15 +525,15 @@ class PrunedKnn:
         return float(lo) - 1.0 - sum(abs(float(lam)) for lam in depth.soft) * sim
 
     def score_rows(self, uinner: np.ndarray, depth, ucc: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Pruned scores of the known users ``uinner`` (inner ids) into ``out`` (len, n_columns), to
-        ``depth`` (:class:`lfmrec.scoring.Depth`);
+        """Pruned scores of the known users ``uinner`` (inner ids) into ``out`` (len, n_columns; for
+        several models (n_models, len, n_columns)), to ``depth`` (:class:`lfmrec.scoring.Depth`);
         ``ucc``: their country codes. Returns the per-user stats (walked users, heavy ratings read,
         light items estimated, their raters)."""
 
         p = self.p
         uinner = np.asarray(uinner, np.int64)
         srows = similarity_rows(p.trainset, p.min_support, uinner, raters=self.raters)
-        mean_u = p.means[uinner] if self.with_means else np.zeros(uinner.size)
+        mean_u = np.stack([q.means[uinner] if q.kind == "knn_means" else np.zeros(uinner.size) for q in self.models])
         skip = depth.skip if depth.skip is not None else np.zeros(self.n_columns, np.bool_)
         stats = np.zeros((uinner.size, 4), np.int64)
         lo, hi = p.rating_scale
@@ -456,7 +547,7 @@ class PrunedKnn:
             np.asarray(ucc, np.int64),
             self.with_means,
             int(p.k),
-            int(p.min_k),
+            np.array([q.min_k for q in self.models], np.int64),
             float(p.global_mean),
             float(lo),
             float(hi),
@@ -477,7 +568,39 @@ class PrunedKnn:
             self.filler(depth),
             self.chunk_users,
             self.check_users,
-            out,
+            out[None] if self.single else out,
             stats,
         )
         return stats
+
+
+_TRAINSET_ARRAYS = (
+    "ur_ptr",
+    "ur_items",
+    "ur_ratings",
+    "ir_ptr",
+    "ir_users",
+    "ir_ratings",
+    "ur_by_item_items",
+    "ur_by_item_ratings",
+)
+
+
+def share_trainset(models) -> None:
+    """Make fitted native kNN models that were fit on the same triples (each pickled with its own
+    copy of the trainset) hold one trainset, the first's, so that :class:`PrunedKnn` scores them
+    together; ValueError if their trainsets differ in any array, id or mean."""
+    ts = models[0].trainset
+    for q in models[1:]:
+        other = q.trainset
+        same = (
+            other is ts
+            or other is not None
+            and other.global_mean == ts.global_mean
+            and other.user_raw2inner == ts.user_raw2inner
+            and other.item_raw2inner == ts.item_raw2inner
+            and all(np.array_equal(getattr(other, a), getattr(ts, a)) for a in _TRAINSET_ARRAYS)
+        )
+        if not same:
+            raise ValueError("the models to score together were not fit on the same triples (their trainsets differ)")
+        q.trainset = ts
