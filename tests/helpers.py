@@ -292,3 +292,18 @@ def random_triples(
     df = pd.DataFrame({"user_id": keys // n_items + user_offset, "artist_id": keys % n_items + item_offset, "playcount": counts})
     df["rating"] = np.log2(df["playcount"].astype(float))
     return df.sort_values(["user_id", "artist_id"], ignore_index=True)
+
+
+def small_sample(seed=0, n_users=40, n_items=60, n=400):
+    """Triples of users 100.. and artists 1.., with users' and artists' countries (US, DE, PL; UK
+    only for artists) and artist names: what phase 2 and the user reports read."""
+    rng = np.random.default_rng(seed)
+    t = random_triples(rng, n_users, n_items, n, user_offset=100, item_offset=1, plays="uniform")
+    uids = np.arange(100, 100 + n_users)
+    users = pd.DataFrame({"user_id": uids, "country": pd.array(rng.choice(["US", "DE", "PL"], n_users), dtype="string")})
+    aids = np.arange(1, n_items + 1)
+    artists = pd.DataFrame(
+        {"artist_id": aids, "country": pd.array(rng.choice(["US", "DE", "PL", "UK"], n_items), dtype="string")}
+    )
+    artists["name"] = pd.array([f"Artist {a}" for a in aids], dtype="string")
+    return t, users, artists

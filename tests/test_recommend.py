@@ -1,17 +1,15 @@
-"""Phase 2: tie rules, deletions worked out by hand, short lists, the report users, and the whole
+"""Phase 2: tie rules, deletions worked out by hand, short lists, and the whole
 route (scores -> lists) against Surprise's predict() one pair at a time."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from helpers import random_triples
+from helpers import small_sample
 
 from lfmrec.cv import build_trainset, rating_scale
-from lfmrec.errors import InputError
 from lfmrec.models import build_algorithm
 from lfmrec.recommend import recommend_all, recommend_block
-from lfmrec.report import choose_report_users, user_report
 from lfmrec.scoring import params_from_surprise
 from lfmrec.topn import foreign_top_n, top_n
 
@@ -93,19 +91,6 @@ def test_one_pass_selection_equals_a_full_sort(seed, n):
     assert [cols[rows == r].tolist() for r in range(b)] == want["foreign"]
 
 
-def small_sample(seed=0, n_users=40, n_items=60, n=400):
-    rng = np.random.default_rng(seed)
-    t = random_triples(rng, n_users, n_items, n, user_offset=100, item_offset=1, plays="uniform")
-    uids = np.arange(100, 100 + n_users)
-    users = pd.DataFrame({"user_id": uids, "country": pd.array(rng.choice(["US", "DE", "PL"], n_users), dtype="string")})
-    aids = np.arange(1, n_items + 1)
-    artists = pd.DataFrame(
-        {"artist_id": aids, "country": pd.array(rng.choice(["US", "DE", "PL", "UK"], n_items), dtype="string")}
-    )
-    artists["name"] = pd.array([f"Artist {a}" for a in aids], dtype="string")
-    return t, users, artists
-
-
 @pytest.mark.parametrize(
     "spec",
     [
@@ -139,31 +124,6 @@ def test_lists_equal_the_naive_predict_route(spec, threads):
         row = per_user.set_index("user_id").loc[u]
         assert row["deletions"] == sum(country[a] == uc for a in initial)
         assert row["list_length"] == len(final)
-
-
-def test_report_users_choice_and_errors():
-    t, users, _ = small_sample()
-    chosen = choose_report_users(users, t, 50, [])
-    counts = t[t["playcount"] > 50].groupby("user_id").size()
-    fav_users = set(counts.index)
-    n_triples = t.groupby("user_id").size()
-    pool = sorted(fav_users, key=lambda u: (-n_triples[u], u))
-    assert chosen == [pool[0], pool[(len(pool) - 1) // 2], pool[-1]]
-    assert choose_report_users(users, t, 50, [105, 101]) == [105, 101]
-    with pytest.raises(InputError, match="config report.users: user 99999 is not among the sampled users"):
-        choose_report_users(users, t, 50, [99999])
-
-
-def test_user_report_says_when_the_list_is_short():
-    t, users, artists = small_sample()
-    u = int(users["user_id"].iat[0])
-    lists = {"m": pd.DataFrame({"user_id": [u], "rank": [1], "artist_id": [3], "artist_country": ["XX"], "score": [1.5]})}
-    per_user = {"m": pd.DataFrame({"user_id": [u], "deletions": [4]})}
-    text = user_report(u, users["country"].iat[0], t, artists, lists, per_user, 50, 10)
-    assert "**Only 1 candidates from other countries: the list is shorter than 10.**" in text
-    assert "4 same-country artists deleted" in text
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines() if line.startswith("|")]
-    assert ["1", "3", "Artist 3", "XX", "1.5000"] in rows
 
 
 def test_final_lists_follow_the_configured_reranker():
