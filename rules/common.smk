@@ -393,7 +393,7 @@ def scoring_mem_mb(model_input=None, splits=False, threads=1):
 
 
 def group_scoring_mem_mb(members, threads=1):
-    """Memory of rule recommend_<group>: its models' files and one block of each per thread."""
+    """Memory of a recommend_<group> job: its models' files and one block of each per thread."""
 
     def mem_mb(wildcards, input, attempt=1):
         if not Path(input.triples).exists():
@@ -413,7 +413,7 @@ def group_scoring_mem_mb(members, threads=1):
 
 
 def group_scoring_runtime(members):
-    """Run time of rule recommend_<group>: its models' lists from one walk."""
+    """Run time of a recommend_<group> job: its models' lists from one walk."""
 
     def runtime(wildcards, input, attempt):
         if not Path(input.triples).exists():
