@@ -159,6 +159,26 @@ def joint_block_scorer(models, user_raw_ids: Iterable[Any], item_raw_ids: Iterab
     )
 
 
+def iter_joint_blocks(
+    models, user_raw_ids: Iterable[Any], item_raw_ids: Iterable[Any], block_users: int, depth, reuse: bool = False
+) -> Iterator[tuple[int, np.ndarray]]:
+    """:func:`iter_score_blocks` of several native msd kNN models of one trainset and k scored
+    together (:func:`joint_block_scorer`): yields ``(start, scores)`` with ``scores[m]`` model m's
+    block, bit for bit the block :func:`iter_score_blocks` yields for it alone with ``depth``.
+    With ``reuse`` every block is written into one (n_models, block_users, items) buffer."""
+    if block_users < 1:
+        raise ValueError(f"block_users must be >= 1, got {block_users}")
+    items = item_raw_ids if hasattr(item_raw_ids, "__len__") else list(item_raw_ids)
+    models = list(models)
+    n_users, score_rows = joint_block_scorer(models, user_raw_ids, items, depth)
+    buffer = None
+    for start in range(0, n_users, block_users):
+        stop = min(start + block_users, n_users)
+        if reuse and buffer is None:
+            buffer = np.empty((len(models), stop - start, len(items)))
+        yield start, score_rows(start, stop, buffer)
+
+
 def iter_score_blocks(
     params: ScoringParams,
     user_raw_ids: Iterable[Any],
