@@ -63,6 +63,8 @@ for group, members in LIST_GROUPS.items():
             f"results/logs/cv/{group}.ranking.log",
         benchmark:
             f"results/benchmarks/rank/{group}.tsv"
+        # a block's users scored in that many parts at once (the evaluations: a thread per model)
+        threads: config["recommend"]["threads"]
         resources:
             mem_mb=group_scoring_mem_mb(members, model_input="params", splits=True),
             runtime=group_scoring_runtime(members, ranking=True, folds=len(FOLDS)),

@@ -289,6 +289,30 @@ def test_heldout_ranking_of_models_together_equals_each_alone(block_users):
     assert not together[0][0].equals(together[1][0])  # two models, two evaluations
 
 
+@pytest.mark.parametrize(("block_users", "threads"), [(23, 2), (40, 3), (1000, 2)])
+def test_joint_blocks_do_not_depend_on_threads_or_block_size(block_users, threads):
+    """iter_joint_blocks scores a block's users in ``threads`` parts at once: every model's scores
+    equal those of one thread and of iter_score_blocks alone, bit for bit."""
+    df = heavy_tailed(17, shuffle=False)
+    users, artists, similarity = _country_tables(df, 17)
+    models = [fitted(df, a, k=6) for a in ("KNNBasic", "KNNWithMeans")]
+    share_trainset(models)
+    item_ids = np.sort(df["artist_id"].unique())
+    c = country_setup(users, item_ids, artists, similarity)
+    user_ids = users["user_id"].to_numpy(np.int64)
+    rows = np.arange(user_ids.size)
+    depth = heldout.score_depth({"soft": [1.0]}, 5, 20, c, rows, np.zeros(item_ids.size, bool))
+
+    def stacked(blocks):
+        return np.concatenate([b.copy() for _, b in blocks], axis=-2)
+
+    threaded = stacked(iter_joint_blocks(models, user_ids, item_ids, block_users, depth, reuse=True, threads=threads))
+    assert threaded.shape == (2, user_ids.size, item_ids.size)
+    np.testing.assert_array_equal(threaded, stacked(iter_joint_blocks(models, user_ids, item_ids, 1000, depth)))
+    for m, p in enumerate(models):
+        np.testing.assert_array_equal(threaded[m], stacked(iter_score_blocks(p, user_ids, item_ids, 1000, depth=depth)))
+
+
 def _joint(n_blocks, n_models=3):
     """Joint blocks of n_models models: block b of model m is full of 10 * b + m."""
     for b in range(n_blocks):

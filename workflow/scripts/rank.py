@@ -1,6 +1,7 @@
 """Held-out ranking metrics and the re-ranking trade-off of one model (or reference) on every fold;
 rule rank_<group>: several native kNN models of one trainset and k, scored together by one walk per
-fold and each evaluated as alone (lfmrec.heldout.evaluate_together).
+fold (a block's users in ``threads`` parts at once) and each evaluated as alone
+(lfmrec.heldout.evaluate_together).
 
 One job per model, not per (model, fold): the users and the folds' pairs are read once, and at the
 default scale a fold's evaluation takes about as long as a job's start-up. The folds' pairs are
@@ -124,7 +125,9 @@ def main(snakemake):
             depth = score_depth(p.sweep, p.n, p.pool, countries, rows, excluded_items(train, p.min_listeners))
             if len(models) > 1:  # one walk for the group, each model evaluated as alone
                 share_trainset(models)
-                joint = iter_joint_blocks(models, user_ids, fold_items, p.block_users, depth, reuse=True)
+                joint = iter_joint_blocks(
+                    models, user_ids, fold_items, p.block_users, depth, reuse=True, threads=snakemake.threads
+                )
                 results = evaluate_together(joint, len(models), lambda m, b: evaluate(b))
                 del joint  # and with it the models' walk: one fold's at a time
             else:
