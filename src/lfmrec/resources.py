@@ -148,9 +148,10 @@ def group_scoring_job_mb(
     return scoring_job_mb(specs[0], int(model_bytes), n_items, n_ratings, len(specs) * block_users, splits, n_users)
 
 
-# The native kNN models of a list group scored together (rule recommend_<group>, one walk): each
-# model after the first adds this share of one model's scoring (benchmarks/knn_scale.py --joint).
-_JOINT_SHARE = 0.3
+# The native kNN models of a list group scored together (rules recommend_<group> and rank_<group>,
+# one walk): each model after the first adds this share of one model's scoring. Full scale, two
+# threads: both k = 40 models' phase 2 in 41.0 min, one model's alone 25-29 min (docs/scale.md).
+_JOINT_SHARE = 0.5
 
 
 def group_scoring_job_seconds(specs: list[dict], n_users: int, n_items: int, n_ratings: int, ranking_variants: int = 0) -> float:
