@@ -249,6 +249,7 @@ KERNEL_RULES = {
     *(f"recommend_{group}" for group in LIST_GROUPS),
     "recommend_reference",
     "rank_model",
+    *(f"rank_{group}" for group in LIST_GROUPS),
     "rank_reference",
     "tune_point",
 }
@@ -392,35 +393,54 @@ def scoring_mem_mb(model_input=None, splits=False, threads=1):
     return mem_mb
 
 
-def group_scoring_mem_mb(members, threads=1):
-    """Memory of a recommend_<group> job: its models' files and one block of each per thread."""
+def group_scoring_mem_mb(members, threads=1, model_input="models", splits=False):
+    """Memory of a recommend_<group> or rank_<group> job: its models' files (a ranking job: one
+    fold's) and one block of each per thread."""
 
     def mem_mb(wildcards, input, attempt=1):
         if not Path(input.triples).exists():
             return resources.job_mb(0, attempt)
         users, artists, triples = data_sizes(input.triples)
+        files = list(input[model_input])
+        per_fold = len(files) // len(
+            members
+        )  # a ranking job's fold models, model by model
+        model_bytes = max(
+            sum(_size_mb(f) * 1e6 for f in files[k::per_fold]) for k in range(per_fold)
+        )
         need = resources.group_scoring_job_mb(
             [config["models"][m] for m in members],
-            sum(_size_mb(f) * 1e6 for f in input.models),
+            model_bytes,
             artists,
             triples,
             threads * config["recommend"]["block_users"],
             users,
+            splits,
         )
         return resources.job_mb(need, attempt)
 
     return mem_mb
 
 
-def group_scoring_runtime(members):
-    """Run time of a recommend_<group> job: its models' lists from one walk."""
+def group_scoring_runtime(members, ranking=False, folds=1):
+    """Run time of a recommend_<group> job (its models' lists from one walk) or of a rank_<group>
+    job (``folds`` folds of its models' held-out ranking)."""
 
     def runtime(wildcards, input, attempt):
         if not Path(input.triples).exists():
             return resources.minutes(0, attempt)
+        users, artists, triples = data_sizes(input.triples)
+        variants = 0
+        if ranking:
+            users, variants = resources.ranking_shape(
+                users, config["ranking"]["users"], config["rerank"]["sweep"]
+            )
         specs = [config["models"][m] for m in members]
         return resources.minutes(
-            resources.group_scoring_job_seconds(specs, *data_sizes(input.triples)),
+            folds
+            * resources.group_scoring_job_seconds(
+                specs, users, artists, triples, variants
+            ),
             attempt,
         )
 

@@ -19,6 +19,9 @@ rule rank_model:
         "results/logs/cv/{model}.ranking.log",
     benchmark:
         "results/benchmarks/rank/{model}.tsv"
+    wildcard_constraints:
+        # the kNN models of a list group are ranked by their group's rule (below)
+        model="|".join(m for m in MODELS if m not in LIST_GROUPED) or "(?!)",
     resources:
         mem_mb=scoring_mem_mb("params", splits=True),
         runtime=scoring_runtime(ranking=True, folds=len(FOLDS)),
@@ -34,6 +37,50 @@ rule rank_model:
         pool=config["rerank"]["pool"],
     script:
         "../workflow/scripts/rank.py"
+
+
+# The native msd kNN list models of one similarity and k (lfmrec.models.list_groups): one job per
+# group scores each fold's models together, one similarity row and one walk per user, evaluates
+# each model as it is evaluated alone, and writes each model's outputs of rule rank_model.
+for group, members in LIST_GROUPS.items():
+
+    rule:
+        name:
+            f"rank_{group}"
+        input:
+            triples="results/data/triples.parquet",
+            folds="results/cv/folds.parquet",
+            users="results/data/users.parquet",
+            # each fold's artist countries and country similarity, from its training pairs only
+            artists=fold_files("countries", "artists.parquet"),
+            similarity=fold_files("countries", "similarity.parquet"),
+            params=[f for m in members for f in fold_files(m, "params.pkl")],
+        output:
+            ranking=[f for m in members for f in fold_files(m, "ranking.csv")],
+            per_user=[f for m in members for f in fold_files(m, "per_user.parquet")],
+            run=[f for m in members for f in fold_files(m, "run.txt")],
+        log:
+            f"results/logs/cv/{group}.ranking.log",
+        benchmark:
+            f"results/benchmarks/rank/{group}.tsv"
+        # a block's users scored in that many parts at once (the evaluations: a thread per model)
+        threads: config["recommend"]["threads"]
+        resources:
+            mem_mb=group_scoring_mem_mb(members, model_input="params", splits=True),
+            runtime=group_scoring_runtime(members, ranking=True, folds=len(FOLDS)),
+        params:
+            names=members,
+            spec=model_spec(members[0]),
+            max_memory_gb=config["resources"]["max_memory_gb"],
+            n=config["ranking"]["n"],
+            users=config["ranking"]["users"],
+            seed=config["ranking"]["seed"],
+            block_users=config["recommend"]["block_users"],
+            min_listeners=config["recommend"]["min_listeners"],
+            sweep=config["rerank"]["sweep"],
+            pool=config["rerank"]["pool"],
+        script:
+            "../workflow/scripts/rank.py"
 
 
 rule rank_reference:

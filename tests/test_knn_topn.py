@@ -16,7 +16,7 @@ from lfmrec.ids import inner_ids
 from lfmrec.native import knn, trainset
 from lfmrec.native.knn_topn import PrunedKnn, share_trainset
 from lfmrec.recommend import recommend_all
-from lfmrec.scoring import Depth, block_scorer, iter_score_blocks
+from lfmrec.scoring import Depth, block_scorer, iter_joint_blocks, iter_score_blocks
 
 COUNTRIES = np.array(["US", "DE", "PL", "UK", "BR"])
 
@@ -250,6 +250,110 @@ def test_heldout_ranking_equals_the_fully_scored_route(algorithm):
     pd.testing.assert_frame_equal(got, want)
     for key in want.attrs["lists"]:
         pd.testing.assert_frame_equal(got.attrs["lists"][key], want.attrs["lists"][key])
+
+
+@pytest.mark.parametrize("block_users", [23, 1000])
+def test_heldout_ranking_of_models_together_equals_each_alone(block_users):
+    """rule rank_<group>: the fold's KNNBasic and KNNWithMeans scored by one walk
+    (iter_joint_blocks, one shared buffer) and evaluated together (heldout.evaluate_together, a
+    thread each) give each model's metrics, per-user rows and lists of its evaluation alone."""
+    df = heavy_tailed(13, shuffle=True)
+    users, artists, similarity = _country_tables(df, 13)
+    test_rows = np.random.default_rng(2).random(len(df)) < 0.2
+    train, test = df[~test_rows], df[test_rows]
+    models = [fitted(train, a, k=7) for a in ("KNNBasic", "KNNWithMeans")]
+    share_trainset(models)
+    item_ids = np.sort(df["artist_id"].unique())[::-1].copy()  # a fold's candidate order, not by id
+    c = country_setup(users, item_ids, artists, similarity)
+    user_ids = users["user_id"].to_numpy(np.int64)
+    cols = pd.Index(item_ids).get_indexer(train["artist_id"])
+    history = sp.csr_matrix(
+        (np.ones(len(train)), (np.searchsorted(user_ids, train["user_id"]), cols)), shape=(user_ids.size, item_ids.size)
+    )
+    rows = np.arange(0, user_ids.size, 2)
+    sweep = {"soft": [1.0], "calibrated": [0.5]}
+    depth = heldout.score_depth(sweep, 5, 30, c, rows, heldout.excluded_items(history, 1))
+    args = (users, rows, item_ids, train, test, c, 5, sweep, 30, 1)
+    kw = dict(per_user=True, lists_of=[("none", 0.0), ("soft", 1.0)])
+    joint = iter_joint_blocks(models, user_ids[rows], item_ids, block_users, depth, reuse=True)
+    together = heldout.evaluate_together(joint, 2, lambda m, blocks: heldout.evaluate_fold(blocks, *args, **kw))
+    assert len(together) == 2
+    for (table, per_user), p in zip(together, models, strict=True):
+        want, want_users = heldout.evaluate_fold(
+            iter_score_blocks(p, user_ids[rows], item_ids, block_users, reuse=True, depth=depth), *args, **kw
+        )
+        pd.testing.assert_frame_equal(table, want)
+        pd.testing.assert_frame_equal(per_user, want_users)
+        for key in want.attrs["lists"]:
+            pd.testing.assert_frame_equal(table.attrs["lists"][key], want.attrs["lists"][key])
+    assert not together[0][0].equals(together[1][0])  # two models, two evaluations
+
+
+@pytest.mark.parametrize(("block_users", "threads"), [(23, 2), (40, 3), (1000, 2)])
+def test_joint_blocks_do_not_depend_on_threads_or_block_size(block_users, threads):
+    """iter_joint_blocks scores a block's users in ``threads`` parts at once: every model's scores
+    equal those of one thread and of iter_score_blocks alone, bit for bit."""
+    df = heavy_tailed(17, shuffle=False)
+    users, artists, similarity = _country_tables(df, 17)
+    models = [fitted(df, a, k=6) for a in ("KNNBasic", "KNNWithMeans")]
+    share_trainset(models)
+    item_ids = np.sort(df["artist_id"].unique())
+    c = country_setup(users, item_ids, artists, similarity)
+    user_ids = users["user_id"].to_numpy(np.int64)
+    rows = np.arange(user_ids.size)
+    depth = heldout.score_depth({"soft": [1.0]}, 5, 20, c, rows, np.zeros(item_ids.size, bool))
+
+    def stacked(blocks):
+        return np.concatenate([b.copy() for _, b in blocks], axis=-2)
+
+    threaded = stacked(iter_joint_blocks(models, user_ids, item_ids, block_users, depth, reuse=True, threads=threads))
+    assert threaded.shape == (2, user_ids.size, item_ids.size)
+    np.testing.assert_array_equal(threaded, stacked(iter_joint_blocks(models, user_ids, item_ids, 1000, depth)))
+    for m, p in enumerate(models):
+        np.testing.assert_array_equal(threaded[m], stacked(iter_score_blocks(p, user_ids, item_ids, 1000, depth=depth)))
+
+
+def _joint(n_blocks, n_models=3):
+    """Joint blocks of n_models models: block b of model m is full of 10 * b + m."""
+    for b in range(n_blocks):
+        yield b * 2, np.stack([np.full((2, 3), 10.0 * b + m) for m in range(n_models)])
+
+
+def test_evaluate_together_gives_each_model_its_blocks_in_order():
+    def values(m, blocks):
+        return [(start, float(block[0, 0]), block.shape) for start, block in blocks]
+
+    got = heldout.evaluate_together(_joint(4), 3, values)
+    assert got == [[(2 * b, 10.0 * b + m, (2, 3)) for b in range(4)] for m in range(3)]
+    assert heldout.evaluate_together(_joint(0), 3, values) == [[], [], []]
+    assert heldout.evaluate_together(_joint(2, 1), 1, values) == [[(0, 0.0, (2, 3)), (2, 10.0, (2, 3))]]
+
+
+def test_evaluate_together_drains_an_evaluation_that_stops_early():
+    def first_only(m, blocks):
+        if m == 1:
+            return next(iter(blocks))[0]
+        return sum(1 for _ in blocks)
+
+    assert heldout.evaluate_together(_joint(5), 3, first_only) == [5, 0, 5]
+
+
+def test_evaluate_together_raises_the_first_error_without_hanging():
+    def fails_at_block_two(m, blocks):
+        for start, _ in blocks:
+            if m == 2 and start == 4:
+                raise RuntimeError("model 2 failed")
+        return m
+
+    with pytest.raises(RuntimeError, match="model 2 failed"):
+        heldout.evaluate_together(_joint(5), 3, fails_at_block_two)
+
+    def scoring_fails():
+        yield from _joint(2)
+        raise MemoryError("scoring failed")
+
+    with pytest.raises(MemoryError, match="scoring failed"):
+        heldout.evaluate_together(scoring_fails(), 3, lambda m, blocks: list(blocks))
 
 
 def test_list_depth_of_each_method():

@@ -56,7 +56,12 @@ def test_a_list_group_is_one_job_with_a_block_of_each_model():
     both = resources.group_scoring_job_mb(specs, 3_000_000_000, 581_417, 28_400_000, 128, 55_110)
     assert both > one + 1_500
     seconds = resources.scoring_job_seconds(specs[1], 55_110, 581_417, 28_400_000)
-    assert resources.group_scoring_job_seconds(specs, 55_110, 581_417, 28_400_000) == pytest.approx(1.3 * seconds)
+    assert resources.group_scoring_job_seconds(specs, 55_110, 581_417, 28_400_000) == pytest.approx(1.5 * seconds)
+    # rank_<group>: a fold's ranking of the group, its pairs split, the re-ranking variants timed
+    ranked = resources.scoring_job_seconds(specs[1], 2_000, 581_417, 28_400_000, 6)
+    assert resources.group_scoring_job_seconds(specs, 2_000, 581_417, 28_400_000, 6) == pytest.approx(1.5 * ranked)
+    split = resources.group_scoring_job_mb(specs, 3_000_000_000, 581_417, 28_400_000, 128, 55_110, splits=True)
+    assert split == resources.scoring_job_mb(specs[0], 3_000_000_000, 581_417, 28_400_000, 256, True, 55_110) > both
     args = (specs[0], 3_000_000_000, 55_110, 581_417, 28_400_000)
     with pytest.raises(InputError, match=r"at most (\d+)") as e:
         resources.check_scoring_memory(*args, 4096, 2, 16, "knn_basic_k40, knn_means_k40", models=2)

@@ -26,7 +26,9 @@ foreign_share, cultural_distance.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -236,6 +238,55 @@ def evaluate_fold(
     long.insert(0, "method", [named[x][0] for x in long["lister"]])
     long.insert(1, "lambda", [named[x][1] for x in long["lister"]])
     return table, long.drop(columns="lister").reset_index(drop=True)
+
+
+def evaluate_together(
+    blocks: Iterator[tuple[int, np.ndarray]], n_models: int, evaluate: Callable[[int, Iterator], object]
+) -> list:
+    """``[evaluate(m, blocks_m) for m in range(n_models)]`` where ``blocks`` yields the blocks of
+    several models scored together (``(start, scores)``, ``scores[m]`` model m's block, as
+    :func:`lfmrec.scoring.iter_joint_blocks` gives them) and ``blocks_m`` yields ``(start,
+    scores[m])``: each model's evaluation exactly as alone, the scores computed once.
+
+    The evaluations run in a thread each and take every block together (a barrier whose last
+    arrival asks ``blocks`` for the next), so a block is not replaced while any of them reads it
+    and the blocks may share one buffer. An evaluation that stops early is drained; the first error
+    raised by ``blocks`` or an evaluation is raised (the others stop at the barrier)."""
+    if n_models == 1:
+        return [evaluate(0, ((start, scores[0]) for start, scores in blocks))]
+    source = iter(blocks)
+    current: list = [None]  # the block every thread reads until they all ask for the next
+
+    def advance() -> None:
+        current[0] = next(source, None)
+
+    barrier = threading.Barrier(n_models, action=advance)
+
+    def model_blocks(m: int) -> Iterator[tuple[int, np.ndarray]]:
+        while True:
+            barrier.wait()
+            if current[0] is None:
+                return
+            start, scores = current[0]
+            yield start, scores[m]
+
+    def run(m: int):
+        mine = model_blocks(m)
+        try:
+            result = evaluate(m, mine)
+            for _ in mine:  # stopped early: keep taking blocks with the others until the end
+                pass
+            return result
+        except BaseException:
+            barrier.abort()  # the others stop waiting for this thread
+            raise
+
+    with ThreadPoolExecutor(max_workers=n_models, thread_name_prefix="evaluate") as pool:
+        futures = [pool.submit(run, m) for m in range(n_models)]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    if errors:  # the cause first: the others only saw the barrier broken
+        raise next((e for e in errors if not isinstance(e, threading.BrokenBarrierError)), errors[0])
+    return [f.result() for f in futures]
 
 
 def reference_blocks(name: str, train: Pairs, user_ids: np.ndarray, item_ids: np.ndarray, seed: int, block_users: int):

@@ -140,21 +140,24 @@ def fit_job_seconds(spec: dict, n_users: int, n_items: int, n_ratings: int) -> f
 
 
 def group_scoring_job_mb(
-    specs: list[dict], model_bytes: float, n_items: int, n_ratings: int, block_users: int, n_users: int
+    specs: list[dict], model_bytes: float, n_items: int, n_ratings: int, block_users: int, n_users: int, splits: bool = False
 ) -> int:
-    """Memory (MB) of rule recommend_<group>: its models' files (``model_bytes``, together) and a
-    block of each model (:func:`scoring_job_mb` with as many blocks)."""
-    return scoring_job_mb(specs[0], int(model_bytes), n_items, n_ratings, len(specs) * block_users, False, n_users)
+    """Memory (MB) of rule recommend_<group> (rank_<group>: ``splits``): its models' files
+    (``model_bytes``, together) and a block of each model (:func:`scoring_job_mb` with as many
+    blocks)."""
+    return scoring_job_mb(specs[0], int(model_bytes), n_items, n_ratings, len(specs) * block_users, splits, n_users)
 
 
-# The native kNN models of a list group scored together (rule recommend_<group>, one walk): each
-# model after the first adds this share of one model's scoring (benchmarks/knn_scale.py --joint).
-_JOINT_SHARE = 0.3
+# The native kNN models of a list group scored together (rules recommend_<group> and rank_<group>,
+# one walk): each model after the first adds this share of one model's scoring. Full scale, two
+# threads: both k = 40 models' phase 2 in 41.0 min, one model's alone 25-29 min (docs/scale.md).
+_JOINT_SHARE = 0.5
 
 
-def group_scoring_job_seconds(specs: list[dict], n_users: int, n_items: int, n_ratings: int) -> float:
-    """Seconds of rule recommend_<group>: one model's lists and a share for each further one."""
-    one = max(scoring_job_seconds(spec, n_users, n_items, n_ratings) for spec in specs)
+def group_scoring_job_seconds(specs: list[dict], n_users: int, n_items: int, n_ratings: int, ranking_variants: int = 0) -> float:
+    """Seconds of rule recommend_<group> (rank_<group>, one fold: ``ranking_variants``, see
+    :func:`scoring_job_seconds`): one model's scoring and a share for each further one."""
+    one = max(scoring_job_seconds(spec, n_users, n_items, n_ratings, ranking_variants) for spec in specs)
     return one * (1 + _JOINT_SHARE * (len(specs) - 1))
 
 

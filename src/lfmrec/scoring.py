@@ -20,6 +20,7 @@ matters (``5 != "5"``); an unknown user or item gets the family's fallback.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -157,6 +158,50 @@ def joint_block_scorer(models, user_raw_ids: Iterable[Any], item_raw_ids: Iterab
     return uinner.size, lambda start, stop, buffer=None: _score_pruned(
         p, plan, uinner[start:stop], depth, ucc[start:stop], buffer
     )
+
+
+def iter_joint_blocks(
+    models,
+    user_raw_ids: Iterable[Any],
+    item_raw_ids: Iterable[Any],
+    block_users: int,
+    depth,
+    reuse: bool = False,
+    threads: int = 1,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """:func:`iter_score_blocks` of several native msd kNN models of one trainset and k scored
+    together (:func:`joint_block_scorer`): yields ``(start, scores)`` with ``scores[m]`` model m's
+    block, bit for bit the block :func:`iter_score_blocks` yields for it alone with ``depth``.
+    With ``reuse`` every block is written into one (n_models, block_users, items) buffer; with
+    ``threads`` a block's users are scored in that many parts at the same time (each user's
+    scores do not depend on the others')."""
+    if block_users < 1:
+        raise ValueError(f"block_users must be >= 1, got {block_users}")
+    items = item_raw_ids if hasattr(item_raw_ids, "__len__") else list(item_raw_ids)
+    models = list(models)
+    n_users, score_rows = joint_block_scorer(models, user_raw_ids, items, depth)
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="score") if threads > 1 else None
+    buffer = None
+    try:
+        for start in range(0, n_users, block_users):
+            stop = min(start + block_users, n_users)
+            if buffer is None or not reuse:
+                buffer = np.empty((len(models), stop - start, len(items)))
+            block = buffer[:, : stop - start]
+            if pool is None:
+                score_rows(start, stop, block)
+            else:
+                cuts = np.linspace(start, stop, min(threads, stop - start) + 1).astype(int)
+                parts = [
+                    pool.submit(score_rows, a, b, block[:, a - start : b - start])
+                    for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+                ]
+                for part in parts:
+                    part.result()
+            yield start, block
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 def iter_score_blocks(

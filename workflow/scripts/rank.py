@@ -1,4 +1,7 @@
-"""Held-out ranking metrics and the re-ranking trade-off of one model (or reference) on every fold.
+"""Held-out ranking metrics and the re-ranking trade-off of one model (or reference) on every fold;
+rule rank_<group>: several native kNN models of one trainset and k, scored together by one walk per
+fold (a block's users in ``threads`` parts at once) and each evaluated as alone
+(lfmrec.heldout.evaluate_together).
 
 One job per model, not per (model, fold): the users and the folds' pairs are read once, and at the
 default scale a fold's evaluation takes about as long as a job's start-up. The folds' pairs are
@@ -25,6 +28,7 @@ from lfmrec.heldout import (
     FoldPairs,
     candidate_order,
     evaluate_fold,
+    evaluate_together,
     evaluated_users,
     excluded_items,
     reference_blocks,
@@ -32,8 +36,9 @@ from lfmrec.heldout import (
 )
 from lfmrec.ids import sorted_unique
 from lfmrec.io import atomic_path, write_csv, write_parquet
+from lfmrec.native.knn_topn import share_trainset
 from lfmrec.resources import check_scoring_memory
-from lfmrec.scoring import iter_score_blocks
+from lfmrec.scoring import iter_joint_blocks, iter_score_blocks
 
 log = logging.getLogger("rank")
 
@@ -63,22 +68,26 @@ def main(snakemake):
     users = pd.read_parquet(snakemake.input.users)
     pairs = FoldPairs(folds, users["user_id"].to_numpy(np.int64), item_ids, where=snakemake.input.folds)
     del folds
-    name = snakemake.wildcards.get("model") or snakemake.wildcards.get("reference")
+    # rule rank_<group>: several kNN models, inputs and outputs model by model, each fold by fold
+    names = list(p.names) if "names" in p.keys() else [snakemake.wildcards.get("model") or snakemake.wildcards.get("reference")]  # noqa: SIM118
     out = snakemake.output
+    n_folds = len(out.ranking) // len(names)
     # Namedlist: `in` looks at the values, keys() at the names
-    params = snakemake.input.params if "params" in snakemake.input.keys() else [None] * len(out.ranking)  # noqa: SIM118
-    for k, params_path in enumerate(params):
+    params = list(snakemake.input.params) if "params" in snakemake.input.keys() else None  # noqa: SIM118
+    for k in range(n_folds):
+        paths = [params[m * n_folds + k] for m in range(len(names))] if params else []
         check_scoring_memory(
             p.spec,
-            os.path.getsize(params_path) if params_path else 0,
+            sum(map(os.path.getsize, paths)),
             len(users),
             item_ids.size,
             pairs.rows.size,  # every pair of the folds
             p.block_users,
             1,
             p.max_memory_gb,
-            name,
+            ", ".join(names),
             splits=True,
+            models=len(names),
         )
         train, test = pairs.split(k)
         order, n_candidates = candidate_order(train, p.seed, k)
@@ -89,44 +98,60 @@ def main(snakemake):
         )
         rows = evaluated_users(users, test, p.users, p.seed)
         user_ids = users["user_id"].to_numpy(np.int64)[rows]
-        if params_path is not None:
-            with open(params_path, "rb") as fh:
-                model = pickle.load(fh)
+
+        def evaluate(blocks, countries=countries, rows=rows, fold_items=fold_items, train=train, test=test):
+            return evaluate_fold(
+                blocks,
+                users,
+                rows,
+                fold_items,
+                train,
+                test,
+                countries,
+                p.n,
+                p.sweep,
+                p.pool,
+                p.min_listeners,
+                per_user=True,
+                lists_of=[("none", 0.0)],
+            )
+
+        if paths:
+            models = []
+            for path in paths:
+                with open(path, "rb") as fh:
+                    models.append(pickle.load(fh))
             # a native kNN model is scored only as deep as the fold's lists look (lfmrec.native.knn_topn)
             depth = score_depth(p.sweep, p.n, p.pool, countries, rows, excluded_items(train, p.min_listeners))
-            blocks = iter_score_blocks(model, user_ids, fold_items, p.block_users, reuse=True, depth=depth)
+            if len(models) > 1:  # one walk for the group, each model evaluated as alone
+                share_trainset(models)
+                joint = iter_joint_blocks(
+                    models, user_ids, fold_items, p.block_users, depth, reuse=True, threads=snakemake.threads
+                )
+                results = evaluate_together(joint, len(models), lambda m, b: evaluate(b))
+                del joint  # and with it the models' walk: one fold's at a time
+            else:
+                results = [evaluate(iter_score_blocks(models[0], user_ids, fold_items, p.block_users, reuse=True, depth=depth))]
+            del models  # the fold's models: one fold's at a time
         else:
-            blocks = reference_blocks(name, train, user_ids, fold_items, p.seed, p.block_users)
-        table, per_user = evaluate_fold(
-            blocks,
-            users,
-            rows,
-            fold_items,
-            train,
-            test,
-            countries,
-            p.n,
-            p.sweep,
-            p.pool,
-            p.min_listeners,
-            per_user=True,
-            lists_of=[("none", 0.0)],
-        )
-        log.info(
-            "%s fold %d of %d, %d users, %d of %d artists candidates:\n%s",
-            name,
-            k + 1,
-            len(out.ranking),
-            rows.size,
-            n_candidates,
-            item_ids.size,
-            table.to_string(index=False),
-        )
-        write_csv(table, out.ranking[k])
-        per_user.insert(0, "fold", k)
-        write_parquet(per_user, out.per_user[k])
-        write_run(table.attrs["lists"]["none 0.0"], name, out.run[k])
-        del blocks  # and with it the fold's model: one fold's at a time
+            results = [evaluate(reference_blocks(names[0], train, user_ids, fold_items, p.seed, p.block_users))]
+        for m, (name, (table, per_user)) in enumerate(zip(names, results, strict=True)):
+            log.info(
+                "%s fold %d of %d, %d users, %d of %d artists candidates:\n%s",
+                name,
+                k + 1,
+                n_folds,
+                rows.size,
+                n_candidates,
+                item_ids.size,
+                table.to_string(index=False),
+            )
+            i = m * n_folds + k
+            write_csv(table, out.ranking[i])
+            per_user.insert(0, "fold", k)
+            write_parquet(per_user, out.per_user[i])
+            write_run(table.attrs["lists"]["none 0.0"], name, out.run[i])
+        del results
 
 
 if "snakemake" in globals():
