@@ -402,9 +402,8 @@ def group_scoring_mem_mb(members, threads=1, model_input="models", splits=False)
             return resources.job_mb(0, attempt)
         users, artists, triples = data_sizes(input.triples)
         files = list(input[model_input])
-        per_fold = len(files) // len(
-            members
-        )  # a ranking job's fold models, model by model
+        # a ranking job's fold models, model by model: the largest fold's together
+        per_fold = len(files) // len(members)
         model_bytes = max(
             sum(_size_mb(f) * 1e6 for f in files[k::per_fold]) for k in range(per_fold)
         )

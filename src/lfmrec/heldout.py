@@ -283,7 +283,7 @@ def evaluate_together(
 
     with ThreadPoolExecutor(max_workers=n_models, thread_name_prefix="evaluate") as pool:
         futures = [pool.submit(run, m) for m in range(n_models)]
-    errors = [f.exception() for f in futures if f.exception() is not None]
+    errors = [e for e in (f.exception() for f in futures) if e is not None]
     if errors:  # the cause first: the others only saw the barrier broken
         raise next((e for e in errors if not isinstance(e, threading.BrokenBarrierError)), errors[0])
     return [f.result() for f in futures]

@@ -19,6 +19,7 @@ matters (``5 != "5"``); an unknown user or item gets the family's fallback.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -160,6 +161,38 @@ def joint_block_scorer(models, user_raw_ids: Iterable[Any], item_raw_ids: Iterab
     )
 
 
+def _iter_blocks(
+    n_users: int, score_rows: Callable[..., Any], block_users: int, lead: tuple, n_items: int, reuse: bool, threads: int = 1
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start, score_rows(start, stop, buffer))`` for the blocks of ``block_users`` users: with
+    ``reuse`` every block in one (*lead, block_users, n_items) buffer; with ``threads`` a block's
+    users scored in that many parts at the same time into it (``score_rows`` writes its buffer)."""
+    if block_users < 1:
+        raise ValueError(f"block_users must be >= 1, got {block_users}")
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="score") if threads > 1 else None
+    buffer = None
+    try:
+        for start in range(0, n_users, block_users):
+            stop = min(start + block_users, n_users)
+            if (reuse or pool is not None) and (buffer is None or not reuse):
+                buffer = np.empty((*lead, stop - start, n_items))
+            if pool is None:
+                yield start, score_rows(start, stop, buffer)
+                continue
+            block = buffer[..., : stop - start, :]
+            cuts = np.linspace(start, stop, min(threads, stop - start) + 1).astype(int)
+            parts = [
+                pool.submit(score_rows, a, b, block[..., a - start : b - start, :])
+                for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+            ]
+            for part in parts:
+                part.result()
+            yield start, block
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
 def iter_joint_blocks(
     models,
     user_raw_ids: Iterable[Any],
@@ -175,33 +208,10 @@ def iter_joint_blocks(
     With ``reuse`` every block is written into one (n_models, block_users, items) buffer; with
     ``threads`` a block's users are scored in that many parts at the same time (each user's
     scores do not depend on the others')."""
-    if block_users < 1:
-        raise ValueError(f"block_users must be >= 1, got {block_users}")
     items = item_raw_ids if hasattr(item_raw_ids, "__len__") else list(item_raw_ids)
     models = list(models)
     n_users, score_rows = joint_block_scorer(models, user_raw_ids, items, depth)
-    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="score") if threads > 1 else None
-    buffer = None
-    try:
-        for start in range(0, n_users, block_users):
-            stop = min(start + block_users, n_users)
-            if buffer is None or not reuse:
-                buffer = np.empty((len(models), stop - start, len(items)))
-            block = buffer[:, : stop - start]
-            if pool is None:
-                score_rows(start, stop, block)
-            else:
-                cuts = np.linspace(start, stop, min(threads, stop - start) + 1).astype(int)
-                parts = [
-                    pool.submit(score_rows, a, b, block[:, a - start : b - start])
-                    for a, b in zip(cuts[:-1], cuts[1:], strict=True)
-                ]
-                for part in parts:
-                    part.result()
-            yield start, block
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    yield from _iter_blocks(n_users, score_rows, block_users, (len(models),), len(items), reuse, threads)
 
 
 def iter_score_blocks(
@@ -220,16 +230,23 @@ def iter_score_blocks(
     written into one buffer (item_knn and ease aside): a block is valid only until the next one
     is asked for, and the caller may overwrite it. ``depth``: see :func:`block_scorer`.
     """
-    if block_users < 1:
-        raise ValueError(f"block_users must be >= 1, got {block_users}")
     items = item_raw_ids if hasattr(item_raw_ids, "__len__") else list(item_raw_ids)
     n_users, score_rows = block_scorer(params, user_raw_ids, items, depth=depth)
-    buffer = None
-    for start in range(0, n_users, block_users):
-        stop = min(start + block_users, n_users)
-        if reuse and buffer is None:
-            buffer = np.empty((stop - start, len(items)))
-        yield start, score_rows(start, stop, buffer)
+    yield from _iter_blocks(n_users, score_rows, block_users, (), len(items), reuse)
+
+
+def load_fitted(paths) -> list[ScoringParams]:
+    """The fitted models pickled at ``paths`` (rules fit_full, cross_validate); several fit on the
+    same triples (a kNN group) are made to share one trainset (:func:`lfmrec.native.knn_topn.share_trainset`)."""
+    models = []
+    for path in paths:
+        with open(path, "rb") as fh:
+            models.append(pickle.load(fh))
+    if len(models) > 1:
+        from .native.knn_topn import share_trainset
+
+        share_trainset(models)
+    return models
 
 
 def block_scorer(

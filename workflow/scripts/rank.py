@@ -17,7 +17,6 @@ file (``run``: ``user_id Q0 artist_id rank score name``, which trec_eval, ranx a
 
 import logging
 import os
-import pickle
 
 import numpy as np
 import pandas as pd
@@ -36,9 +35,8 @@ from lfmrec.heldout import (
 )
 from lfmrec.ids import sorted_unique
 from lfmrec.io import atomic_path, write_csv, write_parquet
-from lfmrec.native.knn_topn import share_trainset
 from lfmrec.resources import check_scoring_memory
-from lfmrec.scoring import iter_joint_blocks, iter_score_blocks
+from lfmrec.scoring import iter_joint_blocks, iter_score_blocks, load_fitted
 
 log = logging.getLogger("rank")
 
@@ -117,19 +115,14 @@ def main(snakemake):
             )
 
         if paths:
-            models = []
-            for path in paths:
-                with open(path, "rb") as fh:
-                    models.append(pickle.load(fh))
+            models = load_fitted(paths)  # a group's models share one trainset
             # a native kNN model is scored only as deep as the fold's lists look (lfmrec.native.knn_topn)
             depth = score_depth(p.sweep, p.n, p.pool, countries, rows, excluded_items(train, p.min_listeners))
             if len(models) > 1:  # one walk for the group, each model evaluated as alone
-                share_trainset(models)
                 joint = iter_joint_blocks(
                     models, user_ids, fold_items, p.block_users, depth, reuse=True, threads=snakemake.threads
                 )
                 results = evaluate_together(joint, len(models), lambda m, b: evaluate(b))
-                del joint  # and with it the models' walk: one fold's at a time
             else:
                 results = [evaluate(iter_score_blocks(models[0], user_ids, fold_items, p.block_users, reuse=True, depth=depth))]
             del models  # the fold's models: one fold's at a time
@@ -151,7 +144,6 @@ def main(snakemake):
             per_user.insert(0, "fold", k)
             write_parquet(per_user, out.per_user[i])
             write_run(table.attrs["lists"]["none 0.0"], name, out.run[i])
-        del results
 
 
 if "snakemake" in globals():

@@ -4,15 +4,14 @@ of one trainset and k, scored together by one walk, each model's outputs as it g
 
 import logging
 import os
-import pickle
 
 import pandas as pd
 
 from lfmrec.harness import run_script
 from lfmrec.io import write_parquet
-from lfmrec.native.knn_topn import share_trainset
 from lfmrec.recommend import deletion_summary, recommend_all
 from lfmrec.resources import check_scoring_memory
+from lfmrec.scoring import load_fitted
 
 log = logging.getLogger("recommend")
 
@@ -20,10 +19,7 @@ log = logging.getLogger("recommend")
 def main(snakemake):
     group = "models" in snakemake.input.keys()  # noqa: SIM118 (Namedlist: keys() are the names)
     paths = list(snakemake.input.models) if group else [snakemake.input.model]
-    models = []
-    for path in paths:
-        with open(path, "rb") as fh:
-            models.append(pickle.load(fh))  # lfmrec.scoring.ScoringParams (fit_full)
+    models = load_fitted(paths)  # lfmrec.scoring.ScoringParams (fit_full); a group's share one trainset
     triples = pd.read_parquet(snakemake.input.triples, columns=["user_id", "artist_id"])
     users = pd.read_parquet(snakemake.input.users)
     artists = pd.read_parquet(snakemake.input.artists)
@@ -35,8 +31,6 @@ def main(snakemake):
     check_scoring_memory(
         spec, model_bytes, *sizes, p.block_users, snakemake.threads, p.max_memory_gb, ", ".join(names), models=len(models)
     )
-    if group:
-        share_trainset(models)  # one trainset in memory for the group (fit on the same triples)
     results = recommend_all(
         models if group else models[0],
         users,
