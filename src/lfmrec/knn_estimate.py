@@ -65,6 +65,18 @@ def _add_neighbour(acc, it, s, value):
 
 
 @njit(cache=True, inline="always")
+def _add_neighbour_models(acc, it, s, values, x):
+    """:func:`_add_neighbour` for several models that share the neighbours (one trainset, k and
+    similarity; e.g. KNNBasic and KNNWithMeans): ``acc[it]`` holds actual_k, sum_sim and one
+    sum_ratings per model (``values[x, m]``: model m's value of the rating). Each model's sums are
+    the bits it gets alone: actual_k and sum_sim do not depend on the values."""
+    acc[it, _K] += 1.0
+    acc[it, _SIM] += s
+    for m in range(values.shape[1]):
+        acc[it, _RATINGS + m] += s * values[x, m]
+
+
+@njit(cache=True, inline="always")
 def _estimate(actual_k, sum_sim, sum_ratings, min_k, with_means, mean_u, global_mean):
     """Surprise's estimate from the neighbour sums, with predict()'s fallbacks (not clipped)."""
     if with_means:
@@ -292,11 +304,12 @@ def ir_in_id_order(ir_ptr, ir_users):
 
 @njit(cache=True, inline="always")
 def _add_user(v, s, k, by_user_ptr, by_user_item, by_user_value, acc, full):
-    """User v (similarity s) as a neighbour of each item it rated that has fewer than k."""
+    """User v (similarity s) as a neighbour of each item it rated that has fewer than k
+    (``by_user_value``: (n_ratings, n_models), ``acc``: (n_items, 2 + n_models))."""
     for x in range(by_user_ptr[v], by_user_ptr[v + 1]):
         it = by_user_item[x]
         if not full[it]:
-            _add_neighbour(acc, it, s, by_user_value[x])
+            _add_neighbour_models(acc, it, s, by_user_value, x)
             full[it] = acc[it, _K] >= k
 
 
@@ -317,9 +330,8 @@ def _add_group(order, j0, j, s, gid, k, by_user_ptr, by_user_item, by_user_pos, 
                 if full[it]:  # full before the group: it adds none
                     continue
                 book[it, _GROUP] = gid
-                saved[it, _K] = acc[it, _K]
-                saved[it, _SIM] = acc[it, _SIM]
-                saved[it, _RATINGS] = acc[it, _RATINGS]
+                for col in range(acc.shape[1]):
+                    saved[it, col] = acc[it, col]
             elif book[it, _LAST] == _REDO:
                 continue
             elif t < book[it, _LAST]:  # out of ir order: redo the item below
@@ -329,7 +341,7 @@ def _add_group(order, j0, j, s, gid, k, by_user_ptr, by_user_item, by_user_pos, 
                 continue
             book[it, _LAST] = t
             if not full[it]:
-                _add_neighbour(acc, it, s, by_user_value[x])
+                _add_neighbour_models(acc, it, s, by_user_value, x)
                 full[it] = acc[it, _K] >= k
     if n_redo == 0:
         return
@@ -358,9 +370,8 @@ def _add_group(order, j0, j, s, gid, k, by_user_ptr, by_user_item, by_user_pos, 
     for h in range(n_redo):
         it = redo[h]
         b = book[it, _LAST]  # the item's segment is seg[a:b]
-        acc[it, _K] = saved[it, _K]
-        acc[it, _SIM] = saved[it, _SIM]
-        acc[it, _RATINGS] = saved[it, _RATINGS]
+        for col in range(acc.shape[1]):
+            acc[it, col] = saved[it, col]
         slots = min(k - int(acc[it, _K]), b - a)
         size = 0  # seg[a:a+size]: the smallest ir positions seen, ascending
         for e in range(a, b):
@@ -375,7 +386,7 @@ def _add_group(order, j0, j, s, gid, k, by_user_ptr, by_user_item, by_user_pos, 
             seg[q] = x
             size = min(size + 1, slots)
         for e in range(a, a + size):
-            _add_neighbour(acc, it, s, by_user_value[seg[e]])
+            _add_neighbour_models(acc, it, s, by_user_value, seg[e])
         full[it] = acc[it, _K] >= k
         a = b
 
@@ -415,6 +426,7 @@ def knn_block(
     acc = np.zeros((n_items, 3))  # the running sums
     full = np.zeros(n_items, np.bool_)  # acc[it, _K] == k, in a small array: cheap to test
     saved = np.zeros((n_items, 3))  # an item's sums before the current group
+    values = by_user_value.reshape((by_user_value.size, 1))  # one model
     book = np.full((n_items, 2), -1, np.int64)
     redo = np.empty(n_items, np.int64)
     seg = np.empty(max(by_user_item.size, 1), np.int64)
@@ -439,7 +451,7 @@ def knn_block(
                 j0 -= 1
             if j0 == j or in_id_order:  # one user, or users whose ratings come in ir order
                 for jj in range(j0, j + 1):
-                    _add_user(order[jj], s, k, by_user_ptr, by_user_item, by_user_value, acc, full)
+                    _add_user(order[jj], s, k, by_user_ptr, by_user_item, values, acc, full)
             else:
                 gid += 1
                 _add_group(
@@ -452,7 +464,7 @@ def knn_block(
                     by_user_ptr,
                     by_user_item,
                     by_user_pos,
-                    by_user_value,
+                    values,
                     acc,
                     full,
                     saved,

@@ -57,6 +57,11 @@ from .knn_stream import raters_by_id, similarity_rows
 _CHECK = 128
 # Users sorted by similarity at first (then twice as many each time the walk needs more).
 _CHUNK = 2048
+# The walk hands its open heavy items over to the pull of the light items (each item's neighbours
+# selected from its raters) as soon as pulling them all reads at most _PULL_RATIO times as many
+# ratings as the walk read since its last check: the end of a walk, where a few items with few
+# close raters keep it going through thousands of users.
+_PULL_RATIO = 1.0
 # Relative slack of the light items' bound: a weighted average of values at most x rounds to at
 # most x (1 + k eps); 1e-9 is far above that for any k of practical size.
 _SLACK = 1e-9
@@ -144,6 +149,20 @@ def _partial_bound(sum_sim, sum_r, w, b, mu, with_means, gm, lo, hi):
     return _bound(mu, best, with_means, gm, lo, hi)
 
 
+@njit(cache=True, inline="always")
+def _pulled(nb_sim, nb_pos, cnt, values, m, min_k, with_means, mu, gm, lo, hi):
+    """Model m's clipped estimate from an item's ``cnt`` neighbours (``_neighbours``' order):
+    Surprise's sums, in neighbour order."""
+    sum_k = 0.0
+    sum_sim = 0.0
+    sum_r = 0.0
+    for h in range(cnt):
+        sum_k += 1.0
+        sum_sim += nb_sim[h]
+        sum_r += nb_sim[h] * values[m, nb_pos[h]]
+    return max(lo, min(hi, _estimate(sum_k, sum_sim, sum_r, min_k, with_means, mu, gm)))
+
+
 @njit(cache=True, nogil=True)
 def _pruned_rows(
     srows,
@@ -185,20 +204,24 @@ def _pruned_rows(
 ):
     """The pruned scores of the users ``users`` (inner ids; similarity rows ``srows``) into
     ``out[m]`` (b, n_columns) for each model m of one trainset and one k (the leading axis of
-    ``mean_u``, ``with_means``, ``min_k``, ``values``, ``h_value``, ``heavy_bound``, ``light``,
-    ``light_bound`` and ``out``), filler where not needed; ``stats[r]``: users walked, heavy
-    ratings read, light items estimated, their raters read. The models share the similarity rows,
-    the walk (its order, and its length: until no model needs a heavy item) and each light item's
-    neighbours; each keeps its own sums and lists, so each model's scores are those it gets alone."""
+    ``mean_u``, ``with_means``, ``min_k``, ``values``, ``heavy_bound``, ``light``, ``light_bound``
+    and ``out``; the last axis of ``h_value``), filler where not needed; ``stats[r]``: users
+    walked, heavy ratings read, light items estimated, their raters read. The models share the
+    similarity rows, the walk (its order, its length: until no model needs a heavy item, and its
+    pass over each user's ratings: one update of every model's sums per rating) and each light
+    item's neighbours; each keeps its own sums and lists, so each model's scores are those it gets
+    alone."""
     n_models = out.shape[0]
     n_users = srows.shape[1]
     n_items = ir_ptr.size - 1
     n_heavy = heavy.size  # the walk's arrays are over the heavy items only (h_item: their index)
     nh = max(n_heavy, 1)
-    acc = np.zeros((n_models, nh, 3))
-    full = np.zeros((n_models, nh), np.bool_)
-    saved = np.zeros((n_models, nh, 3))
-    book = np.full((n_models, nh, 2), -1, np.int64)
+    # the walk's running sums, all models side by side (actual_k, sum_sim, each model's sum_ratings):
+    # the models take the same neighbours, so one pass over a user's ratings serves them all
+    acc = np.zeros((nh, 2 + n_models))
+    full = np.zeros(nh, np.bool_)
+    saved = np.zeros((nh, 2 + n_models))
+    book = np.full((nh, 2), -1, np.int64)
     redo = np.empty(nh, np.int64)
     seg = np.empty(max(h_item.size, 1), np.int64)
     positive = np.empty(n_users, np.int64)
@@ -208,9 +231,10 @@ def _pruned_rows(
     played = np.zeros(n_items, np.bool_)
     need = np.zeros((n_models, nh), np.bool_)
     open_q = np.empty(nh, np.int64)
-    n_max = 1
-    for t in range(light.shape[1]):
-        it = light[0, t]
+    pull = np.zeros(n_models, np.int64)  # ratings a model's open items would read if pulled
+    to_pull = np.zeros(n_models, np.bool_)
+    n_max = 1  # the most raters of an item (light items, and heavy items handed over by the walk)
+    for it in range(n_items):
         n_max = max(n_max, ir_ptr[it + 1] - ir_ptr[it])
     kk = max(k, 1)
     cand_sim, cand_pos, scratch = np.empty(n_max), np.empty(n_max, np.int64), np.empty(n_max)
@@ -290,14 +314,7 @@ def _pruned_rows(
                     for h in range(cnt):
                         nb_sim[h] = slot_sim[sl, h]
                         nb_pos[h] = slot_pos[sl, h]
-                sum_k = 0.0
-                sum_sim = 0.0
-                sum_r = 0.0
-                for h in range(cnt):  # Surprise's sums, in neighbour order
-                    sum_k += 1.0
-                    sum_sim += nb_sim[h]
-                    sum_r += nb_sim[h] * values[m, nb_pos[h]]
-                v = max(lo, min(hi, _estimate(sum_k, sum_sim, sum_r, min_k[m], with_means[m], mu, gm)))
+                v = _pulled(nb_sim, nb_pos, cnt, values, m, min_k[m], with_means[m], mu, gm, lo, hi)
                 out[m, r, c] = v
                 _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
         for sl in range(n_slots):
@@ -343,6 +360,7 @@ def _pruned_rows(
             want = chunk_users
             j = 0
             check = check_users
+            last_read = 0
             while True:
                 if j == n_desc:
                     if n_desc == m_pos:
@@ -371,30 +389,13 @@ def _pruned_rows(
                 j1 = j
                 while j1 + 1 < n_desc and srow[desc[j1 + 1]] == s:
                     j1 += 1
-                for m in range(n_models):  # each model's sums, as alone (the same neighbours)
-                    if j1 == j or in_id_order:
-                        for jj in range(j, j1 + 1):
-                            _add_user(desc[jj], s, k, h_ptr, h_item, h_value[m], acc[m], full[m])
-                    else:
-                        gid += 1
-                        _add_group(
-                            desc,
-                            j,
-                            j1,
-                            s,
-                            gid,
-                            k,
-                            h_ptr,
-                            h_item,
-                            h_pos,
-                            h_value[m],
-                            acc[m],
-                            full[m],
-                            saved[m],
-                            book[m],
-                            redo,
-                            seg,
-                        )
+                # every model's sums at once, each as alone (the same neighbours)
+                if j1 == j or in_id_order:
+                    for jj in range(j, j1 + 1):
+                        _add_user(desc[jj], s, k, h_ptr, h_item, h_value, acc, full)
+                else:
+                    gid += 1
+                    _add_group(desc, j, j1, s, gid, k, h_ptr, h_item, h_pos, h_value, acc, full, saved, book, redo, seg)
                 for jj in range(j, j1 + 1):
                     read += h_ptr[desc[jj] + 1] - h_ptr[desc[jj]]
                 walked += j1 - j + 1
@@ -414,18 +415,16 @@ def _pruned_rows(
                             if not need[m, q]:
                                 continue
                             mu = mean_u[m, r]
-                            if full[m, q]:
-                                v = _estimate(
-                                    acc[m, q, _K], acc[m, q, _SIM], acc[m, q, _RATINGS], min_k[m], with_means[m], mu, gm
-                                )
+                            if full[q]:
+                                v = _estimate(acc[q, _K], acc[q, _SIM], acc[q, _RATINGS + m], min_k[m], with_means[m], mu, gm)
                                 v = max(lo, min(hi, v))
                                 out[m, r, c] = v
                                 _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
                                 need[m, q] = False
                                 continue
-                            w = (k - acc[m, q, _K]) * s_next
+                            w = (k - acc[q, _K]) * s_next
                             pb = _partial_bound(
-                                acc[m, q, _SIM], acc[m, q, _RATINGS], w, heavy_bound[m, q], mu, with_means[m], gm, lo, hi
+                                acc[q, _SIM], acc[q, _RATINGS + m], w, heavy_bound[m, q], mu, with_means[m], gm, lo, hi
                             )
                             if not _relevant(pb, cand_cc[c], uc, tops[m], counts[m], caps, offs, False, min_off):
                                 need[m, q] = False
@@ -437,20 +436,62 @@ def _pruned_rows(
                     n_open = still
                     if n_open == 0:
                         break
+                    # each model: the rest of the walk against pulling the neighbours of the items it
+                    # still needs from their raters (decided per model as alone, so that its scores
+                    # do not depend on the other models)
+                    pull[:] = 0
+                    for h in range(n_open):
+                        q = open_q[h]
+                        it = heavy[q]
+                        for m in range(n_models):
+                            if need[m, q]:
+                                pull[m] += ir_ptr[it + 1] - ir_ptr[it]
+                    any_pull = False
+                    for m in range(n_models):
+                        to_pull[m] = pull[m] <= _PULL_RATIO * (read - last_read)
+                        any_pull = any_pull or to_pull[m]
+                    last_read = read
+                    if any_pull:
+                        still = 0
+                        for h in range(n_open):
+                            q = open_q[h]
+                            it = heavy[q]
+                            c = col_of_item[it]
+                            cnt = -1
+                            keep = False
+                            for m in range(n_models):
+                                if not need[m, q]:
+                                    continue
+                                if not to_pull[m]:
+                                    keep = True
+                                    continue
+                                if cnt < 0:  # the item's neighbours, once for the models that pull it
+                                    a, e = ir_ptr[it], ir_ptr[it + 1]
+                                    cnt = _neighbours(srow, ir_users, a, e, k, cand_sim, cand_pos, scratch, nb_sim, nb_pos)
+                                    evaluated += 1
+                                    raters += e - a
+                                v = _pulled(nb_sim, nb_pos, cnt, values, m, min_k[m], with_means[m], mean_u[m, r], gm, lo, hi)
+                                out[m, r, c] = v
+                                _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
+                                need[m, q] = False
+                            if keep:
+                                open_q[still] = q
+                                still += 1
+                        n_open = still
+                        if n_open == 0:
+                            break
         for q in range(heavy.size):
             it = heavy[q]
             for m in range(n_models):
                 if need[m, q]:
                     c = col_of_item[it]
-                    v = _estimate(acc[m, q, _K], acc[m, q, _SIM], acc[m, q, _RATINGS], min_k[m], with_means[m], mean_u[m, r], gm)
+                    v = _estimate(acc[q, _K], acc[q, _SIM], acc[q, _RATINGS + m], min_k[m], with_means[m], mean_u[m, r], gm)
                     v = max(lo, min(hi, v))
                     out[m, r, c] = v
                     _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
                     need[m, q] = False
-                acc[m, q, _K] = 0.0
-                acc[m, q, _SIM] = 0.0
-                acc[m, q, _RATINGS] = 0.0
-                full[m, q] = False
+            acc[q, :] = 0.0
+            full[q] = False
         for x in range(ur_ptr[u], ur_ptr[u + 1]):
             played[ur_items[x]] = False
         stats[r, 0] = walked
@@ -505,7 +546,8 @@ class PrunedKnn:
         h_ptr, h_item, h_pos, _ = user_ratings(h_ptr_items, h_users, values[0][keep], ts.n_users)
         # each model's values in the same layout: the value of ir position t, read at h_pos
         # (positions into the heavy ratings, ir order within each item)
-        h_value = np.ascontiguousarray(values[:, keep][:, h_pos])
+        # (n_heavy_ratings, n_models): a rating's values of all models side by side
+        h_value = np.ascontiguousarray(values[:, keep][:, h_pos].T)
         self.by_user = (h_ptr, h_item, h_pos, h_value, ir_in_id_order(h_ptr_items, h_users))
         self.ir = (ir_ptr, ir_users, values)
         self.raters = raters_by_id(ts)  # for the similarity rows (lfmrec.native.knn_stream)
