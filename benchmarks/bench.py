@@ -1,7 +1,7 @@
 """The project's speed benchmark: one command, figures in results/bench/, with the commit measured.
 
     python benchmarks/bench.py [--cores 2] [--full] [--skip-default] [--skip-engines] [--repeat 3]
-                               [--cold-numba]
+                               [--cold-numba] [--table]
 
 What it measures (each part on a fresh ``git clone`` of HEAD in results/bench/work/, so committed
 code only, with the clone's own package on PYTHONPATH). numba's compiled kernels are cached per
@@ -16,6 +16,10 @@ run). The report says which, with the background compile's seconds.
    ``n_jobs=1`` as Surprise's default, each model built from its config entry with Surprise's
    classes): the route a reproducer takes without this project. The default run also fits,
    ranks and lists the two top-n models, which have no Surprise counterpart. The ratio of the two wall times is goal 1 of issue 15.
+   With ``--table``, also the paper's table alone: ``snakemake --cores N results/metrics.csv`` from
+   another fresh clone (raw data generated, triples built, every model cross-validated, the RMSE /
+   MAE table written; no ranking, lists or reports), against Surprise's ``cross_validate`` on its
+   triples: the same work on both sides.
 2. ``engines``: fold 1 of the clone's default data, fit + predict of every model by Surprise and by
    the native engine in one process (best of ``--repeat``, compilation excluded), the native SVD
    both with its default (relaxed) kernel and with ``exact=True``; the largest difference of the
@@ -292,6 +296,20 @@ def markdown(res: dict) -> str:
             pd.DataFrame(d["rules"]).to_markdown(index=False),
             "",
         ]
+    if "table" in res:
+        t, s = res["table"], res["table"]["surprise_cross_validate"]
+        lines += [
+            "## The paper's table alone vs Surprise's cross_validate",
+            "",
+            "| | wall (s) |",
+            "|---|---|",
+            f"| `snakemake --cores {res['cores']} results/metrics.csv`, fresh clone, {t['run']['jobs']} jobs | {t['run']['wall_s']} |",
+            f"| Surprise `cross_validate` of the same rating models on its triples | {s['wall_s']} |",
+            f"| **ratio** | **{t['ratio']:.2f}** |",
+            "",
+            pd.DataFrame(t["rules"]).to_markdown(index=False),
+            "",
+        ]
     if "engines" in res:
         lines += [
             "## Native engine vs Surprise, fold 1 of the default data (goal 4)",
@@ -330,6 +348,7 @@ def main() -> None:
     ap.add_argument("--skip-default", action="store_true")
     ap.add_argument("--skip-engines", action="store_true")
     ap.add_argument("--cold-numba", action="store_true", help="an empty numba kernel cache per run (a new environment)")
+    ap.add_argument("--table", action="store_true", help="also the paper's table alone (results/metrics.csv) vs Surprise")
     args = ap.parse_args()
     global COLD_NUMBA
     COLD_NUMBA = args.cold_numba
@@ -363,6 +382,20 @@ def main() -> None:
             res["engines"] = table.to_dict("records")
             print(table.to_string(index=False), flush=True)
             write(res)
+    if args.table:
+        run, jobs, _ = run_workflow("table", args.cores, ["results/metrics.csv"])
+        surprise = surprise_cv(WORK / "table")
+        res["table"] = {
+            "run": run,
+            "surprise_cross_validate": surprise,
+            "ratio": run["wall_s"] / surprise["wall_s"],
+            "rules": per_rule(jobs).to_dict("records"),
+        }
+        print(
+            f"table run {run['wall_s']} s, Surprise cross_validate {surprise['wall_s']} s, ratio {res['table']['ratio']:.2f}",
+            flush=True,
+        )
+        write(res)
     if args.full:
         run, jobs, usage = run_workflow("full", args.cores, ["--configfile", "config/full_scale.yaml"])
         recommend = usage[usage["log"].str.startswith("recommend/")]
