@@ -223,6 +223,16 @@ def surprise_cv(clone: Path) -> dict:
     return res
 
 
+def against_surprise(name: str, cores: int, targets: list[str]) -> dict:
+    """A fresh clone's run of ``targets`` (all: the default run), then Surprise's cross_validate
+    on its triples; both wall times, their ratio and the job-seconds per rule."""
+    run, jobs, _ = run_workflow(name, cores, targets)
+    surprise = surprise_cv(WORK / name)
+    ratio = run["wall_s"] / surprise["wall_s"]
+    print(f"{name} run {run['wall_s']} s, Surprise cross_validate {surprise['wall_s']} s, ratio {ratio:.2f}", flush=True)
+    return {"run": run, "surprise_cross_validate": surprise, "ratio": ratio, "rules": per_rule(jobs).to_dict("records")}
+
+
 def engines(clone: Path, repeat: int) -> pd.DataFrame:
     """Fold 1 of the clone's default data: Surprise vs native (relaxed and exact SVD kernel)."""
     code = f"""
@@ -265,6 +275,29 @@ def machine() -> dict:
     }
 
 
+def comparison_lines(res: dict, part: str, title: str, targets: str) -> list[str]:
+    """The markdown of a run against Surprise's cross_validate (:func:`against_surprise`)."""
+    d, s = res[part], res[part]["surprise_cross_validate"]
+    n_models = sum(1 for k in s if k not in ("wall_s", "_total_seconds"))
+    return [
+        f"## {title} vs Surprise's cross_validate",
+        "",
+        "| | wall (s) |",
+        "|---|---|",
+        f"| `snakemake --cores {res['cores']}{targets}`, fresh clone, {d['run']['jobs']} jobs | {d['run']['wall_s']} |",
+        f"| Surprise `cross_validate` of the same {n_models} rating models (5 folds, n_jobs=1) | {s['wall_s']} |",
+        f"| **ratio** | **{d['ratio']:.2f}** |",
+        "",
+        (
+            f"numba kernels: {d['run'].get('numba_cache', '?')} cache; the background compile took "
+            f"{d['run'].get('kernel_compile_s')} s."
+        ),
+        "",
+        pd.DataFrame(d["rules"]).to_markdown(index=False),
+        "",
+    ]
+
+
 def markdown(res: dict) -> str:
     lines = [
         f"# Benchmark of {res['commit']} ({res['date']})",
@@ -278,38 +311,9 @@ def markdown(res: dict) -> str:
     if res.get("note"):
         lines += [f"Note: {res['note']}.", ""]
     if "default" in res:
-        d, s = res["default"], res["default"]["surprise_cross_validate"]
-        lines += [
-            "## Default run vs Surprise's cross_validate (goal 1)",
-            "",
-            "| | wall (s) |",
-            "|---|---|",
-            f"| `snakemake --cores {res['cores']}`, fresh clone, {d['run']['jobs']} jobs | {d['run']['wall_s']} |",
-            f"| Surprise `cross_validate` of the same {sum(1 for k in s if k not in ('wall_s', '_total_seconds'))} rating models (5 folds, n_jobs=1) | {s['wall_s']} |",
-            f"| **ratio** | **{d['ratio']:.2f}** |",
-            "",
-            (
-                f"numba kernels: {d['run'].get('numba_cache', '?')} cache; the background compile took "
-                f"{d['run'].get('kernel_compile_s')} s."
-            ),
-            "",
-            pd.DataFrame(d["rules"]).to_markdown(index=False),
-            "",
-        ]
+        lines += comparison_lines(res, "default", "Default run", "")
     if "table" in res:
-        t, s = res["table"], res["table"]["surprise_cross_validate"]
-        lines += [
-            "## The paper's table alone vs Surprise's cross_validate",
-            "",
-            "| | wall (s) |",
-            "|---|---|",
-            f"| `snakemake --cores {res['cores']} results/metrics.csv`, fresh clone, {t['run']['jobs']} jobs | {t['run']['wall_s']} |",
-            f"| Surprise `cross_validate` of the same rating models on its triples | {s['wall_s']} |",
-            f"| **ratio** | **{t['ratio']:.2f}** |",
-            "",
-            pd.DataFrame(t["rules"]).to_markdown(index=False),
-            "",
-        ]
+        lines += comparison_lines(res, "table", "The paper's table alone", " results/metrics.csv")
     if "engines" in res:
         lines += [
             "## Native engine vs Surprise, fold 1 of the default data (goal 4)",
@@ -363,38 +367,15 @@ def main() -> None:
         "machine_before": machine(),
     }
     if not args.skip_default:
-        run, jobs, usage = run_workflow("default", args.cores, [])
-        clone = WORK / "default"
-        surprise = surprise_cv(clone)
-        res["default"] = {
-            "run": run,
-            "surprise_cross_validate": surprise,
-            "ratio": run["wall_s"] / surprise["wall_s"],
-            "rules": per_rule(jobs).to_dict("records"),
-        }
-        print(
-            f"default run {run['wall_s']} s, Surprise cross_validate {surprise['wall_s']} s, ratio {res['default']['ratio']:.2f}",
-            flush=True,
-        )
+        res["default"] = against_surprise("default", args.cores, [])
         write(res)
         if not args.skip_engines:
-            table = engines(clone, args.repeat)
+            table = engines(WORK / "default", args.repeat)
             res["engines"] = table.to_dict("records")
             print(table.to_string(index=False), flush=True)
             write(res)
     if args.table:
-        run, jobs, _ = run_workflow("table", args.cores, ["results/metrics.csv"])
-        surprise = surprise_cv(WORK / "table")
-        res["table"] = {
-            "run": run,
-            "surprise_cross_validate": surprise,
-            "ratio": run["wall_s"] / surprise["wall_s"],
-            "rules": per_rule(jobs).to_dict("records"),
-        }
-        print(
-            f"table run {run['wall_s']} s, Surprise cross_validate {surprise['wall_s']} s, ratio {res['table']['ratio']:.2f}",
-            flush=True,
-        )
+        res["table"] = against_surprise("table", args.cores, ["results/metrics.csv"])
         write(res)
     if args.full:
         run, jobs, usage = run_workflow("full", args.cores, ["--configfile", "config/full_scale.yaml"])
