@@ -31,6 +31,7 @@ the row; over all users ``sum_i n_i**2`` (what Surprise's own fit costs).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -259,9 +260,9 @@ def predict_streamed(
     The pairs are grouped by user; the similarity rows of ``block_users`` users at a time are
     computed once and serve every pair and every config of those users. Memory: see
     :func:`stream_memory_bytes`. Cost per pair O(n_i + K**2) (n_i raters of the item, K the
-    largest k), once for all configs. ``threads`` > 1: the users split into that many parts, each
-    scored in a thread of its own (the kernels release the GIL), with a similarity block each;
-    the same result."""
+    largest k), once for all configs. ``threads`` > 1: that many threads (the kernels release the
+    GIL) each take the next block of users when done with one, with a similarity block each; the
+    same result."""
     _check_trainset(ts)
     if block_users < 1:
         raise ValueError(f"block_users must be >= 1, got {block_users}")
@@ -285,44 +286,57 @@ def predict_streamed(
     b = min(block_users, users.size)
     raters = raters_by_id(ts)
 
-    def part(first: int, last: int) -> None:  # users[first:last], a block at a time
-        srows = np.empty((b, nu))
-        for start in range(first, last, b):
-            stop = min(start + b, last)
-            similarity_rows(ts, min_support, users[start:stop], srows, raters)
-            sel = order[bounds[start] : bounds[stop]]
-            rows = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(bounds[start : stop + 1]))
-            mean_u = means[u[sel]] if means.size else np.zeros(sel.size)
-            _predict_pairs(
-                rows,
-                i[sel],
-                sel,
-                mean_u,
-                srows,
-                ts.ir_ptr,
-                ts.ir_users,
-                ts.ir_ratings,
-                dev,
-                levels,
-                cfg_level,
-                cfg_means,
-                cfg_min_k,
-                float(ts.global_mean),
-                n_max,
-                out,
-            )
+    def block(start: int, srows: np.ndarray) -> None:  # users[start:start + b]
+        stop = min(start + b, users.size)
+        similarity_rows(ts, min_support, users[start:stop], srows, raters)
+        sel = order[bounds[start] : bounds[stop]]
+        rows = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(bounds[start : stop + 1]))
+        mean_u = means[u[sel]] if means.size else np.zeros(sel.size)
+        _predict_pairs(
+            rows,
+            i[sel],
+            sel,
+            mean_u,
+            srows,
+            ts.ir_ptr,
+            ts.ir_users,
+            ts.ir_ratings,
+            dev,
+            levels,
+            cfg_level,
+            cfg_means,
+            cfg_min_k,
+            float(ts.global_mean),
+            n_max,
+            out,
+        )
 
-    threads = max(1, min(int(threads), -(-users.size // b)))
+    starts = range(0, users.size, b)
+    threads = max(1, min(int(threads), len(starts)))
     if threads == 1:
-        part(0, users.size)
+        srows = np.empty((b, nu))
+        for start in starts:
+            block(start, srows)
         return out
     from concurrent.futures import ThreadPoolExecutor
 
-    # parts of about equal work: the pairs, plus a similarity row per user (costs alike in n_users)
-    work = np.cumsum(np.diff(bounds) + 1)
-    cuts = [0, *np.searchsorted(work, work[-1] * np.arange(1, threads) / threads).tolist(), users.size]
+    # each thread takes the next block of users as it finishes one (a block's pairs and similarity
+    # rows cost very different amounts), with a similarity block of its own; a pair's estimate
+    # depends on its user's row alone, so the result is the same whichever thread computes it
+    queue = iter(starts)
+    lock = threading.Lock()
+
+    def worker() -> None:
+        srows = np.empty((b, nu))
+        while True:
+            with lock:
+                start = next(queue, None)
+            if start is None:
+                return
+            block(start, srows)
+
     with ThreadPoolExecutor(threads) as pool:
-        for f in [pool.submit(part, a, z) for a, z in zip(cuts[:-1], cuts[1:], strict=True) if z > a]:
+        for f in [pool.submit(worker) for _ in range(threads)]:
             f.result()
     return out
 
