@@ -163,6 +163,19 @@ def _pulled(nb_sim, nb_pos, cnt, values, m, min_k, with_means, mu, gm, lo, hi):
     return max(lo, min(hi, _estimate(sum_k, sum_sim, sum_r, min_k, with_means, mu, gm)))
 
 
+@njit(cache=True, inline="always")
+def _walked(acc, q, m, min_k, with_means, mu, gm, lo, hi):
+    """Model m's clipped estimate of heavy item q from the walk's running sums."""
+    return max(lo, min(hi, _estimate(acc[q, _K], acc[q, _SIM], acc[q, _RATINGS + m], min_k, with_means, mu, gm)))
+
+
+@njit(cache=True, inline="always")
+def _enter(out, tops, counts, caps, offs, m, r, c, v, cc, uc):
+    """Model m's exact estimate ``v`` of column c for user row r: into its scores and its lists."""
+    out[m, r, c] = v
+    _add(tops[m], counts[m], caps, offs, v, cc, uc)
+
+
 @njit(cache=True, nogil=True)
 def _pruned_rows(
     srows,
@@ -272,8 +285,7 @@ def _pruned_rows(
                 continue
             v = max(lo, min(hi, gm))
             for m in range(n_models):
-                out[m, r, c] = v
-                _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
+                _enter(out, tops, counts, caps, offs, m, r, c, v, cand_cc[c], uc)
         # light items: exact estimates in descending order of their bound, while it reaches T
         evaluated = 0
         raters = 0
@@ -315,8 +327,7 @@ def _pruned_rows(
                         nb_sim[h] = slot_sim[sl, h]
                         nb_pos[h] = slot_pos[sl, h]
                 v = _pulled(nb_sim, nb_pos, cnt, values, m, min_k[m], with_means[m], mu, gm, lo, hi)
-                out[m, r, c] = v
-                _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
+                _enter(out, tops, counts, caps, offs, m, r, c, v, cand_cc[c], uc)
         for sl in range(n_slots):
             slot_of[slot_items[sl]] = -1
         # heavy items whose bound reaches T: walk the users by similarity until each has k
@@ -416,10 +427,8 @@ def _pruned_rows(
                                 continue
                             mu = mean_u[m, r]
                             if full[q]:
-                                v = _estimate(acc[q, _K], acc[q, _SIM], acc[q, _RATINGS + m], min_k[m], with_means[m], mu, gm)
-                                v = max(lo, min(hi, v))
-                                out[m, r, c] = v
-                                _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
+                                v = _walked(acc, q, m, min_k[m], with_means[m], mu, gm, lo, hi)
+                                _enter(out, tops, counts, caps, offs, m, r, c, v, cand_cc[c], uc)
                                 need[m, q] = False
                                 continue
                             w = (k - acc[q, _K]) * s_next
@@ -471,8 +480,7 @@ def _pruned_rows(
                                     evaluated += 1
                                     raters += e - a
                                 v = _pulled(nb_sim, nb_pos, cnt, values, m, min_k[m], with_means[m], mean_u[m, r], gm, lo, hi)
-                                out[m, r, c] = v
-                                _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
+                                _enter(out, tops, counts, caps, offs, m, r, c, v, cand_cc[c], uc)
                                 need[m, q] = False
                             if keep:
                                 open_q[still] = q
@@ -485,10 +493,8 @@ def _pruned_rows(
             for m in range(n_models):
                 if need[m, q]:
                     c = col_of_item[it]
-                    v = _estimate(acc[q, _K], acc[q, _SIM], acc[q, _RATINGS + m], min_k[m], with_means[m], mean_u[m, r], gm)
-                    v = max(lo, min(hi, v))
-                    out[m, r, c] = v
-                    _add(tops[m], counts[m], caps, offs, v, cand_cc[c], uc)
+                    v = _walked(acc, q, m, min_k[m], with_means[m], mean_u[m, r], gm, lo, hi)
+                    _enter(out, tops, counts, caps, offs, m, r, c, v, cand_cc[c], uc)
                     need[m, q] = False
             acc[q, :] = 0.0
             full[q] = False
