@@ -94,12 +94,54 @@ def test_pooled_rmse_and_its_cluster_bootstrap():
     pred = pd.DataFrame(
         {"user_id": [1, 1, 2, 3, 3, 3], "rating": [2.0, 3.0, 5.0, 1.0, 1.0, 1.0], "est": [1.0, 2.0, 2.0, 1.0, 1.0, 1.0]}
     )
-    t = stats.error_intervals({"m": pred}, 999, 0).set_index("metric")
+    per_user = stats.user_errors(pred["user_id"], pred["rating"] - pred["est"])
+    assert per_user.index.tolist() == [1, 2, 3]
+    assert per_user.to_numpy().tolist() == [[2.0, 2.0, 2.0], [9.0, 3.0, 1.0], [0.0, 0.0, 3.0]]  # se, ae, n
+    t = stats.error_intervals({"m": per_user}, 999, 0).set_index("metric")
     assert t.loc["RMSE", "pooled"] == pytest.approx(np.sqrt(11 / 6))
     assert t.loc["MAE", "pooled"] == pytest.approx(5 / 6)
     # resampled users: the RMSE lies between the best and the worst user's, 0 and 3
     assert 0 <= t.loc["RMSE", "ci_low"] <= np.sqrt(11 / 6) <= t.loc["RMSE", "ci_high"] <= 3
     assert t.loc["RMSE", "users"] == 3
+
+
+def test_error_intervals_are_scipys_cluster_bootstrap():
+    """Every model's RMSE / MAE interval is scipy.stats.bootstrap's (paired over users, percentile,
+    batches of stats.BATCH) of the pooled error, with the generator of the models' group: the models
+    over the same users share it, a model over other users has its own from the same seed."""
+    from scipy import stats as scipy_stats
+
+    rng = np.random.default_rng(3)
+    n_users = 700
+    per_user = {}
+    for model, users in (("a", n_users), ("b", n_users), ("c", 90)):
+        n = rng.integers(1, 6, users).astype(float)
+        se = rng.gamma(2.0, 1.0, users) * n
+        per_user[model] = pd.DataFrame({"se": se, "ae": np.sqrt(se) * rng.random(users), "n": n}, index=np.arange(users) * 3)
+    n_resamples = 600  # three batches of 256, the last one short
+    t = stats.error_intervals(per_user, n_resamples, 11).set_index(["model", "metric"])
+    for model, d in per_user.items():
+        for metric, col, root in (("RMSE", "se", True), ("MAE", "ae", False)):
+
+            def statistic(s, k, axis=-1, root=root):
+                v = s.sum(axis=axis) / k.sum(axis=axis)
+                return np.sqrt(v) if root else v
+
+            ref = scipy_stats.bootstrap(
+                (d[col].to_numpy(), d["n"].to_numpy()),
+                statistic,
+                paired=True,
+                vectorized=True,
+                n_resamples=n_resamples,
+                method="percentile",
+                batch=stats.BATCH,
+                random_state=stats._rng(11, "errors"),
+            ).confidence_interval
+            row = t.loc[(model, metric)]
+            assert row["pooled"] == pytest.approx(statistic(d[col].to_numpy(), d["n"].to_numpy()), rel=1e-14)
+            assert row["ci_low"] == pytest.approx(ref.low, rel=1e-12) and row["ci_high"] == pytest.approx(ref.high, rel=1e-12)
+            assert row["users"] == len(d)
+    assert t.loc[("a", "RMSE"), "ci_low"] != t.loc[("b", "RMSE"), "ci_low"]  # same draws, other errors
 
 
 def test_user_values_average_the_folds_a_user_is_in():

@@ -16,15 +16,18 @@ paired test); Holm's step-down correction is :func:`holm`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .ids import positions, sorted_unique
+
 TESTED = {"ndcg": "ndcg@n", "recall": "recall@n"}  # compared pairwise (significance table)
 METRICS = {"precision": "precision@n", "recall": "recall@n", "ndcg": "ndcg@n", "hit": "hit@n"}  # with intervals
-BATCH = 256  # resamples per batch of the pooled-error bootstrap: bounds memory at full scale (55,000 users)
+BATCH = 256  # resamples per batch of the pooled-error bootstrap (scipy's batch): bounds memory at full scale
 BATCH_ELEMENTS = 20_000_000  # resampled values per batch of the other resampling (160 MB)
 
 
@@ -108,32 +111,76 @@ def sign_flip_pvalues(d: np.ndarray, n_resamples: int, rng: np.random.Generator)
     return np.clip(p, 0.0, 1.0)
 
 
-def pooled_error_interval(
-    se: np.ndarray, n: np.ndarray, n_resamples: int, rng: np.random.Generator, root: bool, level: float = 0.95
-) -> tuple[float, float, float]:
-    """(estimate, low, high) of sqrt(sum se / sum n) (``root``: RMSE) or sum se / sum n (MAE, with
-    absolute errors in ``se``) over users, the users resampled with all their predictions."""
-    se, n = np.asarray(se, np.float64), np.asarray(n, np.float64)
+def _resample_counts(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
+    """(b, n) float matrix: how often each of n units is drawn in each of b bootstrap resamples,
+    from the draws scipy's ``_bootstrap_resample`` makes (``rng.integers(0, n, (b, n))``)."""
+    idx = rng.integers(0, n, (b, n), dtype=np.int64)
+    return np.bincount((np.arange(b)[:, None] * n + idx).ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
 
-    def statistic(s, k, axis=-1):
-        v = s.sum(axis=axis) / k.sum(axis=axis)
-        return np.sqrt(v) if root else v
 
-    est = float(statistic(se, n))
-    if se.size < 2:
-        return est, est, est
-    res = stats.bootstrap(
-        (se, n),
-        statistic,
-        paired=True,
-        vectorized=True,
-        n_resamples=n_resamples,
-        confidence_level=level,
-        method="percentile",
-        batch=BATCH,
-        random_state=rng,
+def user_index(user_id) -> tuple[np.ndarray, np.ndarray]:
+    """(users, pos): the distinct ids of ``user_id`` ascending, and each entry's position among
+    them (the grouping :func:`user_errors` sums over; the same for every model's predictions of
+    the same test pairs, so it is computed once)."""
+    users = sorted_unique(user_id)
+    return users, positions(users, user_id)
+
+
+def user_errors(user_id, error, index: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """Per user (ascending ids) of predictions with ``user_id`` and ``error`` (rating - estimate):
+    ``se`` and ``ae``, the sums of the squared and absolute errors of the user's predictions, and
+    ``n``, their number. ``index``: :func:`user_index` of ``user_id`` when known."""
+    users, pos = index if index is not None else user_index(np.asarray(user_id))
+    error = np.asarray(error, np.float64)
+    return pd.DataFrame(
+        {
+            "se": np.bincount(pos, error * error, minlength=users.size),
+            "ae": np.bincount(pos, np.abs(error), minlength=users.size),
+            "n": np.bincount(pos, minlength=users.size).astype(np.float64),
+        },
+        index=pd.Index(users, name="user_id"),
     )
-    return est, float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def error_intervals(per_user: Mapping[str, pd.DataFrame], n_resamples: int, seed: int, level: float = 0.95) -> pd.DataFrame:
+    """RMSE and MAE of every rating model pooled over its test predictions, with a cluster
+    bootstrap 95% percentile interval over users (a user's predictions resampled together).
+    ``per_user``: model -> :func:`user_errors` of all its folds' predictions.
+
+    The pooled errors are sqrt(sum se / sum n) and sum ae / sum n. Models over the same users
+    (every model of a cross-validation: the same test pairs) share one bootstrap: the same
+    resamples of the users for every model and both errors, drawn from ``_rng(seed, "errors")``,
+    each resample's sums one product of its draw counts with the users' sums. Each interval is
+    :func:`scipy.stats.bootstrap`'s (``paired=True``, percentile, batches of :data:`BATCH`) of its
+    statistic with that generator (``tests/test_stats.py``)."""
+    rows = []
+    groups: dict[bytes, list[str]] = {}
+    for model, t in per_user.items():
+        groups.setdefault(np.asarray(t.index, np.int64).tobytes(), []).append(model)
+    for models in groups.values():
+        n_users = len(per_user[models[0]])
+        x = np.column_stack([per_user[m][c].to_numpy(np.float64) for m in models for c in ("se", "ae", "n")])
+        sums = x.sum(axis=0)
+        theta = np.empty((n_resamples, x.shape[1])) if n_users >= 2 else None
+        if theta is not None:
+            rng = _rng(seed, "errors")
+            for done in range(0, n_resamples, BATCH):
+                b = min(BATCH, n_resamples - done)
+                theta[done : done + b] = _resample_counts(rng, b, n_users) @ x
+        alpha = (1 - level) / 2
+        for j, model in enumerate(models):
+            se, ae, n = 3 * j, 3 * j + 1, 3 * j + 2
+            for metric, col in (("RMSE", se), ("MAE", ae)):
+                root = metric == "RMSE"
+                est = sums[col] / sums[n]
+                est = float(np.sqrt(est) if root else est)
+                low = high = est
+                if theta is not None:
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        v = theta[:, col] / theta[:, n]
+                    low, high = (float(q) for q in np.percentile(np.sqrt(v) if root else v, [100 * alpha, 100 * (1 - alpha)]))
+                rows.append({"model": model, "metric": metric, "users": n_users, "pooled": est, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
 
 
 def holm(pvalues) -> np.ndarray:
@@ -297,20 +344,3 @@ def by_country_table(
     """NDCG and recall of every model per user-country group (:func:`country_groups`), each with its
     bootstrap interval over the group's evaluated users."""
     return interval_table(values, country_groups(user_country, min_users), TESTED, n_resamples, seed)
-
-
-def error_intervals(predictions: dict[str, pd.DataFrame], n_resamples: int, seed: int) -> pd.DataFrame:
-    """RMSE and MAE of every rating model pooled over its test predictions (user_id, rating, est; all
-    folds), with a cluster bootstrap 95% interval over users."""
-    rows = []
-    for model, p in predictions.items():
-        err = p["rating"].to_numpy(np.float64) - p["est"].to_numpy(np.float64)
-        per_user = (
-            pd.DataFrame({"user_id": p["user_id"].to_numpy(), "se": err**2, "ae": np.abs(err), "n": 1.0}).groupby("user_id").sum()
-        )
-        for metric, col, root in (("RMSE", "se", True), ("MAE", "ae", False)):
-            est, low, high = pooled_error_interval(
-                per_user[col].to_numpy(), per_user["n"].to_numpy(), n_resamples, _rng(seed, metric, model), root
-            )
-            rows.append({"model": model, "metric": metric, "users": len(per_user), "pooled": est, "ci_low": low, "ci_high": high})
-    return pd.DataFrame(rows)
