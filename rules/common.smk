@@ -183,6 +183,7 @@ def all_outputs():
             "results/diversity.csv",
             "results/plots/diversity.png",
             "results/cultural.csv",
+            "results/cultural_variants.csv",
             "results/plots/cultural.png",
             "results/significance.csv",
             "results/intervals.csv",

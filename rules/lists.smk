@@ -41,6 +41,33 @@ rule diversity:
         "../workflow/scripts/diversity.py"
 
 
+rule cultural_inputs:
+    input:
+        triples="results/data/triples.parquet",
+        users="results/data/users.parquet",
+        artists="results/data/artists.parquet",
+        plays=f"results/data/country_plays/{config['countries']['source']}.parquet",
+        sampled_artists="results/data/sampled_artists.parquet",
+        truth=truth_file(),
+    output:
+        labellings="results/data/labellings.parquet",
+        history_sample="results/data/history_sample.parquet",
+    log:
+        "results/logs/cultural_inputs.log",
+    # the artist-country labellings and the history_sample floor lists: what every model's lists
+    # are compared with, made while the models run
+    resources:
+        mem_mb=triples_mem_mb("cultural_inputs"),
+        runtime=cultural_runtime,
+    params:
+        n=config["recommend"]["n"],
+        sample_seed=config["ranking"]["seed"],
+        estimator=config["countries"]["estimator"],
+        labellings=config["cultural"]["labellings"],
+    script:
+        "../workflow/scripts/cultural_inputs.py"
+
+
 rule cultural:
     input:
         lists=expand(
@@ -52,21 +79,13 @@ rule cultural:
         ),
         triples="results/data/triples.parquet",
         users="results/data/users.parquet",
-        artists="results/data/artists.parquet",
-        plays=f"results/data/country_plays/{config['countries']['source']}.parquet",
-        sampled_artists="results/data/sampled_artists.parquet",
-        truth=truth_file(),
+        labellings="results/data/labellings.parquet",
+        history_sample="results/data/history_sample.parquet",
     output:
         csv="results/cultural.csv",
-        variants="results/cultural_variants.csv",
         html=report(
             "results/html/cultural.html",
             caption="../workflow/report/cultural.rst",
-            category="4. Beyond the paper",
-        ),
-        variants_html=report(
-            "results/html/cultural_variants.html",
-            caption="../workflow/report/cultural_variants.rst",
             category="4. Beyond the paper",
         ),
         png=report(
@@ -81,12 +100,40 @@ rule cultural:
         runtime=cultural_runtime,
     params:
         models=LIST_MODELS + REFERENCES,
-        n=config["recommend"]["n"],
-        sample_seed=config["ranking"]["seed"],
-        estimator=config["countries"]["estimator"],
-        labellings=config["cultural"]["labellings"],
         min_users=config["stats"]["min_country_users"],
         n_resamples=config["stats"]["n_resamples"],
         seed=config["stats"]["seed"],
     script:
         "../workflow/scripts/cultural.py"
+
+
+rule cultural_variants:
+    input:
+        lists=expand(
+            "results/recommendations/{model}.parquet", model=LIST_MODELS + REFERENCES
+        ),
+        initial=expand(
+            "results/recommendations/{model}.initial.parquet",
+            model=LIST_MODELS + REFERENCES,
+        ),
+        triples="results/data/triples.parquet",
+        users="results/data/users.parquet",
+        labellings="results/data/labellings.parquet",
+        history_sample="results/data/history_sample.parquet",
+    output:
+        csv="results/cultural_variants.csv",
+        html=report(
+            "results/html/cultural_variants.html",
+            caption="../workflow/report/cultural_variants.rst",
+            category="4. Beyond the paper",
+        ),
+    log:
+        "results/logs/cultural_variants.log",
+    resources:
+        mem_mb=triples_mem_mb("cultural_variants"),
+        runtime=cultural_runtime,
+    params:
+        models=LIST_MODELS + REFERENCES,
+        min_users=config["stats"]["min_country_users"],
+    script:
+        "../workflow/scripts/cultural_variants.py"

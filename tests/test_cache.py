@@ -114,6 +114,7 @@ _LISTS = {
     "user_reports": 1,
     "diversity": 1,
     "cultural": 1,
+    "cultural_variants": 1,
     "paper_comparison": 1,
 }
 EXPECTED = {
@@ -124,6 +125,7 @@ EXPECTED = {
         "country_tables": 1,
         "summary": 1,
         "fold_countries": 1,
+        "cultural_inputs": 1,
         **_LISTS,
         **_RANK,
     },
@@ -134,6 +136,7 @@ EXPECTED = {
         "summary": 1,
         "country_similarity": 1,
         "fold_countries": 1,
+        "cultural_inputs": 1,
         **_LISTS,
         **_RANK,
     },
@@ -141,7 +144,7 @@ EXPECTED = {
     "rerank.sweep": {"all": 1, **_RANK},
     "ranking.n": {"all": 1, **_RANK},
     "report.min_plays": {"all": 1, "user_reports": 1},
-    "recommend.n": {"all": 1, **_LISTS},
+    "recommend.n": {"all": 1, "cultural_inputs": 1, **_LISTS},
     "recommend.min_listeners": {"all": 1, **_LISTS, **_RANK},
     # the tables over the models' lists and rankings, without the model's: nothing is refitted or rescored
     "models.lists": {

@@ -104,6 +104,7 @@ def test_changing_one_model_reruns_only_that_model(tiny_run):
         "recommend": 1,
         "user_reports": 1,
         "cultural": 1,
+        "cultural_variants": 1,
         "error_intervals": 1,
         "paper_comparison": 1,
         "significance": 1,

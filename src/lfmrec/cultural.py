@@ -332,6 +332,48 @@ def history_sample(history: pd.DataFrame, n: int, seed: int, keep: np.ndarray | 
     return h.iloc[np.sort(order[rank < n])].reset_index(drop=True)
 
 
+def history_samples(triples: pd.DataFrame, users: pd.DataFrame, artist_country: pd.Series, n: int, seed: int) -> pd.DataFrame:
+    """The lists of the :data:`HISTORY_SAMPLE` pseudo-model (stage, user_id, artist_id): ``initial``,
+    n artists drawn from each user's own history; ``final``, n from its artists of another country
+    (``artist_country``; unknown counts as another), as the hard rule would leave a list that
+    mirrors the history."""
+    user_country = pd.array(users.set_index("user_id")["country"].reindex(triples["user_id"]).to_numpy(), dtype="string")
+    country = pd.array(artist_country.reindex(triples["artist_id"]).to_numpy(), dtype="string")
+    foreign = ~(country == user_country).fillna(False).to_numpy(dtype=bool)
+    stages = {"initial": history_sample(triples, n, seed), "final": history_sample(triples, n, seed, foreign)}
+    return pd.concat([t.assign(stage=s)[["stage", "user_id", "artist_id"]] for s, t in stages.items()], ignore_index=True)
+
+
+def labelling_table(labellings: Mapping[str, pd.Series]) -> pd.DataFrame:
+    """The labellings (name -> artist_id -> country) as one long table: labelling, artist_id,
+    country (missing: unknown); :func:`labellings_of` reads it back in the same order."""
+    parts = [
+        pd.DataFrame({"labelling": name, "artist_id": s.index.to_numpy(), "country": s.astype("string").to_numpy()})
+        for name, s in labellings.items()
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def labellings_of(table: pd.DataFrame) -> dict[str, pd.Series]:
+    """name -> artist_id -> country of a :func:`labelling_table`, in its order."""
+    return {name: part.set_index("artist_id")["country"] for name, part in table.groupby("labelling", sort=False)}
+
+
+def lists_of(models, initial_paths, final_paths, history_sample_path) -> dict[str, dict[str, pd.DataFrame]]:
+    """model -> stage (initial, final) -> lists (user_id, artist_id) of every model's files, then
+    the :data:`HISTORY_SAMPLE` pseudo-model's from its :func:`history_samples` file."""
+    cols = ["user_id", "artist_id"]
+    lists = {
+        model: {"initial": pd.read_parquet(initial, columns=cols), "final": pd.read_parquet(final, columns=cols)}
+        for model, initial, final in zip(models, initial_paths, final_paths, strict=True)
+    }
+    sample = pd.read_parquet(history_sample_path)
+    lists[HISTORY_SAMPLE] = {
+        stage: sample.loc[sample["stage"] == stage, cols].reset_index(drop=True) for stage in ("initial", "final")
+    }
+    return lists
+
+
 # ---------------------------------------------------------------------------------------------
 # named variants: unit of the history, aggregation over users, unknown countries
 

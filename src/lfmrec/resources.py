@@ -296,7 +296,9 @@ BYTES_PER_TRIPLE = {
     "fold_countries": 170,
     "fit_reference": 170,
     "diversity": 130,
+    "cultural_inputs": 70,
     "cultural": 70,
+    "cultural_variants": 70,
     "user_reports": 80,
     "error_intervals": 120,
 }

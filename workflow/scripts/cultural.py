@@ -9,13 +9,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from lfmrec.countries.estimate import estimate  # noqa: E402
-from lfmrec.cultural import HISTORY_SAMPLE, cultural_table, history_sample, variants_table  # noqa: E402
+from lfmrec.cultural import cultural_table, labellings_of, lists_of  # noqa: E402
 from lfmrec.figures import add_note, save_png  # noqa: E402
 from lfmrec.harness import run_script  # noqa: E402
 from lfmrec.io import write_csv, write_text  # noqa: E402
 from lfmrec.report import table_page  # noqa: E402
-from lfmrec.stats import country_groups  # noqa: E402
 
 PAGE_COUNTRIES = 10  # user countries on the HTML page (the CSV has all)
 PLOT_COUNTRIES = 8  # user countries in the plot, after "all"
@@ -126,67 +124,15 @@ def page(table: pd.DataFrame, notes: list[str] | None = None) -> str:
     )
 
 
-def extra_labellings(estimators: list[str], configured: str, plays: pd.DataFrame, artist_ids) -> dict[str, pd.Series]:
-    """The artist countries by each further estimator of ``cultural.labellings`` (from the same
-    country play table as the configured one), named by the estimator."""
-    out = {}
-    for method in estimators:
-        if method != configured:
-            est = estimate(plays, artist_ids, method)
-            out[method] = est.set_index("artist_id")["country"]
-    return out
-
-
-def variants_page(variants: pd.DataFrame) -> str:
-    keep = variants[variants["user_country"].isin(["all", "US", "non-US"])]
-    note = (
-        "The measures of results/cultural.csv under every named variant, for all users, US and non-US users "
-        "(results/cultural_variants.csv has every user country): unit = the history's artists counted once "
-        "(distinct) or by their plays; aggregation = the mean of per-user values (user_mean) or one value of "
-        "the summed counts (pooled); unknown = artists without a country as a category of their own or left "
-        "out (dropped; labelled_share_history = the share of the history the labelling knows); countries = "
-        "the labelling (estimated = the configured estimator; further estimators by name; truth = planted, "
-        "synthetic data only). The lists always count distinct artists. cultural.csv is the variant "
-        "distinct / user_mean / category."
-    )
-    return table_page("Cultural measures under every variant and labelling", keep, note)
-
-
 def main(snakemake):
     p = snakemake.params
-    triples = pd.read_parquet(snakemake.input.triples, columns=["user_id", "artist_id", "playcount"])
-    users = pd.read_parquet(snakemake.input.users, columns=["user_id", "country"])
-    artists = pd.read_parquet(snakemake.input.artists, columns=["artist_id", "country"])
-    labellings = {"estimated": artists.set_index("artist_id")["country"]}
-    labellings |= extra_labellings(
-        list(p.labellings),
-        p.estimator,
-        pd.read_parquet(snakemake.input.plays),
-        pd.read_parquet(snakemake.input.sampled_artists)["artist_id"].to_numpy(),
-    )
-    if snakemake.input.truth:
-        truth = pd.read_parquet(snakemake.input.truth[0], columns=["artist_id", "home_country"])
-        labellings["truth"] = truth.set_index("artist_id")["home_country"]
-    cols = ["user_id", "artist_id"]
-    lists = {
-        model: {"initial": pd.read_parquet(initial, columns=cols), "final": pd.read_parquet(final, columns=cols)}
-        for model, initial, final in zip(snakemake.params.models, snakemake.input.initial, snakemake.input.lists, strict=True)
-    }
-    # the floor rows: n artists drawn from each user's own history, and n from its artists of other
-    # (estimated) countries, as the hard rule would leave a list that mirrors the history
-    user_country = pd.array(users.set_index("user_id")["country"].reindex(triples["user_id"]).to_numpy(), dtype="string")
-    artist_country = pd.array(labellings["estimated"].reindex(triples["artist_id"]).to_numpy(), dtype="string")
-    foreign = ~(artist_country == user_country).fillna(False).to_numpy(dtype=bool)  # unknown counts as foreign
-    lists[HISTORY_SAMPLE] = {
-        "initial": history_sample(triples, p.n, p.sample_seed),
-        "final": history_sample(triples, p.n, p.sample_seed, foreign),
-    }
+    inp = snakemake.input
+    triples = pd.read_parquet(inp.triples, columns=["user_id", "artist_id"])
+    users = pd.read_parquet(inp.users, columns=["user_id", "country"])
+    labellings = labellings_of(pd.read_parquet(inp.labellings))
+    lists = lists_of(p.models, inp.initial, inp.lists, inp.history_sample)
     table = cultural_table(users, triples, labellings, lists, p.min_users, p.n_resamples, p.seed)
     write_csv(table, snakemake.output.csv)
-    groups = country_groups(users.set_index("user_id")["country"], p.min_users)
-    variants = variants_table(users, triples, labellings, lists, groups)
-    write_csv(variants, snakemake.output.variants)
-    write_text(variants_page(variants), snakemake.output.variants_html)
     notes = absent_notes(table, "truth" in labellings)
     write_text(page(table, notes), snakemake.output.html)
     plot(table, snakemake.output.png, notes)
