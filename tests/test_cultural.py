@@ -84,6 +84,16 @@ def test_js_is_the_square_of_scipys_distance():
     for a, b, mine in zip(p, q, js, strict=True):
         assert mine == pytest.approx(jensenshannon(a, b, base=2) ** 2, abs=1e-12)
     assert np.isnan(cultural.js_divergence(np.zeros((1, 3)), np.ones((1, 3))))[0]
+    # random rows: dense histories against lists of a few countries (the sums run over q's non-zeros)
+    rng = np.random.default_rng(5)
+    p = rng.integers(0, 4, (300, 12)).astype(float) * (rng.random((300, 12)) < 0.6)
+    q = rng.integers(1, 4, (300, 12)).astype(float) * (rng.random((300, 12)) < 0.2)
+    p[:3], q[3:5] = 0.0, 0.0  # empty histories, empty lists
+    js = cultural.js_divergence(p, q)
+    empty = (p.sum(axis=1) == 0) | (q.sum(axis=1) == 0)
+    assert np.isnan(js[empty]).all() and empty.sum() >= 5
+    ref = np.array([jensenshannon(a, b, base=2) ** 2 for a, b in zip(p[~empty], q[~empty], strict=True)])
+    np.testing.assert_allclose(js[~empty], ref, rtol=0, atol=1e-13)
 
 
 def test_country_table_means_per_user_country_and_all():

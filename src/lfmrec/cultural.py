@@ -134,16 +134,25 @@ def shares(counts: np.ndarray, user_code: np.ndarray, us_code: int) -> tuple[np.
 
 def js_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Jensen-Shannon divergence (base 2, in [0, 1]) between the rows of ``p`` and ``q`` (counts or
-    weights, each row normalised to sum 1); NaN where a row of either is empty."""
+    weights, each row normalised to sum 1); NaN where a row of either is empty.
+
+    With P, Q the normalised rows and M = (P + Q) / 2, a country where Q is 0 adds P ln 2 to
+    KL(P || M) and nothing to KL(Q || M), so JS = (ln 2 (1 - sum of P over Q > 0) + sum over Q > 0
+    of P ln(P / M) + Q ln(Q / M)) / (2 ln 2): the sums run over the non-zeros of ``q`` only (a list
+    of n artists has at most n countries), not over every country of every user."""
     p = np.asarray(p, dtype=np.float64)
     q = np.asarray(q, dtype=np.float64)
-    sp_, sq = p.sum(axis=1, keepdims=True), q.sum(axis=1, keepdims=True)
-    ok = (sp_[:, 0] > 0) & (sq[:, 0] > 0)
-    p = p / np.where(sp_ > 0, sp_, 1.0)
-    q = q / np.where(sq > 0, sq, 1.0)
-    m = (p + q) / 2
-    # rel_entr(x, y) = x ln(x / y), 0 where x = 0: KL(P || M) + KL(Q || M) in nats
-    js = (rel_entr(p, m).sum(axis=1) + rel_entr(q, m).sum(axis=1)) / (2 * np.log(2))
+    sp_, sq = p.sum(axis=1), q.sum(axis=1)
+    ok = (sp_ > 0) & (sq > 0)
+    rows, cols = np.nonzero(q)
+    pr = p[rows, cols] / np.where(sp_ > 0, sp_, 1.0)[rows]
+    qr = q[rows, cols] / np.where(sq > 0, sq, 1.0)[rows]
+    m = (pr + qr) / 2
+    n = p.shape[0]
+    # rel_entr(x, y) = x ln(x / y), 0 where x = 0: the terms of KL(P || M) + KL(Q || M) in nats where Q > 0
+    inner = np.bincount(rows, rel_entr(pr, m) + rel_entr(qr, m), minlength=n)
+    rest = np.log(2) * (1.0 - np.bincount(rows, pr, minlength=n))  # P ln 2 where Q is 0
+    js = (np.maximum(rest, 0.0) + inner) / (2 * np.log(2))
     return np.where(ok, np.clip(js, 0.0, 1.0), np.nan)
 
 
@@ -398,30 +407,41 @@ def _measures(h: np.ndarray, lists: Mapping[str, np.ndarray], code: np.ndarray, 
     return out
 
 
-def _pooled(h: np.ndarray, lists: Mapping[str, np.ndarray], code: np.ndarray, us_code: int) -> dict[str, float]:
-    """The measures of a group's summed counts: shares = summed counts / summed totals (the local
-    counts each user's own country's), JS between the summed distributions."""
+def _pooled(groups: sp.csr_matrix, h: np.ndarray, lists: Mapping[str, np.ndarray], code: np.ndarray, us_code: int) -> dict[str, np.ndarray]:
+    """Per group (a row of ``groups``, a 0/1 groups x users matrix): the measures of the group's
+    summed counts, shares = summed counts / summed totals (the local counts each user's own
+    country's), JS between the summed distributions; NaN for an empty group."""
     rows = np.arange(h.shape[0])
 
-    def local_count(c):
-        return np.where(code >= 0, c[rows, np.maximum(code, 0)], 0.0).sum()
-
     def share(c):
-        total = c.sum()
-        us = c[:, us_code].sum() / total if total and us_code >= 0 else (0.0 if total else np.nan)
-        return us, (local_count(c) / total if total else np.nan)
+        summed = groups @ c
+        total = summed.sum(axis=1)
+        local = groups @ np.where(code >= 0, c[rows, np.maximum(code, 0)], 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            us = summed[:, us_code] / total if us_code >= 0 else np.zeros(total.size)
+            return np.where(total > 0, us, np.nan), np.where(total > 0, local / total, np.nan), summed
 
-    us_h, local_h = share(h)
+    us_h, local_h, summed_h = share(h)
     out = {"us_share_history": us_h, "local_share_history": local_h}
     for name, counts in lists.items():
-        us, local = share(counts)
+        us, local, summed = share(counts)
         out |= {
             f"us_share_{name}": us,
             f"local_share_{name}": local,
             f"local_bias_{name}": local - local_h,
-            f"js_{name}": float(js_divergence(h.sum(axis=0)[None], counts.sum(axis=0)[None])[0]),
+            f"js_{name}": js_divergence(summed_h, summed),
         }
     return out
+
+
+def _group_means(groups: sp.csr_matrix, values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per group (a row of the 0/1 ``groups`` x users matrix): the mean of each per-user array of
+    ``values`` over the group's users where it is defined (NaN: none)."""
+    x = np.column_stack(list(values.values()))
+    defined = ~np.isnan(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (groups @ np.where(defined, x, 0.0)) / (groups @ defined.astype(np.float64))
+    return dict(zip(values, mean.T, strict=True))
 
 
 def variants_table(
@@ -448,6 +468,12 @@ def variants_table(
         rows = row_of.get_indexer(ids)
         rows = rows[rows >= 0]
         group_rows[group] = rows[has[rows]]
+    names = list(group_rows)
+    sizes = np.array([r.size for r in group_rows.values()], dtype=np.int64)
+    members = np.concatenate([np.zeros(0, np.int64), *group_rows.values()])
+    groups_matrix = sp.csr_matrix(
+        (np.ones(members.size), (np.repeat(np.arange(len(names)), sizes), members)), shape=(len(names), user_ids.size)
+    )
     out = []
     for labelling, artist_country in labellings.items():
         h = History.make(users, distinct, artist_country)
@@ -457,6 +483,8 @@ def variants_table(
         list_counts = {model: {s: country_counts(f, user_ids, lab) for s, f in stages.items()} for model, stages in lists.items()}
         for unit, hc in hist.items():
             labelled = 1.0 - hc[:, unknown_col] / np.where(hc.sum(axis=1) > 0, hc.sum(axis=1), 1.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                labelled_share = (groups_matrix @ labelled) / sizes
             for unknown in UNKNOWN_POLICIES:
                 keep = np.ones(len(lab.countries), bool)
                 if unknown == "dropped":
@@ -464,26 +492,23 @@ def variants_table(
                 H = hc * keep
                 for model, stages in list_counts.items():
                     L = {s: c * keep for s, c in stages.items()}
-                    per_user = pd.DataFrame(_measures(H, L, code, us_code), index=row_of)
-                    for group, rows in group_rows.items():
-                        head = {
-                            "model": model,
-                            "countries": labelling,
-                            "unit": unit,
-                            "unknown": unknown,
-                            "user_country": group,
-                            "users": int(rows.size),
-                            "labelled_share_history": float(labelled[rows].mean()) if rows.size else np.nan,
-                        }
-                        mean = per_user.iloc[rows].mean().to_dict()
-                        out.append({**head, "aggregation": "user_mean", **mean})
-                        out.append(
-                            {
-                                **head,
-                                "aggregation": "pooled",
-                                **_pooled(H[rows], {s: c[rows] for s, c in L.items()}, code[rows], us_code),
-                            }
-                        )
+                    measures = {
+                        "user_mean": _group_means(groups_matrix, _measures(H, L, code, us_code)),
+                        "pooled": _pooled(groups_matrix, H, L, code, us_code),
+                    }
+                    head = {
+                        "model": model,
+                        "countries": labelling,
+                        "unit": unit,
+                        "unknown": unknown,
+                        "user_country": np.repeat(names, 2),
+                        "users": np.repeat(sizes, 2),
+                        "labelled_share_history": np.repeat(labelled_share, 2),
+                        "aggregation": np.tile(list(measures), len(names)),
+                    }
+                    # per group: its user_mean row, then its pooled row
+                    cols = {c: np.column_stack([measures["user_mean"][c], measures["pooled"][c]]).ravel() for c in measures["pooled"]}
+                    out.append(pd.DataFrame({**head, **cols}))
     cols = ["model", "countries", "unit", "aggregation", "unknown", "user_country", "users", "labelled_share_history"]
-    table = pd.DataFrame(out)
+    table = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
     return table[cols + [c for c in table.columns if c not in cols]] if len(table) else table

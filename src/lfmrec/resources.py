@@ -284,10 +284,12 @@ def les_job_minutes(rule: str, nonzeros: int, attempt: int = 1) -> int:
 # Other submitted jobs, sized from their inputs. Peaks (and CPU times) measured at full scale, 28.4 M
 # triples: melt 1.86 GB (9 s) from a 341 MB sample_matrix.npz; folds 4.46 GB (16 s);
 # country_estimation 2.05 GB (290 s) from a 27 MB all_imputed.parquet; diversity 3.38 GB (53 s, one
-# model); user_reports 2.13 GB (7 s). cultural: the triples (user_id, artist_id) as a users x
-# artists pair matrix, and a users x countries count matrix per labelling (estimated, truth);
-# measured 0.82 GB peak at 10 M triples (55,000 users, 580,000 artists, 4 models). error_intervals:
-# one model's predictions (user_id, rating, est) and their errors, grouped by user. fold_countries
+# model); user_reports 2.13 GB (7 s). The cultural jobs: the triples (user_id, artist_id) as a
+# users x artists pair matrix, and a users x countries count matrix per labelling (estimated, lift,
+# mixture, truth); measured at full scale (8 list models and references): cultural_inputs 3.68 GB
+# (73 s; the history sample sorts the triples), cultural 2.26 GB (61 s), cultural_variants 3.67 GB
+# (59 s). error_intervals: one model's predictions (user_id, rating, est) at a time, summed per
+# user (2.75 GB, 33 s). fold_countries
 # and fit_reference split the triples by fold as the folds job does. significance holds users x models of per-user
 # values and batches of 20 M resampled values (160 MB): small at any scale.
 FILE_MB_PER_MB = {"melt": 5.5, "country_estimation": 75}
@@ -296,9 +298,9 @@ BYTES_PER_TRIPLE = {
     "fold_countries": 170,
     "fit_reference": 170,
     "diversity": 130,
-    "cultural_inputs": 70,
-    "cultural": 70,
-    "cultural_variants": 70,
+    "cultural_inputs": 130,
+    "cultural": 80,
+    "cultural_variants": 130,
     "user_reports": 80,
     "error_intervals": 120,
 }
