@@ -407,7 +407,9 @@ def _measures(h: np.ndarray, lists: Mapping[str, np.ndarray], code: np.ndarray, 
     return out
 
 
-def _pooled(groups: sp.csr_matrix, h: np.ndarray, lists: Mapping[str, np.ndarray], code: np.ndarray, us_code: int) -> dict[str, np.ndarray]:
+def _pooled(
+    groups: sp.csr_matrix, h: np.ndarray, lists: Mapping[str, np.ndarray], code: np.ndarray, us_code: int
+) -> dict[str, np.ndarray]:
     """Per group (a row of ``groups``, a 0/1 groups x users matrix): the measures of the group's
     summed counts, shares = summed counts / summed totals (the local counts each user's own
     country's), JS between the summed distributions; NaN for an empty group."""
@@ -507,7 +509,9 @@ def variants_table(
                         "aggregation": np.tile(list(measures), len(names)),
                     }
                     # per group: its user_mean row, then its pooled row
-                    cols = {c: np.column_stack([measures["user_mean"][c], measures["pooled"][c]]).ravel() for c in measures["pooled"]}
+                    cols = {
+                        c: np.column_stack([measures["user_mean"][c], measures["pooled"][c]]).ravel() for c in measures["pooled"]
+                    }
                     out.append(pd.DataFrame({**head, **cols}))
     cols = ["model", "countries", "unit", "aggregation", "unknown", "user_country", "users", "labelled_share_history"]
     table = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
