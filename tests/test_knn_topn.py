@@ -398,7 +398,12 @@ def test_small_data_scored_in_full_gives_the_pruned_results(monkeypatch):
         blocks = np.concatenate([b.copy() for _, b in iter_joint_blocks(models, user_ids, item_ids, 31, depth)], axis=-2)
         joint = iter_joint_blocks(models, user_ids, item_ids, 31, depth, reuse=True, threads=2)
         evaluated = heldout.evaluate_together(joint, 2, lambda m, b: heldout.evaluate_fold(b, *args, per_user=True))
-        return blocks, evaluated, recommend_all(models, users, df, artists, **kw), recommend_all(models[1], users, df, artists, **kw)
+        return (
+            blocks,
+            evaluated,
+            recommend_all(models, users, df, artists, **kw),
+            recommend_all(models[1], users, df, artists, **kw),
+        )
 
     pruned, full = run(0), run(1e18)
     assert not np.array_equal(pruned[0], full[0])  # the pruned blocks hold fillers where no list looks

@@ -21,6 +21,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+
 from .ids import positions, sorted_unique
 
 TESTED = {"ndcg": "ndcg@n", "recall": "recall@n"}  # compared pairwise (significance table)
