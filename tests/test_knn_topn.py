@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from lfmrec import heldout, native, rerank, scoring
+from lfmrec import heldout, native, rerank
 from lfmrec.countries.codes import country_setup
 from lfmrec.families import for_algorithm
 from lfmrec.ids import inner_ids
@@ -19,13 +19,6 @@ from lfmrec.recommend import recommend_all
 from lfmrec.scoring import Depth, block_scorer, iter_joint_blocks, iter_score_blocks
 
 COUNTRIES = np.array(["US", "DE", "PL", "UK", "BR"])
-
-
-@pytest.fixture(autouse=True)
-def pruned_route(monkeypatch):
-    """These tests check the walk to a depth: data this small would otherwise be scored in full
-    (scoring.scored_in_full; test_small_data_scored_in_full_gives_the_pruned_results)."""
-    monkeypatch.setattr(scoring, "DENSE_KNN_WORK", 0)
 
 
 def heavy_tailed(seed: int, n_users: int = 160, n_items: int = 900, per_user: int = 30, shuffle: bool = True) -> pd.DataFrame:
@@ -369,47 +362,3 @@ def test_list_depth_of_each_method():
     assert rerank.list_depth([("soft", 2.0), ("soft", 0.5), ("soft", 2.0)], 10) == (10, 0, (2.0, 0.5))
     with pytest.raises(ValueError, match="unknown re-ranking method"):
         rerank.list_depth([("sideways", 1.0)], 10)
-
-
-def test_small_data_scored_in_full_gives_the_pruned_results(monkeypatch):
-    """Below scoring.DENSE_KNN_WORK the kNN models are scored over every item instead of to a depth
-    (phase 2 of a group and its held-out evaluation): other blocks, the same lists, counts, metrics."""
-    df = heavy_tailed(19, shuffle=False)
-    users, artists, similarity = _country_tables(df, 19)
-    models = [fitted(df, a, k=7) for a in ("KNNBasic", "KNNWithMeans")]
-    share_trainset(models)
-    item_ids = np.sort(df["artist_id"].unique())
-    c = country_setup(users, item_ids, artists, similarity)
-    user_ids = users["user_id"].to_numpy(np.int64)
-    rows = np.arange(user_ids.size)
-    history = sp.csr_matrix(
-        (np.ones(len(df)), (np.searchsorted(user_ids, df["user_id"]), np.searchsorted(item_ids, df["artist_id"]))),
-        shape=(user_ids.size, item_ids.size),
-    )
-    sweep = {"soft": [1.0], "calibrated": [0.5]}
-    depth = heldout.score_depth(sweep, 5, 30, c, rows, heldout.excluded_items(history, 1))
-    test = df.sample(frac=0.2, random_state=3)
-    args = (users, rows, item_ids, df, test, c, 5, sweep, 30, 1)
-    kw = dict(n=5, block_users=31, method="soft", lam=1.0, pool=30, similarity=similarity, initial=True, threads=2)
-
-    def run(work):
-        monkeypatch.setattr(scoring, "DENSE_KNN_WORK", work)
-        assert scoring.scored_in_full(models, user_ids.size) == (work > 0)
-        blocks = np.concatenate([b.copy() for _, b in iter_joint_blocks(models, user_ids, item_ids, 31, depth)], axis=-2)
-        joint = iter_joint_blocks(models, user_ids, item_ids, 31, depth, reuse=True, threads=2)
-        evaluated = heldout.evaluate_together(joint, 2, lambda m, b: heldout.evaluate_fold(b, *args, per_user=True))
-        return (
-            blocks,
-            evaluated,
-            recommend_all(models, users, df, artists, **kw),
-            recommend_all(models[1], users, df, artists, **kw),
-        )
-
-    pruned, full = run(0), run(1e18)
-    assert not np.array_equal(pruned[0], full[0])  # the pruned blocks hold fillers where no list looks
-    for (table, per_user), (want, want_users) in zip(full[1], pruned[1], strict=True):
-        pd.testing.assert_frame_equal(table, want)
-        pd.testing.assert_frame_equal(per_user, want_users)
-    for got, want in zip([*full[2], full[3]], [*pruned[2], pruned[3]], strict=True):
-        for a, b in zip(got, want, strict=True):
-            pd.testing.assert_frame_equal(a, b)

@@ -27,7 +27,7 @@ from .countries.codes import country_setup
 from .harness import Progress
 from .ids import sorted_unique
 from .pairs import few_listeners, pair_matrix
-from .scoring import Depth, Finish, block_scorer, bounded_scorer, joint_block_scorer, plan_items, prunable, scored_in_full
+from .scoring import Depth, Finish, block_scorer, bounded_scorer, joint_block_scorer, plan_items, prunable
 from .topn import padded_to_lists, padded_values, select_lists
 
 
@@ -200,8 +200,7 @@ def recommend_all(
     if joint:  # one walk for all of them (lfmrec.scoring.joint_block_scorer)
         n_users, joint_rows = joint_block_scorer(models, user_ids, item_ids, depth)
     else:
-        pruned = depth is not None and not scored_in_full(models, user_ids.size)
-        plan = plan_items(params, item_ids, pruned=pruned)  # the item side, for both scorers
+        plan = plan_items(params, item_ids, pruned=depth is not None)  # the item side, for both scorers
         n_users, score_rows = block_scorer(params, user_ids, item_ids, defer=fused, plan=plan, depth=depth)
         # svd and mf under the hard rule: the product in float32, the candidates it leaves scored exactly
         if bounded is None:

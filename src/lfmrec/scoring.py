@@ -101,21 +101,6 @@ def prunable(p: ScoringParams) -> bool:
     return p.prunable()
 
 
-# Users scored x training ratings up to which the native msd kNN models are scored in full rather
-# than to a depth (the default data's ranking: 2,000 users x 41,000 ratings; LFM-1b's: 2,000 x 22.7 M)
-DENSE_KNN_WORK = 5e8
-
-
-def scored_in_full(models, n_users: int) -> bool:
-    """Whether :func:`block_scorer` and :func:`joint_block_scorer` score the native msd kNN
-    ``models`` over every item (each user walks its neighbours' ratings until every item has its k,
-    :func:`lfmrec.knn_estimate.knn_block`) although a depth is given: on small data that costs less
-    than the pruned walk's bookkeeping (:mod:`lfmrec.native.knn_topn`). Every list, count and
-    metric is the same either way (the pruned scores are exact wherever a list looks)."""
-    models = list(models)
-    return bool(models) and n_users * models[0].ir_ratings.size <= DENSE_KNN_WORK
-
-
 def plan_items(p: ScoringParams, item_raw_ids: Iterable[Any], pruned: bool = False) -> ItemPlan:
     """The item side of scoring ``item_raw_ids`` with ``p``, once per call of the scorers; a caller
     with two scorers of the same items (phase 2: :func:`block_scorer` and :func:`bounded_scorer`)
@@ -159,8 +144,7 @@ def joint_block_scorer(models, user_raw_ids: Iterable[Any], item_raw_ids: Iterab
     min_support (e.g. KNNBasic and KNNWithMeans at k = 40), scored by one walk
     (:class:`lfmrec.native.knn_topn.PrunedKnn` of all of them): ``score_rows(start, stop,
     buffer=None)`` returns their blocks as one (n_models, users, items) array, ``[m]`` equal to
-    model m's block from :func:`block_scorer`, bit for bit. When :func:`scored_in_full`, each
-    model's full block instead (exact everywhere, the same where a list of ``depth`` looks)."""
+    model m's block from :func:`block_scorer`, bit for bit."""
     from .native.knn_topn import PrunedKnn
 
     models = list(models)
@@ -168,16 +152,6 @@ def joint_block_scorer(models, user_raw_ids: Iterable[Any], item_raw_ids: Iterab
     if not all(q.prunable() for q in models):
         raise ValueError("joint_block_scorer scores native msd kNN models only")
     uinner = inner_ids(user_raw_ids, p.user_raw2inner)
-    if scored_in_full(models, uinner.size):  # each model's full blocks, one after the other
-        scorers = [block_scorer(q, user_raw_ids, item_raw_ids)[1] for q in models]
-
-        def score_all(start, stop, buffer=None):
-            out = np.empty((len(models), stop - start, len(item_raw_ids))) if buffer is None else buffer[:, : stop - start]
-            for m, score_rows in enumerate(scorers):
-                score_rows(start, stop, out[m])
-            return out
-
-        return uinner.size, score_all
     plan = ItemPlan(cols_known=np.zeros(0, bool), inner=inner_ids(item_raw_ids, p.item_raw2inner))
     plan.cols_known = plan.inner >= 0
     plan.pruned = PrunedKnn(models, plan.inner)
@@ -297,7 +271,7 @@ def block_scorer(
     can look (a filler below every estimate elsewhere; see :mod:`lfmrec.native.knn_topn`), at a
     fraction of the cost at LFM-1b scale; other models ignore it."""
     uinner = inner_ids(user_raw_ids, params.user_raw2inner)
-    if depth is not None and prunable(params) and not scored_in_full([params], uinner.size):
+    if depth is not None and prunable(params):
         plan = plan_items(params, item_raw_ids, pruned=True) if plan is None or plan.pruned is None else plan
         ucc = np.asarray(depth.user_country, np.int64)
 
@@ -306,7 +280,7 @@ def block_scorer(
             return (out, None) if defer else out
 
         return uinner.size, score_rows
-    plan = plan_items(params, item_raw_ids) if plan is None or plan.pruned is not None else plan
+    plan = plan_items(params, item_raw_ids) if plan is None else plan
     return uinner.size, lambda start, stop, buffer=None: params.score_block(plan, uinner[start:stop], buffer, defer)
 
 
