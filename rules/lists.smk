@@ -41,6 +41,23 @@ rule diversity:
         "../workflow/scripts/diversity.py"
 
 
+# what rules cultural and cultural_variants read: every model's lists before and after the
+# country rule, the histories, and what rule cultural_inputs made of them
+CULTURAL_INPUTS = dict(
+    lists=expand(
+        "results/recommendations/{model}.parquet", model=LIST_MODELS + REFERENCES
+    ),
+    initial=expand(
+        "results/recommendations/{model}.initial.parquet",
+        model=LIST_MODELS + REFERENCES,
+    ),
+    triples="results/data/triples.parquet",
+    users="results/data/users.parquet",
+    labellings="results/data/labellings.parquet",
+    history_sample="results/data/history_sample.parquet",
+)
+
+
 rule cultural_inputs:
     input:
         triples="results/data/triples.parquet",
@@ -70,17 +87,7 @@ rule cultural_inputs:
 
 rule cultural:
     input:
-        lists=expand(
-            "results/recommendations/{model}.parquet", model=LIST_MODELS + REFERENCES
-        ),
-        initial=expand(
-            "results/recommendations/{model}.initial.parquet",
-            model=LIST_MODELS + REFERENCES,
-        ),
-        triples="results/data/triples.parquet",
-        users="results/data/users.parquet",
-        labellings="results/data/labellings.parquet",
-        history_sample="results/data/history_sample.parquet",
+        **CULTURAL_INPUTS,
     output:
         csv="results/cultural.csv",
         html=report(
@@ -109,17 +116,7 @@ rule cultural:
 
 rule cultural_variants:
     input:
-        lists=expand(
-            "results/recommendations/{model}.parquet", model=LIST_MODELS + REFERENCES
-        ),
-        initial=expand(
-            "results/recommendations/{model}.initial.parquet",
-            model=LIST_MODELS + REFERENCES,
-        ),
-        triples="results/data/triples.parquet",
-        users="results/data/users.parquet",
-        labellings="results/data/labellings.parquet",
-        history_sample="results/data/history_sample.parquet",
+        **CULTURAL_INPUTS,
     output:
         csv="results/cultural_variants.csv",
         html=report(
