@@ -1,4 +1,4 @@
-"""Bisection of a sorted stretch, compiled and inlined into the list passes (whether a column is
+"""Bisection of a sorted stretch, compiled and called from the list passes (whether a column is
 among a row's played ones, :mod:`lfmrec.topn`) and the synthetic generator (whether a drawn pair
 is already held, :mod:`lfmrec._draws`)."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from ._numba import njit
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def in_sorted(a, lo, hi, x) -> bool:
     """Whether ``x`` is in the sorted ``a[lo:hi]`` (a bisection of that stretch only)."""
     end = hi

@@ -8,7 +8,7 @@ cached instead in one folder per Python environment::
     $LFMREC_NUMBA_CACHE, if set, else <sys.prefix>/var/cache/lfmrec-numba (a venv, a conda env)
 
 laid out by the module's path inside the package (not by the clone's path), and stamped with a
-hash of *all* the package's Python sources, not only the kernel's own file: a kernel inlines
+hash of *all* the package's Python sources, not only the kernel's own file: a kernel links in
 kernels of other modules (``rerank`` uses ``topn._push``), so a change anywhere in the package
 recompiles every kernel rather than risk loading one built against older code. Two clones of the
 same commit share the kernels; clones of different commits overwrite each other's (a compile

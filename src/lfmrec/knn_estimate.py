@@ -55,7 +55,7 @@ from ._numba import njit
 _K, _SIM, _RATINGS = 0, 1, 2
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _add_neighbour(acc, it, s, value):
     """Surprise's loop body for neighbour (s, value) of item ``it``: ``sum_sim += s``,
     ``sum_ratings += s * value`` (``value`` is r, or r - means[v]), ``actual_k += 1``."""
@@ -64,7 +64,7 @@ def _add_neighbour(acc, it, s, value):
     acc[it, _RATINGS] += s * value
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _add_neighbour_models(acc, it, s, values, x):
     """:func:`_add_neighbour` for several models that share the neighbours (one trainset, k and
     similarity; e.g. KNNBasic and KNNWithMeans): ``acc[it]`` holds actual_k, sum_sim and one
@@ -76,7 +76,7 @@ def _add_neighbour_models(acc, it, s, values, x):
         acc[it, _RATINGS + m] += s * values[x, m]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _estimate(actual_k, sum_sim, sum_ratings, min_k, with_means, mean_u, global_mean):
     """Surprise's estimate from the neighbour sums, with predict()'s fallbacks (not clipped)."""
     if with_means:
@@ -93,7 +93,7 @@ def _estimate(actual_k, sum_sim, sum_ratings, min_k, with_means, mean_u, global_
 # Pairs: one (user, item) at a time, from the item's raters
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _kth_largest(a, m, k):
     """The k-th largest of ``a[:m]`` (1 <= k <= m), by quickselect; reorders ``a[:m]``."""
     lo, hi = 0, m - 1
@@ -128,7 +128,7 @@ def _kth_largest(a, m, k):
     return a[lo]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _sort_descending_stable(sims, pos, m):
     """Insertion sort of ``sims[:m]`` (``pos`` alongside) by similarity descending; equal
     similarities keep their order."""
@@ -144,7 +144,7 @@ def _sort_descending_stable(sims, pos, m):
         pos[h] = p
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _heap_push(h, n, v):
     """Push ``v`` onto the min-heap ``h[:n]`` (room for one more); returns n + 1."""
     i = n
@@ -158,7 +158,7 @@ def _heap_push(h, n, v):
     return n + 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _heap_replace_top(h, n, v):
     """Replace the smallest of the min-heap ``h[:n]`` by ``v`` (>= it) and restore the heap."""
     i = 0
@@ -175,7 +175,7 @@ def _heap_replace_top(h, n, v):
     h[i] = v
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _neighbours(srow, ir_users, a, b, k, cand_sim, cand_pos, scratch, nb_sim, nb_pos):
     """Surprise's neighbours of one (user, item) pair: ``heapq.nlargest(k, raters, key=sim)`` of
     the item's raters ``ir_users[a:b]`` with sim > 0 (``srow``: the user's similarity row), into
@@ -302,7 +302,7 @@ def ir_in_id_order(ir_ptr, ir_users):
     return True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _add_user(v, s, k, by_user_ptr, by_user_item, by_user_value, acc, full):
     """User v (similarity s) as a neighbour of each item it rated that has fewer than k
     (``by_user_value``: (n_ratings, n_models), ``acc``: (n_items, 2 + n_models))."""
@@ -313,7 +313,7 @@ def _add_user(v, s, k, by_user_ptr, by_user_item, by_user_value, acc, full):
             full[it] = acc[it, _K] >= k
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _add_group(order, j0, j, s, gid, k, by_user_ptr, by_user_item, by_user_pos, by_user_value, acc, full, saved, book, redo, seg):
     """The users ``order[j0..j]`` (ascending id; all of similarity s) as neighbours: each item
     takes their ratings in ir order while it has fewer than k. They are added in id order, the

@@ -17,7 +17,7 @@ from ._bisect import in_sorted as _is_played  # whether column j is in a row's s
 from ._numba import njit
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _push(vals: np.ndarray, cols: np.ndarray, length: int, n: int, v: float, j: int) -> int:
     """Insert (v, j) into the row's list sorted by value descending (``length`` entries so far).
 
@@ -37,7 +37,7 @@ def _push(vals: np.ndarray, cols: np.ndarray, length: int, n: int, v: float, j: 
 _CHUNK = 256
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _value(row, j, mode, ub_r, bi, lo, hi):
     """Entry j of a row: ``row[j]`` (mode 0), or the score a :class:`lfmrec.scoring.Finish` of
     that mode makes of the raw entry (the operations of ``scoring._finish``, in its order)."""
@@ -52,7 +52,7 @@ def _value(row, j, mode, ub_r, bi, lo, hi):
     return max(lo, min(hi, v))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _fill_chunk(row, j0, j1, mode, ub_r, bi, lo, hi, chunk, u, item_country, gate):
     """Entries j0:j1 of a row as scores (:func:`_value`) into ``chunk``; returns how many are
     finite and foreign, and whether any is above ``gate``. One branch-free loop per mode, so
@@ -86,7 +86,7 @@ def _fill_chunk(row, j0, j1, mode, ub_r, bi, lo, hi, chunk, u, item_country, gat
     return nf, hit
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _store_row(r, u, la, lf, vals_a, vals_f, all_len, foreign_len, all_vals, foreign_vals, all_cols, item_country, deletions):
     """Row r's list lengths, listed values and deletions (the same-country entries of its first
     list; a user of unknown country, u = -1, has none)."""

@@ -67,7 +67,7 @@ _PULL_RATIO = 1.0
 _SLACK = 1e-9
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _insert(top, count, cap, v):
     """Insert v into ``top[:count]`` (descending, at most ``cap`` kept); returns the new count."""
     if cap == 0:
@@ -90,14 +90,14 @@ def _insert(top, count, cap, v):
 # 0 for an unknown country), each descending; ``counts`` / ``caps`` their lengths and sizes.
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _offset(offs, li, cc, uc):
     if uc < 0 or cc < 0 or cc >= offs.shape[1]:
         return 0.0
     return offs[li, cc]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _add(tops, counts, caps, offs, v, cc, uc):
     """Enter the exact estimate ``v`` of an item of country code ``cc`` into every list."""
     counts[0] = _insert(tops[0], counts[0], caps[0], v)
@@ -107,7 +107,7 @@ def _add(tops, counts, caps, offs, v, cc, uc):
         counts[2 + li] = _insert(tops[2 + li], counts[2 + li], caps[2 + li], v - _offset(offs, li, cc, uc))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _relevant(ub, cc, uc, tops, counts, caps, offs, any_country, min_off):
     """Whether an item whose estimate is at most ``ub`` can enter a list: of country ``cc``, or of
     any country (``any_country``: the best case, ``min_off`` the smallest penalty per soft list)."""
@@ -125,7 +125,7 @@ def _relevant(ub, cc, uc, tops, counts, caps, offs, any_country, min_off):
     return False
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _bound(mu, b, with_means, gm, lo, hi):
     """The clipped upper bound of an estimate whose neighbour values are at most ``b``: a weighted
     average of values <= b is <= b (KNNWithMeans adds the user's mean; too few neighbours give
@@ -134,7 +134,7 @@ def _bound(mu, b, with_means, gm, lo, hi):
     return max(lo, min(hi, ub + _SLACK * (1.0 + abs(ub))))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _partial_bound(sum_sim, sum_r, w, b, mu, with_means, gm, lo, hi):
     """The bound of an item's estimate from its neighbour sums so far and at most ``w`` more
     similarity weight of values <= ``b``: (sum_r + y b) / (sum_sim + y) is monotone in y, so its
@@ -149,7 +149,7 @@ def _partial_bound(sum_sim, sum_r, w, b, mu, with_means, gm, lo, hi):
     return _bound(mu, best, with_means, gm, lo, hi)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _pulled(nb_sim, nb_pos, cnt, values, m, min_k, with_means, mu, gm, lo, hi):
     """Model m's clipped estimate from an item's ``cnt`` neighbours (``_neighbours``' order):
     Surprise's sums, in neighbour order."""
@@ -163,13 +163,13 @@ def _pulled(nb_sim, nb_pos, cnt, values, m, min_k, with_means, mu, gm, lo, hi):
     return max(lo, min(hi, _estimate(sum_k, sum_sim, sum_r, min_k, with_means, mu, gm)))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _walked(acc, q, m, min_k, with_means, mu, gm, lo, hi):
     """Model m's clipped estimate of heavy item q from the walk's running sums."""
     return max(lo, min(hi, _estimate(acc[q, _K], acc[q, _SIM], acc[q, _RATINGS + m], min_k, with_means, mu, gm)))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _enter(out, tops, counts, caps, offs, m, r, c, v, cc, uc):
     """Model m's exact estimate ``v`` of column c for user row r: into its scores and its lists."""
     out[m, r, c] = v

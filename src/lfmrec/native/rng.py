@@ -46,7 +46,7 @@ def _mt_seed(seed):
     return key
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _mt_mix(a, b, c):
     y = (a & np.uint32(0x80000000)) | (b & np.uint32(0x7FFFFFFF))
     return c ^ (y >> np.uint32(1)) ^ ((np.uint32(0) - (y & np.uint32(1))) & np.uint32(0x9908B0DF))

@@ -160,7 +160,7 @@ def _item_chain_positions(ur_items, n_items):
     return chain
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _lane_dots(pu, qi, su, si, width):
     """``sum_f qi[si[j], f] * pu[su[j], f]`` (f ascending) for the lanes j < width (<= 4).
 
@@ -187,7 +187,7 @@ def _lane_dots(pu, qi, su, si, width):
     return d0, d1, d2, d3
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _sgd_step(u, i, r, dot, bu, bi, pu, qi, global_mean, biased, lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi):
     """One SGD update for rating r of (u, i), given its dot product ``qi[i] . pu[u]``:
     ``err = r - (mu + bu + bi + dot)``, biases (biased only), then factors with the values
