@@ -76,9 +76,11 @@ for group, members in SIM_GROUPS.items():
             f"results/logs/cv/{group}.log",
         benchmark:
             f"results/benchmarks/cv/{group}.tsv"
-        priority: 5
-        # the users in two parts, each in a thread with its own similarity block (fewer if --cores 1)
-        threads: 2
+        # before the other models: its lists' ranking (rule rank_<group>) is the DAG's longest job
+        priority: 6
+        # the users in parts, each in a thread with its own similarity block (recommend.threads: 1 at
+        # the default scale, where a job that waits for both cores would start only near the end)
+        threads: config["recommend"]["threads"]
         resources:
             mem_mb=group_fit_mem_mb(members),
             runtime=group_fit_runtime(members, folds=len(FOLDS)),

@@ -63,6 +63,8 @@ for group, members in LIST_GROUPS.items():
             f"results/logs/cv/{group}.ranking.log",
         benchmark:
             f"results/benchmarks/rank/{group}.tsv"
+        # the DAG's longest job: started as soon as its cross-validation is done
+        priority: 5
         # a block's users scored in that many parts at once (the evaluations: a thread per model)
         threads: config["recommend"]["threads"]
         resources:
