@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import lfmrec
@@ -40,3 +41,36 @@ def test_kernels_compiled_in_one_clone_load_in_another_and_a_source_change_recom
     errors.write_text(errors.read_text() + "\n# changed\n")
     third = run_copy(other, cache)
     assert "[cache] data saved to" in third and "[cache] data loaded from" not in third
+
+
+def blocked_on(path: Path) -> int:
+    """Processes waiting for the flock of ``path`` (``->`` lines of /proc/locks on its inode)."""
+    inode = f":{path.stat().st_ino} "
+    return sum("->" in line and inode in line for line in Path("/proc/locks").read_text().splitlines())
+
+
+def test_two_processes_that_need_one_kernel_compile_it_once(tmp_path, monkeypatch):
+    """Two processes that call the same uncompiled kernel at once: one compiles it, the other waits
+    for its lock and loads it from the cache (without the lock both would compile and save it)."""
+    from lfmrec import _numba
+
+    cache = tmp_path / "cache"
+    src = copy_package(tmp_path / "a")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(PYTHONPATH=str(src), LFMREC_NUMBA_CACHE=str(cache), NUMBA_DEBUG_CACHE="1")
+    monkeypatch.setenv("LFMREC_NUMBA_CACHE", str(cache))
+    lock = cache / "locks" / "lfmrec.topn._select.lock"
+    with _numba.compile_lock("lfmrec.topn._select"):  # both start while the kernel's lock is held
+        procs = [
+            subprocess.Popen([sys.executable, "-c", RUN], env=env, cwd=src, stdout=subprocess.PIPE, text=True) for _ in range(2)
+        ]
+        deadline = time.monotonic() + 120
+        while blocked_on(lock) < 2:
+            assert time.monotonic() < deadline, "the processes never waited for the kernel's lock"
+            assert all(p.poll() is None for p in procs), "a process finished without waiting for the lock"
+            time.sleep(0.05)
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    saved = [sum("data saved to" in line and "topn._select-" in line for line in out.splitlines()) for out in outs]
+    loaded = [sum("data loaded from" in line and "topn._select-" in line for line in out.splitlines()) for out in outs]
+    assert sorted(saved) == [0, 1] and sorted(loaded) == [0, 1] and saved != loaded

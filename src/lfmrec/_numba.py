@@ -16,20 +16,30 @@ costs what it costs today, never a wrong kernel). Where that folder cannot be wr
 Python), or where the user has set ``NUMBA_CACHE_DIR`` or ``NUMBA_CACHE_LOCATOR_CLASSES``,
 numba's own locators apply, as before.
 
+Processes that need the same kernel at the same time compile it once: a ``cache=True`` kernel is
+compiled (or loaded) holding a lock file of its own in that folder, so a job that calls a kernel
+the background compile (:mod:`lfmrec.kernels`) or another job is compiling waits for it and loads
+it from the cache instead of compiling it a second time on a busy core. The locks follow the call
+graph (a kernel's callees are compiled inside its lock), which has no cycles, and within a process
+they are taken under numba's own compiler lock, so they cannot deadlock.
+
 Import ``njit`` from here in every module with ``cache=True`` kernels: the locator must be in
 place before a kernel is decorated.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import os
 import sys
 from pathlib import Path
 
-from numba import njit  # noqa: F401  (re-exported)
+import numba
 from numba.core import caching, config
+from numba.core.compiler_lock import global_compiler_lock
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -80,3 +90,56 @@ def _install() -> None:
 
 
 _install()
+
+
+# the kernels whose lock this process holds (a nested compile of the same kernel re-enters), read
+# and written under numba's compiler lock
+_HELD: dict[str, int] = {}
+
+
+@contextlib.contextmanager
+def compile_lock(name: str):
+    """Hold the lock file of kernel ``name`` (``<cache root>/locks/<name>.lock``); where it cannot
+    be created, no lock (numba's behaviour)."""
+    if _HELD.get(name):
+        _HELD[name] += 1
+        try:
+            yield
+        finally:
+            _HELD[name] -= 1
+        return
+    try:
+        path = cache_root() / "locks" / f"{name}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        fd = None
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        _HELD[name] = 1
+        yield
+    finally:
+        _HELD.pop(name, None)
+        if fd is not None:
+            os.close(fd)  # releases the lock
+
+
+def njit(*args, **options):
+    """numba's ``njit``; a ``cache=True`` kernel is compiled or loaded under its
+    :func:`compile_lock` (see the module doc)."""
+
+    def decorate(func):
+        dispatcher = numba.njit(**options)(func)
+        if options.get("cache"):
+            name = f"{func.__module__}.{func.__qualname__}"
+            compile_ = dispatcher.compile
+
+            def compile(sig):
+                with global_compiler_lock, compile_lock(name):
+                    return compile_(sig)
+
+            dispatcher.compile = compile
+        return dispatcher
+
+    return decorate(args[0]) if args else decorate
