@@ -2,12 +2,16 @@
 code in another folder loads them instead of compiling, and a change to any source of the package
 recompiles them."""
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import yaml
+from helpers import ROOT, SNAKEMAKE, TINY, workdir
 
 import lfmrec
 
@@ -74,3 +78,24 @@ def test_two_processes_that_need_one_kernel_compile_it_once(tmp_path, monkeypatc
     saved = [sum("data saved to" in line and "topn._select-" in line for line in out.splitlines()) for out in outs]
     loaded = [sum("data loaded from" in line and "topn._select-" in line for line in out.splitlines()) for out in outs]
     assert sorted(saved) == [0, 1] and sorted(loaded) == [0, 1] and saved != loaded
+
+
+def test_the_background_compile_leaves_the_jobs_nothing_to_compile(tmp_path):
+    """``python -m lfmrec.kernels`` (the Snakefile's onstart) runs every model of the default config
+    along its jobs' routes, so that a run of those models afterwards compiles no kernel in any job
+    (each would otherwise compile it on a core the other jobs need)."""
+    models = yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(LFMREC_NUMBA_CACHE=str(tmp_path / "cache"), NUMBA_DEBUG_CACHE="1")
+    compiled = subprocess.run(
+        [sys.executable, "-m", "lfmrec.kernels", json.dumps(models)], env=env, capture_output=True, text=True, check=True
+    )
+    assert "data saved to" in compiled.stdout
+    cwd = workdir(tmp_path / "run", {**TINY, "models": models})
+    run = subprocess.run(
+        [*SNAKEMAKE, "--cores", "2", "--configfile", "test.yaml"], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "data loaded from" in run.stdout
+    saved = [line.split("lfmrec-numba")[-1] for line in run.stdout.splitlines() if "data saved to" in line]
+    assert saved == [], f"jobs compiled kernels the background compile had not: {saved}"

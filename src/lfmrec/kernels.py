@@ -31,8 +31,6 @@ from .models import engine_of
 
 log = logging.getLogger("kernels")
 
-KNN_ALGORITHMS = ("KNNBasic", "KNNWithMeans")
-
 
 def tiny_problem(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(users, triples, artists) of 12 users and 20 artists in 3 countries, every user with 6
@@ -54,13 +52,19 @@ def tiny_problem(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
 
 
 def compile_kernels(models: dict) -> dict[str, float]:
-    """Fit each natively fitted model once on :func:`tiny_problem` and predict (the kernels of the
-    cross-validation jobs, which start first), then build each one's lists and held-out ranking:
-    every kernel a model job runs is then in numba's cache. Returns the seconds per model."""
-    from . import native
-    from .cv import rating_scale
+    """Run every natively fitted model once on :func:`tiny_problem` along the routes its jobs take:
+    its cross-validation fold (:func:`lfmrec.cv.run_fold`; the msd kNN models of a similarity group
+    together, :func:`lfmrec.cv.run_knn_fold`), then its lists and held-out ranking (a list group's
+    models together, as rules ``recommend_<group>`` and ``rank_<group>`` score them). Every kernel a
+    model job runs, with the argument types it runs it with, is then in numba's cache. Returns the
+    seconds per model (or group)."""
+    from .cv import rating_scale, run_fold, run_knn_fold
+    from .heldout import evaluate_together, excluded_items, score_depth
+    from .models import is_topn, list_groups, similarity_groups
+    from .ranking import as_pair_matrix
     from .recommend import recommend_all
-    from .scoring import iter_score_blocks
+    from .rerank import rerank
+    from .scoring import iter_joint_blocks, iter_score_blocks
 
     users, triples, artists = tiny_problem()
     scale = rating_scale(triples)
@@ -68,37 +72,57 @@ def compile_kernels(models: dict) -> dict[str, float]:
     item_ids = np.sort(triples["artist_id"].unique())
     countries = country_setup(users, item_ids, artists)
     rows = evaluated_users(users, test, "all", 0)
+    user_ids = users["user_id"].to_numpy(np.int64)[rows]
+    history = as_pair_matrix(train, users["user_id"].to_numpy(np.int64), item_ids, "train")
+    sweep, n, pool = {"soft": [1.0], "calibrated": [0.5]}, 3, 10
+    depth = score_depth(sweep, n, pool, countries, rows, excluded_items(history, 1))
+    native = {m: s for m, s in models.items() if s is not None and not is_topn(s) and engine_of(s) == "native"}
+    groups = similarity_groups(native)
+    grouped = {m for members in groups.values() for m in members}
+    listed = [m for m in native if native[m].get("lists", True)]
     seconds: dict[str, float] = {}
-    fitted = []
-    done = set()
+    fitted = []  # (name, params, or a list group's params)
     # first what the cross-validation jobs run (fit, predict), which start first; then scoring,
-    # lists and the held-out ranking, which run after them. The kNN models first: their
+    # lists and the held-out ranking, which run after them. The kNN groups first: their
     # cross-validation goes first (rules/cv.smk, priority 6) and their held-out ranking, the DAG's
     # longest job, right after it; a job that needs a kernel being compiled here waits for it
     # (lfmrec._numba.compile_lock) instead of compiling it too.
-    knn_first = sorted(models.items(), key=lambda kv: kv[1] is None or kv[1].get("algorithm") not in KNN_ALGORITHMS)
-    for name, spec in knn_first:
-        if spec is None or engine_of(spec) != "native":
-            continue
+    for group, members in groups.items():
+        t0 = time.perf_counter()
+        results = run_knn_fold({m: native[m] for m in members}, train, test, scale)
+        for lgroup, together in list_groups(native, {group: members}, listed).items():
+            fitted.append((lgroup, [results[m][2] for m in together]))
+        seconds[group] = round(time.perf_counter() - t0, 2)
+    done = set()
+    for name, spec in native.items():
         family = (spec["algorithm"], json.dumps((spec.get("params") or {}).get("bsl_options", {}), sort_keys=True))
-        if family in done:
+        if name in grouped or family in done:
             continue
         done.add(family)
         t0 = time.perf_counter()
         try:
-            params = native.fit(spec, 0, train, scale)
+            fitted.append((name, run_fold(spec, 0, train, test, scale)[2]))
         except InputError:
             continue
-        native.predict_pairs(params, test["user_id"].to_numpy(np.int64), test["artist_id"].to_numpy(np.int64))
-        fitted.append((name, params))
-        seconds[name] = time.perf_counter() - t0
-    log.info("fit and predict kernels ready: %s", {k: round(v, 2) for k, v in seconds.items()})
+        seconds[name] = round(time.perf_counter() - t0, 2)
+    log.info("fit and predict kernels ready: %s", seconds)
     for name, params in fitted:
         t0 = time.perf_counter()
-        recommend_all(params, users, triples, artists, n=3, block_users=8)
-        blocks = iter_score_blocks(params, users["user_id"].to_numpy(np.int64)[rows], item_ids, 8)
-        evaluate_fold(blocks, users, rows, item_ids, train, test, countries, 3, {"soft": [1.0], "calibrated": [0.5]}, 10)
-        seconds[name] = round(seconds[name] + time.perf_counter() - t0, 2)
+        recommend_all(params, users, triples, artists, n=n, block_users=8)
+
+        def evaluate(blocks):
+            return evaluate_fold(blocks, users, rows, item_ids, history, test, countries, n, sweep, pool, per_user=True)
+
+        if isinstance(params, list):
+            joint = iter_joint_blocks(params, user_ids, item_ids, 8, depth, reuse=True)
+            evaluate_together(joint, len(params), lambda m, b: evaluate(b))
+        else:
+            evaluate(iter_score_blocks(params, user_ids, item_ids, 8, reuse=True, depth=depth))
+        seconds[name] = round(seconds.get(name, 0.0) + time.perf_counter() - t0, 2)
+    # the soft re-ranker's own pass, which a ranking job falls back to for the rows the country
+    # pools cannot settle (lfmrec.rerank._from_country_pools)
+    block = np.random.default_rng(0).random((4, 6))
+    rerank(block, np.array([0, 1, -1, 0]), np.array([0, 1, 2, -1, 0, 1]), "soft", 1.0, n, np.eye(3))
     return seconds
 
 
