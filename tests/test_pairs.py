@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 import scipy.sparse as sp
 
 from lfmrec.pairs import few_listeners
@@ -47,3 +48,16 @@ def test_pair_matrix_equals_a_dense_lookup(triples_factory):
     for u, a in zip(t["user_id"], t["artist_id"], strict=True):
         dense[row[u], col[a]] = True
     assert np.array_equal(m.toarray(), dense) and m.nnz == len(t)
+
+
+def test_row_counts_are_bincount_per_row():
+    from lfmrec.pairs import row_counts
+
+    rng = np.random.default_rng(4)
+    idx = rng.integers(0, 37, (50, 200))
+    expected = np.stack([np.bincount(row, minlength=40) for row in idx]).astype(np.float64)
+    got = row_counts(idx, 40)
+    assert got.dtype == np.float64 and np.array_equal(got, expected)
+    assert row_counts(np.zeros((3, 0), np.int64), 5).shape == (3, 5)
+    with pytest.raises(ValueError, match="must be in"):
+        row_counts(np.array([[0, 5]]), 5)

@@ -222,7 +222,7 @@ def evaluate_fold(
         item_country=sub.item_country,
         similarity=sub.similarity,
         exclude=exclude if exclude.any() else None,
-        per_user=per_user,
+        per_user=["none 0.0", "hard 0.0"] if per_user else False,
         lists_of=[f"{m} {float(lam)!r}" for m, lam in lists_of],
     )
     table, long = result if per_user else (result, None)

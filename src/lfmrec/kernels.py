@@ -61,6 +61,7 @@ def compile_kernels(models: dict) -> dict[str, float]:
     from .cv import rating_scale, run_fold, run_knn_fold
     from .heldout import evaluate_together, excluded_items, score_depth
     from .models import is_topn, list_groups, similarity_groups
+    from .pairs import row_counts
     from .ranking import as_pair_matrix
     from .recommend import recommend_all
     from .rerank import rerank
@@ -123,6 +124,7 @@ def compile_kernels(models: dict) -> dict[str, float]:
     # pools cannot settle (lfmrec.rerank._from_country_pools)
     block = np.random.default_rng(0).random((4, 6))
     rerank(block, np.array([0, 1, -1, 0]), np.array([0, 1, 2, -1, 0, 1]), "soft", 1.0, n, np.eye(3))
+    row_counts(np.zeros((2, 3), np.int64), 3)  # the bootstrap's resample counts (lfmrec.stats)
     return seconds
 
 

@@ -61,6 +61,24 @@ def pair_matrix(pairs: pd.DataFrame, user_ids, item_ids) -> sp.csr_matrix:
     return mat
 
 
+@njit(cache=True, nogil=True)
+def _row_counts(idx, out):
+    for r in range(idx.shape[0]):
+        for j in range(idx.shape[1]):
+            out[r, idx[r, j]] += 1.0
+
+
+def row_counts(idx: np.ndarray, k: int) -> np.ndarray:
+    """(rows, k) float64: how often each of 0..k-1 occurs in each row of the integer matrix ``idx``
+    (``np.bincount`` per row, in one pass without an index array of the matrix's size)."""
+    idx = np.ascontiguousarray(idx, dtype=np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= k):
+        raise ValueError(f"row_counts: values must be in [0, {k})")
+    out = np.zeros((idx.shape[0], k))
+    _row_counts(idx, out)
+    return out
+
+
 def code_counts(matrix: sp.csr_matrix, column_code: np.ndarray, k: int, weighted: bool = False) -> np.ndarray:
     """(rows, k) float64: per row of ``matrix`` (canonical CSR), its stored entries counted by the
     code of their column (``column_code``, 0..k-1; a negative code is not counted); ``weighted``:

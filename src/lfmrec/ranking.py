@@ -193,7 +193,7 @@ def evaluate(
     user_country: np.ndarray | None = None,
     item_country: np.ndarray | None = None,
     similarity: np.ndarray | None = None,
-    per_user: bool = False,
+    per_user: bool | Iterable[str] = False,
     exclude: np.ndarray | None = None,
     lists_of: Iterable[str] = (),
 ):
@@ -222,7 +222,8 @@ def evaluate(
     (means over the evaluated users), [foreign_share, cultural_distance,] seconds (time spent in
     the lister and the metrics). ``.attrs["score_seconds"]`` is the time spent waiting for the
     score blocks (the model's scoring). With ``per_user=True`` returns (summary, per-user long
-    DataFrame: lister, user_id, precision, recall, ndcg, hit). For each lister named in
+    DataFrame: lister, user_id, precision, recall, ndcg, hit); ``per_user`` may instead name the
+    listers whose per-user rows are wanted (the others' are not built). For each lister named in
     ``lists_of`` the lists themselves are in ``.attrs["lists"][name]`` (user_id, rank 1..n,
     artist_id, score; the scores the lister ranked, before any re-ranking adjustment).
     """
@@ -243,6 +244,7 @@ def evaluate(
     stats = {name: {"items": 0, "foreign": 0, "known": 0, "distance_sum": 0.0} for name in listers}
     seconds = dict.fromkeys(listers, 0.0)
     parts: list[pd.DataFrame] = []
+    per_user_of = set(listers) if per_user is True else set(per_user or ())
     wanted = set(lists_of)
     lists_of = [name for name in listers if name in wanted]
     kept: dict[str, list[pd.DataFrame]] = {name: [] for name in lists_of}
@@ -303,7 +305,7 @@ def evaluate(
                 for k in stats[name]:
                     stats[name][k] += st[k]
             seconds[name] += time.perf_counter() - t1
-            if per_user:
+            if name in per_user_of:
                 parts.append(pd.DataFrame({"lister": name, "user_id": user_ids[users], **res}))
             if name in kept:
                 rank = np.arange(rows.size) - np.searchsorted(rows, rows) + 1  # rows ascend, by rank within
@@ -336,7 +338,7 @@ def evaluate(
             {"user_id": user_ids[:0], "rank": np.zeros(0, np.int64), "artist_id": item_ids[:0], "score": np.zeros(0)}
         )
         summary.attrs["lists"] = {name: pd.concat(kept[name], ignore_index=True) if kept[name] else empty for name in lists_of}
-    if per_user:
+    if per_user is not False:
         cols = ["lister", "user_id", *METRICS]
         long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
         return summary, long

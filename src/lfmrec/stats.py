@@ -110,9 +110,11 @@ def sign_flip_pvalues(d: np.ndarray, n_resamples: int, rng: np.random.Generator)
 
 def _resample_counts(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
     """(b, n) float matrix: how often each of n units is drawn in each of b bootstrap resamples,
-    from the draws scipy's ``_bootstrap_resample`` makes (``rng.integers(0, n, (b, n))``)."""
-    idx = rng.integers(0, n, (b, n), dtype=np.int64)
-    return np.bincount((np.arange(b)[:, None] * n + idx).ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
+    from the draws scipy's ``_bootstrap_resample`` makes (``rng.integers(0, n, (b, n))``), counted
+    in one compiled pass (:func:`lfmrec.pairs.row_counts`)."""
+    from .pairs import row_counts
+
+    return row_counts(rng.integers(0, n, (b, n), dtype=np.int64), n)
 
 
 def user_index(user_id) -> tuple[np.ndarray, np.ndarray]:
