@@ -125,7 +125,15 @@ def _score_pruned(p: ScoringParams, plan: ItemPlan, uinner: np.ndarray, depth, u
     every estimate elsewhere. An unknown user's row is the global mean (clipped), as in full. For
     a plan of several models (:func:`joint_block_scorer`) the block is (n_models, users, items)."""
     lead = () if plan.pruned.single else (len(plan.pruned.models),)
-    out = np.empty((*lead, uinner.size, plan.inner.size)) if buffer is None else buffer[..., : uinner.size, :]
+    shape = (*lead, uinner.size, plan.inner.size)
+    if buffer is None:
+        out = np.empty(shape)
+    elif buffer.flags.c_contiguous:
+        # a block smaller than the buffer (the last one) laid out C-contiguously at the buffer's
+        # start, like the full blocks: the kernel is compiled for one layout, not two
+        out = buffer.reshape(-1)[: int(np.prod(shape))].reshape(shape)
+    else:  # a thread's part of a block (lfmrec.scoring._iter_blocks)
+        out = buffer[..., : uinner.size, :]
     rows = np.flatnonzero(uinner >= 0)
     if rows.size < uinner.size:
         lo, hi = p.rating_scale
