@@ -82,32 +82,9 @@ def compile_kernels(models: dict) -> dict[str, float]:
     grouped = {m for members in groups.values() for m in members}
     listed = [m for m in native if native[m].get("lists", True)]
     seconds: dict[str, float] = {}
-    fitted = []  # (name, params, or a list group's params)
-    # first what the cross-validation jobs run (fit, predict), which start first; then scoring,
-    # lists and the held-out ranking, which run after them. The kNN groups first: their
-    # cross-validation goes first (rules/cv.smk, priority 6) and their held-out ranking, the DAG's
-    # longest job, right after it; a job that needs a kernel being compiled here waits for it
-    # (lfmrec._numba.compile_lock) instead of compiling it too.
-    for group, members in groups.items():
-        t0 = time.perf_counter()
-        results = run_knn_fold({m: native[m] for m in members}, train, test, scale)
-        for lgroup, together in list_groups(native, {group: members}, listed).items():
-            fitted.append((lgroup, [results[m][2] for m in together]))
-        seconds[group] = round(time.perf_counter() - t0, 2)
-    done = set()
-    for name, spec in native.items():
-        family = (spec["algorithm"], json.dumps((spec.get("params") or {}).get("bsl_options", {}), sort_keys=True))
-        if name in grouped or family in done:
-            continue
-        done.add(family)
-        t0 = time.perf_counter()
-        try:
-            fitted.append((name, run_fold(spec, 0, train, test, scale)[2]))
-        except InputError:
-            continue
-        seconds[name] = round(time.perf_counter() - t0, 2)
-    log.info("fit and predict kernels ready: %s", seconds)
-    for name, params in fitted:
+
+    def lists_and_ranking(name, params) -> None:
+        """Phase 2's lists and the held-out ranking of one model, or of a list group together."""
         t0 = time.perf_counter()
         recommend_all(params, users, triples, artists, n=n, block_users=8)
 
@@ -120,6 +97,34 @@ def compile_kernels(models: dict) -> dict[str, float]:
         else:
             evaluate(iter_score_blocks(params, user_ids, item_ids, 8, reuse=True, depth=depth))
         seconds[name] = round(seconds.get(name, 0.0) + time.perf_counter() - t0, 2)
+
+    # In the order the jobs need them. The kNN groups first: their cross-validation goes first
+    # (rules/cv.smk, priority 6) and their held-out ranking, the DAG's longest job, right after it
+    # (priority 5), so their lists and ranking come before the other models' fits; a job that needs
+    # a kernel being compiled here waits for it (lfmrec._numba.compile_lock) instead of compiling it
+    # too, and one that needs a kernel not reached yet compiles it itself.
+    for group, members in groups.items():
+        t0 = time.perf_counter()
+        results = run_knn_fold({m: native[m] for m in members}, train, test, scale)
+        seconds[group] = round(time.perf_counter() - t0, 2)
+        for lgroup, together in list_groups(native, {group: members}, listed).items():
+            lists_and_ranking(lgroup, [results[m][2] for m in together])
+    fitted = []
+    done = set()
+    for name, spec in native.items():
+        family = (spec["algorithm"], json.dumps((spec.get("params") or {}).get("bsl_options", {}), sort_keys=True))
+        if name in grouped or family in done:
+            continue
+        done.add(family)
+        t0 = time.perf_counter()
+        try:
+            fitted.append((name, run_fold(spec, 0, train, test, scale)[2]))
+        except InputError:
+            continue
+        seconds[name] = round(time.perf_counter() - t0, 2)
+    log.info("kNN groups and fit and predict kernels ready: %s", seconds)
+    for name, params in fitted:
+        lists_and_ranking(name, params)
     # the soft re-ranker's own pass, which a ranking job falls back to for the rows the country
     # pools cannot settle (lfmrec.rerank._from_country_pools)
     block = np.random.default_rng(0).random((4, 6))
