@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from helpers import ROOT, SNAKEMAKE, TINY, workdir
 
@@ -80,6 +81,7 @@ def test_two_processes_that_need_one_kernel_compile_it_once(tmp_path, monkeypatc
     assert sorted(saved) == [0, 1] and sorted(loaded) == [0, 1] and saved != loaded
 
 
+@pytest.mark.slow
 def test_the_background_compile_leaves_the_jobs_nothing_to_compile(tmp_path):
     """``python -m lfmrec.kernels`` (the Snakefile's onstart) runs every model of the default config
     along its jobs' routes, so that a run of those models afterwards compiles no kernel in any job
