@@ -167,6 +167,10 @@ def score_depth(
     return Depth(overall, foreign, c.user_country[rows], c.item_country, soft, n, c.similarity, exclude)
 
 
+# the listers whose per-user metrics evaluate_fold returns: the plain and the hard lists
+PER_USER_LISTERS = ("none 0.0", "hard 0.0")
+
+
 def listers_of(sweep: dict[str, Iterable[float]]) -> list[tuple[str, float]]:
     """The (method, lambda) variants of a fold's evaluation: ``none`` and ``hard``, then ``soft`` and
     ``calibrated`` at each lambda of ``sweep``."""
@@ -222,7 +226,7 @@ def evaluate_fold(
         item_country=sub.item_country,
         similarity=sub.similarity,
         exclude=exclude if exclude.any() else None,
-        per_user=["none 0.0", "hard 0.0"] if per_user else False,
+        per_user=PER_USER_LISTERS if per_user else False,
         lists_of=[f"{m} {float(lam)!r}" for m, lam in lists_of],
     )
     table, long = result if per_user else (result, None)
@@ -234,7 +238,6 @@ def evaluate_fold(
     table.attrs["lists"] = lists
     if not per_user:
         return table
-    long = long[long["lister"].isin(["none 0.0", "hard 0.0"])]
     long.insert(0, "method", [named[x][0] for x in long["lister"]])
     long.insert(1, "lambda", [named[x][1] for x in long["lister"]])
     return table, long.drop(columns="lister").reset_index(drop=True)

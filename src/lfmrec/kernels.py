@@ -73,8 +73,9 @@ def compile_kernels(models: dict) -> dict[str, float]:
     item_ids = np.sort(triples["artist_id"].unique())
     countries = country_setup(users, item_ids, artists)
     rows = evaluated_users(users, test, "all", 0)
-    user_ids = users["user_id"].to_numpy(np.int64)[rows]
-    history = as_pair_matrix(train, users["user_id"].to_numpy(np.int64), item_ids, "train")
+    all_ids = users["user_id"].to_numpy(np.int64)
+    user_ids = all_ids[rows]
+    history = as_pair_matrix(train, all_ids, item_ids, "train")
     sweep, n, pool = {"soft": [1.0], "calibrated": [0.5]}, 3, 10
     depth = score_depth(sweep, n, pool, countries, rows, excluded_items(history, 1))
     native = {m: s for m, s in models.items() if s is not None and not is_topn(s) and engine_of(s) == "native"}
